@@ -1,0 +1,31 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11 with venv and pip):
+#   make demo   generate the embedded demo and run the whole pipeline on it
+#   make test   run the test suite
+# Both create .venv and install exactly the tested versions (constraints.txt) first.
+
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.droogte-installed
+
+.PHONY: demo test bench clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/droogte demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_demo.py
+
+clean:
+	rm -rf $(VENV) data/raw/demo data/processed/demo dashboards/site
