@@ -1,0 +1,131 @@
+"""The ``droogte`` command line: generate the demo, run the daily pipeline, ingest alone.
+
+    droogte demo                      generate the embedded demo and run the pipeline on it
+    droogte run --config FILE         run the daily pipeline for a setup
+    droogte ingest --config FILE      ingest the setup's files only
+
+Flows run without a Prefect server unless ``PREFECT_API_URL`` points at one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="droogte",
+        description="Decision support for water boards in droughts: ingest rainfall, groundwater "
+        "and sensor data, compute drought indicators, allocate water by the verdringingsreeks, "
+        "decide restrictions and publish the restriction map.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="generate the embedded demo setup and run the pipeline on it",
+                          description="Write a fictional setup (two water boards, 64 districts, six "
+                          "stations, wells and sensors) in the real file formats into data/raw/demo, "
+                          "then run the daily pipeline on it. Deterministic for a given seed.")
+    demo.add_argument("--root", type=Path, default=Path.cwd(),
+                      help="project folder holding data/ and dashboards/ (default: the current folder)")
+    demo.add_argument("--seed", type=int, default=None, help="seed of the generator (default: fixed)")
+    demo.add_argument("--generate-only", action="store_true", help="write the demo files, do not run")
+    demo.add_argument("--dask-address", default=None,
+                      help="address of an existing Dask scheduler (default: a local cluster)")
+
+    run = sub.add_parser("run", help="run the daily pipeline for a setup",
+                         description="Ingest, compute indicators, allocate, decide restrictions and "
+                         "publish for one day.")
+    run.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
+    run.add_argument("--date", type=_date, default=None,
+                     help="the day to run for, YYYY-MM-DD (default: the configuration's date, else today)")
+    run.add_argument("--dask-address", default=None,
+                     help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                     "(default: dask.address in the configuration, else a local cluster)")
+
+    ingest = sub.add_parser("ingest", help="ingest the setup's data files only",
+                            description="Archive, read, quality-check and store the setup's files.")
+    ingest.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
+    ingest.add_argument("--source", choices=("all", "meteo", "groundwater", "sensors"), default="all",
+                        help="which kind of source to ingest (default: all)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    # Imported here so that `droogte --help` answers at once, without loading Prefect.
+    from pipelines.config import ConfigError, load_config
+
+    try:
+        if args.command == "demo":
+            config_path = _generate_demo(args.root.resolve(), args.seed)
+            if args.generate_only:
+                return 0
+            return _run(load_config(config_path), None, args.dask_address)
+        config = load_config(args.config)
+        if args.command == "run":
+            return _run(config, args.date, args.dask_address)
+        return _ingest(config, args.source)
+    except ConfigError as exc:
+        print(f"droogte: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _generate_demo(root: Path, seed: int | None) -> Path:
+    from pipelines.demo import DEMO_SEED, write_demo
+
+    folder = root / "data" / "raw" / "demo"
+    print(f"[droogte] writing the demo setup to {folder}", flush=True)
+    return write_demo(
+        folder,
+        processed_dir=root / "data" / "processed" / "demo",
+        site_dir=root / "dashboards" / "site",
+        archive_dir=root / "data" / "raw" / "archive",
+        seed=DEMO_SEED if seed is None else seed,
+    )
+
+
+def _run(config, date: dt.date | None, dask_address: str | None) -> int:
+    from pipelines.daily_run import drought_run
+
+    day = date or config.date or dt.date.today()
+    started = time.perf_counter()
+    print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}", flush=True)
+    result = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address)
+    print(f"[droogte] finished in {time.perf_counter() - started:.1f} s", flush=True)
+    for label, path in result["outputs"].items():
+        print(f"  {label:<14} {path}")
+    return 0
+
+
+def _ingest(config, source: str) -> int:
+    from pipelines import ingest
+
+    flows = {"all": ingest.ingest_all, "meteo": ingest.ingest_meteo,
+             "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
+    report = flows[source](config_path=str(config.path))
+    print(report if isinstance(report, str) else _format_report(report))
+    return 0
+
+
+def _format_report(report) -> str:
+    lines = []
+    for source, summary in (report.items() if isinstance(report, dict) else [("result", report)]):
+        lines.append(f"  {source:<12} {summary}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

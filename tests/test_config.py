@@ -1,0 +1,77 @@
+"""The setup file is validated before any work: errors name the file, the key and what is valid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.config import ConfigError, load_config
+from pipelines.demo import write_demo
+
+
+@pytest.fixture(scope="module")
+def demo_config(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("setup")
+    return write_demo(root / "raw", processed_dir=root / "processed", site_dir=root / "site",
+                      archive_dir=root / "archive")
+
+
+def _variant(demo_config: Path, tmp_path: Path, change) -> Path:
+    data = yaml.safe_load(demo_config.read_text())
+    change(data)
+    path = demo_config.parent / f"variant-{tmp_path.name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_demo_configuration_loads_with_absolute_paths(demo_config):
+    config = load_config(demo_config)
+    assert config.name == "demo"
+    assert [s.id for s in config.stations] == ["901", "902", "903", "904", "905", "906"]
+    assert all(s.file.is_absolute() and s.file.is_file() for s in config.stations)
+    assert len(config.wells) == 16 and all(w.lower_limit_m_nap is not None for w in config.wells)
+    assert {b.id for b in config.water_boards} == {"WBW", "WBO"}
+    assert config.site_dir == (demo_config.parent.parent / "site").resolve()
+    assert config.approval == "auto"
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "expected"),
+    [
+        (lambda d: d["stations"][1].update(x="far"), "stations[1].x", "expected a number"),
+        (lambda d: d["stations"][0].update(file="knmi/missing.txt"), "stations[0].file", "file not found"),
+        (lambda d: d.pop("water_boards"), "water_boards", "is required"),
+        (lambda d: d["water_boards"][1].update(id="WBW"), "water_boards[1].id", "duplicate id"),
+        (lambda d: d["water_boards"][0].update(inlet_capacity_m3_day=-5), "water_boards[0].inlet_capacity_m3_day",
+         "must be >= 0"),
+        (lambda d: d.update(date="15-08-2025"), "date", "expected a date YYYY-MM-DD"),
+        (lambda d: d["sensors"][0].update(format="xlsx"), "sensors[0].format", "expected one of pi-xml, pi-json, csv"),
+        (lambda d: d.update(publication={"approval": "maybe"}), "publication.approval", "expected one of auto, analyst"),
+        (lambda d: d.update(priorities={"category_2": ["drinking_water"]}), "priorities.category_2",
+         "only category_3 and category_4"),
+        (lambda d: d.update(source={"supply_m3_day": 1, "file": "x.csv"}), "source", "exactly one of"),
+        (lambda d: d.update(colour="blue"), "colour", "unknown key"),
+    ],
+)
+def test_wrong_values_fail_naming_file_key_and_what_is_valid(demo_config, tmp_path, change, key, expected):
+    path = _variant(demo_config, tmp_path, change)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert f": {key}: " in message
+    assert expected in message
+
+
+def test_broken_yaml_names_the_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: demo\nstations: [\n  - {id: 1\n")
+    with pytest.raises(ConfigError, match=r"broken\.yaml: line \d+, column \d+: not valid YAML"):
+        load_config(path)
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "nope.yaml")
