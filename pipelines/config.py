@@ -33,6 +33,9 @@ from typing import Any
 
 import yaml
 
+from models.restrictions import DEFAULT_RULES_CONFIG, RuleConfigError, RuleTable, default_rules
+from models.verdringingsreeks import PriorityOrder
+
 SENSOR_FORMATS = ("pi-xml", "pi-json", "csv")
 APPROVAL_MODES = ("auto", "analyst")
 
@@ -104,7 +107,7 @@ class Config:
     water_boards: tuple[WaterBoard, ...]
     source: Source
     priorities: dict[str, list[str]]
-    rules: dict[str, Any]
+    rules: RuleTable
     processed_dir: Path
     site_dir: Path
     raw_archive_dir: Path
@@ -206,7 +209,7 @@ def load_config(path: Path | str) -> Config:
 
     known = {
         "name", "date", "districts", "stations", "wells", "sensors", "water_boards", "source",
-        "priorities", "rules", "output", "publication", "dask", "outlook", "freshness",
+        "priorities", "rules", "exemptions", "output", "publication", "dask", "outlook", "freshness",
     }
     unknown = sorted(set(top) - known)
     if unknown:
@@ -245,7 +248,7 @@ def load_config(path: Path | str) -> Config:
         water_boards=boards,
         source=_source(r, r.required(top, "source", ""), "source"),
         priorities=_priorities(r, top.get("priorities") or {}, "priorities"),
-        rules=r.mapping(top.get("rules") or {}, "rules"),
+        rules=_rules(r, top.get("rules") or {}, top.get("exemptions")),
         processed_dir=r.folder(output.get("processed", f"processed/{name}"), "output.processed"),
         site_dir=r.folder(output.get("site", "site"), "output.site"),
         raw_archive_dir=r.folder(output.get("raw_archive", "archive"), "output.raw_archive"),
@@ -316,7 +319,24 @@ def _priorities(r: _Reader, raw: Any, key: str) -> dict[str, list[str]]:
             raise r.fail(f"{key}.{name}", "only category_3 and category_4 can be ordered "
                          "(categories 1 and 2 are fixed nationally)")
         out[name] = [r.text(v, f"{key}.{name}[{i}]") for i, v in enumerate(r.sequence(value, f"{key}.{name}"))]
+    try:
+        PriorityOrder.from_config(out)
+    except ValueError as exc:
+        raise r.fail(key, str(exc)) from None
     return out
+
+
+def _rules(r: _Reader, rules: Any, exemptions: Any) -> RuleTable:
+    """The restriction rule table; no rules configured means the defaults of ``models.restrictions``."""
+    if not rules and exemptions is None:
+        return default_rules()
+    mapping: dict[str, Any] = {"rules": rules or DEFAULT_RULES_CONFIG["rules"]}
+    if exemptions is not None:
+        mapping["exemptions"] = exemptions
+    try:
+        return RuleTable.from_config(mapping, source=str(r.path))
+    except RuleConfigError as exc:
+        raise ConfigError(r.path, exc.key, exc.message) from None
 
 
 def _unique(r: _Reader, ids: list[str], key: str, field_name: str) -> None:

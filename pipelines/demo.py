@@ -49,8 +49,8 @@ STATIONS = [
     ("906", "Demo-Polder", 140_000, 440_000),  # no EV24, like KNMI station 340
 ]
 WATER_BOARDS = [
-    ("WBW", "Waterschap Demo-West", 1_100_000.0),
-    ("WBO", "Waterschap Demo-Oost", 1_000_000.0),
+    ("WBW", "Waterschap Demo-West", 1_500_000.0),
+    ("WBO", "Waterschap Demo-Oost", 2_200_000.0),
 ]
 
 KNMI_LEGEND = """BRON: KONINKLIJK NEDERLANDS METEOROLOGISCH INSTITUUT (KNMI) -- DEMO: fictieve gegevens / fictional data
@@ -205,10 +205,10 @@ def _districts(rng: np.random.Generator) -> pd.DataFrame:
             "storage_max_m3": float(np.round(area * open_water * 0.25, -2)),
             "storage_initial_m3": float(np.round(area * open_water * 0.25 * 0.85, -2)),
             "open_water_share": round(open_water, 3),
-            "irrigated_share": round(rng.uniform(0.10, 0.30) if west else rng.uniform(0.2, 0.45), 3),
+            "irrigated_share": round(rng.uniform(0.05, 0.15) if west else rng.uniform(0.1, 0.3), 3),
             "high_value_share": round(rng.uniform(0.0, 0.05), 3),
-            "peat_share": round(rng.uniform(0.2, 0.6) if west else rng.uniform(0.0, 0.05), 3),
-            "nature_share": round(rng.uniform(0.02, 0.15), 3),
+            "peat_share": round(rng.uniform(0.05, 0.2) if west else rng.uniform(0.0, 0.02), 3),
+            "nature_share": round(rng.uniform(0.02, 0.06), 3),
             "dike_flushing_m3_day": float(np.round(rng.uniform(500, 3000), -1)) if rng.random() < 0.3 else 0.0,
             "drinking_water_m3_day": float(np.round(rng.uniform(4000, 20000), -2)) if rng.random() < 0.15 else 0.0,
             "cooling_water_m3_day": 60000.0 if i in (19, 44) else 0.0,
@@ -372,16 +372,16 @@ def _write_supply(path: Path, rng: np.random.Generator, regional: pd.DataFrame) 
     """Supply for the regions (m³/day) from a synthetic Rhine discharge at Lobith (m³/s).
 
     The share of the Rhine that the main system can pass on to the regional inlets grows with
-    the discharge above a navigation reserve of 1,000 m³/s and is capped at 3.0e6 m³/day.
+    the discharge above a navigation reserve of 500 m³/s and is capped at 8.0e6 m³/day.
     """
     surplus = (regional["precipitation_mm"] - regional["evaporation_mm"]).rolling(60, min_periods=1).mean()
     doy = regional.index.day_of_year.to_numpy()
-    lobith = 2200 + 900 * np.cos(2 * np.pi * (doy - 40) / 365.25) + 350 * surplus.to_numpy()
+    lobith = 2000 + 700 * np.cos(2 * np.pi * (doy - 40) / 365.25) + 120 * surplus.to_numpy()
     lobith = np.clip(lobith * rng.lognormal(0, 0.05, len(doy)), 650, 9000)
-    supply = np.clip((lobith - 1000.0) * 86400 * 0.03, 0.0, 3.0e6)
+    supply = np.clip((lobith - 500.0) * 86400 * 0.08, 0.0, 8.0e6)
     lines = [
         "# droogte demo: national supply available to the regional inlets, m3/day",
-        "# derived from a synthetic Rhine discharge at Lobith (m3/s): 3 % of the discharge above 1000 m3/s",
+        "# derived from a synthetic Rhine discharge at Lobith (m3/s): 8 % of the discharge above 500 m3/s",
         "date,lobith_m3_s,supply_m3_day",
     ]
     lines += [f"{d:%Y-%m-%d},{q:.0f},{s:.0f}" for d, q, s in zip(regional.index, lobith, supply, strict=True)]

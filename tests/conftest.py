@@ -1,10 +1,22 @@
-"""Shared fixtures: the location of ``../shared/data`` and a skip where it is absent."""
+"""Shared fixtures: the location of ``../shared/data``, and an isolated Prefect for flow tests.
+
+Prefect is pointed at a fresh ``PREFECT_HOME`` before anything imports it, so a developer's
+own profile, ``.env`` or ``PREFECT_API_URL`` never leaks into the tests; flows run against a
+temporary local API started once per session (``prefect_harness``).
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+os.environ.pop("PREFECT_API_URL", None)
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="droogte-prefect-home-")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -15,3 +27,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not available: {SHARED_DATA} does not exist")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A temporary Prefect API (SQLite in a temporary folder) for tests that run flows."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

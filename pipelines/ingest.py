@@ -1,0 +1,224 @@
+"""Ingestion flows: archive each source file, read it, quality-check it, store it.
+
+One flow per kind of source — ``ingest-meteo`` (KNMI station files), ``ingest-groundwater``
+(DINOloket CSV), ``ingest-sensors`` (Delft-FEWS PI-XML / PI-JSON, sensor CSV) — and
+``ingest-all``, which runs the three and reports a failed one without stopping the others.
+Each can run alone (``droogte ingest --source meteo``) or inside the daily run.
+
+For every file: the original bytes go to the raw archive (content-addressed by SHA-256, so
+the same bytes twice are stored once); the reader parses it into the form of
+``docs/contracts.md`` section 2, setting bad records aside in quarantine with their line and
+reason; ``models.qc`` flags every value; the rows are upserted into the processed table on
+its natural key, so re-ingesting the same or overlapping files never duplicates. A file that
+cannot be read at all fails that file only: the other files still ingest and the stored
+tables stay as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from models.qc import DEFAULT_THRESHOLDS, run_qc
+from pipelines.archive import archive_file
+from pipelines.config import Config, load_config
+from pipelines.sources.dino import read_dino_csv
+from pipelines.sources.errors import SourceFormatError
+from pipelines.sources.fews import read_pi_json, read_pi_xml
+from pipelines.sources.knmi import read_knmi_daily
+from pipelines.sources.sensor_csv import read_sensor_csv
+from pipelines.store import atomic_write_parquet, upsert
+
+METEO_TABLE = "meteo.parquet"
+STATIONS_TABLE = "stations.parquet"
+GROUNDWATER_TABLE = "groundwater.parquet"
+WELLS_TABLE = "wells.parquet"
+SENSORS_TABLE = "sensors.parquet"
+SENSORS_META_TABLE = "sensors_meta.parquet"
+QUARANTINE_TABLE = "quarantine.parquet"
+
+
+@dataclass
+class SourceReport:
+    """What one ingest flow did: files read or failed, rows stored, values flagged."""
+
+    source: str
+    files: int = 0
+    failed_files: list[str] = field(default_factory=list)
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    qc: dict[str, int] = field(default_factory=dict)
+    newest: str | None = None
+
+    def __str__(self) -> str:
+        failed = f", {len(self.failed_files)} failed" if self.failed_files else ""
+        return (f"{self.files} file(s){failed}; rows +{self.added} added, {self.updated} updated, "
+                f"{self.unchanged} unchanged; {self.quarantined} quarantined; qc {self.qc}; "
+                f"newest {self.newest}")
+
+
+def _read_files(config: Config, source: str, files: list[tuple[Path, Callable]], logger) -> tuple[list, SourceReport]:
+    """Archive and read each file; a file that cannot be read is reported and skipped."""
+    report = SourceReport(source)
+    results = []
+    for path, reader in files:
+        archive_file(path, config.raw_archive_dir, source=source)
+        try:
+            results.append((path, reader(path)))
+            report.files += 1
+        except (SourceFormatError, OSError, ValueError) as exc:
+            logger.error("%s: not ingested: %s", source, exc)
+            report.failed_files.append(f"{path}: {exc}")
+    return results, report
+
+
+def _store(config: Config, table: str, frame: pd.DataFrame, key: list[str], report: SourceReport,
+           *, variables: dict[str, str], series_col: str, time_col: str) -> None:
+    """Quality-flag ``frame`` and upsert it into ``table``; fill the report's counts."""
+    frame = frame.copy()
+    for value_col, variable in variables.items():
+        flags, summary = run_qc(frame, variable=variable, value_col=value_col, time_col=time_col,
+                                series_col=series_col, thresholds=DEFAULT_THRESHOLDS)
+        frame[f"qc_{value_col}"] = flags
+        for test, count in summary.items():
+            report.qc[test] = report.qc.get(test, 0) + int(count)
+    result = upsert(config.processed_dir / table, frame, key=key)
+    report.added += result.added
+    report.updated += result.updated
+    report.unchanged += result.unchanged
+    if len(frame):
+        report.newest = str(frame[time_col].max())
+
+
+def _quarantine(config: Config, source: str, items: list) -> int:
+    """Keep rejected records with their file, line and reason in the quarantine table."""
+    if not items:
+        return 0
+    now = pd.Timestamp.now(tz="UTC")
+    frame = pd.DataFrame([
+        {"source": source, "path": str(q.path), "line": -1 if q.line is None else int(q.line),
+         "reason": q.reason, "text": q.text, "quarantined_at": now} for q in items
+    ])
+    upsert(config.processed_dir / QUARANTINE_TABLE, frame, key=["path", "line", "reason"])
+    return len(items)
+
+
+def _write_report(config: Config, report: SourceReport) -> None:
+    folder = config.processed_dir / "qc"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    (folder / f"{report.source}-{stamp}.json").write_text(json.dumps(asdict(report), indent=2))
+
+
+@flow(name="ingest-meteo", log_prints=True)
+def ingest_meteo(config_path: str) -> SourceReport:
+    """Ingest the setup's KNMI daily station files into ``meteo.parquet`` and ``stations.parquet``."""
+    config = load_config(config_path)
+    logger = get_run_logger()
+    results, report = _read_files(config, "meteo", [(s.file, read_knmi_daily) for s in config.stations], logger)
+    by_file = {s.file: s for s in config.stations}
+    frames, quarantined = [], []
+    for path, frame in results:
+        station = by_file[path]
+        found = set(frame["station"].unique())
+        if found - {station.id}:
+            message = f"holds station(s) {sorted(found)}, the configuration expects {station.id!r}"
+            logger.error("meteo: %s: %s", path, message)
+            report.failed_files.append(f"{path}: {message}")
+            report.files -= 1
+            continue
+        frames.append(frame)
+        quarantined += frame.attrs.get("quarantined", [])
+    if frames:
+        _store(config, METEO_TABLE, pd.concat(frames, ignore_index=True), ["station", "date"], report,
+               variables={"precipitation_mm": "precipitation", "evaporation_mm": "evaporation"},
+               series_col="station", time_col="date")
+    stations = gpd.GeoDataFrame(
+        {"station": [s.id for s in config.stations], "name": [s.name for s in config.stations]},
+        geometry=gpd.points_from_xy([s.x for s in config.stations], [s.y for s in config.stations]),
+        crs="EPSG:28992",
+    )
+    atomic_write_parquet(config.processed_dir / STATIONS_TABLE, stations)
+    report.quarantined = _quarantine(config, "meteo", quarantined)
+    _write_report(config, report)
+    logger.info("meteo: %s", report)
+    return report
+
+
+@flow(name="ingest-groundwater", log_prints=True)
+def ingest_groundwater(config_path: str) -> SourceReport:
+    """Ingest the setup's DINOloket CSV files into ``groundwater.parquet`` and ``wells.parquet``."""
+    config = load_config(config_path)
+    logger = get_run_logger()
+    results, report = _read_files(config, "groundwater", [(w.file, read_dino_csv) for w in config.wells], logger)
+    limits = {w.file: w.lower_limit_m_nap for w in config.wells}
+    levels, wells, quarantined = [], [], []
+    for path, record in results:
+        well_table = record.wells.copy()
+        if limits[path] is not None:
+            well_table["lower_limit_m_nap"] = limits[path]
+        levels.append(record.levels)
+        wells.append(well_table)
+        quarantined += record.quarantined
+    if levels:
+        _store(config, GROUNDWATER_TABLE, pd.concat(levels, ignore_index=True), ["well", "time"], report,
+               variables={"level_m_nap": "groundwater_level"}, series_col="well", time_col="time")
+    if wells:
+        upsert(config.processed_dir / WELLS_TABLE, pd.concat(wells, ignore_index=True), key=["well"])
+    report.quarantined = _quarantine(config, "groundwater", quarantined)
+    _write_report(config, report)
+    logger.info("groundwater: %s", report)
+    return report
+
+
+_SENSOR_READERS = {"pi-xml": read_pi_xml, "pi-json": read_pi_json, "csv": read_sensor_csv}
+
+
+@flow(name="ingest-sensors", log_prints=True)
+def ingest_sensors(config_path: str) -> SourceReport:
+    """Ingest the setup's sensor files into ``sensors.parquet`` and ``sensors_meta.parquet``."""
+    config = load_config(config_path)
+    logger = get_run_logger()
+    files = [(s.file, _SENSOR_READERS[s.format]) for s in config.sensors]
+    results, report = _read_files(config, "sensors", files, logger)
+    events, meta, quarantined = [], [], []
+    for _, series in results:
+        events.append(series.events)
+        meta.append(series.meta)
+        quarantined += series.quarantined
+    if events:
+        _store(config, SENSORS_TABLE, pd.concat(events, ignore_index=True), ["sensor", "time"], report,
+               variables={"value": "water_level"}, series_col="sensor", time_col="time")
+    if meta:
+        upsert(config.processed_dir / SENSORS_META_TABLE, pd.concat(meta, ignore_index=True), key=["sensor"])
+    report.quarantined = _quarantine(config, "sensors", quarantined)
+    _write_report(config, report)
+    logger.info("sensors: %s", report)
+    return report
+
+
+@flow(name="ingest-all", log_prints=True)
+def ingest_all(config_path: str) -> dict[str, SourceReport | str]:
+    """Run every ingest flow; a source that fails is reported and the others still run."""
+    logger = get_run_logger()
+    reports: dict[str, SourceReport | str] = {}
+    for name, source_flow in (("meteo", ingest_meteo), ("groundwater", ingest_groundwater),
+                              ("sensors", ingest_sensors)):
+        state = source_flow(config_path=config_path, return_state=True)
+        if state.is_completed():
+            reports[name] = state.result()
+        else:
+            reports[name] = f"FAILED: {state.message}"
+            logger.error("ingest of %s failed; the stored %s data stay as they were: %s",
+                         name, name, state.message)
+    return reports

@@ -1,0 +1,272 @@
+"""The work of each stage of the daily run: read the stored inputs, call ``models``, store the result.
+
+The Prefect tasks in ``pipelines/daily_run.py`` are thin wrappers around these functions, so
+each stage can also be run and tested without Prefect. Every output is written in the form of
+``docs/contracts.md`` to the setup's processed folder, atomically (a temporary file beside the
+target, then one rename), so a crash mid-write leaves the previous output whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from models import decision_log, triggers
+from models.allocation import run_allocation
+from models.escalation import escalation_levels, summarise_allocation
+from models.indicators import compute_indicators as indicators_dataset
+from models.indicators import district_weather
+from models.restrictions import decide
+from models.verdringingsreeks import PriorityOrder
+from pipelines import ingest
+from pipelines.config import Config
+from pipelines.dask_cluster import dask_client
+
+INDICATORS = "indicators.nc"
+ALLOCATION = "allocation.nc"
+OUTLOOK = "outlook.nc"
+TRIGGERS = "triggers.nc"
+DECISION_LOG = "decisions.parquet"
+PUBLISHED = "published.parquet"
+ESCALATION = "escalation.parquet"
+
+
+def season_start(day: dt.date) -> dt.date:
+    """First day of the water-balance season that ``day`` belongs to: 1 April, else 1 January."""
+    april = dt.date(day.year, 4, 1)
+    return april if day >= april else dt.date(day.year, 1, 1)
+
+
+# --- reading stored inputs ------------------------------------------------------------------
+
+
+def read_districts(config: Config) -> gpd.GeoDataFrame:
+    """The setup's districts in EPSG:28992, with their properties (contracts section 3)."""
+    districts = gpd.read_file(config.districts)
+    if districts.crs is None:
+        raise ValueError(f"{config.districts}: no CRS; expected EPSG:28992 named in the GeoJSON 'crs' member")
+    districts = districts.to_crs(28992)
+    missing = {"district_id", "name", "water_board"} - set(districts.columns)
+    if missing:
+        raise ValueError(f"{config.districts}: missing properties {sorted(missing)}")
+    unknown = set(districts["water_board"]) - {b.id for b in config.water_boards}
+    if unknown:
+        raise ValueError(f"{config.districts}: water_board {sorted(unknown)} not among the "
+                         f"configured water_boards {[b.id for b in config.water_boards]}")
+    return districts
+
+
+def _table(config: Config, name: str, *, geo: bool = False):
+    path = config.processed_dir / name
+    if not path.exists():
+        return None
+    return gpd.read_parquet(path) if geo else pd.read_parquet(path)
+
+
+def read_supply(config: Config, days: pd.DatetimeIndex) -> xr.DataArray:
+    """The national source's supply (m³/day) on ``days``, from the configuration."""
+    if config.source.file is None:
+        values = np.full(len(days), config.source.supply_m3_day, dtype=float)
+    else:
+        path = config.source.file
+        table = pd.read_csv(path, comment="#")
+        if not {"date", "supply_m3_day"} <= set(table.columns):
+            raise ValueError(f"{path}: expected columns date,supply_m3_day; found {list(table.columns)}")
+        series = table.set_index(pd.to_datetime(table["date"]))["supply_m3_day"].astype(float)
+        values = series.reindex(days).to_numpy()
+        if np.isnan(values).any():
+            first = days[np.isnan(values)][0].date()
+            raise ValueError(f"{path}: no supply_m3_day for {first}; the run needs every day "
+                             f"from {days[0].date()} to {days[-1].date()}")
+    return xr.DataArray(values, dims="time", coords={"time": days}, name="supply_m3_day",
+                        attrs={"units": "m3/day", "long_name": "supply of the national source"})
+
+
+def _boards(config: Config) -> pd.DataFrame:
+    return pd.DataFrame({"water_board": [b.id for b in config.water_boards],
+                         "inlet_capacity_m3_day": [b.inlet_capacity_m3_day for b in config.water_boards]})
+
+
+# --- writing outputs atomically ---------------------------------------------------------------
+
+
+def write_netcdf(ds: xr.Dataset, path: Path) -> Path:
+    """Write ``ds`` to ``path`` through a temporary file beside it and one rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` to ``path`` through a temporary file beside it and one rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --- stages -------------------------------------------------------------------------------
+
+
+def compute_indicators(config: Config, day: dt.date) -> Path:
+    """Indicators from 1 January of ``day``'s year to ``day`` → ``indicators.nc``."""
+    meteo = _table(config, ingest.METEO_TABLE)
+    if meteo is None:
+        raise FileNotFoundError(f"{config.processed_dir / ingest.METEO_TABLE}: no meteo ingested; "
+                                "the indicators need precipitation and evaporation")
+    ds = indicators_dataset(
+        meteo,
+        _table(config, ingest.STATIONS_TABLE, geo=True),
+        read_districts(config),
+        groundwater=_table(config, ingest.GROUNDWATER_TABLE),
+        wells=_table(config, ingest.WELLS_TABLE, geo=True),
+        sensors=_table(config, ingest.SENSORS_TABLE),
+        sensors_meta=_table(config, ingest.SENSORS_META_TABLE, geo=True),
+        date=day,
+        max_age={"meteo": pd.Timedelta(days=config.stale_after_days)},
+    )
+    return write_netcdf(ds, config.processed_dir / INDICATORS)
+
+
+def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = None) -> Path:
+    """The verdringingsreeks allocation from the season start to ``day`` → ``allocation.nc``.
+
+    The work runs on a Dask cluster (the given scheduler, else a local one on loopback).
+    """
+    meteo = _table(config, ingest.METEO_TABLE)
+    stations = _table(config, ingest.STATIONS_TABLE, geo=True)
+    districts = read_districts(config)
+    weather = district_weather(meteo, stations, districts)
+    days = pd.date_range(season_start(day), day, freq="D")
+    season = weather.sel(time=days)
+    supply = read_supply(config, days)
+    order = PriorityOrder.from_config(config.priorities)
+    with dask_client(dask_address, workers=config.dask_workers) as client:
+        future = client.submit(run_allocation, pd.DataFrame(districts), _boards(config), season,
+                               supply, order, pure=False)
+        allocation = future.result()
+    allocation.attrs.update({"date": day.isoformat(), "season_start": days[0].date().isoformat()})
+    return write_netcdf(allocation, config.processed_dir / ALLOCATION)
+
+
+@dataclass
+class Proposal:
+    """What the rules propose for a day, and how it differs from what is published."""
+
+    day: dt.date
+    decisions: pd.DataFrame  # one row per district: the restrictions in force on ``day``
+    changes: list[dict] = field(default_factory=list)
+    escalation: pd.DataFrame | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def decide_restrictions(config: Config, day: dt.date) -> Proposal:
+    """Rules with hysteresis over the season so far; merge into the decision log; compare with
+    what is published."""
+    processed = config.processed_dir
+    with xr.open_dataset(processed / ALLOCATION, engine="h5netcdf") as a, \
+            xr.open_dataset(processed / INDICATORS, engine="h5netcdf") as i:
+        allocation, indicators = a.load(), i.load()
+    meteo = _table(config, ingest.METEO_TABLE)
+    stations = _table(config, ingest.STATIONS_TABLE, geo=True)
+    districts = read_districts(config)
+    weather = district_weather(meteo, stations, districts)
+    median = triggers.median_deficit_by_season_day(weather, before_year=day.year)
+    trigger_values = triggers.trigger_dataset(allocation=allocation, indicators=indicators,
+                                              deficit_median=median)
+    write_netcdf(trigger_values, processed / TRIGGERS)
+
+    decisions = decide(trigger_values, config.rules, until=day)
+    log_path = processed / DECISION_LOG
+    log = decision_log.merge_decisions(decision_log.load_log(log_path, missing_ok=True), decisions,
+                                       issued_at=pd.Timestamp.now(tz="UTC"))
+    decision_log.save_log(log_path, log)
+
+    in_force = decisions_on(decision_log.current_decisions(log), day, districts)
+    escalation = escalation_levels(decisions, summarise_allocation(allocation), districts, day=day)
+    write_parquet(escalation, processed / ESCALATION)
+    published = _table(config, PUBLISHED)
+    return Proposal(day=day, decisions=in_force, changes=compare(published, in_force), escalation=escalation)
+
+
+def decisions_on(log: pd.DataFrame, day: dt.date, districts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """One row per district: its surface-water level and groundwater ban in force on ``day``."""
+    stamp = pd.Timestamp(day)
+    valid = log[(log["valid_from"] <= stamp) & (log["valid_until"].isna() | (log["valid_until"] >= stamp))]
+    surface = valid[valid["restriction"] != "groundwater_ban"].drop_duplicates("district_id", keep="last")
+    ground = valid[valid["restriction"] == "groundwater_ban"].drop_duplicates("district_id", keep="last")
+    base = pd.DataFrame(districts[["district_id", "name", "water_board"]])
+    out = base.merge(surface.drop(columns=["water_board"]), on="district_id", how="left")
+    out["restriction"] = out["restriction"].fillna("none")
+    out["groundwater_ban"] = out["district_id"].isin(ground["district_id"])
+    gw = ground.set_index("district_id")
+    for column in ("reason_nl", "reason_en", "meaning_nl", "meaning_en", "exemptions_nl", "exemptions_en",
+                   "valid_from", "rule"):
+        out[f"groundwater_{column}"] = out["district_id"].map(gw[column]) if len(gw) else pd.NA
+    return out
+
+
+def compare(published: pd.DataFrame | None, proposed: pd.DataFrame) -> list[dict]:
+    """The districts whose restriction or groundwater ban would change by publishing ``proposed``."""
+    before = ({} if published is None else
+              {r["district_id"]: (r["restriction"], bool(r["groundwater_ban"])) for r in published.to_dict("records")})
+    changes = []
+    for r in proposed.to_dict("records"):
+        now = (r["restriction"], bool(r["groundwater_ban"]))
+        was = before.get(r["district_id"], ("none", False))
+        if now != was:
+            changes.append({"district_id": r["district_id"], "name": r["name"], "water_board": r["water_board"],
+                            "was": _describe(was), "becomes": _describe(now)})
+    return changes
+
+
+def _describe(state: tuple[str, bool]) -> str:
+    restriction, groundwater = state
+    return restriction + (" + groundwater_ban" if groundwater else "")
+
+
+def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
+    """Publish the approved decisions: citizen map, dashboard, open data; record what is live."""
+    from dashboards.site import publish_site
+
+    districts = read_districts(config)
+    public = districts[["district_id", "geometry"]].merge(proposal.decisions, on="district_id")
+    with xr.open_dataset(config.processed_dir / INDICATORS, engine="h5netcdf") as ind:
+        data_ages = {k.removeprefix("newest_input_"): v for k, v in ind.attrs.items()
+                     if k.startswith("newest_input_")}
+    metadata = {
+        "issued_at": dt.datetime.now(dt.UTC),
+        "valid_from": day,
+        "data_ages": data_ages,
+        "software_version": version("droogte"),
+        "setup_name": config.name,
+    }
+    site = publish_site(gpd.GeoDataFrame(public, geometry="geometry", crs=districts.crs), metadata,
+                        config.site_dir, tiles=config.tiles)
+    write_parquet(proposal.decisions, config.processed_dir / PUBLISHED)
+    return site

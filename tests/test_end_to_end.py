@@ -1,0 +1,110 @@
+"""The whole daily run on the embedded demo: raw files in, processed outputs and a map out.
+
+Runs the real Prefect flow (ephemeral API, see conftest) and the allocation on a real local
+Dask cluster. One run is shared by the assertions below; a second run of the same day checks
+that nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import xarray as xr
+
+from pipelines.config import load_config
+from pipelines.daily_run import drought_run
+from pipelines.demo import write_demo
+from pipelines.stages import ALLOCATION, DECISION_LOG, INDICATORS
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory, prefect_harness):
+    root = tmp_path_factory.mktemp("demo")
+    config_path = write_demo(root / "raw" / "demo", processed_dir=root / "processed",
+                             site_dir=root / "site", archive_dir=root / "raw" / "archive")
+    result = drought_run(config_path=str(config_path))
+    return load_config(config_path), result
+
+
+def test_run_reports_its_outputs(demo_run):
+    config, result = demo_run
+    assert result["date"] == "2025-08-15"
+    for label, path in result["outputs"].items():
+        assert path.exists(), f"{label}: {path} missing"
+    reports = result["ingest"]
+    assert reports["meteo"].files == 6 and not reports["meteo"].failed_files
+    assert reports["groundwater"].files == 16
+    assert reports["sensors"].files == 1
+
+
+def test_ingest_stores_the_demo_files_through_the_real_readers(demo_run):
+    config, _ = demo_run
+    meteo = pd.read_parquet(config.processed_dir / "meteo.parquet")
+    days = (pd.Timestamp("2025-08-15") - pd.Timestamp("1991-01-01")).days + 1
+    assert len(meteo) == 6 * days
+    assert meteo.loc[meteo["station"] == "906", "evaporation_mm"].isna().all()
+    assert meteo["precipitation_mm"].max() < 150  # mm/day, not 0.1 mm
+    levels = pd.read_parquet(config.processed_dir / "groundwater.parquet")
+    assert levels["well"].nunique() == 16
+    sensors = pd.read_parquet(config.processed_dir / "sensors.parquet")
+    assert sensors["sensor"].nunique() == 24
+    assert str(sensors["time"].dt.tz) == "UTC"
+
+
+def test_indicators_carry_the_deficit_per_district(demo_run):
+    config, _ = demo_run
+    with xr.open_dataset(config.processed_dir / INDICATORS) as ds:
+        deficit = ds["precipitation_deficit"].sel(time="2025-08-15")
+        assert deficit.sizes["district"] == 64
+        assert ds["precipitation_deficit"].attrs["units"] == "mm"
+        # a dry 2025 in the demo: a marked deficit everywhere by mid-August
+        assert float(deficit.min()) > 100
+
+
+def test_allocation_follows_the_verdringingsreeks_and_runs_short(demo_run):
+    config, _ = demo_run
+    with xr.open_dataset(config.processed_dir / ALLOCATION) as ds:
+        assert set(ds["category"].values) == {"1a", "1b", "1c", "2a", "2b", "3", "4"}
+        shortage = ds["shortage"].sum(["time", "district"])
+        demand = ds["demand"].sum(["time", "district"])
+        frac = (shortage / demand.where(demand > 0)).groupby(ds["category"]).max()
+        assert float(frac.sel(category="4")) > 0.05, "the demo season must produce category-4 shortage"
+        # higher categories are never worse off than category 4 across the season
+        assert float(frac.sel(category="1a")) <= float(frac.sel(category="4"))
+        assert float(frac.sel(category="2a")) <= float(frac.sel(category="4"))
+        assert ds["demand"].attrs["units"] == "m3/day"
+
+
+def test_restrictions_are_decided_and_logged(demo_run):
+    config, result = demo_run
+    log = pd.read_parquet(config.processed_dir / DECISION_LOG)
+    assert len(log) > 0
+    assert set(log["restriction"]) - {"none"}, "the demo drought must restrict somewhere"
+    assert result["approval"].approved and result["approval"].mode in {"auto", "unchanged"}
+
+
+def test_published_map_opens_offline_and_shows_every_district(demo_run):
+    config, _ = demo_run
+    html = (config.site_dir / "index.html").read_text(encoding="utf-8")
+    assert "<html lang=" in html and "<title>" in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the page must load nothing external"
+    for district in gpd.read_file(config.districts)["name"]:
+        assert district.split()[0] in html
+    geojson = json.loads((config.site_dir / "restrictions.geojson").read_text(encoding="utf-8"))
+    assert len(geojson["features"]) == 64
+
+
+def test_second_run_of_the_same_day_adds_no_records(demo_run):
+    config, _ = demo_run
+    before = pd.read_parquet(config.processed_dir / DECISION_LOG)
+    meteo_before = pd.read_parquet(config.processed_dir / "meteo.parquet")
+    result = drought_run(config_path=str(config.path))
+    after = pd.read_parquet(config.processed_dir / DECISION_LOG)
+    assert len(after) == len(before)
+    assert len(pd.read_parquet(config.processed_dir / "meteo.parquet")) == len(meteo_before)
+    assert result["ingest"]["meteo"].added == 0
+    assert result["approval"].mode == "unchanged"
