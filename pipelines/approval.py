@@ -20,6 +20,7 @@ from prefect.exceptions import FlowPauseTimeout
 from prefect.input import RunInput
 
 from pipelines.config import Config
+from pipelines.store import write_parquet
 
 APPROVALS = "approvals.parquet"
 
@@ -91,8 +92,6 @@ def request_approval(config: Config, proposal) -> Approval:
 
 
 def _record(config: Config, day: dt.date, approval: Approval) -> None:
-    from pipelines.stages import write_parquet
-
     path = config.processed_dir / APPROVALS
     row = pd.DataFrame([{"date": day.isoformat(), **asdict(approval)}])
     log = pd.concat([pd.read_parquet(path), row], ignore_index=True) if path.exists() else row

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from models.qc import thresholds_with
 from models.restrictions import DEFAULT_RULES_CONFIG, RuleConfigError, RuleTable, default_rules
 from models.verdringingsreeks import PriorityOrder
 
@@ -118,7 +119,7 @@ class Config:
     dask_workers: int = 2
     outlook_horizon_days: int = 42
     stale_after_days: int = 3
-    extra: dict[str, Any] = field(default_factory=dict)
+    qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
 
 
 class _Reader:
@@ -209,7 +210,7 @@ def load_config(path: Path | str) -> Config:
 
     known = {
         "name", "date", "districts", "stations", "wells", "sensors", "water_boards", "source",
-        "priorities", "rules", "exemptions", "output", "publication", "dask", "outlook", "freshness",
+        "priorities", "rules", "exemptions", "output", "publication", "dask", "outlook", "freshness", "qc",
     }
     unknown = sorted(set(top) - known)
     if unknown:
@@ -259,6 +260,7 @@ def load_config(path: Path | str) -> Config:
         dask_address=(r.text(dask_cfg["address"], "dask.address") if dask_cfg.get("address") else None),
         dask_workers=r.integer(dask_cfg.get("workers", 2), "dask.workers", minimum=1),
         outlook_horizon_days=r.integer(outlook.get("horizon_days", 42), "outlook.horizon_days", minimum=1),
+        qc_thresholds=_qc(r, top.get("qc")),
         stale_after_days=r.integer(freshness.get("stale_after_days", 3), "freshness.stale_after_days",
                                    minimum=0),
     )
@@ -337,6 +339,18 @@ def _rules(r: _Reader, rules: Any, exemptions: Any) -> RuleTable:
         return RuleTable.from_config(mapping, source=str(r.path))
     except RuleConfigError as exc:
         raise ConfigError(r.path, exc.key, exc.message) from None
+
+
+def _qc(r: _Reader, raw: Any) -> dict[str, dict[str, Any]]:
+    """QC thresholds per variable: the defaults of ``models.qc`` with the setup's overrides."""
+    m = r.mapping(raw or {}, "qc")
+    for variable, tests in m.items():
+        r.mapping(tests, f"qc.{variable}")
+    try:
+        return thresholds_with(m)
+    except ValueError as exc:
+        key, _, message = str(exc).partition(": ")
+        raise r.fail(key, message) from None
 
 
 def _unique(r: _Reader, ids: list[str], key: str, field_name: str) -> None:

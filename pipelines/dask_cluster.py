@@ -31,6 +31,6 @@ def dask_client(address: str | None = None, *, workers: int = 2) -> Iterator[Cli
             yield client
         return
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None) as cluster, Client(cluster) as client:
+                      host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
         log.info("allocation on a local Dask cluster of %d workers", workers)
         yield client

@@ -27,7 +27,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from models.qc import DEFAULT_THRESHOLDS, run_qc
+from models.qc import run_qc
 from pipelines.archive import archive_file
 from pipelines.config import Config, load_config
 from pipelines.sources.dino import read_dino_csv
@@ -35,7 +35,7 @@ from pipelines.sources.errors import SourceFormatError
 from pipelines.sources.fews import read_pi_json, read_pi_xml
 from pipelines.sources.knmi import read_knmi_daily
 from pipelines.sources.sensor_csv import read_sensor_csv
-from pipelines.store import atomic_write_parquet, upsert
+from pipelines.store import upsert, upsert_metadata, write_parquet
 
 METEO_TABLE = "meteo.parquet"
 STATIONS_TABLE = "stations.parquet"
@@ -88,7 +88,7 @@ def _store(config: Config, table: str, frame: pd.DataFrame, key: list[str], repo
     frame = frame.copy()
     for value_col, variable in variables.items():
         flags, summary = run_qc(frame, variable=variable, value_col=value_col, time_col=time_col,
-                                series_col=series_col, thresholds=DEFAULT_THRESHOLDS)
+                                series_col=series_col, thresholds=config.qc_thresholds)
         frame[f"qc_{value_col}"] = flags
         for test, count in summary.items():
             report.qc[test] = report.qc.get(test, 0) + int(count)
@@ -148,7 +148,7 @@ def ingest_meteo(config_path: str) -> SourceReport:
         geometry=gpd.points_from_xy([s.x for s in config.stations], [s.y for s in config.stations]),
         crs="EPSG:28992",
     )
-    atomic_write_parquet(config.processed_dir / STATIONS_TABLE, stations)
+    write_parquet(stations, config.processed_dir / STATIONS_TABLE)
     report.quarantined = _quarantine(config, "meteo", quarantined)
     _write_report(config, report)
     logger.info("meteo: %s", report)
@@ -174,7 +174,7 @@ def ingest_groundwater(config_path: str) -> SourceReport:
         _store(config, GROUNDWATER_TABLE, pd.concat(levels, ignore_index=True), ["well", "time"], report,
                variables={"level_m_nap": "groundwater_level"}, series_col="well", time_col="time")
     if wells:
-        upsert(config.processed_dir / WELLS_TABLE, pd.concat(wells, ignore_index=True), key=["well"])
+        upsert_metadata(config.processed_dir / WELLS_TABLE, pd.concat(wells, ignore_index=True), key="well")
     report.quarantined = _quarantine(config, "groundwater", quarantined)
     _write_report(config, report)
     logger.info("groundwater: %s", report)
@@ -200,7 +200,7 @@ def ingest_sensors(config_path: str) -> SourceReport:
         _store(config, SENSORS_TABLE, pd.concat(events, ignore_index=True), ["sensor", "time"], report,
                variables={"value": "water_level"}, series_col="sensor", time_col="time")
     if meta:
-        upsert(config.processed_dir / SENSORS_META_TABLE, pd.concat(meta, ignore_index=True), key=["sensor"])
+        upsert_metadata(config.processed_dir / SENSORS_META_TABLE, pd.concat(meta, ignore_index=True), key="sensor")
     report.quarantined = _quarantine(config, "sensors", quarantined)
     _write_report(config, report)
     logger.info("sensors: %s", report)

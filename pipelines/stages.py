@@ -9,8 +9,6 @@ target, then one rename), so a crash mid-write leaves the previous output whole.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -30,6 +28,7 @@ from models.verdringingsreeks import PriorityOrder
 from pipelines import ingest
 from pipelines.config import Config
 from pipelines.dask_cluster import dask_client
+from pipelines.store import write_netcdf, write_parquet
 
 INDICATORS = "indicators.nc"
 ALLOCATION = "allocation.nc"
@@ -96,37 +95,6 @@ def _boards(config: Config) -> pd.DataFrame:
                          "inlet_capacity_m3_day": [b.inlet_capacity_m3_day for b in config.water_boards]})
 
 
-# --- writing outputs atomically ---------------------------------------------------------------
-
-
-def write_netcdf(ds: xr.Dataset, path: Path) -> Path:
-    """Write ``ds`` to ``path`` through a temporary file beside it and one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` to ``path`` through a temporary file beside it and one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 # --- stages -------------------------------------------------------------------------------
 
 
@@ -164,7 +132,7 @@ def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = N
     supply = read_supply(config, days)
     order = PriorityOrder.from_config(config.priorities)
     with dask_client(dask_address, workers=config.dask_workers) as client:
-        future = client.submit(run_allocation, pd.DataFrame(districts), _boards(config), season,
+        future = client.submit(run_allocation, districts, _boards(config), season,
                                supply, order, pure=False)
         allocation = future.result()
     allocation.attrs.update({"date": day.isoformat(), "season_start": days[0].date().isoformat()})
@@ -189,8 +157,8 @@ def decide_restrictions(config: Config, day: dt.date) -> Proposal:
     """Rules with hysteresis over the season so far; merge into the decision log; compare with
     what is published."""
     processed = config.processed_dir
-    with xr.open_dataset(processed / ALLOCATION, engine="h5netcdf") as a, \
-            xr.open_dataset(processed / INDICATORS, engine="h5netcdf") as i:
+    with xr.open_dataset(processed / ALLOCATION, engine="netcdf4") as a, \
+            xr.open_dataset(processed / INDICATORS, engine="netcdf4") as i:
         allocation, indicators = a.load(), i.load()
     meteo = _table(config, ingest.METEO_TABLE)
     stations = _table(config, ingest.STATIONS_TABLE, geo=True)
@@ -256,9 +224,10 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
 
     districts = read_districts(config)
     public = districts[["district_id", "geometry"]].merge(proposal.decisions, on="district_id")
-    with xr.open_dataset(config.processed_dir / INDICATORS, engine="h5netcdf") as ind:
-        data_ages = {k.removeprefix("newest_input_"): v for k, v in ind.attrs.items()
-                     if k.startswith("newest_input_")}
+    with xr.open_dataset(config.processed_dir / INDICATORS, engine="netcdf4") as ind:
+        # newest input per source, as stored by models.freshness: naive UTC, "" when none
+        data_ages = {k.removeprefix("newest_input_"): pd.Timestamp(v).tz_localize("UTC")
+                     for k, v in ind.attrs.items() if k.startswith("newest_input_") and v}
     metadata = {
         "issued_at": dt.datetime.now(dt.UTC),
         "valid_from": day,
@@ -266,7 +235,7 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
         "software_version": version("droogte"),
         "setup_name": config.name,
     }
-    site = publish_site(gpd.GeoDataFrame(public, geometry="geometry", crs=districts.crs), metadata,
+    publish_site(gpd.GeoDataFrame(public, geometry="geometry", crs=districts.crs), metadata,
                         config.site_dir, tiles=config.tiles)
     write_parquet(proposal.decisions, config.processed_dir / PUBLISHED)
-    return site
+    return config.site_dir  # the live name; ``site`` is the version it now points at

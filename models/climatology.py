@@ -1,0 +1,76 @@
+"""KNMI's national precipitation deficit series and its climatology.
+
+``int_nl.dat`` (KNMI Climate Explorer) holds KNMI's official national potential precipitation
+deficit (mm), one value per day from 1 April to 30 September, 1906 to the current season:
+tab-separated ``YYYYMMDD value``, header lines starting with ``#``.
+
+The climatology is what KNMI's graph draws: per day of the season, the **median** and the
+**5 %-driest line** (the 95th percentile of the deficit, exceeded in 1 year in 20) over the
+reference years 1906-2019, and single years (1976, 2018) for comparison.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REFERENCE_YEARS = (1906, 2019)
+COMPARISON_YEARS = (1976, 2018)
+
+
+def read_int_nl(path: Path | str) -> pd.Series:
+    """KNMI's national deficit series: float mm, index the date (datetime64), name ``deficit_mm``.
+
+    Raises ValueError naming the file and line of a record that is not ``YYYYMMDD value``.
+    """
+    path = Path(path)
+    dates, values = [], []
+    for number, line in enumerate(path.read_text(encoding="latin-1").splitlines(), start=1):
+        fields = line.split()
+        if not fields or line.lstrip().startswith("#"):
+            continue
+        try:
+            if len(fields) != 2 or len(fields[0]) != 8:
+                raise ValueError
+            dates.append(pd.Timestamp(fields[0]))
+            values.append(float(fields[1]))
+        except ValueError:
+            raise ValueError(f"{path}, line {number}: expected 'YYYYMMDD<TAB>value', found {line[:80]!r}") from None
+    if not dates:
+        raise ValueError(f"{path}: no 'YYYYMMDD value' records found")
+    return pd.Series(values, index=pd.DatetimeIndex(dates, name="date"), name="deficit_mm")
+
+
+def by_season_day(series: pd.Series) -> pd.DataFrame:
+    """The series as a table: index season day ``"MM-DD"``, one column per year."""
+    frame = pd.DataFrame(
+        {"year": series.index.year, "day": series.index.strftime("%m-%d"), "value": series.to_numpy()}
+    )
+    return frame.pivot(index="day", columns="year", values="value")
+
+
+def deficit_climatology(
+    series: pd.Series,
+    *,
+    reference_years: tuple[int, int] = REFERENCE_YEARS,
+    comparison_years: tuple[int, ...] = COMPARISON_YEARS,
+) -> pd.DataFrame:
+    """Per season day (index ``"MM-DD"``): ``median`` and ``driest_5pct`` over the reference
+    years, and one column per comparison year (named by the year as str), all in mm."""
+    table = by_season_day(series)
+    first, last = reference_years
+    reference = table.loc[:, (table.columns >= first) & (table.columns <= last)]
+    if reference.shape[1] == 0:
+        raise ValueError(f"the series has no years within the reference period {first}-{last}")
+    result = pd.DataFrame(
+        {
+            "median": reference.median(axis=1),
+            "driest_5pct": reference.quantile(0.95, axis=1),
+        }
+    )
+    for year in comparison_years:
+        result[str(year)] = table[year] if year in table.columns else np.nan
+    result.attrs = {"units": "mm", "reference_years": f"{first}-{last}"}
+    return result

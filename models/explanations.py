@@ -1,0 +1,279 @@
+"""Texts that explain a restriction decision to a citizen, in Dutch and in English.
+
+Every decision carries four kinds of text, each in both languages:
+
+* **reason** — which rule fired, the indicator's value against its threshold, and since when;
+* **meaning** — what the restriction means for someone who wants to take water today;
+* **exemptions** — who may still take water (configurable per restriction type);
+* the **level names** used by the escalation (see :mod:`models.escalation`).
+
+The functions here work on plain values (strings, numbers, dates), so they can be used and
+tested without a rule table. Numbers are written with their unit and, in Dutch, with a
+decimal comma; shares (0–1) are written as percentages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+LANGUAGES = ("nl", "en")
+
+_MONTHS_NL = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+_MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Exemptions:
+    """Who may still take water under a restriction, as lines of text in Dutch and English."""
+
+    nl: tuple[str, ...] = ()
+    en: tuple[str, ...] = ()
+
+    def text(self, lang: str) -> str:
+        """The exemptions as one line, separated by semicolons; empty when there are none."""
+        return "; ".join(self.nl if _lang(lang) == "nl" else self.en)
+
+
+_STREAMS = ("wateren die altijd water voeren", "streams and waters that always carry water")
+_CROPS = (
+    "kapitaalintensieve teelten met een ontheffing van het waterschap",
+    "capital-intensive crops with a permit from the water board",
+)
+_CATTLE = ("drinkwater voor vee", "drinking water for cattle")
+_CAN = ("water geven met een gieter", "hand watering with a watering can")
+
+
+def _exemptions(*pairs: tuple[str, str]) -> Exemptions:
+    return Exemptions(nl=tuple(p[0] for p in pairs), en=tuple(p[1] for p in pairs))
+
+
+#: The usual exemptions of Dutch water boards' announcements, used where the configuration
+#: names none. A watch level restricts nothing, so it has no exemptions.
+DEFAULT_EXEMPTIONS: Mapping[str, Exemptions] = {
+    "none": Exemptions(),
+    "watch": Exemptions(),
+    "daytime_sprinkling_ban": _exemptions(_STREAMS, _CROPS, _CATTLE, _CAN),
+    "surface_water_ban": _exemptions(_STREAMS, _CROPS, _CATTLE, _CAN),
+    "groundwater_ban": _exemptions(_CROPS, _CATTLE, _CAN),
+}
+
+_MEANING = {
+    "none": (
+        "Er geldt geen beperking voor het onttrekken van oppervlaktewater.",
+        "There is no restriction on taking water from ditches, canals and other surface water.",
+    ),
+    "watch": (
+        "Er geldt nog geen verbod, maar het waterschap houdt de droogte extra in de gaten. "
+        "Ga zuinig om met water; een verbod kan volgen.",
+        "No ban applies yet, but the water board is watching the drought closely. "
+        "Please use water sparingly; a ban may follow.",
+    ),
+    "daytime_sprinkling_ban": (
+        "Beregenen en sproeien met oppervlaktewater is verboden tussen 07:00 en 19:00 uur "
+        "(Nederlandse tijd). 's Avonds en 's nachts mag het wel.",
+        "Irrigating and sprinkling with surface water is not allowed between 07:00 and 19:00 "
+        "(Dutch time). It is allowed in the evening and at night.",
+    ),
+    "surface_water_ban": (
+        "U mag geen water uit sloten, vaarten en ander oppervlaktewater halen, ook niet om te "
+        "beregenen of te sproeien, tot het verbod wordt opgeheven.",
+        "You may not take water from ditches, canals or other surface water, also not for "
+        "irrigating or sprinkling, until the ban is lifted.",
+    ),
+    "groundwater_ban": (
+        "U mag niet beregenen of sproeien met grondwater (uit een put of pomp) tot het verbod "
+        "wordt opgeheven.",
+        "You may not irrigate or sprinkle with groundwater (from a well or pump) until the ban "
+        "is lifted.",
+    ),
+}
+
+_INDICATOR_PHRASE = {
+    "shortage_fraction_4": (
+        "het deel van de watervraag voor landbouw, natuur en andere gebruikers (categorie 4) "
+        "dat niet geleverd kan worden",
+        "the share of the water demand of agriculture, nature and other users (category 4) "
+        "that cannot be supplied",
+    ),
+    "shortage_fraction_3": (
+        "het deel van de watervraag voor kapitaalintensieve teelten en proceswater "
+        "(categorie 3) dat niet geleverd kan worden",
+        "the share of the water demand of capital-intensive crops and process water "
+        "(category 3) that cannot be supplied",
+    ),
+    "groundwater_low_share": (
+        "het deel van de grondwatermeetpunten onder hun ondergrens",
+        "the share of groundwater monitoring wells below their lower limit",
+    ),
+    "surface_level_below_critical": (
+        "hoe ver het oppervlaktewaterpeil onder het kritieke peil staat",
+        "how far the surface-water level is below its critical level",
+    ),
+    "deficit_anomaly_mm": (
+        "het neerslagtekort vergeleken met een normaal jaar (mediaan)",
+        "the precipitation deficit compared with a normal year (median)",
+    ),
+    "outlook_shortage_probability": (
+        "de kans op watertekort voor landbouw en natuur (categorie 4) in de komende weken",
+        "the probability of a water shortage for agriculture and nature (category 4) in the "
+        "coming weeks",
+    ),
+}
+
+_OPERATOR = {">=": ("of meer", "or more"), "<=": ("of minder", "or less")}
+
+_LEVEL_NAMES = {
+    0: ("normale situatie", "normal situation"),
+    1: ("dreigend watertekort", "threatening water shortage"),
+    2: ("feitelijk watertekort", "actual water shortage"),
+    3: ("(dreigende) crisis", "(threatening) crisis"),
+}
+
+
+def _lang(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"language {lang!r} is not supported; expected one of {LANGUAGES}")
+    return lang
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if _lang(lang) == "nl" else pair[1]
+
+
+def format_number(x: float, decimals: int, *, lang: str) -> str:
+    """``x`` rounded to ``decimals``, with a decimal comma in Dutch and a point in English."""
+    text = f"{x:.{decimals}f}"
+    return text.replace(".", ",") if _lang(lang) == "nl" else text
+
+
+def format_value(value: float, unit: str, *, lang: str) -> str:
+    """An indicator value with its unit, as a citizen reads it.
+
+    ``unit`` is the indicator's unit: ``"1"`` for a share or probability (0–1, written as a
+    percentage), ``"m"`` (two decimals) or ``"mm"`` (whole millimetres).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "onbekend" if _lang(lang) == "nl" else "unknown"
+    if unit == "1":
+        return f"{format_number(100 * value, 0, lang=lang)}%"
+    if unit == "m":
+        return f"{format_number(value, 2, lang=lang)} m"
+    if unit == "mm":
+        return f"{format_number(value, 0, lang=lang)} mm"
+    raise ValueError(f"unit {unit!r} has no format; expected '1', 'm' or 'mm'")
+
+
+def format_date(day: date, *, lang: str) -> str:
+    """``14 juli 2026`` in Dutch, ``14 July 2026`` in English."""
+    months = _MONTHS_NL if _lang(lang) == "nl" else _MONTHS_EN
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def indicator_phrase(indicator: str, *, lang: str) -> str:
+    """What an indicator measures, in words (Dutch or English)."""
+    try:
+        return _pick(_INDICATOR_PHRASE[indicator], lang)
+    except KeyError:
+        raise ValueError(
+            f"indicator {indicator!r} has no text; expected one of {sorted(_INDICATOR_PHRASE)}"
+        ) from None
+
+
+def reason(
+    *,
+    rule_id: str,
+    indicator: str,
+    unit: str,
+    operator: str,
+    threshold: float,
+    value: float,
+    triggered_on: date,
+    since: date,
+    lang: str,
+) -> str:
+    """Why a restriction applies: the rule, the value against the threshold, since when.
+
+    ``triggered_on`` is the day the rule's trigger held with ``value``; ``since`` the first
+    day of this restriction (later than ``triggered_on`` when a more severe restriction
+    applied in between).
+    """
+    phrase = indicator_phrase(indicator, lang=lang)
+    shown = format_value(value, unit, lang=lang)
+    limit = f"{format_value(threshold, unit, lang=lang)} {_pick(_OPERATOR[operator], lang)}"
+    day = format_date(triggered_on, lang=lang)
+    first = format_date(since, lang=lang)
+    if lang == "nl":
+        return (
+            f"Op {day} was {phrase} {shown} (drempel: {limit}; regel {rule_id}). "
+            f"Van kracht sinds {first}."
+        )
+    return (
+        f"On {day}, {phrase} was {shown} (threshold: {limit}; rule {rule_id}). "
+        f"In force since {first}."
+    )
+
+
+def no_restriction_reason(*, since: date, lang: str) -> str:
+    """The reason text of a ``none`` record: no surface-water rule is in force."""
+    day = format_date(since, lang=lang)
+    if _lang(lang) == "nl":
+        return f"Geen van de regels voor oppervlaktewater is van kracht, sinds {day}."
+    return f"None of the surface-water rules is in force, since {day}."
+
+
+def meaning(restriction: str, *, lang: str) -> str:
+    """What a restriction type means for a citizen who wants to take water today."""
+    try:
+        return _pick(_MEANING[restriction], lang)
+    except KeyError:
+        raise ValueError(
+            f"restriction {restriction!r} has no text; expected one of {sorted(_MEANING)}"
+        ) from None
+
+
+def level_name(level: int, *, lang: str) -> str:
+    """The national draaiboek's name of an escalation level 0–3."""
+    return _pick(_LEVEL_NAMES[int(level)], lang)
+
+
+def exemptions_from_config(
+    mapping: Mapping[str, Mapping[str, Sequence[str]]], *, where: str
+) -> dict[str, Exemptions]:
+    """Exemptions per restriction type from ``{type: {nl: [...], en: [...]}}``.
+
+    Types not named keep :data:`DEFAULT_EXEMPTIONS`. ``where`` prefixes error messages
+    (e.g. ``"config.yaml: exemptions"``).
+    """
+    result = dict(DEFAULT_EXEMPTIONS)
+    if not isinstance(mapping, Mapping):
+        raise ValueError(f"{where}: expected a mapping of restriction type to {{nl, en}} lists")
+    for kind, texts in mapping.items():
+        if kind not in DEFAULT_EXEMPTIONS:
+            raise ValueError(
+                f"{where}.{kind}: unknown restriction type; expected one of "
+                f"{sorted(DEFAULT_EXEMPTIONS)}"
+            )
+        if not isinstance(texts, Mapping) or set(texts) != set(LANGUAGES):
+            raise ValueError(f"{where}.{kind}: expected a mapping with exactly keys 'nl' and 'en'")
+        lines = {}
+        for lang in LANGUAGES:
+            items = texts[lang]
+            if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
+                raise ValueError(f"{where}.{kind}.{lang}: expected a list of texts")
+            lines[lang] = tuple(items)
+        if len(lines["nl"]) != len(lines["en"]):
+            raise ValueError(
+                f"{where}.{kind}: 'nl' has {len(lines['nl'])} lines and 'en' has "
+                f"{len(lines['en'])}; each exemption needs both languages"
+            )
+        result[kind] = Exemptions(nl=lines["nl"], en=lines["en"])
+    return result

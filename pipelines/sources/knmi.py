@@ -1,0 +1,231 @@
+"""Readers for KNMI station data: daily automatic-station files, rain gauges, station metadata.
+
+KNMI (Royal Netherlands Meteorological Institute) publishes two kinds of daily rainfall:
+
+* **Daily station data** ("daggegevens", ``etmgeg_<STN>.zip|txt``) of the ~50 automatic
+  weather stations: one line per UT day with dozens of variables, of which this project uses
+  ``RH`` (daily precipitation sum, 0.1 mm) and ``EV24`` (Makkink reference evaporation,
+  0.1 mm).
+* **Manual rain gauges** ("neerslagstations", ``neerslaggeg_<NAME>_<STN>.txt``): some 300
+  volunteers read a gauge every morning at 08 UTC, so ``RD`` is the sum over 08-08 UTC.
+
+Both files start with a free-text legend, then a header line naming the comma-separated,
+fixed-width columns (``# STN,YYYYMMDD,...`` or ``STN,YYYYMMDD,...``); a blank field is a
+missing value. Columns are found by their header names, never by position: KNMI adds and
+reorders columns over the years.
+
+Bad records (a garbage line, a line cut off by a truncated download, an impossible date)
+are quarantined and listed in ``df.attrs["quarantined"]`` (see :mod:`.errors`).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from functools import cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from pipelines.sources.errors import BadRecord, Quarantine, SourceFormatError
+
+#: KNMI writes RH = -1 for "more than nothing but less than 0.05 mm". We count such a day as
+#: half the detection limit, so sums over dry spells are not biased low nor high.
+TRACE_PRECIPITATION_MM = 0.025
+
+_HEADER = re.compile(r"^\s*#?\s*STN\s*,\s*YYYYMMDD\s*,")
+_STATIONS_CSV = Path(__file__).with_name("knmi_stations.csv")
+
+
+def read_knmi_daily(
+    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE
+) -> pd.DataFrame:
+    """Read a KNMI daily station file (``etmgeg_<STN>.zip`` holding the ``.txt``, or the ``.txt``).
+
+    Returns one row per station and UT day, sorted, with columns
+
+    * ``station`` (str): KNMI station number, e.g. ``"260"``;
+    * ``date`` (datetime64, naive): the UT day (00-24 UTC) the values belong to;
+    * ``precipitation_mm`` (float64, mm/day): ``RH / 10``; KNMI's ``RH = -1``
+      (< 0.05 mm) becomes 0.025 mm, half the detection limit; NaN where blank;
+    * ``evaporation_mm`` (float64, mm/day): ``EV24 / 10``, Makkink reference evaporation;
+      NaN where blank or where the file has no ``EV24`` column (station 340 Woensdrecht
+      publishes none at all).
+
+    ``attrs["units"]`` names the units, ``attrs["quarantined"]`` lists records set aside.
+    A second line for the same station and day is quarantined as a duplicate.
+
+    Raises :class:`SourceFormatError` when the file has no ``# STN,YYYYMMDD,...`` header or
+    the header lacks ``RH``.
+    """
+    path = Path(path)
+    quarantine = Quarantine(path, on_bad_record)
+    table = _read_table(path, quarantine, required=("STN", "YYYYMMDD", "RH"), optional=("EV24",))
+    rh = table["RH"]
+    precipitation = np.where(rh == -1, TRACE_PRECIPITATION_MM, rh / 10.0)
+    frame = pd.DataFrame(
+        {
+            "station": table["STN"],
+            "date": table["YYYYMMDD"],
+            "precipitation_mm": precipitation,
+            "evaporation_mm": table["EV24"] / 10.0,
+        }
+    )
+    frame = _drop_duplicates(frame, table["_line"], table["_text"], quarantine)
+    frame.attrs["units"] = {"precipitation_mm": "mm/day", "evaporation_mm": "mm/day"}
+    frame.attrs["source"] = str(path)
+    frame.attrs["quarantined"] = quarantine.items
+    return frame
+
+
+def read_knmi_rain_gauge(
+    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE
+) -> pd.DataFrame:
+    """Read a KNMI manual rain-gauge file (``neerslaggeg_<NAME>_<STN>.txt``).
+
+    ``RD`` is the precipitation sum over **08:00 UTC of the previous day to 08:00 UTC of the
+    labelled day**: KNMI labels each value by the day its period *ends*, so ``date``
+    2000-01-02 covers 2000-01-01 08 UTC to 2000-01-02 08 UTC. That is not a UT day; shift or
+    weight it before mixing it with :func:`read_knmi_daily` values.
+
+    Returns columns ``station`` (str), ``date`` (datetime64 naive, the day the period ends),
+    ``precipitation_mm`` (float64, mm over the period; NaN where the file has five spaces)
+    and ``period_end_utc`` (datetime64 naive UTC, ``date`` 08:00). ``attrs["period"]`` says
+    ``"08-08 UTC"``; ``attrs["quarantined"]`` lists records set aside.
+    """
+    path = Path(path)
+    quarantine = Quarantine(path, on_bad_record)
+    table = _read_table(path, quarantine, required=("STN", "YYYYMMDD", "RD"), optional=())
+    frame = pd.DataFrame(
+        {
+            "station": table["STN"],
+            "date": table["YYYYMMDD"],
+            "precipitation_mm": table["RD"] / 10.0,
+        }
+    )
+    frame["period_end_utc"] = frame["date"] + pd.Timedelta(hours=8)
+    frame = _drop_duplicates(frame, table["_line"], table["_text"], quarantine)
+    frame.attrs["units"] = {"precipitation_mm": "mm per 08-08 UTC period"}
+    frame.attrs["period"] = "08-08 UTC"
+    frame.attrs["source"] = str(path)
+    frame.attrs["quarantined"] = quarantine.items
+    return frame
+
+
+def knmi_stations() -> gpd.GeoDataFrame:
+    """KNMI automatic weather stations: ``station`` (str), ``name`` (str), Point geometry in
+    EPSG:28992 (RD New), from the ``knmi_stations.csv`` shipped beside this module (WGS84
+    longitude/latitude, reprojected here)."""
+    return _stations().copy()
+
+
+@cache
+def _stations() -> gpd.GeoDataFrame:
+    table = pd.read_csv(_STATIONS_CSV, comment="#", dtype={"station": str, "name": str})
+    points = gpd.points_from_xy(table["lon"], table["lat"], crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(table[["station", "name"]], geometry=points)
+    return frame.to_crs("EPSG:28992")
+
+
+def _read_lines(path: Path) -> list[str]:
+    """The text lines of a ``.txt`` file, or of the single ``.txt`` member of a ``.zip``."""
+    try:
+        if path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                members = [n for n in archive.namelist() if n.lower().endswith(".txt")]
+                if len(members) != 1:
+                    raise SourceFormatError(
+                        path, None, f"expected one .txt file in the zip, found {members}"
+                    )
+                raw = archive.read(members[0])
+        else:
+            raw = path.read_bytes()
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise SourceFormatError(path, None, f"not a readable zip file ({error})") from error
+    # KNMI files are ASCII; latin-1 never fails, so a stray byte lands in quarantine instead.
+    return raw.decode("latin-1").splitlines()
+
+
+def _read_table(
+    path: Path, quarantine: Quarantine, *, required: tuple[str, ...], optional: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """Parse the records below the header into arrays for the wanted columns.
+
+    Values are integers in KNMI's units (blank → NaN); ``STN`` comes back as str,
+    ``YYYYMMDD`` as datetime64, ``_line``/``_text`` hold each record's 1-based line number and text.
+    """
+    lines = _read_lines(path)
+    header_at = next((i for i, line in enumerate(lines) if _HEADER.match(line)), None)
+    if header_at is None:
+        raise SourceFormatError(
+            path, None, "expected a header line 'STN,YYYYMMDD,...' (with or without '# ')"
+        )
+    names = [name.strip() for name in lines[header_at].strip().lstrip("#").split(",")]
+    missing = [name for name in required if name not in names]
+    if missing:
+        raise SourceFormatError(
+            path, header_at + 1, f"header lacks column(s) {missing}; found {names}"
+        )
+    wanted = [name for name in (*required, *optional) if name in names]
+    positions = [names.index(name) for name in wanted]
+    numeric = [name for name in wanted if name not in ("STN", "YYYYMMDD")]
+
+    stations: list[str] = []
+    dates: list[str] = []
+    values: list[list[float]] = []
+    numbers: list[int] = []
+    for number, line in enumerate(lines[header_at + 1 :], start=header_at + 2):
+        if not line.strip():
+            continue
+        fields = line.split(",")
+        if len(fields) != len(names):
+            quarantine.add(
+                number, f"expected {len(names)} comma-separated fields, found {len(fields)}", line
+            )
+            continue
+        picked = dict(zip(wanted, (fields[p].strip() for p in positions)))
+        try:
+            record = [float(int(picked[n])) if picked[n] else np.nan for n in numeric]
+            station = str(int(picked["STN"]))
+        except ValueError:
+            quarantine.add(number, f"expected integers in columns {['STN', *numeric]}", line)
+            continue
+        if not re.fullmatch(r"\d{8}", picked["YYYYMMDD"]):
+            quarantine.add(number, "expected a date YYYYMMDD", line)
+            continue
+        stations.append(station)
+        dates.append(picked["YYYYMMDD"])
+        values.append(record)
+        numbers.append(number)
+
+    parsed_dates = pd.to_datetime(pd.Series(dates, dtype=str), format="%Y%m%d", errors="coerce")
+    valid = parsed_dates.notna().to_numpy()
+    for index in np.flatnonzero(~valid):
+        quarantine.add(numbers[index], "expected a calendar date YYYYMMDD", lines[numbers[index] - 1])
+
+    matrix = np.array(values, dtype=float).reshape(len(values), len(numeric))[valid]
+    table: dict[str, np.ndarray] = {
+        "STN": np.array(stations, dtype=object)[valid],
+        "YYYYMMDD": parsed_dates[valid].to_numpy(),
+        "_line": np.array(numbers, dtype=int)[valid],
+        "_text": np.array([lines[n - 1] for n in numbers], dtype=object)[valid],
+    }
+    for column, name in enumerate(numeric):
+        table[name] = matrix[:, column]
+    for name in optional:
+        table.setdefault(name, np.full(len(table["STN"]), np.nan))
+    return table
+
+
+def _drop_duplicates(
+    frame: pd.DataFrame, line_numbers: np.ndarray, texts: np.ndarray, quarantine: Quarantine
+) -> pd.DataFrame:
+    """Keep the first record per (station, date); later ones go to quarantine."""
+    frame = frame.astype({"station": str})
+    duplicated = frame.duplicated(["station", "date"], keep="first").to_numpy()
+    for number, text in zip(line_numbers[duplicated], texts[duplicated]):
+        quarantine.add(int(number), "duplicate station and date", text)
+    frame = frame.loc[~duplicated].sort_values(["station", "date"], kind="stable")
+    return frame.reset_index(drop=True)

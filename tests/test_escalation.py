@@ -1,0 +1,164 @@
+"""Escalation levels per water board and nationally, on hand-made situations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from shapely.geometry import box
+
+from models.escalation import EscalationRules, escalation_levels, summarise_allocation
+
+DAY = date(2026, 8, 3)
+#: Board WBA: a large district and two small ones; board WBB and WBC: one district each.
+DISTRICTS = pd.DataFrame({
+    "district_id": ["WBA-big", "WBA-s1", "WBA-s2", "WBB-1", "WBC-1"],
+    "water_board": ["WBA", "WBA", "WBA", "WBB", "WBC"],
+    "area_m2": [8e6, 1e6, 1e6, 5e6, 5e6],
+})
+
+
+def _decisions(*rows: tuple[str, str, str, str | None]) -> pd.DataFrame:
+    """Decisions from (district, restriction, valid_from, valid_until or None)."""
+    return pd.DataFrame({
+        "district_id": [r[0] for r in rows],
+        "restriction": [r[1] for r in rows],
+        "valid_from": pd.to_datetime([r[2] for r in rows]),
+        "valid_until": pd.to_datetime([r[3] for r in rows]),
+    })
+
+
+def _allocation(*short: tuple[str, str, str, float], demand: float = 100.0) -> pd.DataFrame:
+    """An allocation summary from (district, category, day, shortage m³/day)."""
+    rows = [{"date": pd.Timestamp(day), "district_id": d, "category": c,
+             "demand_m3_day": demand, "shortage_m3_day": s} for d, c, day, s in short]
+    return pd.DataFrame(rows, columns=["date", "district_id", "category", "demand_m3_day",
+                                       "shortage_m3_day"])
+
+
+def _levels(decisions=None, allocation=None, **kw) -> dict[str, int]:
+    out = escalation_levels(
+        decisions if decisions is not None else _decisions(),
+        allocation if allocation is not None else _allocation(),
+        DISTRICTS, day=DAY, **kw,
+    )
+    return dict(zip(out["water_board"], out["level"], strict=True))
+
+
+def test_nothing_going_on_is_level_zero_everywhere():
+    nothing = _decisions(("WBA-big", "none", "2026-06-01", None))
+    assert _levels(nothing) == {"WBA": 0, "WBB": 0, "WBC": 0, "NL": 0}
+
+
+def test_a_watch_in_one_district_raises_its_board_to_one_but_not_the_nation():
+    watch = _decisions(("WBA-s1", "watch", "2026-07-20", None),
+                       ("WBB-1", "watch", "2026-07-01", "2026-07-31"))  # over before the day
+    assert _levels(watch) == {"WBA": 1, "WBB": 0, "WBC": 0, "NL": 0}
+
+
+def test_a_high_outlook_probability_is_a_threatening_shortage():
+    outlook = pd.Series({"WBC-1": 0.6, "WBB-1": 0.4})
+    assert _levels(outlook_probability=outlook) == {"WBA": 0, "WBB": 0, "WBC": 1, "NL": 0}
+
+
+def test_surface_water_bans_escalate_by_share_of_the_area():
+    small = _decisions(("WBA-s1", "surface_water_ban", "2026-07-20", None),
+                       ("WBA-s2", "surface_water_ban", "2026-07-20", None))
+    assert _levels(small)["WBA"] == 1  # 2 of 10 km²: 20% < 25%
+    big = _decisions(("WBA-big", "surface_water_ban", "2026-07-20", None))
+    out = escalation_levels(big, _allocation(), DISTRICTS, day=DAY)
+    wba = out.set_index("water_board").loc["WBA"]
+    assert (wba["level"], wba["surface_water_ban_area_share"]) == (2, 0.8)
+    assert wba["reason_nl"] == "verbod op oppervlaktewater in 80% van het oppervlak"
+    assert wba["level_name_en"] == "actual water shortage"
+
+
+def test_priority_shortage_is_level_two_and_level_three_when_it_persists():
+    four_days = _allocation(*[("WBB-1", "2a", f"2026-08-0{d}", 20.0) for d in range(0 + 1, 4)]
+                            + [("WBB-1", "1b", "2026-07-31", 5.0)])
+    assert _levels(allocation=four_days)["WBB"] == 2
+    five_days = _allocation(*[("WBB-1", "2a", f"2026-08-0{d}", 20.0) for d in range(1, 4)]
+                            + [("WBB-1", "1b", "2026-07-31", 5.0),
+                               ("WBB-1", "1c", "2026-07-30", 5.0)])
+    out = escalation_levels(_decisions(), five_days, DISTRICTS, day=DAY)
+    wbb = out.set_index("water_board").loc["WBB"]
+    assert (wbb["level"], wbb["priority_shortage_days"]) == (3, 5)
+    assert wbb["reason_en"] == "category 1-2 shortage for 5 days in a row"
+    # One board at 3 makes the nation at least 2.
+    assert out.set_index("water_board").loc["NL", "level"] == 2
+
+
+def test_shortage_within_tolerance_or_of_lower_categories_does_not_escalate():
+    tiny = _allocation(("WBC-1", "2a", "2026-08-03", 0.5),  # 0.5% of the demand
+                       ("WBC-1", "4", "2026-08-03", 90.0))
+    assert _levels(allocation=tiny)["WBC"] == 0
+    strict = EscalationRules(shortage_tolerance=0.0)
+    assert _levels(allocation=tiny, rules=strict)["WBC"] == 2
+
+
+def test_national_level_follows_the_boards():
+    every_board = _decisions(("WBA-s1", "watch", "2026-07-20", None),
+                             ("WBB-1", "groundwater_ban", "2026-07-20", None),
+                             ("WBC-1", "daytime_sprinkling_ban", "2026-07-20", None))
+    assert _levels(every_board)["NL"] == 1  # three boards at 1
+    crisis = _allocation(*[(d, "1a", str(day.date()), 50.0)
+                           for d in ("WBA-s2", "WBC-1")
+                           for day in pd.date_range("2026-07-25", DAY)])
+    assert _levels(every_board, crisis) == {"WBA": 3, "WBB": 1, "WBC": 3, "NL": 3}
+
+
+def test_areas_from_geometry_need_rd_new():
+    gdf = gpd.GeoDataFrame(
+        {"district_id": ["WBA-1", "WBA-2"], "water_board": ["WBA", "WBA"]},
+        geometry=[box(0, 0, 3000, 1000), box(3000, 0, 4000, 1000)], crs="EPSG:28992",
+    )
+    ban = _decisions(("WBA-1", "surface_water_ban", "2026-08-01", None))
+    out = escalation_levels(ban, _allocation(), gdf, day=DAY)
+    assert out["surface_water_ban_area_share"].iloc[0] == 0.75
+    with pytest.raises(ValueError, match="expected EPSG:28992"):
+        escalation_levels(ban, _allocation(), gdf.to_crs("EPSG:4326"), day=DAY)
+
+
+def test_unknown_districts_are_reported():
+    with pytest.raises(ValueError, match=r"decisions: districts not in the districts table: "
+                       r"\['WBX-9'\]"):
+        _levels(_decisions(("WBX-9", "watch", "2026-08-01", None)))
+
+
+def test_summarise_allocation_sums_uses_per_category():
+    uses = ["dike", "peat", "nature", "drinking", "cooling", "crops", "process", "agri", "ship"]
+    cats = ["1a", "1b", "1c", "2a", "2b", "3", "3", "4", "4"]
+    shape = (2, 1, len(uses))
+    demand = np.arange(np.prod(shape), dtype=float).reshape(shape)
+    ds = xr.Dataset(
+        {"demand": (("time", "district", "use"), demand),
+         "shortage": (("time", "district", "use"), demand / 2),
+         "board_shortage": (("time", "board", "use"), demand / 2)},
+        coords={"time": pd.date_range("2026-08-02", periods=2), "district": ["WBA-1"],
+                "board": ["WBA"],
+                "use": uses, "category": ("use", cats), "water_board": ("district", ["WBA"])},
+    )
+    table = summarise_allocation(ds)
+    row = table.loc[(table["date"] == "2026-08-03") & (table["category"] == "4")].iloc[0]
+    assert (row["demand_m3_day"], row["shortage_m3_day"]) == (16.0 + 17.0, 16.5)
+    assert len(table) == 2 * 7
+
+
+def test_current_records_of_the_decision_log_escalate():
+    from models.decision_log import current_decisions, empty_log, merge_decisions
+    from models.restrictions import INDICATORS, decide, default_rules
+
+    n, ids = 40, ["WBA-big", "WBA-s1", "WBA-s2", "WBB-1", "WBC-1"]
+    data = {k: (("time", "district"), np.zeros((n, len(ids)))) for k in INDICATORS}
+    data["surface_level_below_critical"] = (("time", "district"), np.full((n, len(ids)), -1.0))
+    data["shortage_fraction_4"][1][20:, 0] = 0.5  # the big district short from 23 July
+    coords = {"time": pd.date_range("2026-07-03", periods=n), "district": ids,
+              "water_board": ("district", DISTRICTS["water_board"].tolist())}
+    decisions = decide(xr.Dataset(data, coords=coords), default_rules(), until=DAY)
+    log = merge_decisions(empty_log(), decisions, issued_at=pd.Timestamp("2026-08-03T05:00Z"))
+    out = escalation_levels(current_decisions(log), _allocation(), DISTRICTS, day=DAY)
+    assert out["level"].tolist() == [2, 0, 0, 1]  # WBA, WBB, WBC, NL
