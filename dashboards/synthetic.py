@@ -1,0 +1,94 @@
+"""Synthetic district tables for tests and the page-size benchmark.
+
+A grid of square districts in RD New (EPSG:28992) that share borders, as real districts tile
+a water board's area, with every column the publisher reads and a seeded mix of restrictions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from dashboards.restriction_styles import RESTRICTIONS
+
+_MEANING = {
+    "none": ("U mag water gebruiken zoals gewoonlijk.", "You may use water as usual."),
+    "watch": ("Nog geen verbod; wees zuinig met water.", "No ban yet; use water sparingly."),
+    "daytime_sprinkling_ban": ("Niet sproeien uit sloten tussen 07:00 en 19:00.",
+                               "No sprinkling from ditches between 07:00 and 19:00."),
+    "surface_water_ban": ("Geen water uit sloten en vaarten halen.", "Do not take water from ditches and canals."),
+}
+_EXEMPTIONS = ("Drinkwater voor vee; kapitaalintensieve teelten met ontheffing.",
+               "Drinking water for cattle; capital-intensive crops with a permit.")
+
+
+def synthetic_districts(n: int, *, seed: int = 0, cell_m: float = 2_000.0,
+                        origin=(150_000.0, 450_000.0)) -> gpd.GeoDataFrame:
+    """Return ``n`` square districts of ``cell_m`` metres on a grid (EPSG:28992), seeded."""
+    rng = np.random.default_rng(seed)
+    columns = int(np.ceil(np.sqrt(n)))
+    i = np.arange(n)
+    x0 = origin[0] + (i % columns) * cell_m
+    y0 = origin[1] + (i // columns) * cell_m
+    geometry = shapely.box(x0, y0, x0 + cell_m, y0 + cell_m)
+    codes = [s.code for s in RESTRICTIONS]
+    restriction = rng.choice(codes, size=n, p=[0.4, 0.2, 0.25, 0.15])
+    boards = np.array([f"WB{k:02d}" for k in range(21)])[i * 21 // max(n, 1)]
+    valid_from = [dt.date(2026, 7, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 14, size=n)]
+    return gpd.GeoDataFrame(
+        {
+            "district_id": [f"{b}-{k:05d}" for b, k in zip(boards, i)],
+            "name": [f"Polder {k}" for k in i],
+            "water_board": boards,
+            "restriction": restriction,
+            "groundwater_ban": rng.random(n) < 0.1,
+            "valid_from": valid_from,
+            "rule": [f"rule-{r}" for r in restriction],
+            "reason_nl": ["Waterpeil onder het kritieke peil." if r != "none" else "" for r in restriction],
+            "reason_en": ["Water level below the critical level." if r != "none" else "" for r in restriction],
+            "meaning_nl": [_MEANING[r][0] for r in restriction],
+            "meaning_en": [_MEANING[r][1] for r in restriction],
+            "exemptions_nl": [_EXEMPTIONS[0] if r != "none" else "" for r in restriction],
+            "exemptions_en": [_EXEMPTIONS[1] if r != "none" else "" for r in restriction],
+        },
+        geometry=geometry,
+        crs="EPSG:28992",
+    )
+
+
+def synthetic_metadata(issued_at: dt.datetime | None = None) -> dict:
+    """Return publication metadata matching ``synthetic_districts``."""
+    issued_at = issued_at or dt.datetime(2026, 7, 14, 6, 0, tzinfo=dt.UTC)
+    return {
+        "issued_at": issued_at,
+        "valid_from": dt.date(2026, 7, 15),
+        "data_ages": {"KNMI neerslag": issued_at - dt.timedelta(hours=30),
+                      "grondwater": issued_at - dt.timedelta(days=5)},
+        "software_version": "0.1.0",
+        "setup_name": "demo",
+    }
+
+
+def synthetic_dashboard_inputs(districts: gpd.GeoDataFrame, *, seed: int = 0) -> dict:
+    """Return seeded ``indicators``, ``board_shortage`` and ``escalation`` for ``districts``."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n = len(districts)
+    indicators = pd.DataFrame({
+        "district_id": districts["district_id"].to_numpy(),
+        "precipitation_deficit_mm": rng.uniform(0, 300, n),
+        "groundwater_low_share": rng.uniform(0, 1, n),
+        "shortage_probability": rng.uniform(0, 1, n),
+    })
+    boards = sorted(set(districts["water_board"]))
+    days = pd.date_range("2026-07-08", periods=7, freq="D")
+    board_shortage = pd.DataFrame(
+        [{"date": d, "water_board": b, "category": c, "shortage_m3_day": float(rng.uniform(0, 5e4))}
+         for d in days for b in boards for c in ("3", "4")]
+    )
+    escalation = {"national": 1, "boards": {b: int(rng.integers(0, 3)) for b in boards}}
+    return {"indicators": indicators, "board_shortage": board_shortage, "escalation": escalation}

@@ -1,0 +1,206 @@
+"""The published site in a real browser: headless Chromium driven by Playwright.
+
+The site is served by ``http.server`` on 127.0.0.1 from a thread; every request the page
+makes is recorded, and any that leaves loopback or fails fails the test. Skipped (with the
+reason) where /usr/bin/chromium or the Python package ``playwright`` is absent;
+``.ci/install-browser`` installs both.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from dashboards.policy_dashboard import render_policy_dashboard
+from dashboards.public_record import checked_metadata, public_districts
+from dashboards.site import publish_site
+from dashboards.synthetic import synthetic_dashboard_inputs, synthetic_districts, synthetic_metadata
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+QUOTED_NAME = "Polder \"'`${alert(2)}`"
+
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="Python package playwright is not installed")
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is absent (Debian package chromium; see .ci/install-browser)", allow_module_level=True)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    districts = synthetic_districts(36, seed=7)
+    districts.loc[0, "name"] = HOSTILE_NAME
+    districts.loc[1, "name"] = QUOTED_NAME
+    districts.loc[1, "reason_nl"] = "</script><script>alert(3)</script>"
+    site_dir = tmp_path_factory.mktemp("published") / "site"
+    public, meta = public_districts(districts), checked_metadata(synthetic_metadata())
+    dashboard = render_policy_dashboard(public, meta, deficit_chart_png=_tiny_png(),
+                                        **synthetic_dashboard_inputs(public))
+    publish_site(districts, synthetic_metadata(), site_dir, extra_pages={"dashboard.html": dashboard})
+    return site_dir, districts
+
+
+def _tiny_png() -> bytes:
+    """A valid 2×1 PNG, made by hand (a chart's bytes, without paying for matplotlib here)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 2, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" + b"\xff\x00\x00" + b"\x00\x00\xff")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    site_dir, _ = site
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_sync.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, url: str, *, width: int, height: int):
+    """Open ``url``; return the page and what it requested, failed and alerted."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    record = {"requests": [], "failed": [], "dialogs": [], "errors": []}
+    page.on("request", lambda r: record["requests"].append(r.url))
+    page.on("requestfailed", lambda r: record["failed"].append(r.url))
+    page.on("response", lambda r: r.status >= 400 and record["failed"].append(f"{r.status} {r.url}"))
+    page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: record["errors"].append(str(e)))
+    page.goto(url, wait_until="load")
+    return context, page, record
+
+
+def test_citizen_page_draws_every_district_and_loads_nothing_from_elsewhere(browser, server, site):
+    _, districts = site
+    context, page, record = _open(browser, server + "/index.html", width=1280, height=900)
+    try:
+        assert record["errors"] == []
+        assert record["failed"] == []
+        hosts = {urlsplit(u).hostname for u in record["requests"] if not u.startswith("data:")}
+        assert hosts == {"127.0.0.1"}
+        assert page.locator("path.leaflet-interactive").count() == len(districts)
+        assert page.locator("#district-rows tr").count() == len(districts)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "citizen-desktop.png"), full_page=False)
+    finally:
+        context.close()
+
+
+def test_hostile_names_show_as_text_and_run_nothing(browser, server):
+    context, page, record = _open(browser, server + "/index.html", width=1280, height=900)
+    try:
+        rows = page.locator("#district-rows")
+        assert rows.get_by_text(HOSTILE_NAME, exact=True).is_visible()
+        assert rows.get_by_text(QUOTED_NAME, exact=True).is_visible()
+        # Open the popups too: their text is built in the browser.
+        rows.get_by_text(HOSTILE_NAME, exact=True).click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert popup.get_by_text(HOSTILE_NAME, exact=True).is_visible()
+        rows.get_by_text(QUOTED_NAME, exact=True).click()
+        page.get_by_text("</script><script>alert(3)</script>", exact=True).first.wait_for()
+        assert page.locator("img[src='x']").count() == 0
+        assert record["dialogs"] == []
+        assert record["errors"] == []
+    finally:
+        context.close()
+
+
+def test_filter_and_language_switch_work_without_network(browser, server, site):
+    _, districts = site
+    expected = int(districts["name"].str.lower().str.contains("polder 1", regex=False).sum())
+    assert 0 < expected < len(districts)
+    context, page, _ = _open(browser, server + "/index.html", width=1280, height=900)
+    try:
+        expect = playwright_sync.expect
+        page.get_by_label("Zoek op naam").fill("Polder 1")
+        expect(page.locator("#district-rows tr")).to_have_count(expected)
+        expect(page.locator("#district-count")).to_have_text(f"{expected} van {len(districts)} gebieden")
+        page.get_by_role("button", name="English").click()
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.get_by_role("heading", name="May I use water here?").is_visible()
+        expect(page.locator("#district-rows tr")).to_have_count(expected)
+        expect(page.locator("#district-count")).to_have_text(f"{expected} of {len(districts)} districts")
+    finally:
+        context.close()
+
+
+def test_phone_layout_screenshot(browser, server, site):
+    _, districts = site
+    context, page, record = _open(browser, server + "/index.html", width=390, height=844)
+    try:
+        assert record["failed"] == []
+        assert page.locator("path.leaflet-interactive").count() == len(districts)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, "the page must not scroll sideways on a phone"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "citizen-phone.png"))
+        page.locator("#list-title").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "citizen-phone-list.png"))
+    finally:
+        context.close()
+
+
+def test_citizen_page_has_no_wcag_a_or_aa_violations(browser, server):
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
+                                     reason="Python package axe-playwright-python is not installed")
+    context, page, _ = _open(browser, server + "/index.html", width=1280, height=900)
+    try:
+        results = axe_module.Axe().run(page, options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+        violations = results.response["violations"]
+        assert violations == [], results.generate_report()
+    finally:
+        context.close()
+
+
+def test_dashboard_switches_layers_and_passes_axe(browser, server, site):
+    _, districts = site
+    context, page, record = _open(browser, server + "/dashboard.html", width=1280, height=900)
+    try:
+        assert record["failed"] == [] and record["errors"] == []
+        assert {urlsplit(u).hostname for u in record["requests"] if not u.startswith("data:")} == {"127.0.0.1"}
+        assert page.locator("path.leaflet-interactive").count() == len(districts)
+        page.get_by_label("Neerslagtekort sinds 1 april").check()  # one layer at a time
+        assert page.locator("path.leaflet-interactive").count() == len(districts)
+        assert page.locator("path[fill='#440154'], path[fill='#fde725']").count() > 0  # deficit colours
+        assert page.locator("img[src^='data:image/png']").evaluate("img => img.naturalWidth") > 0
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"))
+        axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+        results = axe_module.Axe().run(page, options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+        assert results.response["violations"] == [], results.generate_report()
+    finally:
+        context.close()
