@@ -39,12 +39,16 @@ def deficit_chart(
     """
     if current.empty:
         raise ValueError("current: no deficit values to draw")
+    reference = climatology.attrs.get("reference_years", "1906-2019")
+    styles = {key: dict(style) for key, style in _STYLE.items()}
+    styles["median"]["label"] = f"median {reference}"
+    styles["driest_5pct"]["label"] = f"5 % driest {reference}"
     year = int(current.index[0].year)
     days = pd.to_datetime([f"{year}-{day}" for day in climatology.index], errors="coerce")
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=dpi)
     try:
         axes.fill_between(days, 0, climatology["driest_5pct"], color="#fddbc7", alpha=0.5, linewidth=0)
-        for column, style in _STYLE.items():
+        for column, style in styles.items():
             if column in climatology.columns:
                 axes.plot(days, climatology[column], **style)
         axes.plot(current.index, current.to_numpy(), color="black", linewidth=2.2, label=str(year))

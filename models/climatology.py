@@ -74,3 +74,24 @@ def deficit_climatology(
         result[str(year)] = table[year] if year in table.columns else np.nan
     result.attrs = {"units": "mm", "reference_years": f"{first}-{last}"}
     return result
+
+
+def own_record_deficit(weather, *, day) -> tuple[pd.Series, pd.DataFrame]:
+    """This season's deficit and its climatology from a setup's own record, for setups
+    without KNMI's national series: the deficit (mm) of the weather averaged over all districts
+    (``precipitation_mm``, ``evaporation_mm``, dims ``time``, ``district``, mm/day), and per
+    season day the median and 5 %-driest line over the complete earlier years of the record
+    (``attrs["reference_years"]`` says which), with 2018 for comparison where the record has it.
+    """
+    from models.deficit import precipitation_deficit
+
+    mean = weather[["precipitation_mm", "evaporation_mm"]].mean("district")
+    series = precipitation_deficit(mean["precipitation_mm"], mean["evaporation_mm"]).to_series().dropna()
+    day = pd.Timestamp(day)
+    years = sorted(set(series.index.year) - {day.year})
+    if not years:
+        raise ValueError("own_record_deficit: the record has no complete earlier season")
+    climatology = deficit_climatology(series[series.index.year < day.year],
+                                      reference_years=(years[0], years[-1]), comparison_years=(2018,))
+    current = series[(series.index.year == day.year) & (series.index <= day)]
+    return current, climatology

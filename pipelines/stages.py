@@ -20,6 +20,8 @@ import xarray as xr
 
 from models import decision_log, triggers
 from models.allocation import run_allocation
+from models.demand import running_deficit
+from models.outlook import outlook
 from models.escalation import escalation_levels, summarise_allocation
 from models.indicators import compute_indicators as indicators_dataset
 from models.indicators import district_weather
@@ -31,6 +33,7 @@ from pipelines.dask_cluster import dask_client
 from pipelines.store import write_netcdf, write_parquet
 
 INDICATORS = "indicators.nc"
+WEATHER = "district_weather.nc"
 ALLOCATION = "allocation.nc"
 OUTLOOK = "outlook.nc"
 TRIGGERS = "triggers.nc"
@@ -71,6 +74,12 @@ def _table(config: Config, name: str, *, geo: bool = False):
     return gpd.read_parquet(path) if geo else pd.read_parquet(path)
 
 
+def read_weather(config: Config) -> xr.Dataset:
+    """The areal weather per district (``precipitation_mm``, ``evaporation_mm``, mm/day)."""
+    with xr.open_dataset(config.processed_dir / WEATHER, engine="netcdf4") as weather:
+        return weather.load()
+
+
 def read_supply(config: Config, days: pd.DatetimeIndex) -> xr.DataArray:
     """The national source's supply (m³/day) on ``days``, from the configuration."""
     if config.source.file is None:
@@ -99,15 +108,20 @@ def _boards(config: Config) -> pd.DataFrame:
 
 
 def compute_indicators(config: Config, day: dt.date) -> Path:
-    """Indicators from 1 January of ``day``'s year to ``day`` → ``indicators.nc``."""
+    """Indicators from 1 January of ``day``'s year to ``day`` → ``indicators.nc``; the areal
+    weather per district (mm/day, the whole record) → ``district_weather.nc``."""
     meteo = _table(config, ingest.METEO_TABLE)
     if meteo is None:
         raise FileNotFoundError(f"{config.processed_dir / ingest.METEO_TABLE}: no meteo ingested; "
                                 "the indicators need precipitation and evaporation")
+    stations = _table(config, ingest.STATIONS_TABLE, geo=True)
+    districts = read_districts(config)
+    # The areal weather of every district over the whole record, read by the later stages.
+    write_netcdf(district_weather(meteo, stations, districts), config.processed_dir / WEATHER)
     ds = indicators_dataset(
         meteo,
-        _table(config, ingest.STATIONS_TABLE, geo=True),
-        read_districts(config),
+        stations,
+        districts,
         groundwater=_table(config, ingest.GROUNDWATER_TABLE),
         wells=_table(config, ingest.WELLS_TABLE, geo=True),
         sensors=_table(config, ingest.SENSORS_TABLE),
@@ -119,24 +133,45 @@ def compute_indicators(config: Config, day: dt.date) -> Path:
 
 
 def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = None) -> Path:
-    """The verdringingsreeks allocation from the season start to ``day`` → ``allocation.nc``.
+    """The verdringingsreeks allocation from the season start to ``day`` → ``allocation.nc``,
+    then the outlook ensemble for the coming weeks from today's state → ``outlook.nc``.
 
-    The work runs on a Dask cluster (the given scheduler, else a local one on loopback).
+    Both run on one Dask cluster (the given scheduler, else a local one on loopback): the
+    season's allocation as one task, then one task per outlook member (a past year's weather),
+    summarised as the members come in so memory stays bounded.
     """
-    meteo = _table(config, ingest.METEO_TABLE)
-    stations = _table(config, ingest.STATIONS_TABLE, geo=True)
     districts = read_districts(config)
-    weather = district_weather(meteo, stations, districts)
+    weather = read_weather(config)
     days = pd.date_range(season_start(day), day, freq="D")
     season = weather.sel(time=days)
     supply = read_supply(config, days)
     order = PriorityOrder.from_config(config.priorities)
+    boards = _boards(config)
     with dask_client(dask_address, workers=config.dask_workers) as client:
-        future = client.submit(run_allocation, districts, _boards(config), season,
-                               supply, order, pure=False)
-        allocation = future.result()
+        allocation = client.submit(run_allocation, districts, boards, season, supply, order, pure=False).result()
+        # Today's state starts every member: storage at the end of today, the running
+        # deficit that drives irrigation; the source keeps today's supply (persistence).
+        deficit_today = running_deficit(season["precipitation_mm"].values, season["evaporation_mm"].values)[-1]
+        ensemble = outlook(
+            districts, boards, weather.sel(time=weather["time"] < pd.Timestamp(day.year, 1, 1)), order,
+            start=pd.Timestamp(day) + pd.Timedelta(days=1),
+            storage=allocation["storage"].isel(time=-1).values,
+            supply_m3_day=float(supply.isel(time=-1)),
+            horizon_days=config.outlook_horizon_days,
+            deficit_initial_mm=deficit_today,
+            client=client,
+        )
     allocation.attrs.update({"date": day.isoformat(), "season_start": days[0].date().isoformat()})
+    ensemble.attrs.update({"date": day.isoformat(), "supply_assumption": "today's supply held for the horizon"})
+    write_netcdf(ensemble, config.processed_dir / OUTLOOK)
     return write_netcdf(allocation, config.processed_dir / ALLOCATION)
+
+
+def outlook_category_probability(ensemble: xr.Dataset, category: str) -> xr.DataArray:
+    """Probability (0–1) that a use of ``category`` runs short in the outlook, per district:
+    the largest probability over the category's uses (a lower bound for "any use short")."""
+    uses = ensemble["use"].values[[c == category for c in ensemble["category"].values]]
+    return ensemble["shortage_probability"].sel(use=list(uses)).max("use")
 
 
 @dataclass
@@ -160,13 +195,14 @@ def decide_restrictions(config: Config, day: dt.date) -> Proposal:
     with xr.open_dataset(processed / ALLOCATION, engine="netcdf4") as a, \
             xr.open_dataset(processed / INDICATORS, engine="netcdf4") as i:
         allocation, indicators = a.load(), i.load()
-    meteo = _table(config, ingest.METEO_TABLE)
-    stations = _table(config, ingest.STATIONS_TABLE, geo=True)
     districts = read_districts(config)
-    weather = district_weather(meteo, stations, districts)
+    weather = read_weather(config)
     median = triggers.median_deficit_by_season_day(weather, before_year=day.year)
+    with xr.open_dataset(processed / OUTLOOK, engine="netcdf4") as o:
+        ensemble = o.load()
     trigger_values = triggers.trigger_dataset(allocation=allocation, indicators=indicators,
-                                              deficit_median=median)
+                                              deficit_median=median,
+                                              outlook_probability=outlook_category_probability(ensemble, "4"))
     write_netcdf(trigger_values, processed / TRIGGERS)
 
     decisions = decide(trigger_values, config.rules, until=day)
@@ -176,7 +212,8 @@ def decide_restrictions(config: Config, day: dt.date) -> Proposal:
     decision_log.save_log(log_path, log)
 
     in_force = decisions_on(decision_log.current_decisions(log), day, districts)
-    escalation = escalation_levels(decisions, summarise_allocation(allocation), districts, day=day)
+    escalation = escalation_levels(decisions, summarise_allocation(allocation), districts, day=day,
+                                   outlook_probability=outlook_category_probability(ensemble, "4").to_series())
     write_parquet(escalation, processed / ESCALATION)
     published = _table(config, PUBLISHED)
     return Proposal(day=day, decisions=in_force, changes=compare(published, in_force), escalation=escalation)
@@ -219,15 +256,24 @@ def _describe(state: tuple[str, bool]) -> str:
 
 
 def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
-    """Publish the approved decisions: citizen map, dashboard, open data; record what is live."""
+    """Publish the approved decisions: citizen map, policymaker dashboard, open data; then
+    record what is live in ``published.parquet``."""
+    from dashboards.deficit_chart import deficit_chart
+    from dashboards.policy_dashboard import render_policy_dashboard
+    from dashboards.public_record import checked_metadata, public_districts
     from dashboards.site import publish_site
 
+    processed = config.processed_dir
     districts = read_districts(config)
-    public = districts[["district_id", "geometry"]].merge(proposal.decisions, on="district_id")
-    with xr.open_dataset(config.processed_dir / INDICATORS, engine="netcdf4") as ind:
-        # newest input per source, as stored by models.freshness: naive UTC, "" when none
-        data_ages = {k.removeprefix("newest_input_"): pd.Timestamp(v).tz_localize("UTC")
-                     for k, v in ind.attrs.items() if k.startswith("newest_input_") and v}
+    public = gpd.GeoDataFrame(districts[["district_id", "geometry"]].merge(proposal.decisions, on="district_id"),
+                              geometry="geometry", crs=districts.crs)
+    with xr.open_dataset(processed / INDICATORS, engine="netcdf4") as i, \
+            xr.open_dataset(processed / ALLOCATION, engine="netcdf4") as a, \
+            xr.open_dataset(processed / OUTLOOK, engine="netcdf4") as o:
+        indicators, allocation, ensemble = i.load(), a.load(), o.load()
+    # newest input per source, as stored by models.freshness: naive UTC, "" when none
+    data_ages = {k.removeprefix("newest_input_"): pd.Timestamp(v).tz_localize("UTC")
+                 for k, v in indicators.attrs.items() if k.startswith("newest_input_") and v}
     metadata = {
         "issued_at": dt.datetime.now(dt.UTC),
         "valid_from": day,
@@ -235,7 +281,49 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
         "software_version": version("droogte"),
         "setup_name": config.name,
     }
-    publish_site(gpd.GeoDataFrame(public, geometry="geometry", crs=districts.crs), metadata,
-                        config.site_dir, tiles=config.tiles)
-    write_parquet(proposal.decisions, config.processed_dir / PUBLISHED)
-    return config.site_dir  # the live name; ``site`` is the version it now points at
+    dashboard = render_policy_dashboard(
+        public_districts(public), checked_metadata(metadata),
+        indicators=_dashboard_indicators(indicators, ensemble, day),
+        board_shortage=_board_shortage(allocation),
+        escalation=_escalation_levels(proposal.escalation),
+        deficit_chart_png=_deficit_chart_png(config, day, deficit_chart),
+        tiles=config.tiles,
+    )
+    publish_site(public, metadata, config.site_dir, tiles=config.tiles, extra_pages={"dashboard.html": dashboard})
+    write_parquet(proposal.decisions, processed / PUBLISHED)
+    return config.site_dir  # the live name; it now points at the version just built
+
+
+def _dashboard_indicators(indicators: xr.Dataset, ensemble: xr.Dataset, day: dt.date) -> pd.DataFrame:
+    """Per district on ``day``: deficit (mm), share of wells below their limit, outlook probability."""
+    at = indicators.sel(time=pd.Timestamp(day))
+    frame = pd.DataFrame({"district_id": at["district"].values.astype(str),
+                          "precipitation_deficit_mm": at["precipitation_deficit"].values})
+    frame["groundwater_low_share"] = (at["groundwater_low_share"].values if "groundwater_low_share" in at
+                                      else np.nan)
+    probability = outlook_category_probability(ensemble, "4").to_series()
+    frame["shortage_probability"] = frame["district_id"].map(probability)
+    return frame
+
+
+def _board_shortage(allocation: xr.Dataset) -> pd.DataFrame:
+    """Long table: date, water_board, category, shortage_m3_day (m³/day)."""
+    by_category = allocation["shortage"].groupby("category").sum("use")
+    per_board = by_category.groupby("water_board").sum("district")
+    frame = per_board.to_dataframe(name="shortage_m3_day").reset_index()
+    return frame.rename(columns={"time": "date"})[["date", "water_board", "category", "shortage_m3_day"]]
+
+
+def _escalation_levels(escalation: pd.DataFrame) -> dict:
+    boards = escalation[escalation["scope"] != "national"]
+    national = escalation.loc[escalation["scope"] == "national", "level"]
+    return {"national": int(national.iloc[0]) if len(national) else 0,
+            "boards": {str(b): int(level) for b, level in zip(boards["water_board"], boards["level"], strict=True)}}
+
+
+def _deficit_chart_png(config: Config, day: dt.date, draw) -> bytes:
+    """The KNMI-style chart of the setup's mean deficit against its own record's climatology."""
+    from models.climatology import own_record_deficit
+
+    current, climatology = own_record_deficit(read_weather(config), day=day)
+    return draw(current, climatology, title=f"Neerslagtekort {config.name} / precipitation deficit, {day.year}")

@@ -1,0 +1,159 @@
+"""Benchmark: the national-scale outlook (21 water boards, 10,000 districts, 50 members, 183 days).
+
+Synthetic but realistic-sized input: districts spread over 21 boards, weather from 11
+stations over past years, a national source that binds on dry days. Reports the time of one
+member split into its parts (demand, local water, allocation) and the wall time and peak
+memory (resident set of this process and the cluster's worker processes) of the whole
+outlook on a local Dask cluster of 1 and of 2 worker processes.
+
+    python benchmarks/bench_allocation.py                    # national scale
+    python benchmarks/bench_allocation.py --districts 1000 --members 5 --days 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import psutil
+import xarray as xr
+
+from models.allocation import Network, allocate_arrays
+from models.demand import district_table, local_water, water_demand
+from models.outlook import outlook
+from models.verdringingsreeks import PriorityOrder
+
+STATIONS = ("249", "251", "257", "269", "273", "277", "278", "279", "286", "340", "348")
+START = "2026-04-01"
+
+
+def setup(n_districts: int, n_members: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n = n_districts
+    boards = pd.DataFrame({"water_board": [f"WB{k:02d}" for k in range(21)]})
+    board = rng.integers(0, 21, n)
+    area = rng.uniform(1e6, 2e7, n)
+    districts = pd.DataFrame(
+        {
+            "district_id": [f"{boards.water_board[b]}-{k:05d}" for k, b in enumerate(board)],
+            "name": [f"district {k}" for k in range(n)],
+            "water_board": boards.water_board.to_numpy()[board],
+            "area_m2": area,
+            "inlet_capacity_m3_day": area * rng.uniform(0.5e-3, 3e-3, n),
+            "storage_max_m3": area * rng.uniform(0.01, 0.05, n),
+            "storage_initial_m3": area * 0.02,
+            "open_water_share": rng.uniform(0.02, 0.12, n),
+            "irrigated_share": rng.uniform(0.0, 0.6, n),
+            "high_value_share": rng.uniform(0.0, 0.1, n),
+            "peat_share": rng.uniform(0.0, 0.5, n) * (rng.random(n) < 0.4),
+            "nature_share": rng.uniform(0.0, 0.2, n),
+            "dike_flushing_m3_day": rng.uniform(0, 500, n),
+            "drinking_water_m3_day": rng.uniform(0, 3000, n) * (rng.random(n) < 0.3),
+            "cooling_water_m3_day": rng.uniform(0, 20000, n) * (rng.random(n) < 0.05),
+            "process_water_m3_day": rng.uniform(0, 2000, n) * (rng.random(n) < 0.2),
+            "industry_m3_day": rng.uniform(0, 2000, n) * (rng.random(n) < 0.2),
+            "shipping_m3_day": rng.uniform(0, 5000, n) * (rng.random(n) < 0.1),
+            "recreation_m3_day": rng.uniform(0, 200, n),
+            "nature_other_m3_day": rng.uniform(0, 500, n),
+            "target_level_m_nap": -1.0,
+            "critical_level_m_nap": -1.3,
+            "station": rng.choice(STATIONS, n),
+        }
+    )
+    district_inlets = districts.groupby("water_board")["inlet_capacity_m3_day"].sum()
+    boards["inlet_capacity_m3_day"] = district_inlets.reindex(boards.water_board).to_numpy() * 0.6
+    years = range(2026 - n_members, 2026)  # the past years; 2026 is the outlook year
+    t = pd.date_range(f"{years[0]}-01-01", f"{years[-1]}-12-31")
+    doy = t.day_of_year.to_numpy()
+    e_mean = 0.3 + 3.2 * np.clip(np.sin(np.pi * (doy - 30) / 300), 0, None)
+    shape = (len(t), len(STATIONS))
+    history = xr.Dataset(
+        {
+            "precipitation_mm": (("time", "station"), rng.gamma(0.5, 4.4, shape)),
+            "evaporation_mm": (("time", "station"), e_mean[:, None] * rng.uniform(0.6, 1.4, shape)),
+        },
+        coords={"time": t, "station": list(STATIONS)},
+    )
+    supply = float(boards.inlet_capacity_m3_day.sum() * 0.5)
+    return districts, boards, history, supply
+
+
+class PeakMemory:
+    """Peak resident memory of this process and its children, sampled every 50 ms."""
+
+    def __enter__(self):
+        self.peak, self._stop = 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        me = psutil.Process()
+        while not self._stop.is_set():
+            rss = me.memory_info().rss
+            for child in me.children(recursive=True):
+                try:
+                    rss += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, rss)
+            time.sleep(0.05)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def one_member_profile(districts, boards, history, supply, days, order):
+    table = district_table(districts)
+    network = Network.from_tables(table, boards)
+    stations = districts.set_index("district_id")["station"].reindex(table.index).to_numpy()
+    window = history.sel(time=slice(START.replace("2026", str(history.time.dt.year.values[0])), None)).isel(time=slice(0, days))
+    weather = window.sel(station=xr.DataArray(stations, dims="district")).drop_vars("station")
+    weather = weather.assign_coords(district=list(table.index))
+    timings = {}
+    t0 = time.perf_counter()
+    demand = water_demand(weather, table, order).values
+    timings["demand"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    inflow, evaporation = local_water(weather, table)
+    timings["local water"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = allocate_arrays(network, demand, inflow.values, evaporation.values, np.full(days, supply))
+    timings["allocation"] = time.perf_counter() - t0
+    short = (demand - out["allocated"] > 1e-6).any(axis=(1, 2)).mean()
+    return timings, short
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--districts", type=int, default=10_000)
+    parser.add_argument("--members", type=int, default=50)
+    parser.add_argument("--days", type=int, default=183)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    from distributed import Client, LocalCluster
+
+    order = PriorityOrder.default()
+    districts, boards, history, supply = setup(args.districts, args.members)
+    mapping = districts.set_index("district_id")["station"]
+    print(f"{args.districts} districts, 21 boards, {args.members} members, {args.days} days")
+    timings, short = one_member_profile(districts, boards, history, supply, args.days, order)
+    print("one member, serial: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()) + f" (shortage on {short:.0%} of days)")
+    for workers in args.workers:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
+            with PeakMemory() as memory:
+                t0 = time.perf_counter()
+                ds = outlook(
+                    districts, boards, history, order, start=START, supply_m3_day=supply,
+                    horizon_days=args.days, district_station=mapping, client=client,
+                )
+                wall = time.perf_counter() - t0
+        print(f"{workers} worker(s): {ds.attrs['members']} members in {wall:.1f} s, peak memory {memory.peak / 2**30:.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()

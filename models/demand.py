@@ -1,0 +1,198 @@
+"""Water demand and local water per district and day, from the weather and district properties.
+
+Inputs are the district properties of ``districts.geojson`` (docs/contracts.md section 3) and
+the weather per district that the indicators stage delivers: an xarray Dataset with
+``precipitation_mm`` P and ``evaporation_mm`` E (Makkink reference evaporation), dims
+``time`` (UT days) and ``district``, mm/day. A is the district's area in m² (from the geometry
+in EPSG:28992), ``/1000`` turns mm over m² into m³.
+
+Local water (m³/day)::
+
+    local_inflow     = max(P - E, 0)/1000 · A · (1 - open_water_share) · RUNOFF_SHARE
+                       + P/1000 · A · open_water_share
+    open_water_evap  = E_open/1000 · A · open_water_share,  E_open = OPEN_WATER_FACTOR · E
+
+Only the surplus of rain over evaporation on land reaches the ditches, and of that only the
+share that runs off quickly (RUNOFF_SHARE, the rest recharges the soil); rain on open water
+is all inflow. Open water evaporates more than the Makkink reference (grass); 1.25 is the
+usual summer factor for open water.
+
+Demand per use (m³/day)::
+
+    dike_stability        = dike_flushing_m3_day                      (1a, constant)
+    peat                  = max(E - P, 0)/1000 · A · peat_share        (1b)
+    nature_soil           = max(E - P, 0)/1000 · A · nature_share      (1c)
+    drinking_water        = drinking_water_m3_day                     (2a, constant)
+    cooling_water         = cooling_water_m3_day                      (2b, constant)
+    high_value_irrigation = w(D) · max(E - P, 0)/1000 · A · high_value_share          (3)
+    process_water         = process_water_m3_day                      (3, constant)
+    agriculture           = w(D) · max(E - P, 0)/1000 · A
+                            · max(irrigated_share - high_value_share, 0)               (4)
+    industry, shipping, recreation, nature_other = <use>_m3_day       (4, constant, optional)
+
+Peat and soil-bound nature need the evaporation surplus replaced to hold the water levels
+(against subsidence and drying out). D is the running precipitation deficit in mm,
+``D_t = max(D_{t-1} + E_t - P_t, 0)`` (KNMI's method, started from ``deficit_initial_mm``),
+and ``w(D) = min(D / IRRIGATION_FULL_DEFICIT_MM, 1)`` the share of the irrigable area that is
+being irrigated: farmers start as the soil dries and all irrigate from a deficit of 100 mm.
+The capital-intensive crops are part of the irrigable area, so agriculture irrigates the rest.
+The category-4 constants are optional district properties (0 where absent).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from models.verdringingsreeks import PriorityOrder
+
+RUNOFF_SHARE = 0.3
+OPEN_WATER_FACTOR = 1.25
+IRRIGATION_FULL_DEFICIT_MM = 100.0
+
+SHARES = ("open_water_share", "irrigated_share", "high_value_share", "peat_share", "nature_share")
+CONSTANT_DEMANDS = {
+    "dike_stability": "dike_flushing_m3_day",
+    "drinking_water": "drinking_water_m3_day",
+    "cooling_water": "cooling_water_m3_day",
+    "process_water": "process_water_m3_day",
+}
+OPTIONAL_DEMANDS = {
+    "industry": "industry_m3_day",
+    "shipping": "shipping_m3_day",
+    "recreation": "recreation_m3_day",
+    "nature_other": "nature_other_m3_day",
+}
+REQUIRED = (
+    "district_id",
+    "water_board",
+    "inlet_capacity_m3_day",
+    "storage_max_m3",
+    "storage_initial_m3",
+    *SHARES,
+    *CONSTANT_DEMANDS.values(),
+)
+
+
+def district_table(districts: pd.DataFrame) -> pd.DataFrame:
+    """The district properties the allocation needs, indexed by ``district_id``, validated.
+
+    ``districts`` is the GeoDataFrame of ``districts.geojson`` (area from the geometry, which
+    must be in EPSG:28992) or a plain DataFrame with an ``area_m2`` column.
+    """
+    missing = [name for name in REQUIRED if name not in districts.columns]
+    if missing:
+        raise ValueError(f"districts: missing properties {missing}; required: {list(REQUIRED)}")
+    table = pd.DataFrame(index=pd.Index(districts["district_id"].astype(str), name="district"))
+    if "area_m2" in districts.columns:
+        table["area_m2"] = np.asarray(districts["area_m2"], dtype=float)
+    elif "geometry" in districts.columns and hasattr(districts, "crs"):
+        if districts.crs is None or districts.crs.to_epsg() != 28992:
+            raise ValueError(f"districts: geometry must be in EPSG:28992 (metres), got {districts.crs}")
+        table["area_m2"] = np.asarray(districts.geometry.area, dtype=float)
+    else:
+        raise ValueError("districts: need a geometry in EPSG:28992 or an 'area_m2' column")
+    if table.index.has_duplicates:
+        raise ValueError(f"districts: duplicate district_id {sorted(table.index[table.index.duplicated()])}")
+    table["water_board"] = districts["water_board"].astype(str).to_numpy()
+    numeric = [n for n in REQUIRED if n not in ("district_id", "water_board")]
+    numeric += [n for n in OPTIONAL_DEMANDS.values() if n in districts.columns]
+    for name in numeric:
+        values = np.asarray(districts[name], dtype=float)
+        bad = ~np.isfinite(values) | (values < 0)
+        if name in SHARES:
+            bad |= values > 1
+        if bad.any():
+            where = list(table.index[bad][:5])
+            expected = "a share between 0 and 1" if name in SHARES else "a finite number >= 0"
+            raise ValueError(f"districts: {name} must be {expected}; bad in districts {where}")
+        table[name] = values
+    for name in OPTIONAL_DEMANDS.values():
+        if name not in table:
+            table[name] = 0.0
+    return table
+
+
+def _weather_arrays(weather: xr.Dataset, table: pd.DataFrame) -> tuple[xr.DataArray, xr.DataArray]:
+    for name in ("precipitation_mm", "evaporation_mm"):
+        if name not in weather:
+            raise ValueError(f"weather: missing variable {name!r} (mm/day, dims time, district)")
+    missing = sorted(set(table.index) - set(np.asarray(weather["district"]).astype(str)))
+    if missing:
+        raise ValueError(f"weather: no data for districts {missing[:5]}")
+    p = weather["precipitation_mm"].transpose("time", "district").sel(district=list(table.index))
+    e = weather["evaporation_mm"].transpose("time", "district").sel(district=list(table.index))
+    if bool(p.isnull().any()) or bool(e.isnull().any()):
+        raise ValueError("weather: precipitation_mm/evaporation_mm contain NaN; fill gaps first")
+    return p, e
+
+
+def _m3(values: np.ndarray, weather: xr.Dataset, table: pd.DataFrame, long_name: str) -> xr.DataArray:
+    return xr.DataArray(
+        values,
+        dims=("time", "district"),
+        coords={"time": weather["time"].values, "district": list(table.index)},
+        attrs={"units": "m3/day", "long_name": long_name},
+    )
+
+
+def running_deficit(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray, initial_mm=0.0) -> np.ndarray:
+    """Running potential precipitation deficit D (mm), ``D_t = max(D_{t-1} + E_t - P_t, 0)``."""
+    deficit = np.empty(np.shape(precipitation_mm))
+    d = np.broadcast_to(np.asarray(initial_mm, dtype=float), deficit.shape[1:]).copy()
+    for t in range(deficit.shape[0]):
+        d = np.maximum(d + evaporation_mm[t] - precipitation_mm[t], 0.0)
+        deficit[t] = d
+    return deficit
+
+
+def local_water(weather: xr.Dataset, table: pd.DataFrame) -> tuple[xr.DataArray, xr.DataArray]:
+    """Local inflow and potential open-water evaporation per district and day, m³/day."""
+    p, e = _weather_arrays(weather, table)
+    p, e = p.values, e.values
+    area = table["area_m2"].to_numpy()
+    ow = table["open_water_share"].to_numpy()
+    inflow = (np.maximum(p - e, 0.0) * (1 - ow) * RUNOFF_SHARE + p * ow) * area / 1000.0
+    evaporation = OPEN_WATER_FACTOR * e * ow * area / 1000.0
+    return (
+        _m3(inflow, weather, table, "local inflow (runoff and rain on open water)"),
+        _m3(evaporation, weather, table, "potential open-water evaporation"),
+    )
+
+
+def water_demand(
+    weather: xr.Dataset, table: pd.DataFrame, order: PriorityOrder, *, deficit_initial_mm=0.0
+) -> xr.DataArray:
+    """Demand per district, day and use (``time``, ``district``, ``use`` in priority order), m³/day."""
+    p, e = _weather_arrays(weather, table)
+    p, e = p.values, e.values
+    area = table["area_m2"].to_numpy()
+    surplus_mm = np.maximum(e - p, 0.0)
+    irrigating = np.minimum(running_deficit(p, e, deficit_initial_mm) / IRRIGATION_FULL_DEFICIT_MM, 1.0)
+    weather_driven = {
+        "peat": surplus_mm * table["peat_share"].to_numpy(),
+        "nature_soil": surplus_mm * table["nature_share"].to_numpy(),
+        "high_value_irrigation": irrigating * surplus_mm * table["high_value_share"].to_numpy(),
+        "agriculture": irrigating
+        * surplus_mm
+        * np.maximum(table["irrigated_share"].to_numpy() - table["high_value_share"].to_numpy(), 0.0),
+    }
+    constants = CONSTANT_DEMANDS | OPTIONAL_DEMANDS
+    demand = np.empty(p.shape + (len(order),))
+    for k, use in enumerate(order):
+        if use in weather_driven:
+            demand[:, :, k] = weather_driven[use] * area / 1000.0
+        else:
+            demand[:, :, k] = table[constants[use]].to_numpy()
+    return xr.DataArray(
+        demand,
+        dims=("time", "district", "use"),
+        coords={
+            "time": weather["time"].values,
+            "district": list(table.index),
+            "use": list(order.uses),
+            "category": ("use", list(order.categories)),
+        },
+        attrs={"units": "m3/day", "long_name": "water demand"},
+    )

@@ -1,0 +1,176 @@
+"""Outlook: the coming weeks allocated under the weather of every past year, summarised.
+
+From a start date and today's storage, each *member* replays the weather of one past year
+(the ``horizon_days`` days from the same calendar date in that year) through the demand
+model and the allocation. Members are summarised as they arrive, so memory does not grow
+with their number:
+
+- ``shortage_probability`` (``district``, ``use``): share of members with a shortage on any
+  day of the horizon; ``shortage_probability_daily`` (``time``, ``district``, ``use``) per day;
+- ``shortage_mean_m3`` (``district``, ``use``): mean shortage summed over the horizon, m³;
+- ``shortage_fraction_quantile`` (``quantile``, ``district``, ``use``): quantiles over members
+  of the share of the horizon's demand that is not met, 0–1. They come from a histogram with
+  bins of 0.01 (value reported: the upper edge of the bin, so they err on the dry side);
+  exactly zero shortage has its own bin.
+
+The weather history is an xarray Dataset with ``precipitation_mm`` and ``evaporation_mm``,
+mm/day, dims ``time`` (UT days) and either ``district`` or ``station`` (then
+``district_station`` maps each district to its station). A year is a member only when its
+window is complete (no NaN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from models import parallel
+from models.allocation import Network, allocate_arrays
+from models.demand import district_table, local_water, water_demand
+from models.verdringingsreeks import PriorityOrder
+
+FRACTION_BINS = 100  # bins of 0.01 of the horizon demand, plus one bin for "no shortage"
+
+
+@dataclass
+class ShortageSummary:
+    """Running summary of members; add members in any number, memory stays the same."""
+
+    members: list = field(default_factory=list)
+    short_days: np.ndarray | None = None  # (time, district, use) count of members short
+    short_any: np.ndarray | None = None  # (district, use) count short on any day
+    shortage_sum: np.ndarray | None = None  # (district, use) m³ summed over members
+    histogram: np.ndarray | None = None  # (district, use, bin) member counts
+
+    def add(self, member: dict) -> ShortageSummary:
+        short = member["short"]
+        if self.short_days is None:
+            self.short_days = np.zeros(short.shape, np.uint16)
+            self.short_any = np.zeros(short.shape[1:], np.uint16)
+            self.shortage_sum = np.zeros(short.shape[1:])
+            self.histogram = np.zeros(short.shape[1:] + (FRACTION_BINS + 1,), np.uint16)
+        self.members.append(member["year"])
+        self.short_days += short
+        self.short_any += short.any(axis=0)
+        self.shortage_sum += member["shortage_m3"]
+        fraction = np.divide(member["shortage_m3"], member["demand_m3"], out=np.zeros_like(member["shortage_m3"]), where=member["demand_m3"] > 0)
+        bins = np.where(short.any(axis=0), np.clip(np.ceil(fraction * FRACTION_BINS), 1, FRACTION_BINS), 0)
+        flat = self.histogram.reshape(-1, FRACTION_BINS + 1)
+        flat[np.arange(flat.shape[0]), bins.ravel().astype(np.intp)] += 1
+        return self
+
+    def to_dataset(self, time, districts, order: PriorityOrder, quantiles) -> xr.Dataset:
+        n = len(self.members)
+        if n == 0:
+            raise ValueError("outlook: no past year has complete weather for the horizon")
+        cumulative = np.cumsum(self.histogram, axis=-1)
+        quantile_values = np.stack(
+            [np.argmax(cumulative >= max(np.ceil(q * n), 1), axis=-1) / FRACTION_BINS for q in quantiles]
+        )
+        dims = ("district", "use")
+        return xr.Dataset(
+            {
+                "shortage_probability": (dims, self.short_any / n, {"units": "1", "long_name": "probability of a shortage within the horizon"}),
+                "shortage_probability_daily": (("time",) + dims, self.short_days / n, {"units": "1", "long_name": "probability of a shortage on the day"}),
+                "shortage_mean_m3": (dims, self.shortage_sum / n, {"units": "m3", "long_name": "mean shortage summed over the horizon"}),
+                "shortage_fraction_quantile": (("quantile",) + dims, quantile_values, {"units": "1", "long_name": "quantile over members of the unmet share of the horizon demand (bins of 0.01, upper edge)"}),
+            },
+            coords={
+                "time": time, "district": list(districts), "use": list(order.uses),
+                "category": ("use", list(order.categories)), "quantile": list(quantiles),
+                "member": ("member", list(self.members), {"long_name": "year whose weather the member replays"}),
+            },
+            attrs={"members": n},
+        )
+
+
+def combine(summary: ShortageSummary, member: dict) -> ShortageSummary:
+    return summary.add(member)
+
+
+def member_window(history: xr.Dataset, year: int, start: pd.Timestamp, horizon_days: int) -> xr.Dataset | None:
+    """The ``horizon_days`` from ``start``'s calendar day in ``year``, or None if incomplete."""
+    day = min(start.day, 28) if start.month == 2 and start.day == 29 else start.day
+    first = pd.Timestamp(year=year, month=start.month, day=day)
+    window = history.sel(time=slice(first, first + pd.Timedelta(days=horizon_days - 1)))
+    if window.sizes["time"] != horizon_days:
+        return None
+    if any(bool(window[v].isnull().any()) for v in ("precipitation_mm", "evaporation_mm")):
+        return None
+    return window
+
+
+def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOrder, supply, storage, deficit_initial_mm, district_station) -> dict:
+    """One member: its weather through demand and allocation, reduced to what the summary needs."""
+    year, window, time = item
+    weather = window[["precipitation_mm", "evaporation_mm"]]
+    if district_station is not None:
+        weather = weather.sel(station=xr.DataArray(district_station, dims="district")).drop_vars("station")
+        weather = weather.assign_coords(district=list(table.index))
+    weather = weather.assign_coords(time=time)
+    demand = water_demand(weather, table, order, deficit_initial_mm=deficit_initial_mm).values
+    inflow, evaporation = local_water(weather, table)
+    out = allocate_arrays(network, demand, inflow.values, evaporation.values, supply, storage)
+    shortage = np.maximum(demand - out["allocated"], 0.0)
+    return {
+        "year": year,
+        "short": shortage > 1e-9 * demand + 1e-9,
+        "shortage_m3": shortage.sum(axis=0),
+        "demand_m3": demand.sum(axis=0),
+    }
+
+
+def outlook(
+    districts: pd.DataFrame,
+    boards: pd.DataFrame,
+    history: xr.Dataset,
+    order: PriorityOrder,
+    *,
+    start,
+    storage=None,
+    supply_m3_day=np.inf,
+    horizon_days: int = 42,
+    quantiles=(0.5, 0.9),
+    deficit_initial_mm=0.0,
+    district_station: pd.Series | None = None,
+    years=None,
+    client=None,
+) -> xr.Dataset:
+    """Summary over members of the allocation from ``start`` for ``horizon_days`` days.
+
+    ``storage`` (m³ per district, default ``storage_initial_m3``) and ``deficit_initial_mm``
+    are today's state; ``supply_m3_day`` the national source for the coming days (scalar or
+    one value per day), the same for every member; ``client`` a ``distributed.Client`` or
+    None (serial); the result is the same either way.
+    """
+    table = district_table(districts)
+    network = Network.from_tables(table, boards)
+    start = pd.Timestamp(start)
+    time = pd.date_range(start, periods=horizon_days, freq="D")
+    stations = None
+    if "station" in history.dims:
+        if district_station is None:
+            raise ValueError("outlook: history is per station; pass district_station (district → station)")
+        missing = sorted(set(table.index) - set(district_station.index.astype(str)))
+        if missing:
+            raise ValueError(f"outlook: district_station has no station for districts {missing[:5]}")
+        stations = district_station.astype(str).reindex(table.index).to_numpy()
+        history = history.assign_coords(station=history["station"].astype(str))
+    if years is None:
+        years = sorted(set(pd.DatetimeIndex(history["time"].values).year))
+    items = []
+    for year in years:
+        window = member_window(history, year, start, horizon_days)
+        if window is not None and year != start.year:
+            items.append((int(year), window.load(), time))
+    supply = np.broadcast_to(np.asarray(supply_m3_day, dtype=float), (horizon_days,))
+    summary = parallel.map_ordered(
+        client, run_member, items, combine, ShortageSummary(),
+        table=table, network=network, order=order, supply=supply,
+        storage=None if storage is None else np.asarray(storage, dtype=float),
+        deficit_initial_mm=deficit_initial_mm, district_station=stations,
+    )
+    return summary.to_dataset(time, table.index, order, quantiles)

@@ -1,0 +1,60 @@
+"""Running independent allocations (outlook members) on a Dask cluster.
+
+The caller passes a ``distributed.Client`` (a ``LocalCluster`` on one machine, a real
+scheduler when the users outgrow it) or ``None`` to run in this process. Workers run plain
+functions of ``models``; they need neither Prefect nor ``pipelines``.
+
+Results are combined in the order of the items, never in the order they finish, so a run on
+a cluster gives bit-for-bit the result of a serial run; at most ``window`` results wait on
+the workers, which bounds memory however many items there are.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+
+def map_ordered(
+    client,
+    func: Callable[..., Any],
+    items: Iterable[Any],
+    combine: Callable[[Any, Any], Any],
+    initial: Any,
+    *,
+    window: int | None = None,
+    **shared: Any,
+) -> Any:
+    """``combine(... combine(combine(initial, func(item_0, **shared)), func(item_1, **shared)) ...)``.
+
+    With a client, ``func`` runs on the workers; ``shared`` arguments (the network, the
+    district table) are scattered to every worker once.
+    """
+    result = initial
+    if client is None:
+        for item in items:
+            result = combine(result, func(item, **shared))
+        return result
+    if window is None:
+        window = 2 * max(sum(client.nthreads().values()), 1)
+    shared_futures = {k: client.scatter(v, broadcast=True) for k, v in shared.items()}
+    pending: deque = deque()
+    for item in items:
+        # pure=False: two members may have equal inputs but are still two members
+        pending.append(client.submit(func, item, pure=False, **shared_futures))
+        if len(pending) >= window:
+            result = combine(result, pending.popleft().result())
+    while pending:
+        result = combine(result, pending.popleft().result())
+    return result
+
+
+def map_members(client, func: Callable[..., Any], items: Iterable[Any], **shared: Any) -> list:
+    """``[func(item, **shared) for item in items]``, on the cluster when a client is given."""
+
+    def append(acc: list, value: Any) -> list:
+        acc.append(value)
+        return acc
+
+    return map_ordered(client, func, items, append, [], **shared)

@@ -1,0 +1,81 @@
+"""Outlook ensemble: members from past years, summarised; a Dask cluster gives the serial result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from models.outlook import ShortageSummary, outlook
+from models.verdringingsreeks import PriorityOrder
+from tests.test_allocation import districts_frame
+
+ORDER = PriorityOrder.default()
+BOARDS = pd.DataFrame({"water_board": ["WBA"], "inlet_capacity_m3_day": [6_000.0]})
+
+
+def history(stations=("260", "348"), years=range(2001, 2007), seed=3) -> xr.Dataset:
+    time = pd.date_range(f"{min(years)}-01-01", f"{max(years)}-12-31")
+    rng = np.random.default_rng(seed)
+    shape = (len(time), len(stations))
+    wetness = rng.uniform(0.3, 3.0, (len(time) // 366 + 1))[np.asarray(time.year - min(years))]
+    return xr.Dataset(
+        {
+            "precipitation_mm": (("time", "station"), rng.gamma(0.6, 3.0, shape) * wetness[:, None]),
+            "evaporation_mm": (("time", "station"), rng.uniform(1.5, 5.0, shape)),
+        },
+        coords={"time": time, "station": list(stations)},
+    )
+
+
+def run(client=None, supply=5_000.0):
+    districts = districts_frame()
+    mapping = pd.Series(["260", "348", "348"], index=districts["district_id"])
+    return outlook(
+        districts, BOARDS, history(), ORDER, start="2026-06-15", supply_m3_day=supply,
+        horizon_days=30, district_station=mapping, client=client,
+    )
+
+
+def test_summary_quantiles_and_probability_by_hand():
+    summary = ShortageSummary()
+    for year, fraction in zip(range(4), [0.0, 0.25, 0.5, 0.9]):
+        short = np.zeros((2, 1, 1), bool)
+        short[1] = fraction > 0
+        summary.add({"year": year, "short": short, "shortage_m3": np.array([[fraction * 100]]), "demand_m3": np.array([[100.0]])})
+    ds = summary.to_dataset(pd.date_range("2026-07-01", periods=2), ["d"], _OneUse(), (0.5, 0.9))
+    assert float(ds["shortage_probability"].item()) == 0.75
+    np.testing.assert_allclose(ds["shortage_probability_daily"].values[:, 0, 0], [0, 0.75])
+    np.testing.assert_allclose(ds["shortage_fraction_quantile"].values[:, 0, 0], [0.25, 0.9])
+    assert float(ds["shortage_mean_m3"].item()) == pytest.approx((25 + 50 + 90) / 4)
+
+
+class _OneUse:
+    """Stands in for a PriorityOrder in a one-use summary."""
+
+    uses, categories = ("agriculture",), ("4",)
+
+
+def test_outlook_members_and_sanity():
+    ds = run()
+    assert list(ds["member"].values) == [2001, 2002, 2003, 2004, 2005, 2006]
+    assert ds["shortage_probability_daily"].dims == ("time", "district", "use")
+    assert ((ds["shortage_probability"] >= 0) & (ds["shortage_probability"] <= 1)).all()
+    q = ds["shortage_fraction_quantile"]
+    assert (q.sel(quantile=0.9) >= q.sel(quantile=0.5)).all()
+    # Supply 5,000 m³/day against ~900 m³/day of fixed uses plus dry-weather irrigation: the
+    # highest steps are always served, agriculture (category 4) is short in some years.
+    assert float(ds["shortage_probability"].sel(use="dike_stability").max()) == 0.0
+    assert float(ds["shortage_probability"].sel(use="agriculture").max()) > 0.0
+    # More supply never makes anything more likely to be short.
+    ample = run(supply=50_000.0)
+    assert (ample["shortage_probability"] <= ds["shortage_probability"]).all()
+
+
+def test_dask_cluster_gives_the_serial_result():
+    distributed = pytest.importorskip("distributed")
+    serial = run()
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        parallel = run(client=client)
+    xr.testing.assert_identical(serial, parallel)
