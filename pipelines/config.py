@@ -95,6 +95,35 @@ class Source:
 
 
 @dataclass(frozen=True)
+class KnmiService:
+    """KNMI daily station data fetched from the daggegevens script service (no key needed)."""
+
+    stations: tuple[str, ...]
+    first_day: dt.date
+    url: str | None = None  # default: the public service
+
+
+@dataclass(frozen=True)
+class BroDossier:
+    """A BRO groundwater level dossier (GLD) and the well it belongs to, placed in EPSG:28992."""
+
+    gld: str
+    well: str  # "<GMW id>-<tube>", e.g. "GMW000000041234-001"
+    x: float
+    y: float
+    lower_limit_m_nap: float | None = None
+
+
+@dataclass(frozen=True)
+class BroService:
+    """BRO groundwater level dossiers fetched from the BRO public service (about 3 requests/s)."""
+
+    dossiers: tuple[BroDossier, ...]
+    first_day: dt.date
+    url: str | None = None  # default: the public service
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated setup. Paths are absolute; quantities carry their unit in the name."""
 
@@ -120,6 +149,8 @@ class Config:
     outlook_horizon_days: int = 42
     stale_after_days: int = 3
     qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
+    knmi_service: KnmiService | None = None
+    bro_service: BroService | None = None
 
 
 class _Reader:
@@ -210,7 +241,7 @@ def load_config(path: Path | str) -> Config:
 
     known = {
         "name", "date", "districts", "stations", "wells", "sensors", "water_boards", "source",
-        "priorities", "rules", "exemptions", "output", "publication", "dask", "outlook", "freshness", "qc",
+        "priorities", "rules", "exemptions", "output", "publication", "dask", "outlook", "freshness", "qc", "services",
     }
     unknown = sorted(set(top) - known)
     if unknown:
@@ -261,6 +292,7 @@ def load_config(path: Path | str) -> Config:
         dask_workers=r.integer(dask_cfg.get("workers", 2), "dask.workers", minimum=1),
         outlook_horizon_days=r.integer(outlook.get("horizon_days", 42), "outlook.horizon_days", minimum=1),
         qc_thresholds=_qc(r, top.get("qc")),
+        **_services(r, top.get("services")),
         stale_after_days=r.integer(freshness.get("stale_after_days", 3), "freshness.stale_after_days",
                                    minimum=0),
     )
@@ -339,6 +371,45 @@ def _rules(r: _Reader, rules: Any, exemptions: Any) -> RuleTable:
         return RuleTable.from_config(mapping, source=str(r.path))
     except RuleConfigError as exc:
         raise ConfigError(r.path, exc.key, exc.message) from None
+
+
+def _services(r: _Reader, raw: Any) -> dict[str, Any]:
+    """Public services to fetch from (``services.knmi_daggegevens``, ``services.bro_gld``)."""
+    m = r.mapping(raw or {}, "services")
+    unknown = sorted(set(m) - {"knmi_daggegevens", "bro_gld"})
+    if unknown:
+        raise r.fail(f"services.{unknown[0]}", "unknown service; expected knmi_daggegevens or bro_gld")
+    out: dict[str, Any] = {}
+    if m.get("knmi_daggegevens") is not None:
+        key = "services.knmi_daggegevens"
+        k = r.mapping(m["knmi_daggegevens"], key)
+        stations = r.sequence(r.required(k, "stations", key), f"{key}.stations", min_items=1)
+        out["knmi_service"] = KnmiService(
+            stations=tuple(r.text(s, f"{key}.stations[{i}]") for i, s in enumerate(stations)),
+            first_day=r.date(r.required(k, "first_day", key), f"{key}.first_day"),
+            url=r.text(k["url"], f"{key}.url") if k.get("url") else None,
+        )
+    if m.get("bro_gld") is not None:
+        key = "services.bro_gld"
+        b = r.mapping(m["bro_gld"], key)
+        dossiers = []
+        for i, raw_dossier in enumerate(r.sequence(r.required(b, "dossiers", key), f"{key}.dossiers", min_items=1)):
+            k = f"{key}.dossiers[{i}]"
+            d = r.mapping(raw_dossier, k)
+            limit = d.get("lower_limit_m_nap")
+            dossiers.append(BroDossier(
+                gld=r.text(r.required(d, "gld", k), f"{k}.gld"),
+                well=r.text(r.required(d, "well", k), f"{k}.well"),
+                x=r.number(r.required(d, "x", k), f"{k}.x"),
+                y=r.number(r.required(d, "y", k), f"{k}.y"),
+                lower_limit_m_nap=None if limit is None else r.number(limit, f"{k}.lower_limit_m_nap"),
+            ))
+        out["bro_service"] = BroService(
+            dossiers=tuple(dossiers),
+            first_day=r.date(r.required(b, "first_day", key), f"{key}.first_day"),
+            url=r.text(b["url"], f"{key}.url") if b.get("url") else None,
+        )
+    return out
 
 
 def _qc(r: _Reader, raw: Any) -> dict[str, dict[str, Any]]:

@@ -60,7 +60,7 @@ def drought_run(config_path: str, date: str | None = None, dask_address: str | N
     day = dt.date.fromisoformat(date) if date else (config.date or dt.date.today())
     logger.info("daily run of %r for %s", config.name, day)
 
-    ingest_reports = ingest_all(config_path=str(config.path))
+    ingest_reports = ingest_all(config_path=str(config.path), until=day.isoformat())
     indicators = compute_indicators(str(config.path), day)
     allocation = allocate_water(str(config.path), day, dask_address or config.dask_address)
     proposal = decide_restrictions(str(config.path), day)

@@ -33,7 +33,11 @@ from pipelines.config import Config, load_config
 from pipelines.sources.dino import read_dino_csv
 from pipelines.sources.errors import SourceFormatError
 from pipelines.sources.fews import read_pi_json, read_pi_xml
-from pipelines.sources.knmi import read_knmi_daily
+from pipelines.services.bro import BRO_GLD_URL, BRO_MIN_INTERVAL_S, BroGroundwaterLevels
+from pipelines.services.fetch import Fetched, fetch_bro_groundwater, fetch_knmi_daily
+from pipelines.services.http import HttpClient
+from pipelines.services.knmi_daggegevens import DAGGEGEVENS_URL, KnmiDaggegevens
+from pipelines.sources.knmi import knmi_stations, read_knmi_daily
 from pipelines.sources.sensor_csv import read_sensor_csv
 from pipelines.store import upsert, upsert_metadata, write_parquet
 
@@ -120,9 +124,46 @@ def _write_report(config: Config, report: SourceReport) -> None:
     (folder / f"{report.source}-{stamp}.json").write_text(json.dumps(asdict(report), indent=2))
 
 
+def _until(until: str | None) -> dt.date:
+    return dt.date.fromisoformat(until) if until else dt.datetime.now(dt.UTC).date()
+
+
+@task(name="fetch-knmi-daggegevens", retries=1, retry_delay_seconds=10, cache_policy=NONE)
+def fetch_knmi_service(config: Config, until: dt.date) -> Fetched:
+    """New days of the configured KNMI stations from the daggegevens service (archived raw)."""
+    service = config.knmi_service
+    with HttpClient() as http:
+        client = KnmiDaggegevens(http, url=service.url or DAGGEGEVENS_URL)
+        return fetch_knmi_daily(service.stations, config.processed_dir, config.raw_archive_dir, client=client,
+                                until=until, first_day=service.first_day)
+
+
+@task(name="fetch-bro-gld", retries=1, retry_delay_seconds=10, cache_policy=NONE)
+def fetch_bro_service(config: Config, until: dt.date) -> Fetched:
+    """New groundwater levels of the configured BRO dossiers (archived raw), at about 3 requests/s."""
+    service = config.bro_service
+    with HttpClient(min_interval_s=BRO_MIN_INTERVAL_S) as http:
+        client = BroGroundwaterLevels(http, base_url=service.url or BRO_GLD_URL)
+        return fetch_bro_groundwater({d.gld: d.well for d in service.dossiers}, config.processed_dir,
+                                     config.raw_archive_dir, client=client, until=until,
+                                     first_day=service.first_day)
+
+
+def _fetch(fetch_task, config: Config, until: dt.date, report: SourceReport, logger) -> Fetched | None:
+    """Run a service fetch; a service still failing after its retries is reported, not raised."""
+    state = fetch_task(config, until, return_state=True)
+    if not state.is_completed():
+        logger.error("%s: service fetch failed after retries; stored data stay as they were: %s",
+                     report.source, state.message)
+        report.failed_files.append(f"{fetch_task.name}: {state.message}")
+        return None
+    return state.result()
+
+
 @flow(name="ingest-meteo", log_prints=True)
-def ingest_meteo(config_path: str) -> SourceReport:
-    """Ingest the setup's KNMI daily station files into ``meteo.parquet`` and ``stations.parquet``."""
+def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
+    """Ingest the setup's KNMI daily station files, and new days from the KNMI service where
+    configured, into ``meteo.parquet`` and ``stations.parquet``."""
     config = load_config(config_path)
     logger = get_run_logger()
     results, report = _read_files(config, "meteo", [(s.file, read_knmi_daily) for s in config.stations], logger)
@@ -139,16 +180,26 @@ def ingest_meteo(config_path: str) -> SourceReport:
             continue
         frames.append(frame)
         quarantined += frame.attrs.get("quarantined", [])
-    if frames:
-        _store(config, METEO_TABLE, pd.concat(frames, ignore_index=True), ["station", "date"], report,
-               variables={"precipitation_mm": "precipitation", "evaporation_mm": "evaporation"},
-               series_col="station", time_col="date")
-    stations = gpd.GeoDataFrame(
+    station_table = gpd.GeoDataFrame(
         {"station": [s.id for s in config.stations], "name": [s.name for s in config.stations]},
         geometry=gpd.points_from_xy([s.x for s in config.stations], [s.y for s in config.stations]),
         crs="EPSG:28992",
     )
-    write_parquet(stations, config.processed_dir / STATIONS_TABLE)
+    if config.knmi_service is not None:
+        fetched = _fetch(fetch_knmi_service, config, _until(until), report, logger)
+        if fetched is not None:
+            frames.append(fetched.rows)
+            quarantined += fetched.quarantined
+            report.files += len(fetched.archived)
+        known = knmi_stations()
+        station_table = pd.concat([station_table, known[known["station"].isin(config.knmi_service.stations)]],
+                                  ignore_index=True)
+    if frames:
+        _store(config, METEO_TABLE, pd.concat(frames, ignore_index=True), ["station", "date"], report,
+               variables={"precipitation_mm": "precipitation", "evaporation_mm": "evaporation"},
+               series_col="station", time_col="date")
+    upsert_metadata(config.processed_dir / STATIONS_TABLE, gpd.GeoDataFrame(station_table, crs="EPSG:28992"),
+                    key="station")
     report.quarantined = _quarantine(config, "meteo", quarantined)
     _write_report(config, report)
     logger.info("meteo: %s", report)
@@ -156,8 +207,9 @@ def ingest_meteo(config_path: str) -> SourceReport:
 
 
 @flow(name="ingest-groundwater", log_prints=True)
-def ingest_groundwater(config_path: str) -> SourceReport:
-    """Ingest the setup's DINOloket CSV files into ``groundwater.parquet`` and ``wells.parquet``."""
+def ingest_groundwater(config_path: str, until: str | None = None) -> SourceReport:
+    """Ingest the setup's DINOloket CSV files, and new levels from BRO where configured, into
+    ``groundwater.parquet`` and ``wells.parquet``."""
     config = load_config(config_path)
     logger = get_run_logger()
     results, report = _read_files(config, "groundwater", [(w.file, read_dino_csv) for w in config.wells], logger)
@@ -170,6 +222,18 @@ def ingest_groundwater(config_path: str) -> SourceReport:
         levels.append(record.levels)
         wells.append(well_table)
         quarantined += record.quarantined
+    if config.bro_service is not None:
+        fetched = _fetch(fetch_bro_service, config, _until(until), report, logger)
+        if fetched is not None:
+            levels.append(fetched.rows)
+            quarantined += fetched.quarantined
+            report.files += len(fetched.archived)
+        dossiers = config.bro_service.dossiers
+        wells.append(gpd.GeoDataFrame(
+            {"well": [d.well for d in dossiers], "location": [d.well.rsplit("-", 1)[0] for d in dossiers],
+             "filter": [d.well.rsplit("-", 1)[-1] for d in dossiers],
+             "lower_limit_m_nap": [d.lower_limit_m_nap for d in dossiers]},
+            geometry=gpd.points_from_xy([d.x for d in dossiers], [d.y for d in dossiers]), crs="EPSG:28992"))
     if levels:
         _store(config, GROUNDWATER_TABLE, pd.concat(levels, ignore_index=True), ["well", "time"], report,
                variables={"level_m_nap": "groundwater_level"}, series_col="well", time_col="time")
@@ -185,7 +249,7 @@ _SENSOR_READERS = {"pi-xml": read_pi_xml, "pi-json": read_pi_json, "csv": read_s
 
 
 @flow(name="ingest-sensors", log_prints=True)
-def ingest_sensors(config_path: str) -> SourceReport:
+def ingest_sensors(config_path: str, until: str | None = None) -> SourceReport:
     """Ingest the setup's sensor files into ``sensors.parquet`` and ``sensors_meta.parquet``."""
     config = load_config(config_path)
     logger = get_run_logger()
@@ -208,13 +272,16 @@ def ingest_sensors(config_path: str) -> SourceReport:
 
 
 @flow(name="ingest-all", log_prints=True)
-def ingest_all(config_path: str) -> dict[str, SourceReport | str]:
-    """Run every ingest flow; a source that fails is reported and the others still run."""
+def ingest_all(config_path: str, until: str | None = None) -> dict[str, SourceReport | str]:
+    """Run every ingest flow; a source that fails is reported and the others still run.
+
+    ``until`` (YYYY-MM-DD, default today in UTC) is the last UT day asked of the services.
+    """
     logger = get_run_logger()
     reports: dict[str, SourceReport | str] = {}
     for name, source_flow in (("meteo", ingest_meteo), ("groundwater", ingest_groundwater),
                               ("sensors", ingest_sensors)):
-        state = source_flow(config_path=config_path, return_state=True)
+        state = source_flow(config_path=config_path, until=until, return_state=True)
         if state.is_completed():
             reports[name] = state.result()
         else:
