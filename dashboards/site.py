@@ -1,0 +1,159 @@
+"""Publishing the site atomically: readers see the old site or the new one, never a mix.
+
+Layout beside ``site_dir`` (say ``dashboards/site``)::
+
+    site                          -> site.20260714T060000123456Z   (a symbolic link)
+    site.20260714T060000123456Z/  the live version
+    site.20260713T060000654321Z/  earlier versions, the newest few kept
+
+A new version is built in ``site.<stamp>.building/``, its files flushed to disk, renamed to
+``site.<stamp>/``, and then a new symbolic link is swapped over ``site`` with
+``os.replace`` (one rename(2), atomic on POSIX). A failure or crash at any point before that
+rename leaves ``site`` pointing at the previous, whole version: the crash window is zero. A web
+server serving ``site`` follows the link on every request.
+
+The only non-atomic step is a one-time migration: when ``site_dir`` is still a plain
+directory from before this layout, it is renamed aside first (``site.legacy-<stamp>``).
+One publisher at a time: leftovers of a crashed build (``*.building``) are removed by the next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+
+from dashboards.assets import copy_assets
+from dashboards.citizen_map import render_citizen_page
+from dashboards.open_data import write_open_data
+from dashboards.public_record import checked_metadata, local_time, public_districts
+
+KEEP_VERSIONS = 3
+_PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.html")
+
+
+def publish_site(districts: gpd.GeoDataFrame, metadata: dict, site_dir: Path, *,
+                 tiles: dict | None = None, extra_pages: dict | None = None,
+                 keep: int = KEEP_VERSIONS) -> Path:
+    """Build the whole site and switch ``site_dir`` to it in one step; return the new version.
+
+    ``districts``: GeoDataFrame in EPSG:28992 with the columns of
+    ``public_record.PUBLIC_COLUMNS`` (other columns are ignored and never published).
+    ``metadata``: ``issued_at`` (tz-aware datetime), ``valid_from`` (date), ``data_ages``
+    ({source: tz-aware datetime of its newest input}), ``software_version``, ``setup_name``.
+    ``tiles``: optional background tiles ``{"url", "attribution"}`` (off: no third party).
+    ``extra_pages``: further rendered pages ``{"dashboard.html": html text or bytes}``.
+    ``keep``: how many versions to keep on disk, the live one included.
+
+    Returns the path of the new version folder, which ``site_dir`` now links to. The issue's
+    open data is also archived in ``archive/<YYYY-MM-DD>/`` (the Europe/Amsterdam date of
+    ``issued_at``); the archive of earlier issues is carried over from the previous version.
+    """
+    public = public_districts(districts)
+    meta = checked_metadata(metadata)
+    pages = _checked_pages(extra_pages or {})
+    site_dir = Path(site_dir)
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    version = site_dir.with_name(f"{site_dir.name}.{stamp}")
+    building = site_dir.with_name(f"{version.name}.building")
+    building.mkdir()
+    try:
+        _build(building, public, meta, previous=site_dir, tiles=tiles, pages=pages)
+        _flush_tree(building)
+        os.rename(building, version)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    switch_site(site_dir, version)
+    prune_versions(site_dir, keep=keep)
+    return version
+
+
+def switch_site(site_dir: Path, version: Path) -> None:
+    """Point ``site_dir`` at ``version`` (a sibling folder) by atomically replacing a symlink."""
+    link = site_dir.with_name(f".{version.name}.link")
+    if link.is_symlink():
+        link.unlink()
+    os.symlink(version.name, link)  # relative, so the pair can move together
+    if site_dir.exists() and not site_dir.is_symlink():
+        os.rename(site_dir, site_dir.with_name(f"{site_dir.name}.legacy-{version.name.rsplit('.', 1)[-1]}"))
+    os.replace(link, site_dir)
+    _fsync_dir(site_dir.parent)
+
+
+def prune_versions(site_dir: Path, *, keep: int = KEEP_VERSIONS) -> None:
+    """Remove all but the newest ``keep`` versions beside ``site_dir`` (never the live one)."""
+    live = site_dir.resolve().name if site_dir.is_symlink() else None
+    pattern = re.compile(re.escape(site_dir.name) + r"\.\d{8}T\d{12}Z")
+    versions = sorted(p for p in site_dir.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir())
+    for old in versions[: max(len(versions) - keep, 0)]:
+        if old.name != live:
+            shutil.rmtree(old)
+    for leftover in site_dir.parent.glob(f"{site_dir.name}.*.building"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _build(folder: Path, public, meta: dict, *, previous: Path, tiles, pages: dict[str, object]) -> None:
+    copy_assets(folder)
+    (folder / "index.html").write_text(
+        render_citizen_page(public, meta, tiles=tiles, extra_links=tuple(pages)), encoding="utf-8")
+    write_open_data(public, meta, folder)
+    _carry_archive(previous / "archive", folder / "archive")
+    day = folder / "archive" / local_time(meta["issued_at"]).date().isoformat()
+    if day.exists():
+        # Linked from the previous version: drop the links, never write through them.
+        shutil.rmtree(day)
+    write_open_data(public, meta, day)
+    for name, body in pages.items():
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if not isinstance(body, bytes):
+            raise TypeError(f"extra_pages[{name!r}] must be HTML text or bytes; got {type(body).__name__}")
+        (folder / name).write_bytes(body)
+
+
+def _checked_pages(pages: dict) -> dict:
+    for name in pages:
+        if not isinstance(name, str) or not _PAGE_NAME.fullmatch(name) or name == "index.html":
+            raise ValueError(f"extra_pages key {name!r} must be a plain file name like 'dashboard.html' "
+                             "(lower-case letters, digits, '-', '_'; not index.html)")
+    return dict(pages)
+
+
+def _carry_archive(old: Path, new: Path) -> None:
+    """Carry earlier issues over by hard links (published files are never changed in place)."""
+    if not old.is_dir():
+        return
+
+    def link_or_copy(source, target):
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+
+    shutil.copytree(old, new, copy_function=link_or_copy)
+
+
+def _flush_tree(folder: Path) -> None:
+    """Flush every file and folder to disk, so the switch never points at unwritten data."""
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(root))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
