@@ -149,6 +149,7 @@ class Config:
     outlook_horizon_days: int = 42
     stale_after_days: int = 3
     qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
+    knmi_national_deficit: Path | None = None  # KNMI's int_nl.dat, for the deficit chart's climatology
     knmi_service: KnmiService | None = None
     bro_service: BroService | None = None
 
@@ -242,6 +243,7 @@ def load_config(path: Path | str) -> Config:
     known = {
         "name", "date", "districts", "stations", "wells", "sensors", "water_boards", "source",
         "priorities", "rules", "exemptions", "output", "publication", "dask", "outlook", "freshness", "qc", "services",
+        "climatology",
     }
     unknown = sorted(set(top) - known)
     if unknown:
@@ -293,6 +295,7 @@ def load_config(path: Path | str) -> Config:
         outlook_horizon_days=r.integer(outlook.get("horizon_days", 42), "outlook.horizon_days", minimum=1),
         qc_thresholds=_qc(r, top.get("qc")),
         **_services(r, top.get("services")),
+        knmi_national_deficit=_climatology_file(r, top.get("climatology")),
         stale_after_days=r.integer(freshness.get("stale_after_days", 3), "freshness.stale_after_days",
                                    minimum=0),
     )
@@ -410,6 +413,16 @@ def _services(r: _Reader, raw: Any) -> dict[str, Any]:
             url=r.text(b["url"], f"{key}.url") if b.get("url") else None,
         )
     return out
+
+
+def _climatology_file(r: _Reader, raw: Any) -> Path | None:
+    m = r.mapping(raw or {}, "climatology")
+    unknown = sorted(set(m) - {"knmi_national_deficit"})
+    if unknown:
+        raise r.fail(f"climatology.{unknown[0]}", "unknown key; expected knmi_national_deficit "
+                     "(KNMI's national deficit series int_nl.dat)")
+    value = m.get("knmi_national_deficit")
+    return None if value is None else r.existing_file(value, "climatology.knmi_national_deficit")
 
 
 def _qc(r: _Reader, raw: Any) -> dict[str, dict[str, Any]]:

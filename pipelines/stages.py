@@ -322,8 +322,12 @@ def _escalation_levels(escalation: pd.DataFrame) -> dict:
 
 
 def _deficit_chart_png(config: Config, day: dt.date, draw) -> bytes:
-    """The KNMI-style chart of the setup's mean deficit against its own record's climatology."""
-    from models.climatology import own_record_deficit
+    """The KNMI-style chart of the setup's mean deficit: against KNMI's national climatology
+    (median and 5 %-driest over 1906-2019, 1976, 2018) where the setup names ``int_nl.dat``,
+    else against its own record's climatology."""
+    from models.climatology import deficit_climatology, own_record_deficit, read_int_nl
 
     current, climatology = own_record_deficit(read_weather(config), day=day)
+    if config.knmi_national_deficit is not None:
+        climatology = deficit_climatology(read_int_nl(config.knmi_national_deficit))
     return draw(current, climatology, title=f"Neerslagtekort {config.name} / precipitation deficit, {day.year}")
