@@ -25,6 +25,9 @@ def dask_client(address: str | None = None, *, workers: int = 2) -> Iterator[Cli
     The local cluster uses worker processes (one thread each) so that numpy work on two cores
     really runs in parallel; it listens on 127.0.0.1 only and has no dashboard.
     """
+    # The cluster's own start/stop chatter (and the benign "Batched Comm Closed" trace when
+    # workers close) would drown the run's progress lines; its warnings still show.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     if address:
         log.info("allocation on the Dask scheduler at %s", address)
         with Client(address, timeout="30s") as client:
