@@ -20,6 +20,7 @@ from prefect.cache_policies import NONE
 
 from pipelines import stages
 from pipelines.approval import request_approval
+from pipelines.artifacts import publish_run_artifacts
 from pipelines.config import load_config
 from pipelines.ingest import ingest_all
 
@@ -31,9 +32,11 @@ def compute_indicators(config_path: str, day: dt.date) -> Path:
 
 
 @task(name="allocate-water", cache_policy=NONE)
-def allocate_water(config_path: str, day: dt.date, dask_address: str | None) -> Path:
+def allocate_water(config_path: str, day: dt.date, dask_address: str | None,
+                   horizon_days: int | None = None) -> Path:
     """Verdringingsreeks allocation for the season so far and the outlook ensemble, on Dask."""
-    return stages.allocate_water(load_config(config_path), day, dask_address=dask_address)
+    return stages.allocate_water(load_config(config_path), day, dask_address=dask_address,
+                                 horizon_days=horizon_days)
 
 
 @task(name="decide-restrictions", cache_policy=NONE)
@@ -70,6 +73,7 @@ def drought_run(config_path: str, date: str | None = None, dask_address: str | N
     else:
         site = config.site_dir
         logger.warning("publication not approved (%s): the published site stays as it was", approval.note)
+    publish_run_artifacts(config, day, proposal, ingest_reports, approval)
     outputs = {
         "indicators": indicators,
         "allocation": allocation,

@@ -132,7 +132,8 @@ def compute_indicators(config: Config, day: dt.date) -> Path:
     return write_netcdf(ds, config.processed_dir / INDICATORS)
 
 
-def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = None) -> Path:
+def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = None,
+                   horizon_days: int | None = None) -> Path:
     """The verdringingsreeks allocation from the season start to ``day`` → ``allocation.nc``,
     then the outlook ensemble for the coming weeks from today's state → ``outlook.nc``.
 
@@ -157,7 +158,7 @@ def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = N
             start=pd.Timestamp(day) + pd.Timedelta(days=1),
             storage=allocation["storage"].isel(time=-1).values,
             supply_m3_day=float(supply.isel(time=-1)),
-            horizon_days=config.outlook_horizon_days,
+            horizon_days=horizon_days or config.outlook_horizon_days,
             deficit_initial_mm=deficit_today,
             client=client,
         )

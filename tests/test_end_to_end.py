@@ -108,3 +108,20 @@ def test_second_run_of_the_same_day_adds_no_records(demo_run):
     assert len(pd.read_parquet(config.processed_dir / "meteo.parquet")) == len(meteo_before)
     assert result["ingest"]["meteo"].added == 0
     assert result["approval"].mode == "unchanged"
+
+
+def test_on_demand_outlook_with_a_longer_horizon_publishes_nothing(demo_run):
+    from pipelines.outlook_run import outlook_run
+
+    config, _ = demo_run
+    site_before = (config.site_dir / "index.html").resolve()
+    log_before = pd.read_parquet(config.processed_dir / DECISION_LOG)
+    path = outlook_run(config_path=str(config.path), horizon_days=14)
+    with xr.open_dataset(path) as ensemble:
+        assert ensemble.sizes["time"] == 14
+        assert str(ensemble["time"].values[0])[:10] == "2025-08-16"
+        assert ensemble.sizes["member"] == 34  # one per past year, 1991-2024
+        probability = ensemble["shortage_probability"]
+        assert float(probability.min()) >= 0 and float(probability.max()) <= 1
+    assert (config.site_dir / "index.html").resolve() == site_before
+    assert len(pd.read_parquet(config.processed_dir / DECISION_LOG)) == len(log_before)

@@ -1,0 +1,187 @@
+"""What a daily run leaves in the Prefect UI for the analyst: a summary, a table and a link.
+
+Every daily run publishes three artifacts (Prefect keeps each key's history, so the UI shows
+the latest one and every earlier run's):
+
+- ``<setup>-run-summary`` (Markdown): the approval, the restrictions that changed, the
+  escalation level per water board and nationally, how fresh each data source is, and the
+  quality-control counts of the ingest;
+- ``<setup>-restrictions`` (table): the restriction in force per district on the run's day;
+- ``<setup>-published-map`` (link): the citizen map (``index.html`` of the published site).
+
+The text is built by pure functions (``run_summary_markdown``, ``restriction_rows``) so it can
+be read and tested without Prefect; ``publish_run_artifacts`` hands it to Prefect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pandas as pd
+
+SOURCES = ("meteo", "groundwater", "sensors")
+
+# Columns of the restrictions table, in this order (docs/contracts.md section 6).
+RESTRICTION_COLUMNS = ("district_id", "name", "water_board", "restriction", "groundwater_ban",
+                       "valid_from", "reason_en")
+
+
+def artifact_key(setup_name: str, what: str) -> str:
+    """A Prefect artifact key (lowercase letters, digits, dashes) for ``what`` of a setup."""
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{setup_name}-{what}".lower()).strip("-")
+    return slug or what
+
+
+def _text(value) -> str:
+    """A value as plain text: "" for missing, dates as YYYY-MM-DD."""
+    if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _cell(value) -> str:
+    """A value as a Markdown table cell: no line breaks, ``|`` escaped."""
+    return _text(value).replace("\n", " ").replace("|", "\\|")
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def _newest_day(newest: str | None) -> dt.date | None:
+    """The calendar day of a report's newest input (naive or UTC timestamp text)."""
+    if not newest:
+        return None
+    stamp = pd.Timestamp(newest)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.date()
+
+
+def freshness_rows(day: dt.date, ingest_reports: dict, stale: dict[str, bool] | None = None) -> list[list]:
+    """Per source: newest input, its age in days on ``day``, and a status word."""
+    rows = []
+    for source in SOURCES:
+        report = ingest_reports.get(source)
+        if report is None:
+            rows.append([source, "", "", "not configured"])
+            continue
+        if isinstance(report, str):  # ingest_all reports a failed flow as "FAILED: ..."
+            rows.append([source, "", "", report])
+            continue
+        newest = _newest_day(report.newest)
+        age = "" if newest is None else (day - newest).days
+        if newest is None:
+            status = "no data"
+        elif (stale or {}).get(source):
+            status = "stale"
+        elif report.failed_files:
+            status = f"{len(report.failed_files)} file(s) failed"
+        else:
+            status = "ok"
+        rows.append([source, "" if newest is None else newest.isoformat(), age, status])
+    return rows
+
+
+def qc_rows(ingest_reports: dict) -> list[list]:
+    """Per source: files read and failed, rows stored, records quarantined, values flagged."""
+    rows = []
+    for source in SOURCES:
+        report = ingest_reports.get(source)
+        if report is None or isinstance(report, str):
+            continue
+        checks = {k: v for k, v in report.qc.items() if k not in ("values", "passed")}
+        flagged = ", ".join(f"{k} {v}" for k, v in checks.items() if v) or "none"
+        rows.append([source, report.files, len(report.failed_files),
+                     f"+{report.added} / {report.updated} / {report.unchanged}", report.quarantined,
+                     report.qc.get("values", 0), report.qc.get("passed", 0), flagged])
+    return rows
+
+
+def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports: dict, approval,
+                         *, stale: dict[str, bool] | None = None) -> str:
+    """The Markdown summary of one daily run (see the module docstring)."""
+    verdict = "approved" if approval.approved else "NOT approved: the published site stays as it was"
+    lines = [f"# Daily run {setup_name}, {day.isoformat()}", "",
+             f"Publication {verdict} ({approval.mode}, by {_cell(approval.by)}, {approval.at}): "
+             f"{_cell(approval.note)}", "", "## Restrictions that changed", ""]
+    if proposal.changes:
+        lines += _table(["district", "name", "water board", "was", "becomes"],
+                        [[c["district_id"], c["name"], c["water_board"], c["was"], c["becomes"]]
+                         for c in proposal.changes])
+    else:
+        lines.append("None: the proposed restrictions equal the published ones.")
+    lines += ["", "## Escalation levels", "",
+              "0 normal, 1 threatening shortage, 2 actual shortage, 3 crisis.", ""]
+    escalation = proposal.escalation
+    if escalation is not None and len(escalation):
+        lines += _table(["scope", "water board", "level", "meaning", "reason"],
+                        [[r.get("scope", ""), r["water_board"], r["level"], r.get("level_name_en", ""),
+                          r.get("reason_en", "")] for r in escalation.to_dict("records")])
+    else:
+        lines.append("Not computed.")
+    lines += ["", "## Data freshness", "", f"Age in days on {day.isoformat()} (UT days).", ""]
+    lines += _table(["source", "newest input", "age (days)", "status"], freshness_rows(day, ingest_reports, stale))
+    lines += ["", "## Quality control of this run's ingest", ""]
+    lines += _table(["source", "files", "failed files", "rows added / updated / unchanged", "quarantined",
+                     "values", "passed", "flagged by test"], qc_rows(ingest_reports))
+    return "\n".join(lines) + "\n"
+
+
+def restriction_rows(decisions: pd.DataFrame) -> list[dict]:
+    """The restrictions in force, one JSON-ready dict per district (``RESTRICTION_COLUMNS``)."""
+    rows = []
+    for record in decisions.to_dict("records"):
+        row = {}
+        for column in RESTRICTION_COLUMNS:
+            value = record.get(column)
+            if column == "groundwater_ban":
+                row[column] = bool(value)
+            else:
+                row[column] = _text(value)
+        rows.append(row)
+    return rows
+
+
+def _stale_flags(indicators: Path) -> dict[str, bool]:
+    """``stale_<source>`` attributes of ``indicators.nc`` (models/freshness.py), when it exists."""
+    if not indicators.exists():
+        return {}
+    import xarray as xr
+
+    with xr.open_dataset(indicators, engine="netcdf4") as ds:
+        return {k.removeprefix("stale_"): bool(int(v)) for k, v in ds.attrs.items() if k.startswith("stale_")}
+
+
+def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, approval) -> dict[str, str]:
+    """Create the run's summary, restrictions table and map link in Prefect; returns the keys.
+
+    Call it inside the daily flow, after publication (or after the refusal to publish).
+    """
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+    from pipelines.stages import INDICATORS
+
+    keys = {"summary": artifact_key(config.name, "run-summary"),
+            "restrictions": artifact_key(config.name, "restrictions"),
+            "map": artifact_key(config.name, "published-map")}
+    stale = _stale_flags(config.processed_dir / INDICATORS)
+    create_markdown_artifact(
+        run_summary_markdown(config.name, day, proposal, ingest_reports, approval, stale=stale),
+        key=keys["summary"], description=f"Daily run of {config.name} for {day.isoformat()}")
+    create_table_artifact(restriction_rows(proposal.decisions), key=keys["restrictions"],
+                          description=f"Restrictions in force on {day.isoformat()} (proposed; "
+                          f"{'published' if approval.approved else 'not published'})")
+    # the live name, not the version folder it points at now: the link stays right tomorrow
+    index = Path(config.site_dir).absolute() / "index.html"
+    create_link_artifact(index.as_uri(), link_text=f"Restriction map of {config.name}",
+                         key=keys["map"],
+                         description="The published citizen map" + (
+                             "" if approval.approved else " (unchanged: this run was not approved)"))
+    return keys

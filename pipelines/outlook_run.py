@@ -1,0 +1,65 @@
+"""The on-demand outlook: what the coming weeks may bring, without publishing anything.
+
+An analyst or policymaker asks between the daily runs "what if it stays dry?" or "what with a
+longer horizon?". ``outlook-run`` recomputes the indicators and the allocation up to the given
+day and runs the outlook ensemble (one member per past year of the station records, from
+today's storage and deficit) with the horizon asked for. It writes ``allocation.nc`` and
+``outlook.nc`` like the daily run, and a Markdown artifact with the probability of shortage
+per water board and category; decisions and the published site are left alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import xarray as xr
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from pipelines import stages
+from pipelines.config import load_config
+from pipelines.daily_run import allocate_water, compute_indicators
+from pipelines.ingest import ingest_all
+
+
+def outlook_markdown(ensemble: xr.Dataset, *, setup: str, day: dt.date) -> str:
+    """Probability of shortage per water board and category (the mean over the board's
+    districts of the largest probability among the category's uses)."""
+    lines = [f"# Outlook for {setup} from {day.isoformat()}", "",
+             f"{int(ensemble.attrs.get('members', ensemble.sizes.get('member', 0)))} members (past years), "
+             f"{ensemble.sizes['time']} days ahead; supply: {ensemble.attrs.get('supply_assumption', '')}.", "",
+             "| water board | category | probability of shortage |", "|---|---|---|"]
+    boards = ensemble["water_board"].to_series() if "water_board" in ensemble.coords else None
+    for category in sorted(set(ensemble["category"].values.astype(str))):
+        probability = stages.outlook_category_probability(ensemble, category).to_series()
+        groups = probability.groupby(boards) if boards is not None else [("all", probability)]
+        for board, values in groups:
+            lines.append(f"| {board} | {category} | {values.mean():.0%} |")
+    return "\n".join(lines)
+
+
+@flow(name="outlook-run", log_prints=True)
+def outlook_run(config_path: str, date: str | None = None, dask_address: str | None = None,
+                horizon_days: int | None = None) -> str:
+    """Indicators, allocation and the outlook ensemble for ``date``; returns the outlook file."""
+    logger = get_run_logger()
+    config = load_config(config_path)
+    if horizon_days is not None and horizon_days < 1:
+        raise ValueError(f"horizon_days: expected a whole number of days >= 1, got {horizon_days}")
+    horizon = horizon_days or config.outlook_horizon_days
+    day = dt.date.fromisoformat(date) if date else (config.date or dt.date.today())
+    logger.info("outlook of %r from %s, %d days ahead", config.name, day, horizon)
+    ingest_all(config_path=str(config.path), until=day.isoformat())
+    compute_indicators(str(config.path), day)
+    allocate_water.with_options(name="allocate-water-and-outlook")(
+        str(config.path), day, dask_address or config.dask_address, horizon_days=horizon)
+    path = config.processed_dir / stages.OUTLOOK
+    with xr.open_dataset(path, engine="netcdf4") as ensemble:
+        ensemble = ensemble.load()
+    districts = stages.read_districts(config).set_index("district_id")["water_board"]
+    ensemble = ensemble.assign_coords(water_board=("district", districts.reindex(ensemble["district"].values).values))
+    create_markdown_artifact(outlook_markdown(ensemble, setup=config.name, day=day),
+                             key=f"{config.name.lower()}-outlook".replace("_", "-"),
+                             description=f"Outlook of {config.name} from {day.isoformat()}")
+    return str(path)
+

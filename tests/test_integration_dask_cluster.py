@@ -1,0 +1,128 @@
+"""The allocation on a real Dask cluster: a ``dask scheduler`` and two ``dask worker`` processes.
+
+This is how a water board scales out (docs/runbook.md): the daily run is pointed at an
+existing scheduler by address. The results must be those of a run in one process, also
+when a worker dies while it holds tasks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import threading
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import xarray as xr
+from distributed import Client
+
+from models.indicators import district_weather
+from models.outlook import outlook
+from models.verdringingsreeks import PriorityOrder
+from pipelines import stages
+from pipelines.config import load_config
+from pipelines.demo import DEMO_DATE, write_demo
+from pipelines.sources.knmi import read_knmi_daily
+from pipelines.store import write_netcdf
+from tests.integration_helpers import BIN, Services, free_port, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler and two single-thread workers on 127.0.0.1; yields (address, services, workers)."""
+    services = Services(tmp_path_factory.mktemp("dask-logs"))
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    try:
+        scheduler = services.start("scheduler", [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1",
+                                                 "--port", str(port), "--no-dashboard"])
+        workers = {name: services.start(name, [str(BIN / "dask"), "worker", address, "--name", name,
+                                               "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"])
+                   for name in ("worker-a", "worker-b")}
+        with Client(address, timeout="30s") as client:
+            try:
+                client.wait_for_workers(2, timeout=60)
+            except TimeoutError:
+                pytest.fail(f"two Dask workers did not register\n{services.log('scheduler')}\n"
+                            f"{services.log('worker-a')}")
+        assert scheduler.poll() is None, services.log("scheduler")
+        yield address, services, workers
+    finally:
+        left = services.stop_all()
+        assert not left, f"processes left behind: {left}"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo setup with the areal weather per district that the allocation stage reads."""
+    root = tmp_path_factory.mktemp("demo")
+    config = load_config(write_demo(root / "raw", processed_dir=root / "processed", site_dir=root / "site",
+                                    archive_dir=root / "archive"))
+    meteo = pd.concat([read_knmi_daily(s.file) for s in config.stations], ignore_index=True)
+    stations = gpd.GeoDataFrame(
+        {"station": [s.id for s in config.stations], "name": [s.name for s in config.stations]},
+        geometry=gpd.points_from_xy([s.x for s in config.stations], [s.y for s in config.stations]),
+        crs="EPSG:28992")
+    districts = stages.read_districts(config)
+    weather = district_weather(meteo, stations, districts)
+    write_netcdf(weather, config.processed_dir / stages.WEATHER)
+    return config, districts, weather
+
+
+def _stage_outputs(config, dask_address):
+    """``allocation.nc`` and ``outlook.nc`` of the allocation stage for the demo day, loaded."""
+    stages.allocate_water(config, DEMO_DATE, dask_address=dask_address)
+    loaded = {}
+    for name in (stages.ALLOCATION, stages.OUTLOOK):
+        with xr.open_dataset(config.processed_dir / name, engine="netcdf4") as ds:
+            loaded[name] = ds.load()
+    return loaded
+
+
+def test_allocation_by_address_equals_the_local_run(cluster, demo):
+    address, _, _ = cluster
+    config = demo[0]
+    on_cluster = _stage_outputs(config, address)
+    local = _stage_outputs(config, None)  # the default of `droogte run`: a local cluster
+    assert float(on_cluster[stages.ALLOCATION]["shortage"].sum()) > 0, "the demo season has shortages"
+    assert on_cluster[stages.OUTLOOK]["member"].size > 20
+    for name in (stages.ALLOCATION, stages.OUTLOOK):
+        xr.testing.assert_identical(on_cluster[name], local[name])
+
+
+def _outlook(config, districts, weather, client):
+    # Every past year three times over: about a hundred members, so that the run lasts long
+    # enough on two workers to kill one of them while it holds members.
+    years = list(range(1991, 2025)) * 3
+    return outlook(districts, stages._boards(config), weather, PriorityOrder.from_config(config.priorities),
+                   start=DEMO_DATE + dt.timedelta(days=1), horizon_days=config.outlook_horizon_days,
+                   supply_m3_day=1.0e6, years=years, client=client)
+
+
+def test_outlook_survives_a_killed_worker(cluster, demo):
+    address, services, workers = cluster
+    config, districts, weather = demo
+    serial = _outlook(config, districts, weather, client=None)
+
+    with Client(address, timeout="30s") as client:
+        by_name = {info["name"]: addr for addr, info in client.scheduler_info()["workers"].items()}
+        victim = by_name["worker-b"]
+        result: dict = {}
+        run = threading.Thread(target=lambda: result.update(ds=_outlook(config, districts, weather, client)))
+        run.start()
+        wait_until(lambda: client.processing().get(victim), timeout=60, interval=0.01,
+                   what="worker-b holds a member of the outlook")
+        in_flight = client.processing().get(victim, ())
+        os.killpg(workers["worker-b"].pid, signal.SIGKILL)  # nanny and worker at once: no goodbye
+        killed_mid_run = run.is_alive()
+        run.join(timeout=120)
+        assert not run.is_alive(), "the outlook did not finish on the remaining worker"
+        assert killed_mid_run, "the outlook had finished before the worker was killed: make it longer"
+        assert victim not in client.scheduler_info()["workers"]
+    assert in_flight
+    assert len(result["ds"]["member"]) == len(serial["member"]) == 102
+    xr.testing.assert_identical(result["ds"], serial)
