@@ -27,8 +27,13 @@ bottleneck (``g_b = 1`` elsewhere), the national fraction ``f`` solves
 ``Σ_i min(f·d_i, c_i, g_b·d_i) = S`` where the source is (``f = 1`` elsewhere), and district i
 receives ``min(f·d_i, g_b·d_i, c_i)``. Both are concave piecewise-linear equations, solved
 exactly by Newton's method from below (it moves from segment to segment and lands on the
-root of the last one), vectorised over districts and boards. Step r+1 only gets what step r
-left; a short use keeps the code of what limited it (:data:`LIMITS`).
+root of the last one), every board at once, in one pass over the districts with residual
+demand per Newton step. Step r+1 only gets what step r left; a short use keeps the code of
+what limited it (:data:`LIMITS`).
+
+The day loop is a compiled kernel (:mod:`models.jit`): a national day of 10,000 districts and
+12 steps takes about 2 ms. ``tests/test_allocation_reference.py`` keeps the first, numpy
+implementation and holds the kernel to its results.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+
 from models.demand import district_table, local_water, water_demand
+from models.jit import kernel
 from models.verdringingsreeks import PriorityOrder
 
 #: Codes of the ``limit`` variable: what kept a short use from its demand.
@@ -113,87 +120,209 @@ class Network:
         )
 
 
-def _fill_fraction(demand, cap, group, n_groups, target, active):
-    """Per active group the fraction g with ``Σ_{i∈group} min(g·demand_i, cap_i) = target``.
+# The kernel: plain loops over districts (models.jit), visiting only those with residual demand.
 
-    Requires ``Σ min(demand, cap) > target`` for active groups. Newton's method on this
-    concave, piecewise-linear function, started from the lower bound ``target / Σ demand``,
-    never overshoots and reaches the exact root after crossing a few breakpoints.
+
+@kernel
+def _fill_fraction(residual, cap, board_of, active, n_active, target, bound, g):
+    """Board fractions ``g_b`` with ``Σ_{i∈b} min(g_b·residual_i, cap_i) = target_b`` for bound boards.
+
+    Requires ``Σ min(residual, cap) > target`` where ``bound``. Newton's method on this
+    concave, piecewise-linear function, started from the lower bound ``target / Σ residual``,
+    never overshoots and reaches the exact root after crossing a few breakpoints. Only the
+    districts listed in ``active[:n_active]`` (those with residual demand) take part.
     """
-    demand_sum = np.bincount(group, demand, n_groups)
-    g = np.ones(n_groups)
-    g[active] = target[active] / demand_sum[active]
-    todo = active.copy()
+    n_groups = len(target)
+    demand_sum = np.zeros(n_groups)
+    for k in range(n_active):
+        i = active[k]
+        demand_sum[board_of[i]] += residual[i]
+    todo = bound.copy()
+    for b in range(n_groups):
+        g[b] = target[b] / demand_sum[b] if bound[b] else 1.0
+    value = np.empty(n_groups)
+    slope = np.empty(n_groups)
     for _ in range(_NEWTON_MAX_ITERATIONS):
-        gi = g[group]
-        value = np.bincount(group, np.minimum(gi * demand, cap), n_groups)
-        slope = np.bincount(group, np.where(gi * demand < cap, demand, 0.0), n_groups)
-        gap = target - value
-        todo &= (gap > _RELATIVE_TOLERANCE * target) & (slope > 0)
-        if not todo.any():
+        value[:] = 0.0
+        slope[:] = 0.0
+        for k in range(n_active):
+            i = active[k]
+            b = board_of[i]
+            if todo[b]:
+                x = g[b] * residual[i]
+                if x < cap[i]:
+                    value[b] += x
+                    slope[b] += residual[i]
+                else:
+                    value[b] += cap[i]
+        again = False
+        for b in range(n_groups):
+            if todo[b]:
+                gap = target[b] - value[b]
+                if gap > _RELATIVE_TOLERANCE * target[b] and slope[b] > 0:
+                    g[b] += gap / slope[b]
+                    again = True
+                else:
+                    todo[b] = False
+        if not again:
             break
-        g[todo] += gap[todo] / slope[todo]
-    return g
 
 
-def _share_step(residual, cap, board_cap, source, board_of, n_boards):
-    """Shared water for one priority step; returns allocation and the remaining capacities."""
-    reach = np.minimum(residual, cap)
-    board_reach = np.bincount(board_of, reach, n_boards)
+@kernel
+def _share_step(residual, cap, board_cap, source, board_of, given, active, reach, scratch):
+    """Shared water for one priority step: writes ``given``, uses up ``cap`` and ``board_cap``
+    in place and returns what the source has left."""
+    n_boards = len(board_cap)
+    n_active = 0
+    board_reach = np.zeros(n_boards)
+    for i in range(len(residual)):
+        given[i] = 0.0
+        if residual[i] > 0.0:
+            active[n_active] = i
+            n_active += 1
+            reach[i] = min(residual[i], cap[i])
+            board_reach[board_of[i]] += reach[i]
+    if n_active == 0:
+        return source
     board_bound = board_reach > board_cap
+    g = np.ones(n_boards)
     if board_bound.any():
-        g = _fill_fraction(residual, cap, board_of, n_boards, board_cap, board_bound)
-        reach = np.minimum(cap, g[board_of] * residual)
-    source_bound = reach.sum() > source
+        _fill_fraction(residual, cap, board_of, active, n_active, board_cap, board_bound, g)
+        for k in range(n_active):
+            i = active[k]
+            reach[i] = min(cap[i], g[board_of[i]] * residual[i])
+    total = 0.0
+    for k in range(n_active):
+        total += reach[active[k]]
+    source_bound = total > source
     if source_bound:
-        nation = np.zeros(len(reach), np.intp)
-        f = _fill_fraction(residual, reach, nation, 1, np.array([source]), np.array([True]))[0]
-        given = np.minimum(f * residual, reach)
-        if board_bound.any():
-            board_bound &= f >= g  # a board whose fraction the source undercuts is not full
+        # The national source is one group holding every district, capped by its reach.
+        nation = np.zeros(len(residual), np.intp)
+        f = np.ones(1)
+        _fill_fraction(residual, reach, nation, active, n_active, np.array([source]), np.array([True]), f)
+        for k in range(n_active):
+            i = active[k]
+            given[i] = min(f[0] * residual[i], reach[i])
+        for b in range(n_boards):
+            if board_bound[b]:
+                board_bound[b] = f[0] >= g[b]  # a board whose fraction the source undercuts is not full
     else:
-        given = reach
+        for k in range(n_active):
+            i = active[k]
+            given[i] = reach[i]
     # Exhausted capacities become exactly zero so no later step can take a rounding crumb.
-    cap = np.where(given >= cap, 0.0, np.maximum(cap - given, 0.0))
-    board_cap = np.maximum(board_cap - np.bincount(board_of, given, n_boards), 0.0)
-    board_cap[board_bound] = 0.0
-    source = 0.0 if source_bound else max(source - given.sum(), 0.0)
-    return given, cap, board_cap, source
+    used = scratch
+    used[:] = 0.0
+    total = 0.0
+    for k in range(n_active):
+        i = active[k]
+        cap[i] = 0.0 if given[i] >= cap[i] else max(cap[i] - given[i], 0.0)
+        used[board_of[i]] += given[i]
+        total += given[i]
+    for b in range(n_boards):
+        board_cap[b] = 0.0 if board_bound[b] else max(board_cap[b] - used[b], 0.0)
+    return 0.0 if source_bound else max(source - total, 0.0)
 
 
-def _share_day(residual, supply, board_of, n_boards, district_cap, board_cap, no_inlet):
-    """Shared water for all steps of one day: (allocation, limit codes), both (district, use)."""
-    limit = np.zeros(residual.shape, np.int8)
-    total = residual.sum(axis=1)
+@kernel
+def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, given, limit):
+    """Shared water for all steps of one day; ``residual``, ``given``, ``limit`` are (use, district)."""
+    n_use, n = residual.shape
+    n_boards = len(board_cap)
+    limit[:] = NONE
     # Most days nothing binds: one check instead of a step-by-step solve.
-    if (total <= district_cap).all():
-        board_total = np.bincount(board_of, total, n_boards)
-        if (board_total <= board_cap).all() and board_total.sum() <= supply:
-            return residual.copy(), limit
-    given = np.zeros_like(residual)
-    cap, bcap, source = district_cap.copy(), board_cap.copy(), float(supply)
-    for u in range(residual.shape[1]):
-        r = residual[:, u]
-        if not (r > 0).any():
-            continue
+    fits = True
+    board_total = np.zeros(n_boards)
+    national = 0.0
+    for i in range(n):
+        total = 0.0
+        for u in range(n_use):
+            total += residual[u, i]
+        fits &= total <= district_cap[i]
+        board_total[board_of[i]] += total
+        national += total
+    fits &= national <= supply and (board_total <= board_cap).all()
+    if fits:
+        given[:] = residual
+        return
+    cap, bcap, source = district_cap.copy(), board_cap.copy(), supply
+    active = np.empty(n, np.intp)
+    reach = np.empty(n)
+    used = np.empty(n_boards)
+    for u in range(n_use):
+        r, got = residual[u], given[u]
         if source > 0:
-            given[:, u], cap, bcap, source = _share_step(r, cap, bcap, source, board_of, n_boards)
-        short = r - given[:, u] > 1e-9 * r
-        if short.any():
-            code = np.where(
-                no_inlet,
-                OWN_STORAGE,
-                np.where(cap <= 0, DISTRICT_INLET, np.where(bcap[board_of] <= 0, BOARD_INLET, SOURCE)),
-            )
-            limit[:, u] = np.where(short, code, NONE)
-    return given, limit
+            source = _share_step(r, cap, bcap, source, board_of, got, active, reach, used)
+        else:
+            got[:] = 0.0
+        for i in range(n):
+            if r[i] - got[i] > 1e-9 * r[i]:
+                if no_inlet[i]:
+                    limit[u, i] = OWN_STORAGE
+                elif cap[i] <= 0:
+                    limit[u, i] = DISTRICT_INLET
+                elif bcap[board_of[i]] <= 0:
+                    limit[u, i] = BOARD_INLET
+                else:
+                    limit[u, i] = SOURCE
 
 
-def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply, storage_initial=None):
+@kernel
+def _allocate_days(
+    demand, local_inflow, evaporation, supply, board_of, district_cap, board_cap, storage_max, storage,
+    allocated, allocated_shared, limit, storage_out, inlet, evaporated, spill,
+):
+    """The day loop: local water first, then shared water; writes the output arrays."""
+    n_time, n, n_use = demand.shape
+    no_inlet = district_cap <= 0
+    storage = storage.copy()
+    residual = np.empty((n_use, n))
+    given = np.empty((n_use, n))
+    day_limit = np.empty((n_use, n), np.int8)
+    local = np.empty(n_use)
+    for t in range(n_time):
+        for i in range(n):
+            available = storage[i] + local_inflow[t, i]
+            ev = min(evaporation[t, i], available)
+            available = available - ev
+            before = 0.0  # demand of the higher-priority uses
+            used = 0.0
+            for u in range(n_use):
+                d = demand[t, i, u]
+                local[u] = min(max(available - before, 0.0), d)
+                before += d
+                used += local[u]
+                residual[u, i] = d - local[u]
+                allocated[t, i, u] = local[u]
+            left = max(available - used, 0.0)
+            spill[t, i] = max(left - storage_max[i], 0.0)
+            storage[i] = left - spill[t, i]
+            storage_out[t, i] = storage[i]
+            evaporated[t, i] = ev
+        _share_day(residual, supply[t], board_of, district_cap, board_cap, no_inlet, given, day_limit)
+        for i in range(n):
+            total = 0.0
+            for u in range(n_use):
+                allocated[t, i, u] += given[u, i]
+                allocated_shared[t, i, u] = given[u, i]
+                limit[t, i, u] = day_limit[u, i]
+                total += given[u, i]
+            inlet[t, i] = total
+
+
+def _finite_and_not_negative(values: np.ndarray) -> bool:
+    # Two reductions instead of a mask of the size of the array: NaN makes the minimum NaN,
+    # and a sum of values that are all >= 0 is infinite only if one of them is.
+    return values.size == 0 or bool(values.min() >= 0 and np.isfinite(values.sum()))
+
+
+def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply, storage_initial=None, *, out=None):
     """The allocation on plain arrays; ``demand`` (time, district, use) in priority order.
 
     Returns a dict of numpy arrays: ``allocated``, ``allocated_shared``, ``limit`` (time,
     district, use) and ``storage``, ``inlet``, ``evaporation``, ``spill`` (time, district).
+    ``out``, such a dict from an earlier call of the same shape, is filled instead of new
+    arrays (a loop over chunks of days then allocates no memory).
     """
     demand = np.asarray(demand, dtype=float)
     n_time, n_district, n_use = demand.shape
@@ -207,44 +336,27 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
         if values.shape != shape:
             raise ValueError(f"{name} must have shape (time, district) = {shape}, got {values.shape}")
     for name, values in (("demand", demand), ("local_inflow", local_inflow), ("evaporation", evaporation)):
-        if not np.isfinite(values).all() or (values < 0).any():
+        if not _finite_and_not_negative(values):
             raise ValueError(f"{name} must be finite and >= 0 (m3/day)")
     if np.isnan(supply).any() or (supply < 0).any():
         raise ValueError("supply must be >= 0 m3/day (inf: unlimited)")
     if n_district != len(network.districts):
         raise ValueError(f"demand has {n_district} districts, the network {len(network.districts)}")
 
-    board_of, n_boards = network.board_of_district, len(network.boards)
-    no_inlet = network.district_inlet_m3_day <= 0
-    storage = np.array(network.storage_initial_m3 if storage_initial is None else storage_initial, dtype=float)
-    out = {
-        "allocated": np.empty(demand.shape),
-        "allocated_shared": np.empty(demand.shape),
-        "limit": np.empty(demand.shape, np.int8),
-    }
-    for name in ("storage", "inlet", "evaporation", "spill"):
-        out[name] = np.empty((n_time, n_district))
-    for t in range(n_time):
-        d = demand[t]
-        available = storage + local_inflow[t]
-        evaporated = np.minimum(evaporation[t], available)
-        available = available - evaporated
-        before = np.cumsum(d, axis=1) - d  # demand of the higher-priority uses
-        local = np.clip(available[:, None] - before, 0.0, d)
-        left = np.maximum(available - local.sum(axis=1), 0.0)
-        spill = np.maximum(left - network.storage_max_m3, 0.0)
-        storage = left - spill
-        shared, limit = _share_day(
-            d - local, supply[t], board_of, n_boards, network.district_inlet_m3_day,
-            network.board_inlet_m3_day, no_inlet,
-        )
-        out["allocated"][t] = local + shared
-        out["allocated_shared"][t] = shared
-        out["limit"][t] = limit
-        out["storage"][t] = storage
-        out["inlet"][t] = shared.sum(axis=1)
-        out["evaporation"][t] = evaporated
-        out["spill"][t] = spill
+    if out is None or out["allocated"].shape != demand.shape:
+        out = {name: np.empty(demand.shape) for name in ("allocated", "allocated_shared")}
+        out["limit"] = np.empty(demand.shape, np.int8)
+        for name in ("storage", "inlet", "evaporation", "spill"):
+            out[name] = np.empty((n_time, n_district))
+    storage = network.storage_initial_m3 if storage_initial is None else storage_initial
+    _allocate_days(
+        np.ascontiguousarray(demand), np.ascontiguousarray(local_inflow), np.ascontiguousarray(evaporation),
+        np.ascontiguousarray(supply), np.asarray(network.board_of_district, np.intp),
+        np.asarray(network.district_inlet_m3_day, float), np.asarray(network.board_inlet_m3_day, float),
+        np.asarray(network.storage_max_m3, float), np.ascontiguousarray(np.broadcast_to(np.asarray(storage, dtype=float), (n_district,))),
+        out["allocated"], out["allocated_shared"], out["limit"], out["storage"], out["inlet"],
+        out["evaporation"], out["spill"],
+    )
     return out
 
 

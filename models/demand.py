@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from models.jit import kernel
 from models.verdringingsreeks import PriorityOrder
 
 RUNOFF_SHARE = 0.3
@@ -147,18 +148,88 @@ def running_deficit(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray, in
     return deficit
 
 
-def local_water(weather: xr.Dataset, table: pd.DataFrame) -> tuple[xr.DataArray, xr.DataArray]:
-    """Local inflow and potential open-water evaporation per district and day, m³/day."""
-    p, e = _weather_arrays(weather, table)
-    p, e = p.values, e.values
+def local_water_arrays(precipitation_mm, evaporation_mm, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Local inflow and potential open-water evaporation (m³/day) from P and E (time, district), mm/day."""
+    p, e = precipitation_mm, evaporation_mm
     area = table["area_m2"].to_numpy()
     ow = table["open_water_share"].to_numpy()
     inflow = (np.maximum(p - e, 0.0) * (1 - ow) * RUNOFF_SHARE + p * ow) * area / 1000.0
     evaporation = OPEN_WATER_FACTOR * e * ow * area / 1000.0
+    return inflow, evaporation
+
+
+def local_water(weather: xr.Dataset, table: pd.DataFrame) -> tuple[xr.DataArray, xr.DataArray]:
+    """Local inflow and potential open-water evaporation per district and day, m³/day."""
+    p, e = _weather_arrays(weather, table)
+    inflow, evaporation = local_water_arrays(p.values, e.values, table)
     return (
         _m3(inflow, weather, table, "local inflow (runoff and rain on open water)"),
         _m3(evaporation, weather, table, "potential open-water evaporation"),
     )
+
+
+_CONSTANT, _WEATHER, _IRRIGATION = range(3)  # how a use's demand follows the weather
+
+
+@kernel
+def _demand_days(precipitation_mm, evaporation_mm, deficit_mm, kind, coefficient, area_m2, out):
+    """The formulas above, day by day; ``coefficient`` (use, district) is the share or the constant."""
+    n_time, n_district = precipitation_mm.shape
+    for t in range(n_time):
+        for i in range(n_district):
+            surplus_mm = max(evaporation_mm[t, i] - precipitation_mm[t, i], 0.0)
+            irrigating = min(deficit_mm[t, i] / IRRIGATION_FULL_DEFICIT_MM, 1.0)
+            for u in range(len(kind)):
+                c = coefficient[u, i]
+                if kind[u] == _CONSTANT:
+                    out[t, i, u] = c
+                elif kind[u] == _WEATHER:
+                    out[t, i, u] = surplus_mm * c * area_m2[i] / 1000.0
+                else:  # only the share of farmers already irrigating
+                    out[t, i, u] = irrigating * surplus_mm * c * area_m2[i] / 1000.0
+
+
+class DemandModel:
+    """The demand formulas above for one set of districts and one priority order.
+
+    Built once from the district table; :meth:`demand` then turns the weather of any days
+    into demand without touching pandas, so a long horizon can be computed a few days at a
+    time (the running deficit of those days comes from :func:`running_deficit`).
+    """
+
+    def __init__(self, table: pd.DataFrame, order: PriorityOrder):
+        def column(name: str) -> np.ndarray:
+            return table[name].to_numpy(float)
+
+        weather = {"peat": column("peat_share"), "nature_soil": column("nature_share")}
+        irrigation = {
+            "high_value_irrigation": column("high_value_share"),
+            "agriculture": np.maximum(column("irrigated_share") - column("high_value_share"), 0.0),
+        }
+        constants = CONSTANT_DEMANDS | OPTIONAL_DEMANDS
+        kind, coefficient = [], []
+        for use in order:
+            if use in weather:
+                kind.append(_WEATHER)
+                coefficient.append(weather[use])
+            elif use in irrigation:
+                kind.append(_IRRIGATION)
+                coefficient.append(irrigation[use])
+            else:
+                kind.append(_CONSTANT)
+                coefficient.append(column(constants[use]))
+        self.area_m2 = column("area_m2")
+        self.kind = np.array(kind, np.int64)
+        self.coefficient = np.stack(coefficient)  # (use, district)
+
+    def demand(self, precipitation_mm, evaporation_mm, deficit_mm, *, out=None) -> np.ndarray:
+        """Demand (time, district, use in priority order), m³/day, from P, E and the running
+        deficit D (time, district), mm/day and mm; written into ``out`` when given."""
+        p, e, d = (np.ascontiguousarray(x, dtype=float) for x in (precipitation_mm, evaporation_mm, deficit_mm))
+        if out is None or out.shape != p.shape + (len(self.kind),):
+            out = np.empty(p.shape + (len(self.kind),))
+        _demand_days(p, e, d, self.kind, self.coefficient, self.area_m2, out)
+        return out
 
 
 def water_demand(
@@ -167,24 +238,7 @@ def water_demand(
     """Demand per district, day and use (``time``, ``district``, ``use`` in priority order), m³/day."""
     p, e = _weather_arrays(weather, table)
     p, e = p.values, e.values
-    area = table["area_m2"].to_numpy()
-    surplus_mm = np.maximum(e - p, 0.0)
-    irrigating = np.minimum(running_deficit(p, e, deficit_initial_mm) / IRRIGATION_FULL_DEFICIT_MM, 1.0)
-    weather_driven = {
-        "peat": surplus_mm * table["peat_share"].to_numpy(),
-        "nature_soil": surplus_mm * table["nature_share"].to_numpy(),
-        "high_value_irrigation": irrigating * surplus_mm * table["high_value_share"].to_numpy(),
-        "agriculture": irrigating
-        * surplus_mm
-        * np.maximum(table["irrigated_share"].to_numpy() - table["high_value_share"].to_numpy(), 0.0),
-    }
-    constants = CONSTANT_DEMANDS | OPTIONAL_DEMANDS
-    demand = np.empty(p.shape + (len(order),))
-    for k, use in enumerate(order):
-        if use in weather_driven:
-            demand[:, :, k] = weather_driven[use] * area / 1000.0
-        else:
-            demand[:, :, k] = table[constants[use]].to_numpy()
+    demand = DemandModel(table, order).demand(p, e, running_deficit(p, e, deficit_initial_mm))
     return xr.DataArray(
         demand,
         dims=("time", "district", "use"),

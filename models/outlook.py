@@ -29,10 +29,14 @@ import xarray as xr
 
 from models import parallel
 from models.allocation import Network, allocate_arrays
-from models.demand import district_table, local_water, water_demand
+from models.demand import DemandModel, district_table, local_water_arrays, running_deficit
+from models.jit import kernel
 from models.verdringingsreeks import PriorityOrder
 
 FRACTION_BINS = 100  # bins of 0.01 of the horizon demand, plus one bin for "no shortage"
+#: Days allocated at once within a member: enough to keep the kernel busy, few enough that the
+#: (day, district, use) arrays of a national run stay small (8 days × 10,000 × 12 × 8 B ≈ 8 MB).
+DAYS_PER_CHUNK = 8
 
 
 @dataclass
@@ -103,24 +107,55 @@ def member_window(history: xr.Dataset, year: int, start: pd.Timestamp, horizon_d
     return window
 
 
+def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -> tuple[np.ndarray, np.ndarray]:
+    """P and E (time, district), mm/day, in the order of ``districts``."""
+    if district_station is None:
+        dim, labels = "district", np.asarray(districts)
+    else:
+        dim, labels = "station", district_station
+    position = pd.Index(np.asarray(window[dim]).astype(str)).get_indexer(labels)
+    if (position < 0).any():
+        raise ValueError(f"outlook: weather history has no {dim} {sorted(set(np.asarray(labels)[position < 0]))[:5]}")
+    return tuple(window[name].transpose("time", dim).values[:, position] for name in ("precipitation_mm", "evaporation_mm"))
+
+
+@kernel
+def _add_shortage(demand, allocated, short, shortage_m3, demand_m3):
+    """Marks the short uses of these days and adds their shortage and demand (m³) to the sums."""
+    n_time, n_district, n_use = demand.shape
+    for t in range(n_time):
+        for i in range(n_district):
+            for u in range(n_use):
+                d = demand[t, i, u]
+                shortage = max(d - allocated[t, i, u], 0.0)
+                short[t, i, u] = shortage > 1e-9 * d + 1e-9
+                shortage_m3[i, u] += shortage
+                demand_m3[i, u] += d
+
+
 def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOrder, supply, storage, deficit_initial_mm, district_station) -> dict:
-    """One member: its weather through demand and allocation, reduced to what the summary needs."""
-    year, window, time = item
-    weather = window[["precipitation_mm", "evaporation_mm"]]
-    if district_station is not None:
-        weather = weather.sel(station=xr.DataArray(district_station, dims="district")).drop_vars("station")
-        weather = weather.assign_coords(district=list(table.index))
-    weather = weather.assign_coords(time=time)
-    demand = water_demand(weather, table, order, deficit_initial_mm=deficit_initial_mm).values
-    inflow, evaporation = local_water(weather, table)
-    out = allocate_arrays(network, demand, inflow.values, evaporation.values, supply, storage)
-    shortage = np.maximum(demand - out["allocated"], 0.0)
-    return {
-        "year": year,
-        "short": shortage > 1e-9 * demand + 1e-9,
-        "shortage_m3": shortage.sum(axis=0),
-        "demand_m3": demand.sum(axis=0),
-    }
+    """One member: its weather through demand and allocation, reduced to what the summary needs.
+
+    The horizon is allocated :data:`DAYS_PER_CHUNK` days at a time in reused buffers,
+    carrying the storage along: a member holds a few days of (day, district, use) arrays in
+    float64, and only the booleans ``short`` cover the whole horizon.
+    """
+    year, window, _ = item  # the member's days carry the labels of the outlook's own days
+    p, e = _member_weather(window, table.index, district_station)
+    deficit = running_deficit(p, e, deficit_initial_mm)
+    inflow, evaporation = local_water_arrays(p, e, table)
+    model = DemandModel(table, order)
+    short = np.empty(p.shape + (len(order),), bool)
+    shortage_m3 = np.zeros(short.shape[1:])
+    demand_m3 = np.zeros(short.shape[1:])
+    demand = out = None
+    for first in range(0, len(p), DAYS_PER_CHUNK):
+        days = slice(first, first + DAYS_PER_CHUNK)
+        demand = model.demand(p[days], e[days], deficit[days], out=demand)
+        out = allocate_arrays(network, demand, inflow[days], evaporation[days], supply[days], storage, out=out)
+        storage = out["storage"][-1].copy()  # the buffer is overwritten by the next days
+        _add_shortage(demand, out["allocated"], short[days], shortage_m3, demand_m3)
+    return {"year": year, "short": short, "shortage_m3": shortage_m3, "demand_m3": demand_m3}
 
 
 def outlook(

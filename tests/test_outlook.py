@@ -79,3 +79,29 @@ def test_dask_cluster_gives_the_serial_result():
     with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         parallel = run(client=client)
     xr.testing.assert_identical(serial, parallel)
+
+
+def test_member_in_chunks_of_days_gives_one_long_run():
+    """run_member allocates a few days at a time; the summary must be that of one long run."""
+    from models.allocation import Network, allocate_arrays
+    from models.demand import district_table, local_water, water_demand
+    from models.outlook import DAYS_PER_CHUNK, member_window, run_member
+
+    table = district_table(districts_frame())
+    network = Network.from_tables(table, BOARDS)
+    days, start = 3 * DAYS_PER_CHUNK + 5, pd.Timestamp("2026-06-15")
+    window = member_window(history(), 2003, start, days).load()
+    stations = np.array(["260", "348", "348"])
+    supply = np.full(days, 5_000.0)
+    member = run_member(
+        (2003, window, None), table=table, network=network, order=ORDER, supply=supply, storage=None,
+        deficit_initial_mm=15.0, district_station=stations,
+    )
+    weather = window.sel(station=xr.DataArray(stations, dims="district")).drop_vars("station").assign_coords(district=list(table.index))
+    demand = water_demand(weather, table, ORDER, deficit_initial_mm=15.0).values
+    inflow, evaporation = local_water(weather, table)
+    shortage = np.maximum(demand - allocate_arrays(network, demand, inflow.values, evaporation.values, supply)["allocated"], 0.0)
+    assert member["short"].any()
+    np.testing.assert_array_equal(member["short"], shortage > 1e-9 * demand + 1e-9)
+    np.testing.assert_array_equal(member["shortage_m3"], shortage.sum(axis=0))
+    np.testing.assert_array_equal(member["demand_m3"], demand.sum(axis=0))

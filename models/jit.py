@@ -1,0 +1,22 @@
+"""Optional compilation of the numerical kernels with numba.
+
+The kernels of the allocation, the demand model and the outlook are plain loops over days,
+districts and uses. numba compiles them to machine code (one pass where numpy would make
+ten, and no temporary arrays); without numba the same functions run as Python, with the
+same results, only far slower. Compiled code is cached next to the modules, so a Dask
+worker loads it instead of compiling again.
+"""
+
+from __future__ import annotations
+
+try:
+    from numba import njit as _numba_njit
+except ImportError:  # numba is optional
+    _numba_njit = None
+
+
+def kernel(func):
+    """Compile ``func`` with numba (cached, releasing the GIL) where numba is installed."""
+    if _numba_njit is None:
+        return func
+    return _numba_njit(cache=True, nogil=True)(func)
