@@ -39,10 +39,30 @@ def allocate_water(config_path: str, day: dt.date, dask_address: str | None,
                                  horizon_days=horizon_days)
 
 
+def _climatology_key(context, parameters) -> str:
+    """Cache key of the deficit climatology: the weather data it is computed from, the years
+    before the run's year, and the code that computes it. New data or new code, new key."""
+    config = load_config(parameters["config_path"])
+    day = parameters["day"]
+    return f"deficit-climatology-{stages.weather_fingerprint(config)}-{day.year}-{CLIMATOLOGY_CODE_VERSION}"
+
+
+#: Raise when the climatology's computation changes, so cached results are not reused.
+CLIMATOLOGY_CODE_VERSION = "1"
+
+
+@task(name="deficit-climatology", cache_key_fn=_climatology_key, persist_result=True,
+      result_serializer="pickle", cache_expiration=dt.timedelta(days=400))
+def deficit_climatology(config_path: str, day: dt.date):
+    """Median deficit per season day and district over the earlier years: expensive (the whole
+    record), deterministic, and the same every day of a season, so it is cached."""
+    return stages.deficit_climatology(load_config(config_path), day)
+
+
 @task(name="decide-restrictions", cache_policy=NONE)
-def decide_restrictions(config_path: str, day: dt.date) -> stages.Proposal:
+def decide_restrictions(config_path: str, day: dt.date, deficit_median=None) -> stages.Proposal:
     """Restriction decisions with hysteresis over the season; what would change if published."""
-    return stages.decide_restrictions(load_config(config_path), day)
+    return stages.decide_restrictions(load_config(config_path), day, deficit_median)
 
 
 @task(name="publish-site", cache_policy=NONE)
@@ -66,7 +86,8 @@ def drought_run(config_path: str, date: str | None = None, dask_address: str | N
     ingest_reports = ingest_all(config_path=str(config.path), until=day.isoformat())
     indicators = compute_indicators(str(config.path), day)
     allocation = allocate_water(str(config.path), day, dask_address or config.dask_address)
-    proposal = decide_restrictions(str(config.path), day)
+    median = deficit_climatology(str(config.path), day)
+    proposal = decide_restrictions(str(config.path), day, median)
     approval = request_approval(config, proposal)
     if approval.approved:
         site = publish_site(str(config.path), day, proposal)

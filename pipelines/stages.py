@@ -9,6 +9,7 @@ target, then one rename), so a crash mid-write leaves the previous output whole.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -189,7 +190,25 @@ class Proposal:
         return bool(self.changes)
 
 
-def decide_restrictions(config: Config, day: dt.date) -> Proposal:
+def weather_fingerprint(config: Config) -> str:
+    """SHA-256 of the areal weather's values and labels: equal exactly when the data are equal
+    (the netCDF file's own bytes may differ between identical writes)."""
+    weather = read_weather(config)
+    digest = hashlib.sha256()
+    for name in ("time", "district"):
+        digest.update(np.ascontiguousarray(weather[name].values.astype(str)).tobytes())
+    for name in ("precipitation_mm", "evaporation_mm"):
+        digest.update(np.ascontiguousarray(weather[name].values).tobytes())
+    return digest.hexdigest()
+
+
+def deficit_climatology(config: Config, day: dt.date) -> xr.DataArray:
+    """Median precipitation deficit (mm) per season day and district over the years before
+    ``day``'s year, from the areal weather (the reference that ``deficit_anomaly_mm`` uses)."""
+    return triggers.median_deficit_by_season_day(read_weather(config), before_year=day.year)
+
+
+def decide_restrictions(config: Config, day: dt.date, deficit_median: xr.DataArray | None = None) -> Proposal:
     """Rules with hysteresis over the season so far; merge into the decision log; compare with
     what is published."""
     processed = config.processed_dir
@@ -198,7 +217,7 @@ def decide_restrictions(config: Config, day: dt.date) -> Proposal:
         allocation, indicators = a.load(), i.load()
     districts = read_districts(config)
     weather = read_weather(config)
-    median = triggers.median_deficit_by_season_day(weather, before_year=day.year)
+    median = deficit_median if deficit_median is not None else deficit_climatology(config, day)
     with xr.open_dataset(processed / OUTLOOK, engine="netcdf4") as o:
         ensemble = o.load()
     trigger_values = triggers.trigger_dataset(allocation=allocation, indicators=indicators,

@@ -110,6 +110,37 @@ def test_second_run_of_the_same_day_adds_no_records(demo_run):
     assert result["approval"].mode == "unchanged"
 
 
+def test_the_climatology_is_cached_until_its_inputs_change(demo_run):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    from pipelines.daily_run import _climatology_key
+    from pipelines.stages import WEATHER
+    from pipelines.store import write_netcdf
+
+    config, _ = demo_run
+
+    async def climatology_states():
+        async with get_client() as client:
+            runs = await client.read_task_runs()
+        return [r.state.name for r in runs if r.name.startswith("deficit-climatology")]
+
+    states = asyncio.run(climatology_states())
+    assert states.count("Completed") >= 1 and "Cached" in states  # the second daily run reused it
+
+    parameters = {"config_path": str(config.path), "day": pd.Timestamp("2025-08-15").date()}
+    key = _climatology_key(None, parameters)
+    assert _climatology_key(None, parameters) == key
+    with xr.open_dataset(config.processed_dir / WEATHER) as weather:
+        changed = weather.load()
+    changed["precipitation_mm"][0, 0] += 1.0  # one corrected rain value on one day
+    write_netcdf(changed, config.processed_dir / WEATHER)
+    assert _climatology_key(None, parameters) != key
+    next_year = dict(parameters, day=pd.Timestamp("2026-08-15").date())
+    assert _climatology_key(None, next_year) != _climatology_key(None, parameters)
+
+
 def test_on_demand_outlook_with_a_longer_horizon_publishes_nothing(demo_run):
     from pipelines.outlook_run import outlook_run
 
