@@ -70,9 +70,12 @@ def main() -> int:
             config = write_demo(run / "raw", processed_dir=run / "processed", site_dir=run / "site",
                                 archive_dir=run / "archive")
             env_home = run / "prefect-home"
+            env_home.mkdir(parents=True, exist_ok=True)
             out = subprocess.run(
                 [sys.executable, "-c", ONE_RUN, str(config)], capture_output=True, text=True,
-                env={**_clean_env(), "PREFECT_HOME": str(env_home), "PREFECT_LOGGING_LEVEL": "WARNING"},
+                env={**_clean_env(), "PREFECT_HOME": str(env_home), "PREFECT_LOGGING_LEVEL": "WARNING",
+                     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"},
             )
             if out.returncode != 0:
                 print(out.stderr[-4000:], file=sys.stderr)

@@ -48,6 +48,7 @@ WELLS_TABLE = "wells.parquet"
 SENSORS_TABLE = "sensors.parquet"
 SENSORS_META_TABLE = "sensors_meta.parquet"
 QUARANTINE_TABLE = "quarantine.parquet"
+INGESTED_TABLE = "ingested_files.parquet"
 
 
 @dataclass
@@ -56,6 +57,7 @@ class SourceReport:
 
     source: str
     files: int = 0
+    unchanged_files: int = 0
     failed_files: list[str] = field(default_factory=list)
     added: int = 0
     updated: int = 0
@@ -66,24 +68,57 @@ class SourceReport:
 
     def __str__(self) -> str:
         failed = f", {len(self.failed_files)} failed" if self.failed_files else ""
-        return (f"{self.files} file(s){failed}; rows +{self.added} added, {self.updated} updated, "
+        unchanged = f", {self.unchanged_files} unchanged and skipped" if self.unchanged_files else ""
+        return (f"{self.files} file(s) read{unchanged}{failed}; rows +{self.added} added, {self.updated} updated, "
                 f"{self.unchanged} unchanged; {self.quarantined} quarantined; qc {self.qc}; "
                 f"newest {self.newest}")
 
 
-def _read_files(config: Config, source: str, files: list[tuple[Path, Callable]], logger) -> tuple[list, SourceReport]:
-    """Archive and read each file; a file that cannot be read is reported and skipped."""
+def _read_files(config: Config, source: str, files: list[tuple[object, Callable]], logger
+                ) -> tuple[list, SourceReport, dict[Path, tuple]]:
+    """Archive each configured file and read the ones not ingested before.
+
+    ``files`` pairs a configuration entry (with its ``file``) and its reader. A file whose
+    bytes and configuration entry were ingested before is skipped (nothing new in it); a file
+    that cannot be read is reported and skipped. Returns the (path, data) read, the report and,
+    per path read, the stamp to remember once its rows are stored (:func:`_remember`).
+    """
     report = SourceReport(source)
-    results = []
-    for path, reader in files:
-        archive_file(path, config.raw_archive_dir, source=source)
+    done = _ingested(config)
+    results, stamps = [], {}
+    for entry, reader in files:
+        path = entry.file
+        archived = archive_file(path, config.raw_archive_dir, source=source)
+        stamp = (source, str(path), archived.sha256, repr(entry))
+        if stamp in done:
+            report.unchanged_files += 1
+            continue
         try:
             results.append((path, reader(path)))
             report.files += 1
+            stamps[path] = stamp
         except (SourceFormatError, OSError, ValueError) as exc:
             logger.error("%s: not ingested: %s", source, exc)
             report.failed_files.append(f"{path}: {exc}")
-    return results, report
+    return results, report, stamps
+
+
+def _ingested(config: Config) -> set[tuple]:
+    path = config.processed_dir / INGESTED_TABLE
+    if not path.exists():
+        return set()
+    table = pd.read_parquet(path)
+    return set(zip(table["source"], table["path"], table["sha256"], table["setting"], strict=True))
+
+
+def _remember(config: Config, stamps) -> None:
+    """Record files whose rows are now stored, so an unchanged file is not read again."""
+    stamps = list(stamps)
+    if not stamps:
+        return
+    frame = pd.DataFrame(stamps, columns=["source", "path", "sha256", "setting"])
+    frame["ingested_at"] = pd.Timestamp.now(tz="UTC")
+    upsert(config.processed_dir / INGESTED_TABLE, frame, key=["source", "path", "sha256", "setting"])
 
 
 def _store(config: Config, table: str, frame: pd.DataFrame, key: list[str], report: SourceReport,
@@ -166,7 +201,7 @@ def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
     configured, into ``meteo.parquet`` and ``stations.parquet``."""
     config = load_config(config_path)
     logger = get_run_logger()
-    results, report = _read_files(config, "meteo", [(s.file, read_knmi_daily) for s in config.stations], logger)
+    results, report, stamps = _read_files(config, "meteo", [(s, read_knmi_daily) for s in config.stations], logger)
     by_file = {s.file: s for s in config.stations}
     frames, quarantined = [], []
     for path, frame in results:
@@ -177,6 +212,7 @@ def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
             logger.error("meteo: %s: %s", path, message)
             report.failed_files.append(f"{path}: {message}")
             report.files -= 1
+            del stamps[path]
             continue
         frames.append(frame)
         quarantined += frame.attrs.get("quarantined", [])
@@ -201,6 +237,7 @@ def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
     upsert_metadata(config.processed_dir / STATIONS_TABLE, gpd.GeoDataFrame(station_table, crs="EPSG:28992"),
                     key="station")
     report.quarantined = _quarantine(config, "meteo", quarantined)
+    _remember(config, stamps.values())
     _write_report(config, report)
     logger.info("meteo: %s", report)
     return report
@@ -212,7 +249,7 @@ def ingest_groundwater(config_path: str, until: str | None = None) -> SourceRepo
     ``groundwater.parquet`` and ``wells.parquet``."""
     config = load_config(config_path)
     logger = get_run_logger()
-    results, report = _read_files(config, "groundwater", [(w.file, read_dino_csv) for w in config.wells], logger)
+    results, report, stamps = _read_files(config, "groundwater", [(w, read_dino_csv) for w in config.wells], logger)
     limits = {w.file: w.lower_limit_m_nap for w in config.wells}
     levels, wells, quarantined = [], [], []
     for path, record in results:
@@ -240,6 +277,7 @@ def ingest_groundwater(config_path: str, until: str | None = None) -> SourceRepo
     if wells:
         upsert_metadata(config.processed_dir / WELLS_TABLE, pd.concat(wells, ignore_index=True), key="well")
     report.quarantined = _quarantine(config, "groundwater", quarantined)
+    _remember(config, stamps.values())
     _write_report(config, report)
     logger.info("groundwater: %s", report)
     return report
@@ -253,8 +291,8 @@ def ingest_sensors(config_path: str, until: str | None = None) -> SourceReport:
     """Ingest the setup's sensor files into ``sensors.parquet`` and ``sensors_meta.parquet``."""
     config = load_config(config_path)
     logger = get_run_logger()
-    files = [(s.file, _SENSOR_READERS[s.format]) for s in config.sensors]
-    results, report = _read_files(config, "sensors", files, logger)
+    files = [(s, _SENSOR_READERS[s.format]) for s in config.sensors]
+    results, report, stamps = _read_files(config, "sensors", files, logger)
     events, meta, quarantined = [], [], []
     for _, series in results:
         events.append(series.events)
@@ -266,6 +304,7 @@ def ingest_sensors(config_path: str, until: str | None = None) -> SourceReport:
     if meta:
         upsert_metadata(config.processed_dir / SENSORS_META_TABLE, pd.concat(meta, ignore_index=True), key="sensor")
     report.quarantined = _quarantine(config, "sensors", quarantined)
+    _remember(config, stamps.values())
     _write_report(config, report)
     logger.info("sensors: %s", report)
     return report

@@ -7,6 +7,7 @@ import shutil
 
 import pandas as pd
 import pytest
+import yaml
 
 from pipelines.archive import read_index
 from pipelines.config import load_config
@@ -30,7 +31,7 @@ def test_a_broken_file_fails_alone_and_stored_data_stay(setup, prefect_harness):
     broken = setup.stations[2].file
     broken.write_text("this is not a KNMI file\n")
     report = ingest_meteo(config_path=str(setup.path))
-    assert report.files == 5
+    assert report.files == 0 and report.unchanged_files == 5  # the others have nothing new
     assert len(report.failed_files) == 1 and str(broken) in report.failed_files[0]
     assert "STN,YYYYMMDD" in report.failed_files[0]  # says what was expected
     assert report.added == 0 and report.updated == 0
@@ -69,7 +70,17 @@ def test_reingesting_the_same_and_overlapping_files_adds_nothing(setup, prefect_
     again = ingest_all(config_path=str(setup.path))
     for source in ("meteo", "groundwater", "sensors"):
         assert again[source].added == 0 and again[source].updated == 0
-        assert again[source].unchanged == first[source].added
+        # unchanged files are not even read again
+        assert again[source].files == 0 and again[source].unchanged_files == first[source].files
+    # a changed setting (a well's lower limit) makes its file count as new again
+    data = yaml.safe_load(setup.path.read_text())
+    data["wells"][0]["lower_limit_m_nap"] = -9.0
+    setup.path.write_text(yaml.safe_dump(data))
+    changed = ingest_all(config_path=str(setup.path))
+    assert changed["groundwater"].files == 1 and changed["groundwater"].unchanged_files == 15
+    assert changed["groundwater"].added == 0  # same levels, now stored with the new limit
+    wells = pd.read_parquet(setup.processed_dir / "wells.parquet")
+    assert (wells["lower_limit_m_nap"] == -9.0).sum() == 1
     # the same bytes are archived once, however often they are ingested
     index = read_index(setup.raw_archive_dir)
     assert len({entry["sha256"] for entry in index}) == 6 + 16 + 1 + 0
