@@ -27,6 +27,7 @@ Example (the demo writes a complete one to ``data/raw/demo/droogte.yaml``)::
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,7 +224,9 @@ class _Reader:
         return path
 
     def folder(self, value: Any, key: str) -> Path:
-        return (self.base / self.text(value, key)).resolve()
+        # Made absolute but not resolved: the published site is a symlink that is switched
+        # to each new version, and must be written through its own name.
+        return Path(os.path.abspath(self.base / self.text(value, key)))
 
 
 def load_config(path: Path | str) -> Config:

@@ -278,7 +278,6 @@ def _describe(state: tuple[str, bool]) -> str:
 def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
     """Publish the approved decisions: citizen map, policymaker dashboard, open data; then
     record what is live in ``published.parquet``."""
-    from dashboards.deficit_chart import deficit_chart
     from dashboards.policy_dashboard import render_policy_dashboard
     from dashboards.public_record import checked_metadata, public_districts
     from dashboards.site import publish_site
@@ -301,12 +300,14 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
         "software_version": version("droogte"),
         "setup_name": config.name,
     }
+    setup_chart, board_charts = _deficit_charts(config, day, indicators, districts)
     dashboard = render_policy_dashboard(
         public_districts(public), checked_metadata(metadata),
-        indicators=_dashboard_indicators(indicators, ensemble, day),
+        indicators=_dashboard_indicators(indicators, ensemble, allocation, day),
         board_shortage=_board_shortage(allocation),
         escalation=_escalation_levels(proposal.escalation),
-        deficit_chart_png=_deficit_chart_png(config, day, deficit_chart),
+        deficit_chart=setup_chart,
+        board_deficit_charts=board_charts,
         tiles=config.tiles,
     )
     publish_site(public, metadata, config.site_dir, tiles=config.tiles, extra_pages={"dashboard.html": dashboard})
@@ -314,40 +315,69 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
     return config.site_dir  # the live name; it now points at the version just built
 
 
-def _dashboard_indicators(indicators: xr.Dataset, ensemble: xr.Dataset, day: dt.date) -> pd.DataFrame:
-    """Per district on ``day``: deficit (mm), share of wells below their limit, outlook probability."""
+def _dashboard_indicators(indicators: xr.Dataset, ensemble: xr.Dataset, allocation: xr.Dataset,
+                          day: dt.date) -> pd.DataFrame:
+    """Per district on ``day``: deficit (mm), share of wells below their limit (0–1), and the
+    outlook probability of shortage (0–1) per category of the verdringingsreeks, as
+    ``shortage_probability_<category>`` — only for categories with demand somewhere this
+    season (a category nobody asks water for cannot run short)."""
     at = indicators.sel(time=pd.Timestamp(day))
     frame = pd.DataFrame({"district_id": at["district"].values.astype(str),
                           "precipitation_deficit_mm": at["precipitation_deficit"].values})
     frame["groundwater_low_share"] = (at["groundwater_low_share"].values if "groundwater_low_share" in at
                                       else np.nan)
-    probability = outlook_category_probability(ensemble, "4").to_series()
-    frame["shortage_probability"] = frame["district_id"].map(probability)
+    demand = allocation["demand"].groupby("category").sum(...)
+    for category in demand["category"].values[demand.values > 0]:
+        probability = outlook_category_probability(ensemble, str(category)).to_series()
+        frame[f"shortage_probability_{category}"] = frame["district_id"].map(probability)
     return frame
 
 
 def _board_shortage(allocation: xr.Dataset) -> pd.DataFrame:
-    """Long table: date, water_board, category, shortage_m3_day (m³/day)."""
-    by_category = allocation["shortage"].groupby("category").sum("use")
-    per_board = by_category.groupby("water_board").sum("district")
-    frame = per_board.to_dataframe(name="shortage_m3_day").reset_index()
-    return frame.rename(columns={"time": "date"})[["date", "water_board", "category", "shortage_m3_day"]]
+    """Long table over the season: date, water_board, category, shortage_m3_day and
+    demand_m3_day (m³/day, summed over the board's districts and the category's uses)."""
+    frames = []
+    for name in ("shortage", "demand"):
+        by_category = allocation[name].groupby("category").sum("use")
+        frames.append(by_category.groupby("water_board").sum("district").to_series().rename(f"{name}_m3_day"))
+    frame = pd.concat(frames, axis=1).reset_index().rename(columns={"time": "date"})
+    return frame[["date", "water_board", "category", "shortage_m3_day", "demand_m3_day"]]
 
 
-def _escalation_levels(escalation: pd.DataFrame) -> dict:
-    boards = escalation[escalation["scope"] != "national"]
-    national = escalation.loc[escalation["scope"] == "national", "level"]
-    return {"national": int(national.iloc[0]) if len(national) else 0,
-            "boards": {str(b): int(level) for b, level in zip(boards["water_board"], boards["level"], strict=True)}}
+def _escalation_levels(escalation: pd.DataFrame | None) -> pd.DataFrame:
+    """The escalation table (contracts section 6) as the dashboard reads it; empty when none."""
+    columns = ["scope", "water_board", "level", "level_name_nl", "level_name_en", "reason_nl", "reason_en"]
+    return pd.DataFrame(columns=columns) if escalation is None else escalation[columns]
 
 
-def _deficit_chart_png(config: Config, day: dt.date, draw) -> bytes:
-    """The KNMI-style chart of the setup's mean deficit: against KNMI's national climatology
-    (median and 5 %-driest over 1906-2019, 1976, 2018) where the setup names ``int_nl.dat``,
-    else against its own record's climatology."""
+def _deficit_charts(config: Config, day: dt.date, indicators: xr.Dataset, districts: gpd.GeoDataFrame):
+    """The KNMI-style deficit charts: one of the setup's mean deficit, and one per water board
+    of the mean over its districts of the indicators' deficit (mm since 1 April). Against
+    KNMI's national climatology (median and 5 %-driest over 1906-2019, 1976, 2018) where the
+    setup names ``int_nl.dat``, else against the climatology of the setup's (or the board's)
+    own record. Returns ``(DeficitChart, {water_board: DeficitChart})``."""
+    from dashboards.deficit_chart import deficit_chart
+    from dashboards.policy_dashboard import DeficitChart
     from models.climatology import deficit_climatology, own_record_deficit, read_int_nl
 
-    current, climatology = own_record_deficit(read_weather(config), day=day)
-    if config.knmi_national_deficit is not None:
-        climatology = deficit_climatology(read_int_nl(config.knmi_national_deficit))
-    return draw(current, climatology, title=f"Neerslagtekort {config.name} / precipitation deficit, {day.year}")
+    weather = read_weather(config)
+    national = (None if config.knmi_national_deficit is None
+                else deficit_climatology(read_int_nl(config.knmi_national_deficit)))
+    current, climatology = own_record_deficit(weather, day=day)
+    climatology = national if national is not None else climatology
+    title = f"Neerslagtekort {config.name} / precipitation deficit, {day.year}"
+    setup = DeficitChart.from_series(deficit_chart(current, climatology, title=title), current, climatology)
+
+    season = indicators["precipitation_deficit"].sel(time=slice(pd.Timestamp(day.year, 4, 1), pd.Timestamp(day)))
+    boards = {}
+    for board, ids in districts.groupby("water_board")["district_id"]:
+        ids = [i for i in ids.astype(str) if i in set(season["district"].values.astype(str))]
+        current = season.sel(district=ids).mean("district").to_series().dropna() if ids else pd.Series(dtype=float)
+        if current.empty:
+            continue  # before 1 April: no deficit season to draw yet
+        climatology = national if national is not None else own_record_deficit(weather.sel(district=ids), day=day)[1]
+        # A smaller image per board keeps the page light; the setup's chart stays full size.
+        png = deficit_chart(current, climatology, title=f"{board}: neerslagtekort / precipitation deficit, {day.year}",
+                            dpi=80)
+        boards[str(board)] = DeficitChart.from_series(png, current, climatology)
+    return setup, boards

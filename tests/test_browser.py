@@ -49,9 +49,19 @@ def site(tmp_path_factory):
     site_dir = tmp_path_factory.mktemp("published") / "site"
     public, meta = public_districts(districts), checked_metadata(synthetic_metadata())
     dashboard = render_policy_dashboard(public, meta, deficit_chart_png=_tiny_png(),
-                                        **synthetic_dashboard_inputs(public))
+                                        **_dashboard_inputs(public))
     publish_site(districts, synthetic_metadata(), site_dir, extra_pages={"dashboard.html": dashboard})
     return site_dir, districts
+
+
+def _dashboard_inputs(public) -> dict:
+    """The synthetic dashboard inputs with an outlook layer per category of the verdringingsreeks."""
+    inputs = synthetic_dashboard_inputs(public)
+    indicators = inputs["indicators"].drop(columns="shortage_probability")
+    for k, category in enumerate(("1a", "1b", "1c", "2a", "2b", "3", "4")):
+        indicators[f"shortage_probability_{category}"] = (indicators["precipitation_deficit_mm"] / 300) ** (k + 1)
+    inputs["indicators"] = indicators
+    return inputs
 
 
 def _tiny_png() -> bytes:
@@ -185,20 +195,52 @@ def test_citizen_page_has_no_wcag_a_or_aa_violations(browser, server):
         context.close()
 
 
-def test_dashboard_switches_layers_and_passes_axe(browser, server, site):
+def test_dashboard_switches_layers_and_legends_and_passes_axe(browser, server, site):
     _, districts = site
     context, page, record = _open(browser, server + "/dashboard.html", width=1280, height=900)
     try:
+        expect = playwright_sync.expect
         assert record["failed"] == [] and record["errors"] == []
         assert {urlsplit(u).hostname for u in record["requests"] if not u.startswith("data:")} == {"127.0.0.1"}
         assert page.locator("path.leaflet-interactive").count() == len(districts)
+        expect(page.locator("div[data-legend='restriction']")).to_be_visible()
         page.get_by_label("Neerslagtekort sinds 1 april").check()  # one layer at a time
         assert page.locator("path.leaflet-interactive").count() == len(districts)
         assert page.locator("path[fill='#440154'], path[fill='#fde725']").count() > 0  # deficit colours
+        expect(page.locator("div[data-legend='deficit']")).to_be_visible()
+        expect(page.locator("div[data-legend='restriction']")).to_be_hidden()
+        page.get_by_label("Kans op tekort, categorie 2a").check()  # an outlook layer per category
+        assert page.locator("path.leaflet-interactive").count() == len(districts)
+        expect(page.locator("div[data-legend='outlook']")).to_be_visible()
         assert page.locator("img[src^='data:image/png']").evaluate("img => img.naturalWidth") > 0
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"))
         axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+        results = axe_module.Axe().run(page, options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+        assert results.response["violations"] == [], results.generate_report()
+    finally:
+        context.close()
+
+
+def test_dashboard_in_english_on_a_phone(browser, server, site):
+    _, districts = site
+    context, page, record = _open(browser, server + "/dashboard.html#en", width=390, height=844)
+    try:
+        assert record["errors"] == [] and record["dialogs"] == []
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.get_by_role("heading", name="Drought dashboard demo").is_visible()
+        chart = page.locator("img[data-alt-en]").first
+        assert chart.get_attribute("alt") == chart.get_attribute("data-alt-en")
+        page.get_by_label("Probability of shortage, category 4").check()
+        assert page.locator("path.leaflet-interactive").count() == len(districts)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-phone-en.png"), full_page=True)
+        page.get_by_role("button", name="Nederlands").click()
+        assert chart.get_attribute("alt") == chart.get_attribute("data-alt-nl")
+        axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+        page.get_by_role("button", name="English").click()
         results = axe_module.Axe().run(page, options={
             "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
         assert results.response["violations"] == [], results.generate_report()

@@ -90,3 +90,14 @@ def test_broken_yaml_names_the_line(tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="configuration file not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_the_site_folder_is_not_resolved_through_the_live_symlink(demo_config, tmp_path):
+    config = load_config(demo_config)
+    version = config.site_dir.parent / "site.20250815T061500Z"
+    version.mkdir(parents=True, exist_ok=True)
+    config.site_dir.symlink_to(version.name)
+    try:
+        assert load_config(demo_config).site_dir == config.site_dir
+    finally:
+        config.site_dir.unlink()

@@ -108,6 +108,10 @@ def test_second_run_of_the_same_day_adds_no_records(demo_run):
     assert len(pd.read_parquet(config.processed_dir / "meteo.parquet")) == len(meteo_before)
     assert result["ingest"]["meteo"].added == 0
     assert result["approval"].mode == "unchanged"
+    # the live site is still one symlink to one plain version folder
+    assert config.site_dir.is_symlink()
+    versions = sorted(p.name for p in config.site_dir.parent.iterdir() if p.name.startswith("site."))
+    assert versions and all(name.count(".") == 1 for name in versions), versions
 
 
 def test_the_climatology_is_cached_until_its_inputs_change(demo_run):

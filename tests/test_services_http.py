@@ -104,11 +104,21 @@ def test_connection_refused_is_a_clear_error():
 
 def test_pacing_keeps_requests_apart(fake_service):
     fake_service.script("/bro", Reply(200, "ok"))
-    with HttpClient(policy=FAST, min_interval_s=0.1) as client:
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    started = time.monotonic()
+    with HttpClient(policy=FAST, min_interval_s=0.1, sleep=sleep) as client:
         for _ in range(4):
             client.get(fake_service.url("/bro"))
-    gaps = [b - a for a, b in zip(fake_service.times, fake_service.times[1:])]
-    assert min(gaps) >= 0.09
+    # the client waited before each request after the first (a sleep never returns early, so
+    # the three gaps together take at least 0.3 s, whatever the load on the machine)
+    assert len(waits) == 3 and all(0 < w <= 0.1 for w in waits)
+    assert time.monotonic() - started >= 0.3
+    assert len(fake_service.requests) == 4
 
 
 def test_secrets_never_reach_the_message(fake_service):

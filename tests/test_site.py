@@ -145,6 +145,6 @@ def test_policy_dashboard_is_published_with_layers_chart_and_tables(tmp_path):
     page = (site / "dashboard.html").read_text(encoding="utf-8")
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "data:image/png;base64,iVBORw0KGgo" in page
-    assert page.count("droogte.districtLayer(") == 4 and "L.control.layers(" in page
-    assert "Kans op watertekort" in page and "1 – dreigend watertekort" in page
+    assert page.count("droogte.districtLayer(") == 4 and "droogte.layerSwitch(" in page
+    assert "Kans op tekort, categorie 4" in page and "dreigend watertekort" in page
     assert 'href="dashboard.html"' in (site / "index.html").read_text(encoding="utf-8")

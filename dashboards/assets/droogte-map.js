@@ -262,10 +262,52 @@
     if (location.hash === "#en") apply("en");
   }
 
+  /* The dashboard's layer switch: radio buttons outside the map choose the one layer shown
+     (fills of several layers would blend into nonsense) and the legend that explains it.
+     `groups` maps each radio value to its Leaflet layer group. */
+  function layerSwitch(map, groups, fieldset) {
+    var legends = document.querySelectorAll("div[data-legend]");
+    var legendOf = {};
+    Object.keys(groups).forEach(function (key) {
+      var input = fieldset.querySelector("input[value='" + key + "']");
+      legendOf[key] = input ? input.dataset.showsLegend || key : key;
+    });
+
+    function show(key) {
+      map.closePopup();
+      Object.keys(groups).forEach(function (other) {
+        if (other !== key && map.hasLayer(groups[other])) map.removeLayer(groups[other]);
+      });
+      if (!map.hasLayer(groups[key])) map.addLayer(groups[key]);
+      Array.prototype.forEach.call(legends, function (legend) {
+        legend.hidden = legend.dataset.legend !== legendOf[key];
+      });
+    }
+
+    fieldset.addEventListener("change", function (event) {
+      if (event.target.name && groups[event.target.value]) show(event.target.value);
+    });
+    var checked = fieldset.querySelector("input:checked");
+    show(checked && groups[checked.value] ? checked.value : Object.keys(groups)[0]);
+    return {show: show, closePopups: function () { map.closePopup(); }};
+  }
+
+  /* Text alternatives in the page's language: elements carrying data-alt-nl/data-alt-en get
+     them as `alt` (images) or `aria-label` (anything else). */
+  function localiseLabels(root) {
+    var lang = currentLang();
+    Array.prototype.forEach.call(root.querySelectorAll("[data-alt-nl]"), function (node) {
+      var text = node.dataset["alt" + (lang === "en" ? "En" : "Nl")];
+      node.setAttribute(node.tagName === "IMG" ? "alt" : "aria-label", text);
+    });
+  }
+
   window.droogte = {
     districtLayer: districtLayer,
     districtTable: districtTable,
     languageSwitch: languageSwitch,
+    layerSwitch: layerSwitch,
+    localiseLabels: localiseLabels,
     decodeGeometry: decodeGeometry
   };
 })();
