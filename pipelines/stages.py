@@ -22,10 +22,10 @@ import xarray as xr
 from models import decision_log, triggers
 from models.allocation import run_allocation
 from models.demand import running_deficit
-from models.outlook import outlook
 from models.escalation import escalation_levels, summarise_allocation
 from models.indicators import compute_indicators as indicators_dataset
 from models.indicators import district_weather
+from models.outlook import outlook
 from models.restrictions import decide
 from models.verdringingsreeks import PriorityOrder
 from pipelines import ingest
@@ -216,7 +216,6 @@ def decide_restrictions(config: Config, day: dt.date, deficit_median: xr.DataArr
             xr.open_dataset(processed / INDICATORS, engine="netcdf4") as i:
         allocation, indicators = a.load(), i.load()
     districts = read_districts(config)
-    weather = read_weather(config)
     median = deficit_median if deficit_median is not None else deficit_climatology(config, day)
     with xr.open_dataset(processed / OUTLOOK, engine="netcdf4") as o:
         ensemble = o.load()
