@@ -8,8 +8,8 @@ running sum to zero whenever it would go negative, so a wet spell cannot bank a 
     D(t) = max(0, D(t-1) + E(t) - P(t)),   D(start - 1) = 0.
 
 That recurrence is a scan (each day needs the one before), so it cannot be a single
-``cumsum``. It is computed here as a loop over the days of the season, each step one numpy
-operation over every series at once: 10,000 series x 183 days is 183 vector operations.
+``cumsum``. It is a compiled loop over the days of each series (:mod:`models.jit`): one pass
+over the data, a few nanoseconds a day, with no temporary arrays.
 
 Missing input: a day where the daily surplus is missing leaves the running sum unchanged
 (that day adds nothing) and that day's deficit is NaN, so a gap never invents a value but
@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+from models.jit import kernel
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,37 @@ FROM_APRIL = Season("04-01", "09-30", "from 1 April")
 FROM_JANUARY = Season("01-01", "12-31", "from 1 January")
 
 
+@kernel
+def _clipped_scan(gain, loss, restart, active, out):
+    """The recurrence along each row of ``gain - loss`` (series, time) into ``out``; NaN on
+    inactive days and where an increment is missing."""
+    n_series, n_time = gain.shape
+    for i in range(n_series):
+        running = 0.0
+        for t in range(n_time):
+            increment = float(gain[i, t]) - float(loss[i, t])  # float64 also for float32 input
+            if not active[t] or np.isnan(increment):
+                out[i, t] = np.nan
+                continue
+            if restart[t]:
+                running = 0.0
+            running = max(running + increment, 0.0)
+            out[i, t] = running
+
+
+def _as_rows(values: np.ndarray) -> np.ndarray:
+    """(series, time) view of (..., time), each series' days side by side in memory."""
+    return np.ascontiguousarray(values.reshape(-1, values.shape[-1]))
+
+
+def _check_markers(n_time: int, restart: np.ndarray, active: np.ndarray) -> None:
+    if restart.shape != (n_time,) or active.shape != (n_time,):
+        raise ValueError(
+            f"restart and active must have shape ({n_time},) like the time axis of daily; "
+            f"got {restart.shape} and {active.shape}"
+        )
+
+
 def clipped_running_sum(daily: np.ndarray, restart: np.ndarray, active: np.ndarray) -> np.ndarray:
     """Running sum over the last axis of ``daily``, set to zero whenever it would go negative.
 
@@ -55,27 +88,23 @@ def clipped_running_sum(daily: np.ndarray, restart: np.ndarray, active: np.ndarr
     first day of each season (the sum starts again from zero); ``active`` (time,) is False on
     days outside any season (result NaN). A NaN increment adds nothing and yields NaN that day.
     """
-    daily = np.asarray(daily, dtype=float)
-    n_time = daily.shape[-1]
-    if restart.shape != (n_time,) or active.shape != (n_time,):
-        raise ValueError(
-            f"restart and active must have shape ({n_time},) like the time axis of daily; "
-            f"got {restart.shape} and {active.shape}"
-        )
-    flat = daily.reshape(-1, n_time)
-    result = np.full_like(flat, np.nan)
-    running = np.zeros(flat.shape[0])
-    for t in range(n_time):
-        if not active[t]:
-            continue
-        if restart[t]:
-            running[:] = 0.0
-        increment = flat[:, t]
-        present = ~np.isnan(increment)
-        # np.maximum keeps the scan vectorised across all series for this day.
-        running = np.where(present, np.maximum(running + np.where(present, increment, 0.0), 0.0), running)
-        result[present, t] = running[present]
+    daily = np.asarray(daily)
+    _check_markers(daily.shape[-1], restart, active)
+    rows = _as_rows(daily)
+    result = np.empty(rows.shape)
+    _clipped_scan(rows, np.zeros_like(rows), restart, active, result)
     return result.reshape(daily.shape)
+
+
+def _deficit_core(evaporation: np.ndarray, precipitation: np.ndarray, *, restart, active) -> np.ndarray:
+    """:func:`clipped_running_sum` of ``evaporation - precipitation`` without the difference
+    as an array of its own (one pass over the inputs instead of three)."""
+    evaporation, precipitation = np.broadcast_arrays(evaporation, precipitation)
+    _check_markers(evaporation.shape[-1], restart, active)
+    result = np.empty(evaporation.shape)
+    _clipped_scan(_as_rows(evaporation), _as_rows(precipitation), restart, active,
+                  result.reshape(-1, result.shape[-1]))
+    return result
 
 
 def season_markers(time: pd.DatetimeIndex, season: Season) -> tuple[np.ndarray, np.ndarray]:
@@ -104,13 +133,14 @@ def precipitation_deficit(
     along the non-time dimensions on its own; ``time`` must then be one chunk.
     """
     _check_daily(precipitation)
-    surplus = (evaporation - precipitation).transpose(..., "time")
-    restart, active = season_markers(surplus.indexes["time"], season)
+    evaporation, precipitation = xr.align(evaporation, precipitation, join="inner", copy=False)  # as e - p
+    restart, active = season_markers(precipitation.indexes["time"], season)
     deficit = xr.apply_ufunc(
-        clipped_running_sum,
-        surplus,
+        _deficit_core,
+        evaporation,
+        precipitation,
         kwargs={"restart": restart, "active": active},
-        input_core_dims=[["time"]],
+        input_core_dims=[["time"], ["time"]],
         output_core_dims=[["time"]],
         dask="parallelized",
         output_dtypes=[float],

@@ -78,6 +78,19 @@ def test_dask_chunked_input_gives_the_same_result():
     xr.testing.assert_allclose(eager, lazy.compute().transpose(*eager.dims))
 
 
+def test_inputs_in_other_dimension_orders_and_spans_are_aligned():
+    rng = np.random.default_rng(2)
+    coords = {"station": ["a", "b", "c"]}
+    p = daily(rng.gamma(0.5, 4.0, (300, 3)), start="2022-03-01", dims=("time", "station"), coords=coords)
+    e = daily(rng.uniform(0, 5, (300, 3)), start="2022-03-01", dims=("time", "station"), coords=coords)
+    shifted = precipitation_deficit(p, e.isel(time=slice(31, None)).transpose("station", "time").astype(np.float32))
+    expected = precipitation_deficit(p.isel(time=slice(31, None)), e.isel(time=slice(31, None)).astype(np.float32))
+    assert shifted.sizes["time"] == 269  # only the days both cover, as e - p would give
+    xr.testing.assert_allclose(shifted.transpose(*expected.dims), expected)
+    np.testing.assert_allclose(expected.sel(station="b").values[:183],
+                               reference_deficit((e - p).sel(station="b").values[31:214].tolist()), rtol=1e-6)
+
+
 def test_non_daily_time_axis_is_refused():
     p = xr.DataArray([1.0, 2.0], dims="time", coords={"time": pd.to_datetime(["2022-04-01", "2022-04-03"])})
     with pytest.raises(ValueError, match="consecutive daily"):

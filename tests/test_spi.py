@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from scipy import stats
+from scipy import special, stats
 
-from models.spi import gamma_mle, rolling_sum, spi
+from models.spi import gamma_cdf, gamma_mle, rolling_sum, spi, spi_from_sums
 
 
 def scipy_spi(precipitation: pd.Series, window: int) -> pd.Series:
@@ -76,3 +76,47 @@ def test_vectorised_and_dask_agree_with_single_series():
     alone = spi(rain.sel(station="c"), window_days=91)
     xr.testing.assert_allclose(together.sel(station="c"), alone)
     assert together.dims == ("time", "station") and together.attrs["units"] == "1"
+
+
+@pytest.mark.parametrize("shape", [0.3, 1.0, 2.5, 45.0, 400.0])
+def test_gamma_cdf_equals_scipy_gammainc(shape):
+    u = stats.gamma.ppf(np.concatenate([np.logspace(-12, -1, 12), np.linspace(0.05, 0.95, 19),
+                                        1 - np.logspace(-1, -12, 12)]), shape)
+    ours = np.array([gamma_cdf(shape, value) for value in u])
+    theirs = special.gammainc(shape, u)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-11, atol=1e-15)  # relative in the lower tail
+    np.testing.assert_allclose(1 - ours, 1 - theirs, rtol=1e-9, atol=1e-15)  # and in the upper
+
+
+@pytest.mark.parametrize("daily_shape", [0.1, 0.5, 4.0])
+@pytest.mark.parametrize("window", [30, 91])
+def test_cdf_carried_from_day_to_day_equals_the_cdf_afresh(daily_shape, window):
+    # The same per-month fit as spi_from_sums, then scipy's gamma CDF value by value: any
+    # difference is the CDF carried by quadrature between consecutive window sums.
+    rng = np.random.default_rng(int(daily_shape * 10) + window)
+    time = pd.date_range("1991-01-01", "2020-12-31", freq="D")
+    rain = rng.gamma(daily_shape, 3.0, len(time)) * (rng.random(len(time)) < 0.6)
+    rain[rng.random(len(time)) < 0.002] = 60.0  # cloudbursts: steps too wide to carry
+    rain[rng.random(len(time)) < 0.001] = np.nan
+    sums, months = rolling_sum(rain, window), time.month.to_numpy()
+    expected = np.full(len(time), np.nan)
+    for month in range(1, 13):
+        x = sums[months == month]
+        present = x[~np.isnan(x)]
+        q = np.mean(present == 0)
+        shape, scale = gamma_mle(present[present > 0])
+        expected[months == month] = special.ndtri(q + (1 - q) * special.gammainc(shape, np.maximum(x, 0) / scale))
+    ours = spi_from_sums(sums, months)
+    assert np.array_equal(np.isnan(ours), np.isnan(expected)) and np.isfinite(ours).sum() > 8_000
+    np.testing.assert_allclose(ours, expected, atol=1e-8)
+
+
+def test_float32_precipitation_is_summed_in_float64():
+    rng = np.random.default_rng(5)
+    time = pd.date_range("2001-01-01", "2020-12-31", freq="D")
+    rain = xr.DataArray(rng.gamma(0.5, 4.0, (3, len(time))).astype(np.float32), dims=("cell", "time"),
+                        coords={"time": time})
+    single = spi(rain, window_days=91)
+    double = spi(rain.astype(np.float64), window_days=91)
+    assert single.dtype == np.float64
+    xr.testing.assert_allclose(single, double, rtol=0, atol=1e-12)
