@@ -7,9 +7,11 @@ the outlook runs it) and the wall time and peak memory (resident set of this pro
 cluster's worker processes) of the whole outlook on a local Dask cluster of 1 and of 2 worker
 processes.
 
-Measured at the stated size on 2 shared cores (November 2026): 1 worker 49 s, 2 workers 28 s,
-peak memory 1.0 and 1.5 GiB (the numpy implementation took 649 s on 1 worker). A member takes
-about 0.65 s in one process, 0.4 s of it the allocation kernel (about 2 ms per day).
+Measured at the stated size on this machine's 2 cores, otherwise idle (November 2026):
+1 worker 40.5 s, 2 workers 25.1 s, peak memory 1.0 and 1.5 GiB (the first numpy
+implementation took 649 s on 1 worker). A member takes about 0.45 s in one process, 0.35 s of
+it the allocation kernel (about 2 ms per day); the rest of a member's time on a worker is Dask's
+task overhead and the transfer of its results (the daily "short" booleans travel bit-packed).
 
     python benchmarks/bench_allocation.py                    # national scale
     python benchmarks/bench_allocation.py --districts 2000 --members 10 --days 183

@@ -43,7 +43,8 @@ def test_summary_quantiles_and_probability_by_hand():
     for year, fraction in zip(range(4), [0.0, 0.25, 0.5, 0.9]):
         short = np.zeros((2, 1, 1), bool)
         short[1] = fraction > 0
-        summary.add({"year": year, "short": short, "shortage_m3": np.array([[fraction * 100]]), "demand_m3": np.array([[100.0]])})
+        summary.add({"year": year, "short_packed": np.packbits(short, axis=None), "short_shape": short.shape,
+                     "shortage_m3": np.array([[fraction * 100]]), "demand_m3": np.array([[100.0]])})
     ds = summary.to_dataset(pd.date_range("2026-07-01", periods=2), ["d"], _OneUse(), (0.5, 0.9))
     assert float(ds["shortage_probability"].item()) == 0.75
     np.testing.assert_allclose(ds["shortage_probability_daily"].values[:, 0, 0], [0, 0.75])
@@ -85,7 +86,7 @@ def test_member_in_chunks_of_days_gives_one_long_run():
     """run_member allocates a few days at a time; the summary must be that of one long run."""
     from models.allocation import Network, allocate_arrays
     from models.demand import district_table, local_water, water_demand
-    from models.outlook import DAYS_PER_CHUNK, member_window, run_member
+    from models.outlook import DAYS_PER_CHUNK, member_window, run_member, unpack_short
 
     table = district_table(districts_frame())
     network = Network.from_tables(table, BOARDS)
@@ -101,7 +102,8 @@ def test_member_in_chunks_of_days_gives_one_long_run():
     demand = water_demand(weather, table, ORDER, deficit_initial_mm=15.0).values
     inflow, evaporation = local_water(weather, table)
     shortage = np.maximum(demand - allocate_arrays(network, demand, inflow.values, evaporation.values, supply)["allocated"], 0.0)
-    assert member["short"].any()
-    np.testing.assert_array_equal(member["short"], shortage > 1e-9 * demand + 1e-9)
+    short = unpack_short(member)
+    assert short.any()
+    np.testing.assert_array_equal(short, shortage > 1e-9 * demand + 1e-9)
     np.testing.assert_array_equal(member["shortage_m3"], shortage.sum(axis=0))
     np.testing.assert_array_equal(member["demand_m3"], demand.sum(axis=0))
