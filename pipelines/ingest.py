@@ -152,11 +152,16 @@ def _quarantine(config: Config, source: str, items: list) -> int:
     return len(items)
 
 
-def _write_report(config: Config, report: SourceReport) -> None:
+def _finish(config: Config, report: SourceReport, quarantined: list, stamps: dict, logger) -> SourceReport:
+    """Keep the rejected records, remember the files now stored, keep and log the report."""
+    report.quarantined = _quarantine(config, report.source, quarantined)
+    _remember(config, stamps.values())
     folder = config.processed_dir / "qc"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     (folder / f"{report.source}-{stamp}.json").write_text(json.dumps(asdict(report), indent=2))
+    logger.info("%s: %s", report.source, report)
+    return report
 
 
 def _until(until: str | None) -> dt.date:
@@ -236,11 +241,7 @@ def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
                series_col="station", time_col="date")
     upsert_metadata(config.processed_dir / STATIONS_TABLE, gpd.GeoDataFrame(station_table, crs="EPSG:28992"),
                     key="station")
-    report.quarantined = _quarantine(config, "meteo", quarantined)
-    _remember(config, stamps.values())
-    _write_report(config, report)
-    logger.info("meteo: %s", report)
-    return report
+    return _finish(config, report, quarantined, stamps, logger)
 
 
 @flow(name="ingest-groundwater", log_prints=True)
@@ -276,11 +277,7 @@ def ingest_groundwater(config_path: str, until: str | None = None) -> SourceRepo
                variables={"level_m_nap": "groundwater_level"}, series_col="well", time_col="time")
     if wells:
         upsert_metadata(config.processed_dir / WELLS_TABLE, pd.concat(wells, ignore_index=True), key="well")
-    report.quarantined = _quarantine(config, "groundwater", quarantined)
-    _remember(config, stamps.values())
-    _write_report(config, report)
-    logger.info("groundwater: %s", report)
-    return report
+    return _finish(config, report, quarantined, stamps, logger)
 
 
 _SENSOR_READERS = {"pi-xml": read_pi_xml, "pi-json": read_pi_json, "csv": read_sensor_csv}
@@ -303,11 +300,7 @@ def ingest_sensors(config_path: str, until: str | None = None) -> SourceReport:
                variables={"value": "water_level"}, series_col="sensor", time_col="time")
     if meta:
         upsert_metadata(config.processed_dir / SENSORS_META_TABLE, pd.concat(meta, ignore_index=True), key="sensor")
-    report.quarantined = _quarantine(config, "sensors", quarantined)
-    _remember(config, stamps.values())
-    _write_report(config, report)
-    logger.info("sensors: %s", report)
-    return report
+    return _finish(config, report, quarantined, stamps, logger)
 
 
 @flow(name="ingest-all", log_prints=True)
