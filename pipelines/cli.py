@@ -2,6 +2,7 @@
 
     droogte demo                      generate the embedded demo and run the pipeline on it
     droogte run --config FILE         run the daily pipeline for a setup
+    droogte outlook --config FILE     the outlook for the coming weeks, publishing nothing
     droogte ingest --config FILE      ingest the setup's files only
 
 Flows run without a Prefect server unless ``PREFECT_API_URL`` points at one.
@@ -54,6 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
                      "(default: dask.address in the configuration, else a local cluster)")
 
+    outlook = sub.add_parser("outlook", help="compute the outlook for the coming weeks, publishing nothing",
+                             description="Indicators, the allocation so far and the outlook ensemble (one "
+                             "member per past year of the station records) from a day, with the probability "
+                             "of shortage per water board and category. Decisions and the site stay as they are.")
+    outlook.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
+    outlook.add_argument("--date", type=_date, default=None,
+                         help="the day to start from, YYYY-MM-DD (default: the configuration's date, else today)")
+    outlook.add_argument("--horizon-days", type=int, default=None,
+                         help="days ahead (default: outlook.horizon_days in the configuration, 42)")
+    outlook.add_argument("--dask-address", default=None, help="address of an existing Dask scheduler")
+
     ingest = sub.add_parser("ingest", help="ingest the setup's data files only",
                             description="Archive, read, quality-check and store the setup's files.")
     ingest.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
@@ -78,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         if args.command == "run":
             return _run(config, args.date, args.dask_address)
+        if args.command == "outlook":
+            return _outlook(config, args.date, args.horizon_days, args.dask_address)
         return _ingest(config, args.source)
     except ConfigError as exc:
         print(f"droogte: configuration error: {exc}", file=sys.stderr)
@@ -108,6 +122,17 @@ def _run(config, date: dt.date | None, dask_address: str | None) -> int:
     print(f"[droogte] finished in {time.perf_counter() - started:.1f} s", flush=True)
     for label, path in result["outputs"].items():
         print(f"  {label:<14} {path}")
+    return 0
+
+
+def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_address: str | None) -> int:
+    from pipelines.outlook_run import outlook_run
+
+    day = date or config.date or dt.date.today()
+    print(f"[droogte] outlook of setup {config.name!r} from {day.isoformat()}", flush=True)
+    path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
+                       horizon_days=horizon_days)
+    print(f"  outlook        {path}")
     return 0
 
 

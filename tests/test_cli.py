@@ -16,7 +16,7 @@ def _droogte(*args: str, cwd=None) -> subprocess.CompletedProcess:
 def test_help_names_every_command():
     result = _droogte("--help")
     assert result.returncode == 0
-    for command in ("demo", "run", "ingest"):
+    for command in ("demo", "run", "outlook", "ingest"):
         assert command in result.stdout
     run_help = _droogte("run", "--help").stdout
     assert "--config" in run_help and "--date" in run_help and "--dask-address" in run_help
