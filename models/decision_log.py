@@ -196,6 +196,9 @@ def save_log(path: Path | str, df: pd.DataFrame) -> None:
             df.to_parquet(f, index=False)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the log is for others to read too
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

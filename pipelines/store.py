@@ -83,6 +83,16 @@ def latest(table_path: Path, key_col: str, time_col: str) -> dict:
     return table.groupby(key_col)[time_col].max().to_dict()
 
 
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+#: The mode an ordinary new file gets under this process's umask.
+_NEW_FILE_MODE = _new_file_mode()
+
+
 def upsert_metadata(table_path: Path, new: gpd.GeoDataFrame, key: str) -> None:
     """Replace the rows of the GeoParquet metadata table at ``table_path`` whose ``key`` is in
     ``new`` and keep the others (a station whose file failed today keeps yesterday's row)."""
@@ -113,6 +123,7 @@ def _atomically(path: Path, write) -> Path:
     os.close(handle)
     try:
         write(temporary)
+        os.chmod(temporary, _NEW_FILE_MODE)  # mkstemp makes 0600; others may read processed data
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
         os.replace(temporary, path)

@@ -66,3 +66,15 @@ def test_bad_input_is_refused_with_the_table_named(tmp_path: Path) -> None:
         upsert(table, _meteo(["2026-06-02"], [1.0]).assign(extra=1), KEY)
     with pytest.raises(ValueError, match="lack key"):
         upsert(table, pd.DataFrame({"station": ["260"]}), KEY)
+
+
+def test_written_files_are_readable_like_ordinary_new_files(tmp_path):
+    import os
+    import stat
+
+    from pipelines.store import write_parquet
+
+    path = write_parquet(pd.DataFrame({"a": [1]}), tmp_path / "t.parquet")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
