@@ -363,6 +363,8 @@ def _deficit_charts(config: Config, day: dt.date, indicators: xr.Dataset, distri
     national = (None if config.knmi_national_deficit is None
                 else deficit_climatology(read_int_nl(config.knmi_national_deficit)))
     current, climatology = own_record_deficit(weather, day=day)
+    if current.empty:
+        return None, {}  # before 1 April: the deficit season has not started, nothing to draw
     climatology = national if national is not None else climatology
     title = f"Neerslagtekort {config.name} / precipitation deficit, {day.year}"
     setup = DeficitChart.from_series(deficit_chart(current, climatology, title=title), current, climatology)

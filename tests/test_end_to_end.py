@@ -160,3 +160,16 @@ def test_on_demand_outlook_with_a_longer_horizon_publishes_nothing(demo_run):
         assert float(probability.min()) >= 0 and float(probability.max()) <= 1
     assert (config.site_dir / "index.html").resolve() == site_before
     assert len(pd.read_parquet(config.processed_dir / DECISION_LOG)) == len(log_before)
+
+
+def test_before_the_deficit_season_there_is_no_chart_to_draw(demo_run):
+    import datetime as dt
+
+    from pipelines import stages
+
+    config, _ = demo_run
+    assert stages._deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
+    setup_chart, board_charts = stages._deficit_charts(config, dt.date(2025, 8, 15),
+                                                       xr.open_dataset(config.processed_dir / INDICATORS).load(),
+                                                       stages.read_districts(config))
+    assert setup_chart is not None and set(board_charts) == {"WBW", "WBO"}
