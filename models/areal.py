@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 RD_NEW = "EPSG:28992"
@@ -114,3 +115,20 @@ def _in_rd_new(frame: gpd.GeoDataFrame, what: str, columns: list[str]) -> gpd.Ge
     if frame.crs is None:
         raise ValueError(f"{what}: the GeoDataFrame has no CRS; expected EPSG:28992 (RD New)")
     return frame if frame.crs.to_epsg() == 28992 else frame.to_crs(RD_NEW)
+
+
+def district_of_points(
+    points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, key: str, id_column: str = "district_id"
+) -> pd.Series:
+    """District id per point (index: the points' ``key`` column, e.g. ``well`` or ``sensor``),
+    for points inside a district polygon; compared in EPSG:28992. A point on a shared border
+    counts for the first district found."""
+    if points.crs is None or districts.crs is None:
+        raise ValueError(f"{key}s and districts need a CRS; expected EPSG:28992 (RD New)")
+    joined = gpd.sjoin(
+        points[[key, "geometry"]].to_crs(28992),
+        districts[[id_column, "geometry"]].to_crs(28992),
+        predicate="within",
+        how="inner",
+    ).drop_duplicates(key)
+    return pd.Series(joined[id_column].astype(str).to_numpy(), index=joined[key].astype(str))

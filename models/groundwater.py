@@ -27,6 +27,8 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
+from models import areal
+
 #: Quantile of a well's own readings in a calendar month used as its lower limit when none
 #: is configured.
 DEFAULT_LIMIT_QUANTILE = 0.10
@@ -117,16 +119,7 @@ def wells_in_districts(
     wells: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, id_column: str = "district_id"
 ) -> pd.Series:
     """District id per well (index well), for wells inside a district polygon (EPSG:28992)."""
-    if wells.crs is None or districts.crs is None:
-        raise ValueError("wells and districts need a CRS; expected EPSG:28992 (RD New)")
-    joined = gpd.sjoin(
-        wells[["well", "geometry"]].to_crs(28992),
-        districts[[id_column, "geometry"]].to_crs(28992),
-        predicate="within",
-        how="inner",
-    )
-    joined = joined.drop_duplicates("well")
-    return pd.Series(joined[id_column].astype(str).to_numpy(), index=joined["well"].astype(str))
+    return areal.district_of_points(wells, districts, key="well", id_column=id_column)
 
 
 def low_share(

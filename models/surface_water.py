@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from models import areal
+
 #: Units a level sensor may report, and the factor to metres.
 _TO_METRES = {"m": 1.0, "m nap": 1.0, "mnap": 1.0, "cm": 0.01, "cm nap": 0.01}
 
@@ -52,14 +54,7 @@ def sensors_in_districts(
     sensors_meta: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, id_column: str = "district_id"
 ) -> pd.Series:
     """District id per sensor (index sensor), for sensors inside a district (EPSG:28992)."""
-    if sensors_meta.crs is None or districts.crs is None:
-        raise ValueError("sensors_meta and districts need a CRS; expected EPSG:28992 (RD New)")
-    joined = gpd.sjoin(
-        sensors_meta[["sensor", "geometry"]].to_crs(28992),
-        districts[[id_column, "geometry"]].to_crs(28992),
-        predicate="within",
-    ).drop_duplicates("sensor")
-    return pd.Series(joined[id_column].astype(str).to_numpy(), index=joined["sensor"].astype(str))
+    return areal.district_of_points(sensors_meta, districts, key="sensor", id_column=id_column)
 
 
 def surface_water_indicators(
