@@ -44,8 +44,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-
-from models.demand import district_table, local_water, water_demand
+from models.demand import DemandModel, local_water_arrays, running_deficit
 from models.jit import kernel
 from models.verdringingsreeks import PriorityOrder
 
@@ -65,6 +64,10 @@ _REASONS = {
     DISTRICT_INLET: "the district's inlet was full",
     OWN_STORAGE: "the district has no inlet and its own storage ran out",
 }
+#: Days allocated at once by :func:`allocate_in_chunks`: enough to keep the kernel busy, few
+#: enough that the (day, district, use) arrays of a national run stay small (8 days × 10,000
+#: districts × 12 uses × 8 B ≈ 8 MB).
+DAYS_PER_CHUNK = 8
 _NEWTON_MAX_ITERATIONS = 200
 _RELATIVE_TOLERANCE = 1e-13
 
@@ -120,6 +123,32 @@ class Network:
         )
 
 
+    def part(self, boards) -> tuple[Network, np.ndarray]:
+        """The districts of ``boards`` as a network of their own, in this network's order, and
+        their positions in this network. Allocated with the ``source_fraction`` of a run of
+        this network, the part gets what it got in that run (:func:`allocate_arrays`)."""
+        names = [boards] if isinstance(boards, str) else list(boards)
+        unknown = sorted(set(names) - set(self.boards))
+        if unknown:
+            raise ValueError(f"network: no water board {unknown}; boards are {list(self.boards)}")
+        keep = np.array([self.boards.index(b) for b in names], dtype=np.intp)
+        where = np.flatnonzero(np.isin(self.board_of_district, keep))
+        renumber = np.full(len(self.boards), -1, np.intp)
+        renumber[keep] = np.arange(len(keep))
+        return (
+            Network(
+                districts=tuple(self.districts[i] for i in where),
+                boards=tuple(names),
+                board_of_district=renumber[self.board_of_district[where]],
+                district_inlet_m3_day=self.district_inlet_m3_day[where],
+                board_inlet_m3_day=self.board_inlet_m3_day[keep],
+                storage_max_m3=self.storage_max_m3[where],
+                storage_initial_m3=self.storage_initial_m3[where],
+            ),
+            where,
+        )
+
+
 # The kernel: plain loops over districts (models.jit), visiting only those with residual demand.
 
 
@@ -169,9 +198,14 @@ def _fill_fraction(residual, cap, board_of, active, n_active, target, bound, g):
 
 
 @kernel
-def _share_step(residual, cap, board_cap, source, board_of, given, active, reach, scratch):
+def _share_step(residual, cap, board_cap, source, fixed, board_of, given, active, reach, scratch):
     """Shared water for one priority step: writes ``given``, uses up ``cap`` and ``board_cap``
-    in place and returns what the source has left."""
+    in place and returns what the source has left and the national fraction ``f`` (inf where
+    the source did not bind).
+
+    ``fixed``, when not NaN, is ``f`` as the national pass found it: the districts passed
+    (part of the network) then get exactly what they got in the national pass, and ``source``
+    is not used."""
     n_boards = len(board_cap)
     n_active = 0
     board_reach = np.zeros(n_boards)
@@ -183,7 +217,7 @@ def _share_step(residual, cap, board_cap, source, board_of, given, active, reach
             reach[i] = min(residual[i], cap[i])
             board_reach[board_of[i]] += reach[i]
     if n_active == 0:
-        return source
+        return source, np.inf
     board_bound = board_reach > board_cap
     g = np.ones(n_boards)
     if board_bound.any():
@@ -191,21 +225,28 @@ def _share_step(residual, cap, board_cap, source, board_of, given, active, reach
         for k in range(n_active):
             i = active[k]
             reach[i] = min(cap[i], g[board_of[i]] * residual[i])
-    total = 0.0
-    for k in range(n_active):
-        total += reach[active[k]]
-    source_bound = total > source
+    if np.isnan(fixed):
+        total = 0.0
+        for k in range(n_active):
+            total += reach[active[k]]
+        source_bound = total > source
+        fraction = np.inf
+        if source_bound:
+            # The national source is one group holding every district, capped by its reach.
+            nation = np.zeros(len(residual), np.intp)
+            f = np.ones(1)
+            _fill_fraction(residual, reach, nation, active, n_active, np.array([source]), np.array([True]), f)
+            fraction = f[0]
+    else:
+        fraction = fixed
+        source_bound = fixed < np.inf
     if source_bound:
-        # The national source is one group holding every district, capped by its reach.
-        nation = np.zeros(len(residual), np.intp)
-        f = np.ones(1)
-        _fill_fraction(residual, reach, nation, active, n_active, np.array([source]), np.array([True]), f)
         for k in range(n_active):
             i = active[k]
-            given[i] = min(f[0] * residual[i], reach[i])
+            given[i] = min(fraction * residual[i], reach[i])
         for b in range(n_boards):
             if board_bound[b]:
-                board_bound[b] = f[0] >= g[b]  # a board whose fraction the source undercuts is not full
+                board_bound[b] = fraction >= g[b]  # a board whose fraction the source undercuts is not full
     else:
         for k in range(n_active):
             i = active[k]
@@ -221,29 +262,38 @@ def _share_step(residual, cap, board_cap, source, board_of, given, active, reach
         total += given[i]
     for b in range(n_boards):
         board_cap[b] = 0.0 if board_bound[b] else max(board_cap[b] - used[b], 0.0)
-    return 0.0 if source_bound else max(source - total, 0.0)
+    return (0.0 if source_bound else max(source - total, 0.0)), fraction
 
 
 @kernel
-def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, given, limit):
-    """Shared water for all steps of one day; ``residual``, ``given``, ``limit`` are (use, district)."""
+def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, follow, fraction, given, limit):
+    """Shared water for all steps of one day; ``residual``, ``given``, ``limit`` are (use, district).
+
+    Writes the national fraction of each step to ``fraction`` (use,): NaN for all steps on a
+    day when every demand fitted every capacity, inf for a step the source did not bind, 0
+    once the source is empty. With ``follow`` the fractions are read instead (see
+    :func:`_share_step`)."""
     n_use, n = residual.shape
     n_boards = len(board_cap)
     limit[:] = NONE
-    # Most days nothing binds: one check instead of a step-by-step solve.
-    fits = True
-    board_total = np.zeros(n_boards)
-    national = 0.0
-    for i in range(n):
-        total = 0.0
-        for u in range(n_use):
-            total += residual[u, i]
-        fits &= total <= district_cap[i]
-        board_total[board_of[i]] += total
-        national += total
-    fits &= national <= supply and (board_total <= board_cap).all()
+    if follow:
+        fits = n_use == 0 or np.isnan(fraction[0])
+    else:
+        # Most days nothing binds: one check instead of a step-by-step solve.
+        fits = True
+        board_total = np.zeros(n_boards)
+        national = 0.0
+        for i in range(n):
+            total = 0.0
+            for u in range(n_use):
+                total += residual[u, i]
+            fits &= total <= district_cap[i]
+            board_total[board_of[i]] += total
+            national += total
+        fits &= national <= supply and (board_total <= board_cap).all()
     if fits:
         given[:] = residual
+        fraction[:] = np.nan
         return
     cap, bcap, source = district_cap.copy(), board_cap.copy(), supply
     active = np.empty(n, np.intp)
@@ -251,10 +301,13 @@ def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, gi
     used = np.empty(n_boards)
     for u in range(n_use):
         r, got = residual[u], given[u]
-        if source > 0:
-            source = _share_step(r, cap, bcap, source, board_of, got, active, reach, used)
+        if (fraction[u] > 0) if follow else (source > 0):
+            fixed = fraction[u] if follow else np.nan
+            source, f = _share_step(r, cap, bcap, source, fixed, board_of, got, active, reach, used)
+            fraction[u] = f
         else:
             got[:] = 0.0
+            fraction[u] = 0.0
         for i in range(n):
             if r[i] - got[i] > 1e-9 * r[i]:
                 if no_inlet[i]:
@@ -270,9 +323,10 @@ def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, gi
 @kernel
 def _allocate_days(
     demand, local_inflow, evaporation, supply, board_of, district_cap, board_cap, storage_max, storage,
-    allocated, allocated_shared, limit, storage_out, inlet, evaporated, spill,
+    follow, source_fraction, allocated, allocated_shared, limit, storage_out, inlet, evaporated, spill,
 ):
-    """The day loop: local water first, then shared water; writes the output arrays."""
+    """The day loop: local water first, then shared water; writes the output arrays and, unless
+    ``follow``, the national fractions ``source_fraction`` (time, use)."""
     n_time, n, n_use = demand.shape
     no_inlet = district_cap <= 0
     storage = storage.copy()
@@ -299,7 +353,7 @@ def _allocate_days(
             storage[i] = left - spill[t, i]
             storage_out[t, i] = storage[i]
             evaporated[t, i] = ev
-        _share_day(residual, supply[t], board_of, district_cap, board_cap, no_inlet, given, day_limit)
+        _share_day(residual, supply[t], board_of, district_cap, board_cap, no_inlet, follow, source_fraction[t], given, day_limit)
         for i in range(n):
             total = 0.0
             for u in range(n_use):
@@ -316,11 +370,19 @@ def _finite_and_not_negative(values: np.ndarray) -> bool:
     return values.size == 0 or bool(values.min() >= 0 and np.isfinite(values.sum()))
 
 
-def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply, storage_initial=None, *, out=None):
+def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply, storage_initial=None, *,
+                    source_fraction=None, out=None):
     """The allocation on plain arrays; ``demand`` (time, district, use) in priority order.
 
     Returns a dict of numpy arrays: ``allocated``, ``allocated_shared``, ``limit`` (time,
-    district, use) and ``storage``, ``inlet``, ``evaporation``, ``spill`` (time, district).
+    district, use), ``storage``, ``inlet``, ``evaporation``, ``spill`` (time, district) and
+    ``source_fraction`` (time, use), the national fraction of every step (NaN on days when
+    all demand fitted, inf for steps the source did not bind, 0 once it was empty).
+
+    ``source_fraction`` given (from a run of the whole network) allocates ``network`` as a
+    part of that network, a water board say: its districts get exactly, bit for bit, what
+    they got in the whole run, and ``supply`` is not used (pass None).
+
     ``out``, such a dict from an earlier call of the same shape, is filled instead of new
     arrays (a loop over chunks of days then allocates no memory).
     """
@@ -328,6 +390,14 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
     n_time, n_district, n_use = demand.shape
     local_inflow = np.asarray(local_inflow, dtype=float)
     evaporation = np.asarray(evaporation, dtype=float)
+    follow = source_fraction is not None
+    if follow:
+        source_fraction = np.array(source_fraction, dtype=float)  # a copy: the kernel writes it back
+        if source_fraction.shape != (n_time, n_use):
+            raise ValueError(f"source_fraction must have shape (time, use) = {(n_time, n_use)}, got {source_fraction.shape}")
+        supply = np.zeros(n_time)
+    else:
+        source_fraction = np.empty((n_time, n_use))
     supply = np.broadcast_to(np.asarray(supply, dtype=float), (n_time,))
     for name, values, shape in (
         ("local_inflow", local_inflow, (n_time, n_district)),
@@ -354,10 +424,39 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
         np.ascontiguousarray(supply), np.asarray(network.board_of_district, np.intp),
         np.asarray(network.district_inlet_m3_day, float), np.asarray(network.board_inlet_m3_day, float),
         np.asarray(network.storage_max_m3, float), np.ascontiguousarray(np.broadcast_to(np.asarray(storage, dtype=float), (n_district,))),
-        out["allocated"], out["allocated_shared"], out["limit"], out["storage"], out["inlet"],
+        follow, source_fraction, out["allocated"], out["allocated_shared"], out["limit"], out["storage"], out["inlet"],
         out["evaporation"], out["spill"],
     )
+    out["source_fraction"] = source_fraction
     return out
+
+
+def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
+                       evaporation_mm, supply, *, storage=None, deficit_initial_mm=0.0, source_fraction=None,
+                       days_per_chunk: int = DAYS_PER_CHUNK):
+    """Demand, local water and allocation from P and E (time, district; mm/day), a few days
+    at a time, carrying the storage along; yields ``(days, demand, out)`` per chunk.
+
+    ``days`` is the chunk's slice of the time axis, ``demand`` and ``out`` as for
+    :func:`allocate_arrays`; both are buffers the next chunk overwrites, so whatever the
+    caller keeps it copies. ``supply`` (m³/day per day) and ``source_fraction`` as for
+    :func:`allocate_arrays`.
+    """
+    p, e = np.asarray(precipitation_mm, dtype=float), np.asarray(evaporation_mm, dtype=float)
+    deficit = running_deficit(p, e, deficit_initial_mm)
+    inflow, evaporation = local_water_arrays(p, e, table)
+    model = DemandModel(table, order)
+    demand = out = None
+    for first in range(0, len(p), days_per_chunk):
+        days = slice(first, first + days_per_chunk)
+        demand = model.demand(p[days], e[days], deficit[days], out=demand)
+        if source_fraction is None:
+            out = allocate_arrays(network, demand, inflow[days], evaporation[days], supply[days], storage, out=out)
+        else:
+            out = allocate_arrays(network, demand, inflow[days], evaporation[days], None, storage,
+                                  source_fraction=source_fraction[days], out=out)
+        storage = out["storage"][-1].copy()  # the buffer is overwritten by the next days
+        yield days, demand, out
 
 
 def _values(x, dims: tuple[str, ...]) -> np.ndarray:
@@ -395,10 +494,11 @@ def allocate(
         _values(supply, ("time",)), storage_initial,
     )
     time = np.arange(d.shape[0]) if time is None else np.asarray(time)
-    return _dataset(network, order, time, d, out)
+    return allocation_dataset(network, order, time, d, out)
 
 
-def _dataset(network: Network, order: PriorityOrder, time, demand, out) -> xr.Dataset:
+def allocation_dataset(network: Network, order: PriorityOrder, time, demand, out) -> xr.Dataset:
+    """The Dataset of docs/contracts.md section 5 from the arrays of :func:`allocate_arrays`."""
     tdu, td = ("time", "district", "use"), ("time", "district")
     m3 = "m3/day"
     shortage = np.maximum(demand - out["allocated"], 0.0)
@@ -433,35 +533,6 @@ def _dataset(network: Network, order: PriorityOrder, time, demand, out) -> xr.Da
     ds["board_shortage"] = board_shortage.assign_attrs(units=m3, long_name="shortage per water board")
     ds["national_shortage"] = ds["shortage"].sum("district").assign_attrs(units=m3, long_name="national shortage")
     return ds
-
-
-def run_allocation(
-    districts: pd.DataFrame,
-    boards: pd.DataFrame,
-    weather: xr.Dataset,
-    supply_m3_day: xr.DataArray,
-    order: PriorityOrder,
-    *,
-    storage_initial=None,
-    deficit_initial_mm=0.0,
-) -> xr.Dataset:
-    """Demand and local water from the weather, then :func:`allocate`.
-
-    ``districts``: ``districts.geojson`` as a GeoDataFrame (EPSG:28992) or a DataFrame with
-    ``area_m2``; ``boards``: ``water_board, inlet_capacity_m3_day``; ``weather``:
-    ``precipitation_mm``, ``evaporation_mm`` (time, district) mm/day; ``supply_m3_day``: the
-    national source per day (``time``), m³/day.
-    """
-    table = district_table(districts)
-    network = Network.from_tables(table, boards)
-    demand = water_demand(weather, table, order, deficit_initial_mm=deficit_initial_mm)
-    inflow, evaporation = local_water(weather, table)
-    if "time" not in supply_m3_day.dims:
-        raise ValueError("supply_m3_day must have a 'time' dimension (m3/day)")
-    supply = supply_m3_day.reindex(time=weather["time"].values)
-    if bool(supply.isnull().any()):
-        raise ValueError("supply_m3_day: no value for some days of the weather")
-    return allocate(network, demand, inflow, evaporation, supply, order, storage_initial=storage_initial)
 
 
 def explain(ds: xr.Dataset, district: str, day) -> list[dict]:

@@ -115,7 +115,8 @@ def district_table(districts: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _weather_arrays(weather: xr.Dataset, table: pd.DataFrame) -> tuple[xr.DataArray, xr.DataArray]:
+def weather_arrays(weather: xr.Dataset, table: pd.DataFrame) -> tuple[xr.DataArray, xr.DataArray]:
+    """P and E (time, district), mm/day, in the order of ``table``; checked complete."""
     for name in ("precipitation_mm", "evaporation_mm"):
         if name not in weather:
             raise ValueError(f"weather: missing variable {name!r} (mm/day, dims time, district)")
@@ -160,7 +161,7 @@ def local_water_arrays(precipitation_mm, evaporation_mm, table: pd.DataFrame) ->
 
 def local_water(weather: xr.Dataset, table: pd.DataFrame) -> tuple[xr.DataArray, xr.DataArray]:
     """Local inflow and potential open-water evaporation per district and day, m³/day."""
-    p, e = _weather_arrays(weather, table)
+    p, e = weather_arrays(weather, table)
     inflow, evaporation = local_water_arrays(p.values, e.values, table)
     return (
         _m3(inflow, weather, table, "local inflow (runoff and rain on open water)"),
@@ -236,7 +237,7 @@ def water_demand(
     weather: xr.Dataset, table: pd.DataFrame, order: PriorityOrder, *, deficit_initial_mm=0.0
 ) -> xr.DataArray:
     """Demand per district, day and use (``time``, ``district``, ``use`` in priority order), m³/day."""
-    p, e = _weather_arrays(weather, table)
+    p, e = weather_arrays(weather, table)
     p, e = p.values, e.values
     demand = DemandModel(table, order).demand(p, e, running_deficit(p, e, deficit_initial_mm))
     return xr.DataArray(

@@ -28,15 +28,12 @@ import pandas as pd
 import xarray as xr
 
 from models import parallel
-from models.allocation import Network, allocate_arrays
-from models.demand import DemandModel, district_table, local_water_arrays, running_deficit
+from models.allocation import DAYS_PER_CHUNK, Network, allocate_in_chunks
+from models.demand import district_table
 from models.jit import kernel
 from models.verdringingsreeks import PriorityOrder
 
 FRACTION_BINS = 100  # bins of 0.01 of the horizon demand, plus one bin for "no shortage"
-#: Days allocated at once within a member: enough to keep the kernel busy, few enough that the
-#: (day, district, use) arrays of a national run stay small (8 days × 10,000 × 12 × 8 B ≈ 8 MB).
-DAYS_PER_CHUNK = 8
 
 
 @dataclass
@@ -142,18 +139,11 @@ def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOr
     """
     year, window, _ = item  # the member's days carry the labels of the outlook's own days
     p, e = _member_weather(window, table.index, district_station)
-    deficit = running_deficit(p, e, deficit_initial_mm)
-    inflow, evaporation = local_water_arrays(p, e, table)
-    model = DemandModel(table, order)
     short = np.empty(p.shape + (len(order),), bool)
     shortage_m3 = np.zeros(short.shape[1:])
     demand_m3 = np.zeros(short.shape[1:])
-    demand = out = None
-    for first in range(0, len(p), DAYS_PER_CHUNK):
-        days = slice(first, first + DAYS_PER_CHUNK)
-        demand = model.demand(p[days], e[days], deficit[days], out=demand)
-        out = allocate_arrays(network, demand, inflow[days], evaporation[days], supply[days], storage, out=out)
-        storage = out["storage"][-1].copy()  # the buffer is overwritten by the next days
+    for days, demand, out in allocate_in_chunks(network, table, order, p, e, supply, storage=storage,
+                                                deficit_initial_mm=deficit_initial_mm):
         _add_shortage(demand, out["allocated"], short[days], shortage_m3, demand_m3)
     # Packed eight days-uses to a byte: what travels back from a Dask worker is 8× smaller.
     return {"year": year, "short_packed": np.packbits(short, axis=None), "short_shape": short.shape,

@@ -1,4 +1,4 @@
-"""Running independent allocations (outlook members) on a Dask cluster.
+"""Running independent allocations (water boards, outlook members) on a Dask cluster.
 
 The caller passes a ``distributed.Client`` (a ``LocalCluster`` on one machine, a real
 scheduler when the users outgrow it) or ``None`` to run in this process. Workers run plain
@@ -58,3 +58,22 @@ def map_members(client, func: Callable[..., Any], items: Iterable[Any], **shared
         return acc
 
     return map_ordered(client, func, items, append, [], **shared)
+
+
+class Submitted:
+    """``func(item, **shared)`` for every item, started on the cluster at once so other work
+    (the outlook members) can run beside it; without a client they run in this process when
+    :meth:`results` asks for them."""
+
+    def __init__(self, client, func: Callable[..., Any], items: Iterable[Any], **shared: Any):
+        self._func, self._items, self._shared = func, list(items), shared
+        self._futures = None
+        if client is not None:
+            shared_futures = {k: client.scatter(v, broadcast=True) for k, v in shared.items()}
+            self._futures = [client.submit(func, item, pure=False, **shared_futures) for item in self._items]
+
+    def results(self) -> list:
+        """The results in the order of the items."""
+        if self._futures is None:
+            return [self._func(item, **self._shared) for item in self._items]
+        return [future.result() for future in self._futures]

@@ -19,9 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models import decision_log, triggers
-from models.allocation import run_allocation
-from models.demand import running_deficit
+from models import board_split, decision_log, triggers
 from models.escalation import escalation_levels, summarise_allocation
 from models.indicators import compute_indicators as indicators_dataset
 from models.indicators import district_weather
@@ -138,9 +136,11 @@ def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = N
     """The verdringingsreeks allocation from the season start to ``day`` → ``allocation.nc``,
     then the outlook ensemble for the coming weeks from today's state → ``outlook.nc``.
 
-    Both run on one Dask cluster (the given scheduler, else a local one on loopback): the
-    season's allocation as one task, then one task per outlook member (a past year's weather),
-    summarised as the members come in so memory stays bounded.
+    Both run on one Dask cluster (the given scheduler, else a local one on loopback). The
+    national pass comes first (:mod:`models.board_split`): it fixes what the shared source
+    gives each priority step and today's storage. Then the water boards (one task each) and the
+    outlook members (one task per past year's weather, starting from today's storage) run in
+    parallel; members are summarised as they come in so memory stays bounded.
     """
     districts = read_districts(config)
     weather = read_weather(config)
@@ -150,19 +150,19 @@ def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = N
     order = PriorityOrder.from_config(config.priorities)
     boards = _boards(config)
     with dask_client(dask_address, workers=config.dask_workers) as client:
-        allocation = client.submit(run_allocation, districts, boards, season, supply, order, pure=False).result()
+        national, board_runs = board_split.start(districts, boards, season, supply, order, client=client)
         # Today's state starts every member: storage at the end of today, the running
         # deficit that drives irrigation; the source keeps today's supply (persistence).
-        deficit_today = running_deficit(season["precipitation_mm"].values, season["evaporation_mm"].values)[-1]
         ensemble = outlook(
             districts, boards, weather.sel(time=weather["time"] < pd.Timestamp(day.year, 1, 1)), order,
             start=pd.Timestamp(day) + pd.Timedelta(days=1),
-            storage=allocation["storage"].isel(time=-1).values,
+            storage=national.storage_end_m3,
             supply_m3_day=float(supply.isel(time=-1)),
             horizon_days=horizon_days or config.outlook_horizon_days,
-            deficit_initial_mm=deficit_today,
+            deficit_initial_mm=national.deficit_end_mm,
             client=client,
         )
+        allocation = board_runs.dataset()
     allocation.attrs.update({"date": day.isoformat(), "season_start": days[0].date().isoformat()})
     ensemble.attrs.update({"date": day.isoformat(), "supply_assumption": "today's supply held for the horizon"})
     write_netcdf(ensemble, config.processed_dir / OUTLOOK)

@@ -8,8 +8,9 @@ import pytest
 import xarray as xr
 
 from models.allocation import (
-    BOARD_INLET, DISTRICT_INLET, NONE, OWN_STORAGE, SOURCE, Network, allocate, explain, run_allocation,
+    BOARD_INLET, DISTRICT_INLET, NONE, OWN_STORAGE, SOURCE, Network, allocate, explain,
 )
+from models.board_split import run_allocation
 from models.verdringingsreeks import PriorityOrder
 
 ORDER = PriorityOrder.default()

@@ -209,10 +209,11 @@ def test_kernel_without_numba_gives_the_compiled_result():
     plain = {name: np.empty(shape) for name in ("allocated", "allocated_shared")}
     plain["limit"] = np.empty(shape, np.int8)
     plain |= {name: np.empty(shape2) for name in ("storage", "inlet", "evaporation", "spill")}
+    plain["source_fraction"] = np.empty((shape[0], shape[2]))
     kernel(
         demand, inflow, evaporation, supply, network.board_of_district.astype(np.intp), network.district_inlet_m3_day,
         network.board_inlet_m3_day, network.storage_max_m3, network.storage_initial_m3,
-        plain["allocated"], plain["allocated_shared"], plain["limit"], plain["storage"], plain["inlet"],
+        False, plain["source_fraction"], plain["allocated"], plain["allocated_shared"], plain["limit"], plain["storage"], plain["inlet"],
         plain["evaporation"], plain["spill"],
     )
     for name, values in compiled.items():

@@ -1,0 +1,166 @@
+"""The allocation split by water board: the national pass first, then every water board apart.
+
+The water boards of a network share one thing, the national source: on a day it binds, a
+priority step gets the national fraction ``f`` of its demand wherever the capacities on the
+way allow (see :mod:`models.allocation`). Everything else (local water, storage, a board's
+inlets, its districts' inlets) belongs to one board. So the allocation runs in two stages,
+as the water itself is managed (the national coordination sets what goes to each region,
+each water board shares it out within):
+
+1. **National pass** (:func:`national_pass`): the whole network, day by day, keeping only
+   ``f`` per day and step (``source_fraction``, time × use) and the storage at the end. A few
+   days of (day, district, use) arrays are held at a time (:func:`allocate_in_chunks`), so
+   memory does not grow with the number of districts × days.
+2. **Water boards** (:func:`allocate_board`): one task per water board with its districts'
+   weather and the national fractions. A board allocated this way gets exactly, bit for bit,
+   what it gets in a run of the whole network (``tests/test_board_split.py``), so the boards
+   run in parallel on the Dask cluster, beside the outlook members, which start from the
+   storage at the end of the national pass.
+
+The board results are put together in the network's district order into the Dataset of
+:func:`models.allocation.allocate` (docs/contracts.md section 5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from models import parallel
+from models.allocation import Network, allocation_dataset, allocate_arrays, allocate_in_chunks
+from models.demand import DemandModel, district_table, local_water_arrays, running_deficit, weather_arrays
+from models.verdringingsreeks import PriorityOrder
+
+
+@dataclass(frozen=True)
+class NationalPass:
+    """What the whole network's run hands on to the water boards and the outlook."""
+
+    source_fraction: np.ndarray  # (time, use): NaN all fitted, inf source not binding, else f
+    storage_end_m3: np.ndarray  # (district,): storage at the end of the last day, m³
+    deficit_end_mm: np.ndarray  # (district,): running precipitation deficit then, mm
+
+
+def national_pass(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
+                  evaporation_mm, supply, *, storage=None, deficit_initial_mm=0.0) -> NationalPass:
+    """The national fractions of every day and step, from P and E (time, district; mm/day)
+    and the source's ``supply`` (m³/day per day)."""
+    fraction = np.empty((len(precipitation_mm), len(order)))
+    out = None
+    for days, _, out in allocate_in_chunks(network, table, order, precipitation_mm, evaporation_mm, supply,
+                                           storage=storage, deficit_initial_mm=deficit_initial_mm):
+        fraction[days] = out["source_fraction"]
+    end = network.storage_initial_m3 if storage is None else storage
+    if out is not None:
+        end = out["storage"][-1]
+    deficit = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (len(network.districts),))
+    if len(precipitation_mm):
+        deficit = running_deficit(precipitation_mm, evaporation_mm, deficit_initial_mm)[-1]
+    return NationalPass(source_fraction=fraction, storage_end_m3=np.array(end, dtype=float),
+                        deficit_end_mm=np.array(deficit, dtype=float))
+
+
+@dataclass(frozen=True)
+class Board:
+    """One water board's share of the work: its part of the network and its districts' inputs."""
+
+    name: str
+    network: Network
+    where: np.ndarray  # positions of its districts in the whole network
+    table: pd.DataFrame
+    precipitation_mm: np.ndarray  # (time, district)
+    evaporation_mm: np.ndarray
+    storage_initial_m3: np.ndarray
+    deficit_initial_mm: np.ndarray
+
+
+def allocate_board(board: Board, *, order: PriorityOrder, source_fraction: np.ndarray) -> dict:
+    """Demand and allocation of one water board's districts under the national fractions:
+    the arrays of :func:`models.allocation.allocate_arrays` plus ``demand``."""
+    p, e = board.precipitation_mm, board.evaporation_mm
+    demand = DemandModel(board.table, order).demand(p, e, running_deficit(p, e, board.deficit_initial_mm))
+    inflow, evaporation = local_water_arrays(p, e, board.table)
+    out = allocate_arrays(board.network, demand, inflow, evaporation, None, board.storage_initial_m3,
+                          source_fraction=source_fraction)
+    return {"demand": demand, **out}
+
+
+class BoardRuns:
+    """The water boards' tasks, started; :meth:`dataset` waits for them and puts them together."""
+
+    def __init__(self, network: Network, order: PriorityOrder, time, boards: list[Board], submitted: parallel.Submitted):
+        self.network, self.order, self.time = network, order, time
+        self._boards, self._submitted = boards, submitted
+
+    def dataset(self) -> xr.Dataset:
+        n_time, n, n_use = len(self.time), len(self.network.districts), len(self.order)
+        whole: dict[str, np.ndarray] = {}
+        for board, result in zip(self._boards, self._submitted.results(), strict=True):
+            for name, values in result.items():
+                if name == "source_fraction":
+                    continue
+                if name not in whole:
+                    shape = (n_time, n, n_use) if values.ndim == 3 else (n_time, n)
+                    whole[name] = np.zeros(shape, dtype=values.dtype)
+                whole[name][:, board.where] = values
+        return allocation_dataset(self.network, self.order, self.time, whole.pop("demand"), whole)
+
+
+def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, supply_m3_day: xr.DataArray,
+          order: PriorityOrder, *, storage_initial=None, deficit_initial_mm=0.0, client=None,
+          ) -> tuple[NationalPass, BoardRuns]:
+    """The national pass, here and now, then the water boards started on ``client`` (a
+    ``distributed.Client``, or None to run them in this process when their results are asked
+    for). Arguments as for :func:`run_allocation`."""
+    table = district_table(districts)
+    network = Network.from_tables(table, boards)
+    p, e = (x.values for x in weather_arrays(weather, table))
+    if "time" not in supply_m3_day.dims:
+        raise ValueError("supply_m3_day must have a 'time' dimension (m3/day)")
+    supply = supply_m3_day.reindex(time=weather["time"].values)
+    if bool(supply.isnull().any()):
+        raise ValueError("supply_m3_day: no value for some days of the weather")
+    supply = supply.values.astype(float)
+    if np.isnan(supply).any() or (supply < 0).any():
+        raise ValueError("supply_m3_day must be >= 0 m3/day (inf: unlimited)")
+    n = len(network.districts)
+    storage = network.storage_initial_m3 if storage_initial is None else np.broadcast_to(np.asarray(storage_initial, dtype=float), (n,))
+    deficit = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,))
+    national = national_pass(network, table, order, p, e, supply, storage=storage, deficit_initial_mm=deficit)
+    parts = []
+    for name in network.boards:
+        part, where = network.part(name)
+        if len(where):
+            parts.append(Board(name, part, where, table.iloc[where], np.ascontiguousarray(p[:, where]),
+                               np.ascontiguousarray(e[:, where]), storage[where].copy(), deficit[where].copy()))
+    submitted = parallel.Submitted(client, allocate_board, parts, order=order, source_fraction=national.source_fraction)
+    return national, BoardRuns(network, order, weather["time"].values, parts, submitted)
+
+
+def run_allocation(
+    districts: pd.DataFrame,
+    boards: pd.DataFrame,
+    weather: xr.Dataset,
+    supply_m3_day: xr.DataArray,
+    order: PriorityOrder,
+    *,
+    storage_initial=None,
+    deficit_initial_mm=0.0,
+    client=None,
+) -> xr.Dataset:
+    """Demand and local water from the weather, then the allocation: the national pass, then
+    the water boards (on ``client``'s cluster when given). The Dataset of
+    :func:`models.allocation.allocate`, the same whether or not a cluster runs it.
+
+    ``districts``: ``districts.geojson`` as a GeoDataFrame (EPSG:28992) or a DataFrame with
+    ``area_m2``; ``boards``: ``water_board, inlet_capacity_m3_day``; ``weather``:
+    ``precipitation_mm``, ``evaporation_mm`` (time, district) mm/day; ``supply_m3_day``: the
+    national source per day (``time``), m³/day; ``storage_initial`` (m³) and
+    ``deficit_initial_mm`` per district or one value for all.
+    """
+    _, runs = start(districts, boards, weather, supply_m3_day, order, storage_initial=storage_initial,
+                    deficit_initial_mm=deficit_initial_mm, client=client)
+    return runs.dataset()
