@@ -28,6 +28,7 @@ import pandas as pd
 import psutil
 import xarray as xr
 
+from models import board_split
 from models.allocation import Network, allocate_arrays
 from models.demand import DemandModel, district_table, local_water_arrays, running_deficit
 from models.outlook import _member_weather, member_window, outlook, run_member
@@ -140,6 +141,39 @@ def one_member_profile(districts, boards, history, supply, days, order):
     return timings, short
 
 
+def season_weather(districts, history, days):
+    """The weather of the season before the outlook (``days`` from 1 April of the last past
+    year) per district, mm/day: what the daily run's national pass and boards work on."""
+    first = pd.Timestamp(history.time.values[-1]).year
+    window = history.sel(time=pd.date_range(f"{first}-04-01", periods=days))
+    weather = window.sel(station=xr.DataArray(districts["station"].to_numpy(), dims="district")).drop_vars("station")
+    return weather.assign_coords(district=districts["district_id"].to_numpy()).load()
+
+
+def run_stage(districts, boards, history, supply, days, order, client):
+    """As pipelines.stages.allocate_water: the national pass, then the water boards and the
+    outlook members side by side on the cluster. Returns the times of the parts."""
+    weather = season_weather(districts, history, days)
+    supply_season = xr.DataArray(np.full(days, supply), dims="time", coords={"time": weather.time.values})
+    t0 = time.perf_counter()
+    national, board_runs = board_split.start(districts, boards, weather, supply_season, order, client=client)
+    t_national = time.perf_counter()
+    ensemble = outlook(
+        districts, boards, history, order, start=START, supply_m3_day=supply, horizon_days=days,
+        storage=national.storage_end_m3, deficit_initial_mm=national.deficit_end_mm,
+        district_station=districts.set_index("district_id")["station"], client=client,
+    )
+    t_members = time.perf_counter()
+    allocation = board_runs.dataset()
+    t_end = time.perf_counter()
+    return {
+        "national pass": t_national - t0,
+        f"{ensemble.attrs['members']} members (boards alongside)": t_members - t_national,
+        "boards' remaining wait and assembly": t_end - t_members,
+        "whole stage": t_end - t0,
+    }, allocation
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--districts", type=int, default=10_000)
@@ -151,7 +185,6 @@ def main():
 
     order = PriorityOrder.default()
     districts, boards, history, supply = setup(args.districts, args.members)
-    mapping = districts.set_index("district_id")["station"]
     print(f"{args.districts} districts, 21 boards, {args.members} members, {args.days} days")
     one_member_profile(districts, boards, history, supply, args.days, order)  # compiles or loads the kernels
     timings, short = one_member_profile(districts, boards, history, supply, args.days, order)
@@ -159,13 +192,10 @@ def main():
     for workers in args.workers:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
             with PeakMemory() as memory:
-                t0 = time.perf_counter()
-                ds = outlook(
-                    districts, boards, history, order, start=START, supply_m3_day=supply,
-                    horizon_days=args.days, district_station=mapping, client=client,
-                )
-                wall = time.perf_counter() - t0
-        print(f"{workers} worker(s): {ds.attrs['members']} members in {wall:.1f} s, peak memory {memory.peak / 2**30:.2f} GiB")
+                parts, allocation = run_stage(districts, boards, history, supply, args.days, order, client)
+        sizes = f"allocation {allocation.nbytes / 2**20:.0f} MiB"
+        print(f"{workers} worker(s): " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
+              + f"; peak memory {memory.peak / 2**30:.2f} GiB ({sizes})")
 
 
 if __name__ == "__main__":

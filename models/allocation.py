@@ -31,6 +31,11 @@ root of the last one), every board at once, in one pass over the districts with 
 demand per Newton step. Step r+1 only gets what step r left; a short use keeps the code of
 what limited it (:data:`LIMITS`).
 
+On a day the source binds, the fraction ``f`` of each step is all the water boards have in
+common: given the fractions of a run of the whole network (``source_fraction``), a water
+board's districts allocated on their own get exactly what they got in that run. That is how
+:mod:`models.board_split` runs a national pass first and then the water boards in parallel.
+
 The day loop is a compiled kernel (:mod:`models.jit`): a national day of 10,000 districts and
 12 steps takes about 2 ms. ``tests/test_allocation_reference.py`` keeps the first, numpy
 implementation and holds the kernel to its results.
@@ -69,6 +74,11 @@ _REASONS = {
 #: districts × 12 uses × 8 B ≈ 8 MB).
 DAYS_PER_CHUNK = 8
 _NEWTON_MAX_ITERATIONS = 200
+# Rows of the kernel's work arrays, one value per water board (the source's group uses column 0).
+_W_BOARD_TOTAL, _W_BOARD_CAP, _W_USED, _W_BOARD_REACH, _W_G, _W_SUM, _W_VALUE, _W_SLOPE, _W_TARGET, _W_F = range(10)
+_W_ROWS = 10
+_F_BOARD_BOUND, _F_TODO, _F_NATION = range(3)
+_F_ROWS = 3
 _RELATIVE_TOLERANCE = 1e-13
 
 
@@ -153,24 +163,23 @@ class Network:
 
 
 @kernel
-def _fill_fraction(residual, cap, board_of, active, n_active, target, bound, g):
+def _fill_fraction(residual, cap, board_of, active, n_active, target, bound, g, demand_sum, value, slope, todo):
     """Board fractions ``g_b`` with ``Σ_{i∈b} min(g_b·residual_i, cap_i) = target_b`` for bound boards.
 
     Requires ``Σ min(residual, cap) > target`` where ``bound``. Newton's method on this
     concave, piecewise-linear function, started from the lower bound ``target / Σ residual``,
     never overshoots and reaches the exact root after crossing a few breakpoints. Only the
     districts listed in ``active[:n_active]`` (those with residual demand) take part.
+    ``demand_sum``, ``value``, ``slope``, ``todo`` are work arrays, one value per group.
     """
     n_groups = len(target)
-    demand_sum = np.zeros(n_groups)
+    demand_sum[:] = 0.0
     for k in range(n_active):
         i = active[k]
         demand_sum[board_of[i]] += residual[i]
-    todo = bound.copy()
+    todo[:] = bound
     for b in range(n_groups):
         g[b] = target[b] / demand_sum[b] if bound[b] else 1.0
-    value = np.empty(n_groups)
-    slope = np.empty(n_groups)
     for _ in range(_NEWTON_MAX_ITERATIONS):
         value[:] = 0.0
         slope[:] = 0.0
@@ -198,17 +207,20 @@ def _fill_fraction(residual, cap, board_of, active, n_active, target, bound, g):
 
 
 @kernel
-def _share_step(residual, cap, board_cap, source, fixed, board_of, given, active, reach, scratch):
+def _share_step(residual, cap, board_cap, source, fixed, board_of, given, active, reach, nation, work, flags):
     """Shared water for one priority step: writes ``given``, uses up ``cap`` and ``board_cap``
     in place and returns what the source has left and the national fraction ``f`` (inf where
     the source did not bind).
 
     ``fixed``, when not NaN, is ``f`` as the national pass found it: the districts passed
     (part of the network) then get exactly what they got in the national pass, and ``source``
-    is not used."""
+    is not used. ``active``, ``reach``, ``work`` and ``flags`` are work arrays (see
+    :func:`_allocate_days`); ``nation`` zeros, one per district (the source as one group)."""
     n_boards = len(board_cap)
     n_active = 0
-    board_reach = np.zeros(n_boards)
+    board_reach, g, used = work[_W_BOARD_REACH, :n_boards], work[_W_G, :n_boards], work[_W_USED, :n_boards]
+    board_bound = flags[_F_BOARD_BOUND, :n_boards]
+    board_reach[:] = 0.0
     for i in range(len(residual)):
         given[i] = 0.0
         if residual[i] > 0.0:
@@ -218,10 +230,15 @@ def _share_step(residual, cap, board_cap, source, fixed, board_of, given, active
             board_reach[board_of[i]] += reach[i]
     if n_active == 0:
         return source, np.inf
-    board_bound = board_reach > board_cap
-    g = np.ones(n_boards)
-    if board_bound.any():
-        _fill_fraction(residual, cap, board_of, active, n_active, board_cap, board_bound, g)
+    any_bound = False
+    for b in range(n_boards):
+        board_bound[b] = board_reach[b] > board_cap[b]
+        any_bound |= board_bound[b]
+    g[:] = 1.0
+    if any_bound:
+        _fill_fraction(residual, cap, board_of, active, n_active, board_cap, board_bound, g,
+                       work[_W_SUM, :n_boards], work[_W_VALUE, :n_boards], work[_W_SLOPE, :n_boards],
+                       flags[_F_TODO, :n_boards])
         for k in range(n_active):
             i = active[k]
             reach[i] = min(cap[i], g[board_of[i]] * residual[i])
@@ -233,9 +250,10 @@ def _share_step(residual, cap, board_cap, source, fixed, board_of, given, active
         fraction = np.inf
         if source_bound:
             # The national source is one group holding every district, capped by its reach.
-            nation = np.zeros(len(residual), np.intp)
-            f = np.ones(1)
-            _fill_fraction(residual, reach, nation, active, n_active, np.array([source]), np.array([True]), f)
+            target, bound, f = work[_W_TARGET, :1], flags[_F_NATION, :1], work[_W_F, :1]
+            target[0], bound[0] = source, True
+            _fill_fraction(residual, reach, nation, active, n_active, target, bound, f,
+                           work[_W_SUM, :1], work[_W_VALUE, :1], work[_W_SLOPE, :1], flags[_F_TODO, :1])
             fraction = f[0]
     else:
         fraction = fixed
@@ -252,7 +270,6 @@ def _share_step(residual, cap, board_cap, source, fixed, board_of, given, active
             i = active[k]
             given[i] = reach[i]
     # Exhausted capacities become exactly zero so no later step can take a rounding crumb.
-    used = scratch
     used[:] = 0.0
     total = 0.0
     for k in range(n_active):
@@ -266,13 +283,14 @@ def _share_step(residual, cap, board_cap, source, fixed, board_of, given, active
 
 
 @kernel
-def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, follow, fraction, given, limit):
+def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, follow, fraction, given, limit,
+               cap, active, reach, nation, work, flags):
     """Shared water for all steps of one day; ``residual``, ``given``, ``limit`` are (use, district).
 
     Writes the national fraction of each step to ``fraction`` (use,): NaN for all steps on a
     day when every demand fitted every capacity, inf for a step the source did not bind, 0
     once the source is empty. With ``follow`` the fractions are read instead (see
-    :func:`_share_step`)."""
+    :func:`_share_step`); the other arguments are work arrays (see :func:`_allocate_days`)."""
     n_use, n = residual.shape
     n_boards = len(board_cap)
     limit[:] = NONE
@@ -281,7 +299,8 @@ def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, fo
     else:
         # Most days nothing binds: one check instead of a step-by-step solve.
         fits = True
-        board_total = np.zeros(n_boards)
+        board_total = work[_W_BOARD_TOTAL, :n_boards]
+        board_total[:] = 0.0
         national = 0.0
         for i in range(n):
             total = 0.0
@@ -290,20 +309,21 @@ def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, fo
             fits &= total <= district_cap[i]
             board_total[board_of[i]] += total
             national += total
-        fits &= national <= supply and (board_total <= board_cap).all()
+        fits &= national <= supply
+        for b in range(n_boards):
+            fits &= board_total[b] <= board_cap[b]
     if fits:
         given[:] = residual
         fraction[:] = np.nan
         return
-    cap, bcap, source = district_cap.copy(), board_cap.copy(), supply
-    active = np.empty(n, np.intp)
-    reach = np.empty(n)
-    used = np.empty(n_boards)
+    cap[:] = district_cap
+    bcap, source = work[_W_BOARD_CAP, :n_boards], supply
+    bcap[:] = board_cap
     for u in range(n_use):
         r, got = residual[u], given[u]
         if (fraction[u] > 0) if follow else (source > 0):
             fixed = fraction[u] if follow else np.nan
-            source, f = _share_step(r, cap, bcap, source, fixed, board_of, got, active, reach, used)
+            source, f = _share_step(r, cap, bcap, source, fixed, board_of, got, active, reach, nation, work, flags)
             fraction[u] = f
         else:
             got[:] = 0.0
@@ -326,11 +346,21 @@ def _allocate_days(
     follow, source_fraction, allocated, allocated_shared, limit, storage_out, inlet, evaporated, spill,
 ):
     """The day loop: local water first, then shared water; writes the output arrays and, unless
-    ``follow``, the national fractions ``source_fraction`` (time, use)."""
+    ``follow``, the national fractions ``source_fraction`` (time, use).
+
+    Every work array is made here, once: a day allocates nothing. (A Dask worker hands freed
+    memory back to the system at once, and asking for it again for every step of every day
+    made a member half as slow again.) ``cap``, ``active``, ``reach`` hold one value per
+    district, ``nation`` zeros (every district in the one group of the source), ``work`` and
+    ``flags`` one row per board-sized quantity (rows ``_W_*`` and ``_F_*``).
+    """
     n_time, n, n_use = demand.shape
     no_inlet = district_cap <= 0
     storage = storage.copy()
     residual = np.empty((n_use, n))
+    cap, active, reach, nation = np.empty(n), np.empty(n, np.intp), np.empty(n), np.zeros(n, np.intp)
+    work = np.empty((_W_ROWS, max(len(board_cap), 1)))
+    flags = np.zeros((_F_ROWS, max(len(board_cap), 1)), np.bool_)
     given = np.empty((n_use, n))
     day_limit = np.empty((n_use, n), np.int8)
     local = np.empty(n_use)
@@ -353,7 +383,8 @@ def _allocate_days(
             storage[i] = left - spill[t, i]
             storage_out[t, i] = storage[i]
             evaporated[t, i] = ev
-        _share_day(residual, supply[t], board_of, district_cap, board_cap, no_inlet, follow, source_fraction[t], given, day_limit)
+        _share_day(residual, supply[t], board_of, district_cap, board_cap, no_inlet, follow, source_fraction[t], given, day_limit,
+                   cap, active, reach, nation, work, flags)
         for i in range(n):
             total = 0.0
             for u in range(n_use):
