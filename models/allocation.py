@@ -344,25 +344,19 @@ def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, fo
 def _allocate_days(
     demand, local_inflow, evaporation, supply, board_of, district_cap, board_cap, storage_max, storage,
     follow, source_fraction, allocated, allocated_shared, limit, storage_out, inlet, evaporated, spill,
+    residual, given, day_limit, cap, active, reach, nation, work, flags,
 ):
     """The day loop: local water first, then shared water; writes the output arrays and, unless
     ``follow``, the national fractions ``source_fraction`` (time, use).
 
-    Every work array is made here, once: a day allocates nothing. (A Dask worker hands freed
-    memory back to the system at once, and asking for it again for every step of every day
-    made a member half as slow again.) ``cap``, ``active``, ``reach`` hold one value per
-    district, ``nation`` zeros (every district in the one group of the source), ``work`` and
-    ``flags`` one row per board-sized quantity (rows ``_W_*`` and ``_F_*``).
+    The arguments after ``spill`` are work arrays from :func:`kernel_work`, made once for a
+    whole run of chunks: a day allocates nothing. (A Dask worker hands freed memory back to
+    the system at once, and asking for it again for every step of every day made a member
+    half as slow again.)
     """
     n_time, n, n_use = demand.shape
     no_inlet = district_cap <= 0
     storage = storage.copy()
-    residual = np.empty((n_use, n))
-    cap, active, reach, nation = np.empty(n), np.empty(n, np.intp), np.empty(n), np.zeros(n, np.intp)
-    work = np.empty((_W_ROWS, max(len(board_cap), 1)))
-    flags = np.zeros((_F_ROWS, max(len(board_cap), 1)), np.bool_)
-    given = np.empty((n_use, n))
-    day_limit = np.empty((n_use, n), np.int8)
     local = np.empty(n_use)
     for t in range(n_time):
         for i in range(n):
@@ -395,6 +389,19 @@ def _allocate_days(
             inlet[t, i] = total
 
 
+def kernel_work(n_district: int, n_use: int, n_boards: int) -> tuple:
+    """The work arrays of :func:`_allocate_days`: ``residual``, ``given`` (use, district),
+    ``day_limit`` (use, district) int8; ``cap``, ``active``, ``reach`` one value per district;
+    ``nation`` zeros (every district in the one group of the source); ``work`` and ``flags``
+    one row per board-sized quantity (rows ``_W_*``, ``_F_*``)."""
+    n, width = n_district, max(n_boards, 1)
+    return (
+        np.empty((n_use, n)), np.empty((n_use, n)), np.empty((n_use, n), np.int8),
+        np.empty(n), np.empty(n, np.intp), np.empty(n), np.zeros(n, np.intp),
+        np.empty((_W_ROWS, width)), np.zeros((_F_ROWS, width), np.bool_),
+    )
+
+
 def _finite_and_not_negative(values: np.ndarray) -> bool:
     # Two reductions instead of a mask of the size of the array: NaN makes the minimum NaN,
     # and a sum of values that are all >= 0 is infinite only if one of them is.
@@ -402,7 +409,7 @@ def _finite_and_not_negative(values: np.ndarray) -> bool:
 
 
 def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply, storage_initial=None, *,
-                    source_fraction=None, out=None):
+                    source_fraction=None, out=None, work=None):
     """The allocation on plain arrays; ``demand`` (time, district, use) in priority order.
 
     Returns a dict of numpy arrays: ``allocated``, ``allocated_shared``, ``limit`` (time,
@@ -415,7 +422,8 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
     they got in the whole run, and ``supply`` is not used (pass None).
 
     ``out``, such a dict from an earlier call of the same shape, is filled instead of new
-    arrays (a loop over chunks of days then allocates no memory).
+    arrays, and ``work`` (:func:`kernel_work`) is used instead of new work arrays: a loop over
+    chunks of days then allocates no memory.
     """
     demand = np.asarray(demand, dtype=float)
     n_time, n_district, n_use = demand.shape
@@ -457,6 +465,7 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
         np.asarray(network.storage_max_m3, float), np.ascontiguousarray(np.broadcast_to(np.asarray(storage, dtype=float), (n_district,))),
         follow, source_fraction, out["allocated"], out["allocated_shared"], out["limit"], out["storage"], out["inlet"],
         out["evaporation"], out["spill"],
+        *(kernel_work(n_district, n_use, len(network.boards)) if work is None else work),
     )
     out["source_fraction"] = source_fraction
     return out
@@ -478,14 +487,16 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
     inflow, evaporation = local_water_arrays(p, e, table)
     model = DemandModel(table, order)
     demand = out = None
+    work = kernel_work(len(network.districts), len(order), len(network.boards))
     for first in range(0, len(p), days_per_chunk):
         days = slice(first, first + days_per_chunk)
         demand = model.demand(p[days], e[days], deficit[days], out=demand)
         if source_fraction is None:
-            out = allocate_arrays(network, demand, inflow[days], evaporation[days], supply[days], storage, out=out)
+            out = allocate_arrays(network, demand, inflow[days], evaporation[days], supply[days], storage,
+                                  out=out, work=work)
         else:
             out = allocate_arrays(network, demand, inflow[days], evaporation[days], None, storage,
-                                  source_fraction=source_fraction[days], out=out)
+                                  source_fraction=source_fraction[days], out=out, work=work)
         storage = out["storage"][-1].copy()  # the buffer is overwritten by the next days
         yield days, demand, out
 

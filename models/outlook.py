@@ -113,7 +113,9 @@ def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -
     position = pd.Index(np.asarray(window[dim]).astype(str)).get_indexer(labels)
     if (position < 0).any():
         raise ValueError(f"outlook: weather history has no {dim} {sorted(set(np.asarray(labels)[position < 0]))[:5]}")
-    return tuple(window[name].transpose("time", dim).values[:, position] for name in ("precipitation_mm", "evaporation_mm"))
+    # Picking columns gives a column-major array; the kernels read whole days, so row-major.
+    return tuple(np.ascontiguousarray(window[name].transpose("time", dim).values[:, position])
+                 for name in ("precipitation_mm", "evaporation_mm"))
 
 
 @kernel

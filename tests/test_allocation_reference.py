@@ -14,6 +14,7 @@ from hypothesis import given, settings
 
 from models.allocation import (
     BOARD_INLET, DISTRICT_INLET, NONE, OWN_STORAGE, SOURCE, Network, _allocate_days, allocate_arrays,
+    kernel_work,
 )
 from tests.test_allocation_properties import cases
 
@@ -214,7 +215,7 @@ def test_kernel_without_numba_gives_the_compiled_result():
         demand, inflow, evaporation, supply, network.board_of_district.astype(np.intp), network.district_inlet_m3_day,
         network.board_inlet_m3_day, network.storage_max_m3, network.storage_initial_m3,
         False, plain["source_fraction"], plain["allocated"], plain["allocated_shared"], plain["limit"], plain["storage"], plain["inlet"],
-        plain["evaporation"], plain["spill"],
+        plain["evaporation"], plain["spill"], *kernel_work(40, len(demand[0, 0]), 3),
     )
     for name, values in compiled.items():
         np.testing.assert_array_equal(plain[name], values, err_msg=name)
