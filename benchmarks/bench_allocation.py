@@ -1,17 +1,29 @@
-"""Benchmark: the national-scale outlook (21 water boards, 10,000 districts, 50 members, 183 days).
+"""Benchmark: the allocation stage at national scale (21 water boards, 10,000 districts, a
+183-day season, then 50 outlook members of 183 days).
 
 Synthetic but realistic-sized input: districts spread over 21 boards, weather from 11
-stations over past years, a national source that binds on dry days. Reports the time of one
-member split into its parts (weather and local water, demand, allocation, the whole member as
-the outlook runs it) and the wall time and peak memory (resident set of this process and the
-cluster's worker processes) of the whole outlook on a local Dask cluster of 1 and of 2 worker
-processes.
+stations over past years, a national source that binds on dry days. Runs the stage as
+``pipelines.stages.allocate_water`` does: the national pass over the season in this process,
+then the 21 water-board tasks and the 50 member tasks side by side on a local Dask cluster of
+1 and of 2 worker processes, then the season's allocation put together (a 748 MiB Dataset).
+Reports wall time per part, peak memory (resident set of this process and the workers) and
+the compute time per task as the workers report it, plus one member's parts in one process.
 
 Measured at the stated size on this machine's 2 cores, otherwise idle (November 2026):
-1 worker 40.5 s, 2 workers 25.1 s, peak memory 1.0 and 1.5 GiB (the first numpy
-implementation took 649 s on 1 worker). A member takes about 0.45 s in one process, 0.35 s of
-it the allocation kernel (about 2 ms per day); the rest of a member's time on a worker is Dask's
-task overhead and the transfer of its results (the daily "short" booleans travel bit-packed).
+
+| workers | national pass | members, boards alongside | boards' results put together | whole stage | peak memory |
+|---|---|---|---|---|---|
+| 1 | 0.9 s | 35.0 s | 5.7 s | 41.6 s | 2.9 GiB |
+| 2 | 0.8 s | 21.5 s | 5.0 s | 27.3 s | 3.9 GiB |
+
+Where the time goes: a member takes 0.48 s in one process (weather and local water 0.05 s,
+demand 0.06 s, the allocation kernel 0.35 s, about 2 ms per national day) and 0.64 s on a
+lone worker, 0.75 s each with two workers sharing the machine's memory bandwidth. The gap is
+memory: Dask workers hand freed memory back to the system at once (``MALLOC_TRIM_THRESHOLD_``),
+so every new array is faulted in again; the kernel therefore allocates nothing per day (that
+alone had made a member 1.5x slower on a worker). The 21 board tasks take 1.8 s of compute in
+all; putting their 748 MiB together (transfer from the workers, placing districts, the
+aggregates) takes about 5 s. The first numpy implementation of a member took 13 s.
 
     python benchmarks/bench_allocation.py                    # national scale
     python benchmarks/bench_allocation.py --districts 2000 --members 10 --days 183
@@ -181,7 +193,7 @@ def main():
     parser.add_argument("--days", type=int, default=183)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, get_task_stream
 
     order = PriorityOrder.default()
     districts, boards, history, supply = setup(args.districts, args.members)
@@ -191,11 +203,22 @@ def main():
     print("one member, serial: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()) + f" (shortage on {short:.0%} of days)")
     for workers in args.workers:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
-            with PeakMemory() as memory:
+            with PeakMemory() as memory, get_task_stream(client) as stream:
                 parts, allocation = run_stage(districts, boards, history, supply, args.days, order, client)
         sizes = f"allocation {allocation.nbytes / 2**20:.0f} MiB"
         print(f"{workers} worker(s): " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
               + f"; peak memory {memory.peak / 2**30:.2f} GiB ({sizes})")
+        print("  on the workers: " + task_times(stream.data))
+
+
+def task_times(tasks) -> str:
+    """Compute time per kind of task (a water board, a member) as the workers report it."""
+    by_kind: dict[str, list[float]] = {}
+    for task in tasks:
+        compute = sum(s["stop"] - s["start"] for s in task["startstops"] if s["action"] == "compute")
+        by_kind.setdefault(task["key"].split("-", 1)[0], []).append(compute)
+    return ", ".join(f"{kind} {len(v)} tasks, {sum(v):.1f} s in all, {np.mean(v):.2f} s each"
+                     for kind, v in sorted(by_kind.items()) if kind in ("allocate_board", "run_member"))
 
 
 if __name__ == "__main__":
