@@ -117,7 +117,7 @@ def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, su
     for). Arguments as for :func:`run_allocation`."""
     table = district_table(districts)
     network = Network.from_tables(table, boards)
-    p, e = (x.values for x in weather_arrays(weather, table))
+    p, e = (np.ascontiguousarray(x.values) for x in weather_arrays(weather, table))  # whole days in a row
     if "time" not in supply_m3_day.dims:
         raise ValueError("supply_m3_day must have a 'time' dimension (m3/day)")
     supply = supply_m3_day.reindex(time=weather["time"].values)
