@@ -79,17 +79,20 @@ def _read_files(config: Config, source: str, files: list[tuple[object, Callable]
     """Archive each configured file and read the ones not ingested before.
 
     ``files`` pairs a configuration entry (with its ``file``) and its reader. A file whose
-    bytes and configuration entry were ingested before is skipped (nothing new in it); a file
+    bytes, configuration entry and QC thresholds were ingested before is skipped (nothing new
+    in it); a file
     that cannot be read is reported and skipped. Returns the (path, data) read, the report and,
     per path read, the stamp to remember once its rows are stored (:func:`_remember`).
     """
     report = SourceReport(source)
     done = _ingested(config)
+    # The QC thresholds are part of every file's setting: new thresholds flag everything anew.
+    qc = repr(sorted((variable, sorted(tests.items())) for variable, tests in config.qc_thresholds.items()))
     results, stamps = [], {}
     for entry, reader in files:
         path = entry.file
         archived = archive_file(path, config.raw_archive_dir, source=source)
-        stamp = (source, str(path), archived.sha256, repr(entry))
+        stamp = (source, str(path), archived.sha256, f"{entry!r} qc={qc}")
         if stamp in done:
             report.unchanged_files += 1
             continue

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from models.qc import QcFlag
 from pipelines.archive import read_index
 from pipelines.config import load_config
 from pipelines.demo import write_demo
@@ -86,6 +87,24 @@ def test_reingesting_the_same_and_overlapping_files_adds_nothing(setup, prefect_
     assert len({entry["sha256"] for entry in index}) == 6 + 16 + 1 + 0
     stored = list((setup.raw_archive_dir).rglob("*"))
     assert sum(1 for p in stored if p.is_file() and p.name != "index.jsonl") == 23
+
+
+def test_new_qc_thresholds_flag_unchanged_files_anew(setup, prefect_harness):
+    first = ingest_meteo(config_path=str(setup.path))
+    meteo = pd.read_parquet(setup.processed_dir / METEO_TABLE)
+    wet = meteo["precipitation_mm"] > 5.0
+    assert wet.any() and not (meteo.loc[wet, "qc_precipitation_mm"] & int(QcFlag.RANGE)).any()
+    data = yaml.safe_load(setup.path.read_text())
+    data["qc"] = {"precipitation": {"max": 5.0}}
+    setup.path.write_text(yaml.safe_dump(data))
+    again = ingest_meteo(config_path=str(load_config(setup.path).path))
+    # every file is read again under the new thresholds, and only the flags change
+    assert again.files == first.files and again.unchanged_files == 0 and again.added == 0
+    meteo = pd.read_parquet(setup.processed_dir / METEO_TABLE)
+    wet = meteo["precipitation_mm"] > 5.0
+    assert again.updated == int(wet.sum())
+    assert (meteo.loc[wet, "qc_precipitation_mm"] & int(QcFlag.RANGE)).all()
+    assert not (meteo.loc[~wet, "qc_precipitation_mm"] & int(QcFlag.RANGE)).any()
 
 
 def test_overlapping_newer_file_adds_only_the_new_days(setup, prefect_harness):
