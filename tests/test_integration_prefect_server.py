@@ -82,15 +82,23 @@ def test_daily_deployment_runs_on_a_worker_and_leaves_artifacts(tmp_path):
         services.run("deploy", [prefect, "--no-prompt", "deploy", "--name", "daily"], cwd=PROJECT, timeout=180)
         # no scheduled run may slip in beside the one triggered here
         services.run("schedule", [prefect, "deployment", "schedule", "clear", "drought-run/daily", "-y"])
-        out = services.run("trigger", [prefect, "deployment", "run", "drought-run/daily",
-                                       "--params", json.dumps({"config_path": str(config)})])
-        flow_run_id = UUID.search(out).group(0)
-        worker = services.start("worker", [prefect, "worker", "start", "--pool", POOL, "--run-once"])
-        try:
-            worker.wait(timeout=400)
-        except Exception:
-            pytest.fail(f"the worker did not finish the run\n{services.log('worker')}")
+        # Two daily runs of one setup at once: the deployment's concurrency limit (ENQUEUE) must
+        # hold the second until the first has finished, or both would write one decision log.
+        flow_run_ids = [
+            UUID.search(services.run(f"trigger-{k}", [prefect, "deployment", "run", "drought-run/daily",
+                                                      "--params", json.dumps({"config_path": str(config)})])).group(0)
+            for k in (1, 2)
+        ]
+        worker = services.start("worker", [prefect, "worker", "start", "--pool", POOL],
+                                env={"PREFECT_WORKER_QUERY_SECONDS": "2"})
+        wait_until(lambda: all(_read_run(api, i)[0].state.is_final() for i in flow_run_ids), timeout=600,
+                   what="both daily runs final", proc=worker, log=services.log("worker"), interval=3)
+        runs = sorted((_read_run(api, i)[0] for i in flow_run_ids), key=lambda r: r.start_time)
+        assert all(r.state.is_completed() for r in runs), f"{[r.state for r in runs]}\n{services.log('worker')}"
+        assert runs[1].start_time >= runs[0].end_time, "two runs of one setup overlapped"
+        assert "AwaitingConcurrencySlot" in _state_names(api, runs[1].id), "the second run never waited"
 
+        flow_run_id = str(runs[0].id)
         run, artifacts = _read_run(api, flow_run_id)
         assert run.state.is_completed(), f"{run.state}\n{services.log('worker')}"
         assert run.parameters["config_path"] == str(config)
@@ -106,6 +114,15 @@ def test_daily_deployment_runs_on_a_worker_and_leaves_artifacts(tmp_path):
     finally:
         left = services.stop_all()
     assert not left, f"processes left behind: {left}"
+
+
+def _state_names(api: str, flow_run_id) -> list[str]:
+    """The names of every state a flow run has been in, oldest first."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+        return [state.name for state in client.read_flow_run_states(flow_run_id)]
 
 
 def _read_run(api: str, flow_run_id: str):
