@@ -18,12 +18,14 @@ Measured at the stated size on this machine's 2 cores, otherwise idle (November 
 
 Where the time goes: a member takes 0.48 s in one process (weather and local water 0.05 s,
 demand 0.06 s, the allocation kernel 0.35 s, about 2 ms per national day) and 0.64 s on a
-lone worker, 0.75 s each with two workers sharing the machine's memory bandwidth. The gap is
-memory: Dask workers hand freed memory back to the system at once (``MALLOC_TRIM_THRESHOLD_``),
-so every new array is faulted in again; the kernel therefore allocates nothing per day (that
-alone had made a member 1.5x slower on a worker). The 21 board tasks take 1.8 s of compute in
-all; putting their 748 MiB together (transfer from the workers, placing districts, the
-aggregates) takes about 5 s. The first numpy implementation of a member took 13 s.
+lone worker, 0.75 s each with two workers sharing the machine's memory bandwidth. Dask workers
+hand freed memory back to the system at once (``MALLOC_TRIM_THRESHOLD_``), so memory asked for
+again is faulted in again: the kernel therefore allocates nothing per day, which took a member
+on a worker from 0.84 s to 0.51 s (the same member run over and over in one task). The rest of
+the gap to 0.64 s comes with each task (a member's arrays made anew, its weather and results
+in transit); raising the workers' trim threshold did not change it. The 21 board tasks take
+1.8 s of compute in all; putting their 748 MiB together (transfer from the workers, placing
+districts, the aggregates) takes about 5 s. The first numpy implementation of a member took 13 s.
 
     python benchmarks/bench_allocation.py                    # national scale
     python benchmarks/bench_allocation.py --districts 2000 --members 10 --days 183
