@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from models import parallel
-from models.allocation import DAYS_PER_CHUNK, Network, allocate_in_chunks
+from models.allocation import Network, allocate_in_chunks
 from models.demand import district_table
 from models.jit import kernel
 from models.verdringingsreeks import PriorityOrder
@@ -135,7 +135,7 @@ def _add_shortage(demand, allocated, short, shortage_m3, demand_m3):
 def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOrder, supply, storage, deficit_initial_mm, district_station) -> dict:
     """One member: its weather through demand and allocation, reduced to what the summary needs.
 
-    The horizon is allocated :data:`DAYS_PER_CHUNK` days at a time in reused buffers,
+    The horizon is allocated a few days at a time in reused buffers (:func:`allocate_in_chunks`),
     carrying the storage along: a member holds a few days of (day, district, use) arrays in
     float64, and only the booleans ``short`` cover the whole horizon.
     """

@@ -38,7 +38,7 @@ def map_ordered(
         return result
     if window is None:
         window = 2 * max(sum(client.nthreads().values()), 1)
-    shared_futures = {k: client.scatter(v, broadcast=True) for k, v in shared.items()}
+    shared_futures = _scatter(client, shared)
     pending: deque = deque()
     for item in items:
         # pure=False: two members may have equal inputs but are still two members
@@ -50,16 +50,6 @@ def map_ordered(
     return result
 
 
-def map_members(client, func: Callable[..., Any], items: Iterable[Any], **shared: Any) -> list:
-    """``[func(item, **shared) for item in items]``, on the cluster when a client is given."""
-
-    def append(acc: list, value: Any) -> list:
-        acc.append(value)
-        return acc
-
-    return map_ordered(client, func, items, append, [], **shared)
-
-
 class Submitted:
     """``func(item, **shared)`` for every item, started on the cluster at once so other work
     (the outlook members) can run beside it; without a client they run in this process when
@@ -69,7 +59,7 @@ class Submitted:
         self._func, self._items, self._shared = func, list(items), shared
         self._futures = None
         if client is not None:
-            shared_futures = {k: client.scatter(v, broadcast=True) for k, v in shared.items()}
+            shared_futures = _scatter(client, shared)
             self._futures = [client.submit(func, item, pure=False, **shared_futures) for item in self._items]
 
     def results(self) -> list:
@@ -77,3 +67,8 @@ class Submitted:
         if self._futures is None:
             return [self._func(item, **self._shared) for item in self._items]
         return [future.result() for future in self._futures]
+
+
+def _scatter(client, shared: dict[str, Any]) -> dict[str, Any]:
+    """Every shared argument sent to every worker once, as futures to pass to the tasks."""
+    return {k: client.scatter(v, broadcast=True) for k, v in shared.items()}

@@ -86,7 +86,8 @@ def test_member_in_chunks_of_days_gives_one_long_run():
     """run_member allocates a few days at a time; the summary must be that of one long run."""
     from models.allocation import Network, allocate_arrays
     from models.demand import district_table, local_water, water_demand
-    from models.outlook import DAYS_PER_CHUNK, member_window, run_member, unpack_short
+    from models.allocation import DAYS_PER_CHUNK
+    from models.outlook import member_window, run_member, unpack_short
 
     table = district_table(districts_frame())
     network = Network.from_tables(table, BOARDS)
