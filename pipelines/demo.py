@@ -282,8 +282,8 @@ def _dino_header(location: str, x: int, y: int, surface_cm: int, start: dt.date,
     fmt = "%d-%m-%Y"
     blank = "," * 12
     return [
-        f'"Titel:",,,,,,,,,,,,',
-        f'"Gebruikersnaam:",,,,,,,,,,,,',
+        '"Titel:",,,,,,,,,,,,',
+        '"Gebruikersnaam:",,,,,,,,,,,,',
         f'"Periode aangevraagd:","01-01-1800","tot:","{end.strftime(fmt)}",,,,,,,,,',
         f'"Gegevens beschikbaar:","{start.strftime(fmt)}","tot:","{end.strftime(fmt)}",,,,,,,,,',
         f'"Datum:","{end.strftime(fmt)}",,,,,,,,,,,',

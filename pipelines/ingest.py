@@ -39,7 +39,7 @@ from pipelines.services.http import HttpClient
 from pipelines.services.knmi_daggegevens import DAGGEGEVENS_URL, KnmiDaggegevens
 from pipelines.sources.knmi import knmi_stations, read_knmi_daily
 from pipelines.sources.sensor_csv import read_sensor_csv
-from pipelines.store import upsert, upsert_metadata, write_parquet
+from pipelines.store import upsert, upsert_metadata
 
 METEO_TABLE = "meteo.parquet"
 STATIONS_TABLE = "stations.parquet"

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 import xarray as xr
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from models.allocation import SOURCE, Network, allocate, allocate_arrays, allocate_in_chunks
 from models.board_split import national_pass, run_allocation, start

@@ -5,7 +5,6 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from dashboards.deficit_chart import deficit_chart
