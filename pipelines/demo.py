@@ -91,8 +91,11 @@ def write_demo(folder: Path, *, processed_dir: Path, site_dir: Path, archive_dir
     _write_supply(folder / "source" / "supply.csv", rng, weather)
     _write_districts(folder / "districts.geojson", districts)
     outputs = {"processed": processed_dir, "site": site_dir, "raw_archive": archive_dir}
+    # The folders' parents resolved, never the folders: a published site is a symlink to its
+    # current version, and the configuration must name the link, not the version it points at.
     return _write_config(folder / "droogte.yaml", date, wells,
-                         {k: os.path.relpath(Path(v).resolve(), folder) for k, v in outputs.items()})
+                         {k: os.path.relpath(Path(v).parent.resolve() / Path(v).name, folder)
+                          for k, v in outputs.items()})
 
 
 # --- weather -------------------------------------------------------------------------------

@@ -32,6 +32,19 @@ def test_demo_generates_the_setup_in_the_project_folders(tmp_path):
     assert len(list((tmp_path / "data" / "raw" / "demo" / "knmi").glob("etmgeg_*.txt"))) == 6
 
 
+def test_demo_written_again_names_the_site_link_not_its_version(tmp_path):
+    """After a publication ``dashboards/site`` is a symlink to ``site.<stamp>``; writing the demo
+    again (every ``droogte demo`` does) must keep naming the link, or each run would publish
+    into a version folder and chain new ones onto it."""
+    version = tmp_path / "dashboards" / "site.20250815T061500Z"
+    version.mkdir(parents=True)
+    (tmp_path / "dashboards" / "site").symlink_to(version.name)
+    result = _droogte("demo", "--root", str(tmp_path), "--generate-only")
+    assert result.returncode == 0, result.stderr
+    data = yaml.safe_load((tmp_path / "data" / "raw" / "demo" / "droogte.yaml").read_text())
+    assert data["output"]["site"] == "../../../dashboards/site"
+
+
 def test_a_configuration_error_stops_before_any_work(tmp_path):
     _droogte("demo", "--root", str(tmp_path), "--generate-only")
     config = tmp_path / "data" / "raw" / "demo" / "droogte.yaml"
