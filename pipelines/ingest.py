@@ -193,14 +193,17 @@ def fetch_bro_service(config: Config, until: dt.date) -> Fetched:
 
 
 def _fetch(fetch_task, config: Config, until: dt.date, report: SourceReport, logger) -> Fetched | None:
-    """Run a service fetch; a service still failing after its retries is reported, not raised."""
+    """Run a service fetch and count its files in ``report``; a service still failing after its
+    retries is reported, not raised."""
     state = fetch_task(config, until, return_state=True)
     if not state.is_completed():
         logger.error("%s: service fetch failed after retries; stored data stay as they were: %s",
                      report.source, state.message)
         report.failed_files.append(f"{fetch_task.name}: {state.message}")
         return None
-    return state.result()
+    fetched = state.result()
+    report.files += len(fetched.archived)
+    return fetched
 
 
 @flow(name="ingest-meteo", log_prints=True)
@@ -234,7 +237,6 @@ def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
         if fetched is not None:
             frames.append(fetched.rows)
             quarantined += fetched.quarantined
-            report.files += len(fetched.archived)
         known = knmi_stations()
         station_table = pd.concat([station_table, known[known["station"].isin(config.knmi_service.stations)]],
                                   ignore_index=True)
@@ -268,7 +270,6 @@ def ingest_groundwater(config_path: str, until: str | None = None) -> SourceRepo
         if fetched is not None:
             levels.append(fetched.rows)
             quarantined += fetched.quarantined
-            report.files += len(fetched.archived)
         dossiers = config.bro_service.dossiers
         wells.append(gpd.GeoDataFrame(
             {"well": [d.well for d in dossiers], "location": [d.well.rsplit("-", 1)[0] for d in dossiers],
