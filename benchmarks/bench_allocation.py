@@ -42,11 +42,11 @@ import pandas as pd
 import psutil
 import xarray as xr
 
-from models import board_split
-from models.allocation import Network, allocate_arrays
-from models.demand import DemandModel, district_table, local_water_arrays, running_deficit
-from models.outlook import _member_weather, member_window, outlook, run_member
-from models.verdringingsreeks import PriorityOrder
+from models.allocation import board_split
+from models.allocation.network import Network, allocate_arrays
+from models.allocation.demand import DemandModel, district_table, local_water_arrays, running_deficit
+from models.allocation.outlook import _member_weather, member_window, outlook, run_member
+from models.allocation.verdringingsreeks import PriorityOrder
 
 STATIONS = ("249", "251", "257", "269", "273", "277", "278", "279", "286", "340", "348")
 START = "2026-04-01"
@@ -130,7 +130,7 @@ class PeakMemory:
 
 
 def one_member_profile(districts, boards, history, supply, days, order):
-    """The parts of one member as :func:`models.outlook.run_member` runs them, timed apart."""
+    """The parts of one member as :func:`models.allocation.outlook.run_member` runs them, timed apart."""
     table = district_table(districts)
     network = Network.from_tables(table, boards)
     stations = districts.set_index("district_id")["station"].astype(str).reindex(table.index).to_numpy()

@@ -6,7 +6,7 @@ evaporation uniform 0-4 mm/day, float32 (0.58 GB per variable; the results are f
 1.17 GB each). It is generated in blocks of ``--chunk`` series, each block from its own
 seed, so the serial run and the Dask run see the same numbers and compare their checksums.
 
-- serial: one process, numpy and the compiled kernels of ``models.spi`` / ``models.deficit``;
+- serial: one process, numpy and the compiled kernels of ``models.indicators.spi`` / ``models.indicators.deficit``;
   peak memory is the process's peak resident set (``getrusage``).
 - dask: a local cluster of two single-threaded worker processes; series in chunks of
   ``--chunk``, time in one chunk. Each worker generates its own blocks (nothing large is
@@ -61,8 +61,8 @@ import psutil
 import xarray as xr
 from dask import delayed
 
-from models.deficit import precipitation_deficit
-from models.spi import spi
+from models.indicators.deficit import precipitation_deficit
+from models.indicators.spi import spi
 
 FIRST_DAY = "1985-01-01"
 

@@ -47,7 +47,7 @@ def measure(label: str, work) -> None:
 
 def _setup(folder: Path) -> Path:
     """A setup file naming the shared KNMI stations and the PI-XML export."""
-    from pipelines.sources.knmi import knmi_stations
+    from pipelines.ingest.sources.knmi import knmi_stations
 
     stations = sorted((SHARED / "knmi" / "daily").glob("etmgeg_*.zip"))
     table = knmi_stations().set_index("station")
@@ -79,8 +79,8 @@ def main() -> int:
     if not SHARED.is_dir():
         print(f"bench_ingest: {SHARED} is absent; nothing to measure", file=sys.stderr)
         return 1
-    from pipelines.sources.fews import read_pi_xml
-    from pipelines.sources.knmi import read_knmi_daily
+    from pipelines.ingest.sources.fews import read_pi_xml
+    from pipelines.ingest.sources.knmi import read_knmi_daily
 
     print(f"{'interpreter and libraries loaded':<46}          peak RSS {_peak_rss_mib():6.0f} MiB")
     stations = sorted((SHARED / "knmi" / "daily").glob("etmgeg_*.zip"))
@@ -99,7 +99,7 @@ def main() -> int:
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
         from prefect import flow
 
-        from pipelines.ingest import ingest_meteo, ingest_sensors
+        from pipelines.ingest.flows import ingest_meteo, ingest_sensors
 
         @flow(name="bench-warm-up")
         def warm_up() -> str:

@@ -34,7 +34,7 @@ def deficit_chart(
     """Draw the chart and return it as PNG bytes; also write it to ``path`` when given.
 
     ``current``: this season's deficit (mm), indexed by date; ``climatology``: the table of
-    :func:`models.climatology.deficit_climatology` (index ``"MM-DD"``; columns ``median``,
+    :func:`models.indicators.climatology.deficit_climatology` (index ``"MM-DD"``; columns ``median``,
     ``driest_5pct`` and comparison years).
     """
     if current.empty:

@@ -126,7 +126,7 @@ class DeficitChart:
     @classmethod
     def from_series(cls, png: bytes, current: pd.Series, climatology: pd.DataFrame) -> DeficitChart:
         """Take the figures from what the chart was drawn from: ``current`` (mm by date) and the
-        climatology table of ``models.climatology.deficit_climatology`` (index ``"MM-DD"``)."""
+        climatology table of ``models.indicators.climatology.deficit_climatology`` (index ``"MM-DD"``)."""
         current = current.dropna()
         if current.empty:
             raise ValueError("current: no deficit values")

@@ -150,7 +150,7 @@ def restriction_rows(decisions: pd.DataFrame) -> list[dict]:
 
 
 def _stale_flags(indicators: Path) -> dict[str, bool]:
-    """``stale_<source>`` attributes of ``indicators.nc`` (models/freshness.py), when it exists."""
+    """``stale_<source>`` attributes of ``indicators.nc`` (models/indicators/freshness.py), when it exists."""
     if not indicators.exists():
         return {}
     import xarray as xr

@@ -137,7 +137,7 @@ def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_addres
 
 
 def _ingest(config, source: str) -> int:
-    from pipelines import ingest
+    from pipelines.ingest import flows as ingest
 
     flows = {"all": ingest.ingest_all, "meteo": ingest.ingest_meteo,
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}

@@ -35,8 +35,8 @@ from typing import Any
 import yaml
 
 from models.qc import thresholds_with
-from models.restrictions import DEFAULT_RULES_CONFIG, RuleConfigError, RuleTable, default_rules
-from models.verdringingsreeks import PriorityOrder
+from models.restrictions.rules import DEFAULT_RULES_CONFIG, RuleConfigError, RuleTable, default_rules
+from models.allocation.verdringingsreeks import PriorityOrder
 
 SENSOR_FORMATS = ("pi-xml", "pi-json", "csv")
 APPROVAL_MODES = ("auto", "analyst")
@@ -367,7 +367,7 @@ def _priorities(r: _Reader, raw: Any, key: str) -> dict[str, list[str]]:
 
 
 def _rules(r: _Reader, rules: Any, exemptions: Any) -> RuleTable:
-    """The restriction rule table; no rules configured means the defaults of ``models.restrictions``."""
+    """The restriction rule table; no rules configured means the defaults of ``models.restrictions.rules``."""
     if not rules and exemptions is None:
         return default_rules()
     mapping: dict[str, Any] = {"rules": rules or DEFAULT_RULES_CONFIG["rules"]}

@@ -22,7 +22,7 @@ from pipelines import stages
 from pipelines.approval import request_approval
 from pipelines.artifacts import publish_run_artifacts
 from pipelines.config import load_config
-from pipelines.ingest import ingest_all
+from pipelines.ingest.flows import ingest_all
 
 
 @task(name="compute-indicators", cache_policy=NONE)

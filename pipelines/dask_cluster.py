@@ -3,7 +3,7 @@
 The flow does not use ``prefect_dask.DaskTaskRunner``: that would put Prefect tasks on the
 Dask workers, which then need Prefect installed and a reachable Prefect API. Instead one
 ordinary Prefect task opens a ``distributed.Client`` and hands plain numpy/xarray work to the
-workers (``models/parallel.py``), so a Dask cluster of any kind — a ``dask scheduler`` on a
+workers (``models/allocation/parallel.py``), so a Dask cluster of any kind — a ``dask scheduler`` on a
 set of VMs, Kubernetes, a cloud service — needs only this package's ``models`` importable.
 """
 

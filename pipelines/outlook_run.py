@@ -19,7 +19,7 @@ from prefect.artifacts import create_markdown_artifact
 from pipelines import stages
 from pipelines.config import load_config
 from pipelines.daily_run import allocate_water, compute_indicators
-from pipelines.ingest import ingest_all
+from pipelines.ingest.flows import ingest_all
 
 
 def outlook_markdown(ensemble: xr.Dataset, *, setup: str, day: dt.date) -> str:

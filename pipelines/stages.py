@@ -19,14 +19,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models import board_split, decision_log, triggers
-from models.escalation import escalation_levels, summarise_allocation
-from models.indicators import compute_indicators as indicators_dataset
-from models.indicators import district_weather
-from models.outlook import outlook
-from models.restrictions import decide
-from models.verdringingsreeks import PriorityOrder
-from pipelines import ingest
+from models.allocation import board_split
+from models.restrictions import decision_log, triggers
+from models.restrictions.escalation import escalation_levels, summarise_allocation
+from models.indicators.dataset import compute_indicators as indicators_dataset
+from models.indicators.dataset import district_weather
+from models.allocation.outlook import outlook
+from models.restrictions.rules import decide
+from models.allocation.verdringingsreeks import PriorityOrder
+from pipelines.ingest import flows as ingest
 from pipelines.config import Config
 from pipelines.dask_cluster import dask_client
 from pipelines.store import write_netcdf, write_parquet
@@ -137,7 +138,7 @@ def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = N
     then the outlook ensemble for the coming weeks from today's state → ``outlook.nc``.
 
     Both run on one Dask cluster (the given scheduler, else a local one on loopback). The
-    national pass comes first (:mod:`models.board_split`): it fixes what the shared source
+    national pass comes first (:mod:`models.allocation.board_split`): it fixes what the shared source
     gives each priority step and today's storage. Then the water boards (one task each) and the
     outlook members (one task per past year's weather, starting from today's storage) run in
     parallel; members are summarised as they come in so memory stays bounded.
@@ -289,7 +290,7 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
             xr.open_dataset(processed / ALLOCATION, engine="netcdf4") as a, \
             xr.open_dataset(processed / OUTLOOK, engine="netcdf4") as o:
         indicators, allocation, ensemble = i.load(), a.load(), o.load()
-    # newest input per source, as stored by models.freshness: naive UTC, "" when none
+    # newest input per source, as stored by models.indicators.freshness: naive UTC, "" when none
     data_ages = {k.removeprefix("newest_input_"): pd.Timestamp(v).tz_localize("UTC")
                  for k, v in indicators.attrs.items() if k.startswith("newest_input_") and v}
     metadata = {
@@ -357,7 +358,7 @@ def _deficit_charts(config: Config, day: dt.date, indicators: xr.Dataset, distri
     own record. Returns ``(DeficitChart, {water_board: DeficitChart})``."""
     from dashboards.deficit_chart import deficit_chart
     from dashboards.policy_dashboard import DeficitChart
-    from models.climatology import deficit_climatology, own_record_deficit, read_int_nl
+    from models.indicators.climatology import deficit_climatology, own_record_deficit, read_int_nl
 
     weather = read_weather(config)
     national = (None if config.knmi_national_deficit is None

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from models.allocation import (
+from models.allocation.network import (
     BOARD_INLET, DISTRICT_INLET, NONE, OWN_STORAGE, SOURCE, Network, allocate, explain,
 )
-from models.board_split import run_allocation
-from models.verdringingsreeks import PriorityOrder
+from models.allocation.board_split import run_allocation
+from models.allocation.verdringingsreeks import PriorityOrder
 
 ORDER = PriorityOrder.default()
 DIKE, DRINK, AGRI = (ORDER.index(u) for u in ("dike_stability", "drinking_water", "agriculture"))

@@ -12,8 +12,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.allocation import BOARD_INLET, DISTRICT_INLET, NONE, SOURCE, Network, allocate
-from models.verdringingsreeks import PriorityOrder
+from models.allocation.network import BOARD_INLET, DISTRICT_INLET, NONE, SOURCE, Network, allocate
+from models.allocation.verdringingsreeks import PriorityOrder
 
 ORDER = PriorityOrder.default()
 U = len(ORDER)

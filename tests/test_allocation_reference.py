@@ -2,7 +2,7 @@
 
 ``_reference`` below is the allocation as first written: for every day and priority step a
 few numpy passes over all districts. It is slow at national scale but easy to check by eye;
-:func:`models.allocation.allocate_arrays` must give its results (to rounding: sums are taken
+:func:`models.allocation.network.allocate_arrays` must give its results (to rounding: sums are taken
 in another order) on every network, and the kernel without numba must give the compiled one.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from models.allocation import (
+from models.allocation.network import (
     BOARD_INLET, DISTRICT_INLET, NONE, OWN_STORAGE, SOURCE, Network, _allocate_days, allocate_arrays,
     kernel_work,
 )

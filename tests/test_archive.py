@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.archive import archive_file, read_index, sha256_of
+from pipelines.ingest.archive import archive_file, read_index, sha256_of
 
 
 def test_same_bytes_stored_once_and_every_retrieval_indexed(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 from shapely.geometry import Point, box
 
-from models import areal
-from models.indicators import compute_indicators
+from models.indicators import areal
+from models.indicators.dataset import compute_indicators
 
 RD = "EPSG:28992"
 
@@ -64,7 +64,7 @@ def test_weights_renormalise_per_day_over_stations_with_a_value():
 
 @pytest.fixture(scope="module")
 def knmi_meteo(shared_data):
-    from pipelines.sources.knmi import read_knmi_daily
+    from pipelines.ingest.sources.knmi import read_knmi_daily
 
     files = sorted((shared_data / "knmi" / "daily").glob("etmgeg_*.zip"))
     return pd.concat([read_knmi_daily(path) for path in files], ignore_index=True)
@@ -73,7 +73,7 @@ def knmi_meteo(shared_data):
 @pytest.mark.realdata
 @pytest.mark.parametrize("date", ["2018-08-15", "2022-08-15"])
 def test_each_water_board_lies_within_its_stations(shared_data, knmi_meteo, date):
-    from pipelines.sources.knmi import knmi_stations
+    from pipelines.ingest.sources.knmi import knmi_stations
 
     meteo = knmi_meteo[knmi_meteo["date"] >= f"{date[:4]}-01-01"]
     stations = knmi_stations()

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from models.decision_log import (
+from models.restrictions.decision_log import (
     current_decisions,
     empty_log,
     load_log,
     merge_decisions,
     save_log,
 )
-from models.restrictions import INDICATORS, RuleTable, decide
+from models.restrictions.rules import INDICATORS, RuleTable, decide
 
 RULES = RuleTable.from_config({"rules": {"*": [
     {"id": "ban", "restriction": "surface_water_ban", "indicator": "shortage_fraction_4",

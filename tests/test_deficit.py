@@ -9,8 +9,8 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import areal, climatology
-from models.deficit import FROM_APRIL, FROM_JANUARY, clipped_running_sum, precipitation_deficit
+from models.indicators import areal, climatology
+from models.indicators.deficit import FROM_APRIL, FROM_JANUARY, clipped_running_sum, precipitation_deficit
 
 
 def daily(values, start="2022-04-01", dims=("time",), coords=None) -> xr.DataArray:
@@ -102,7 +102,7 @@ def test_non_daily_time_axis_is_refused():
 
 @pytest.fixture(scope="module")
 def national(shared_data):
-    from pipelines.sources.knmi import read_knmi_daily
+    from pipelines.ingest.sources.knmi import read_knmi_daily
 
     files = sorted((shared_data / "knmi" / "daily").glob("etmgeg_*.zip"))
     assert len(files) == 11, files

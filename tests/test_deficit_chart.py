@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dashboards.deficit_chart import deficit_chart
-from models import climatology
+from models.indicators import climatology
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 from shapely.geometry import box
 
-from models.escalation import EscalationRules, escalation_levels, summarise_allocation
+from models.restrictions.escalation import EscalationRules, escalation_levels, summarise_allocation
 
 DAY = date(2026, 8, 3)
 #: Board WBA: a large district and two small ones; board WBB and WBC: one district each.
@@ -149,8 +149,8 @@ def test_summarise_allocation_sums_uses_per_category():
 
 
 def test_current_records_of_the_decision_log_escalate():
-    from models.decision_log import current_decisions, empty_log, merge_decisions
-    from models.restrictions import INDICATORS, decide, default_rules
+    from models.restrictions.decision_log import current_decisions, empty_log, merge_decisions
+    from models.restrictions.rules import INDICATORS, decide, default_rules
 
     n, ids = 40, ["WBA-big", "WBA-s1", "WBA-s2", "WBB-1", "WBC-1"]
     data = {k: (("time", "district"), np.zeros((n, len(ids)))) for k in INDICATORS}

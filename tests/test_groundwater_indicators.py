@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from shapely.geometry import Point, box
 
-from models import groundwater as gw
+from models.indicators import groundwater as gw
 
 
 def readings(well: str, levels_by_year: dict[int, float], month: int = 8) -> pd.DataFrame:
@@ -70,7 +70,7 @@ def test_low_share_per_district_with_stale_readings_left_out():
 
 @pytest.mark.realdata
 def test_real_dino_wells(shared_data):
-    from pipelines.sources.dino import read_dino_csv
+    from pipelines.ingest.sources.dino import read_dino_csv
 
     record = read_dino_csv(shared_data / "groundwater" / "dino-2019" / "B33F0080001_1.csv")
     monthly = gw.monthly_levels(record.levels)

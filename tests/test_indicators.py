@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 from shapely.geometry import Point, box
 
-from models import freshness
-from models.indicators import compute_indicators, district_weather
+from models.indicators import freshness
+from models.indicators.dataset import compute_indicators, district_weather
 
 RD = "EPSG:28992"
 

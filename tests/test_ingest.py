@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from models.qc import QcFlag
-from pipelines.archive import read_index
+from pipelines.ingest.archive import read_index
 from pipelines.config import load_config
 from pipelines.demo import write_demo
-from pipelines.ingest import (GROUNDWATER_TABLE, METEO_TABLE, QUARANTINE_TABLE, SENSORS_TABLE, ingest_all,
+from pipelines.ingest.flows import (GROUNDWATER_TABLE, METEO_TABLE, QUARANTINE_TABLE, SENSORS_TABLE, ingest_all,
                               ingest_groundwater, ingest_meteo)
 
 

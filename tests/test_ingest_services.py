@@ -13,7 +13,7 @@ from test_services_fake_server import Reply, fake_service, gld_body, knmi_daily_
 
 from pipelines.config import load_config
 from pipelines.demo import write_demo
-from pipelines.ingest import GROUNDWATER_TABLE, METEO_TABLE, STATIONS_TABLE, WELLS_TABLE, ingest_groundwater, ingest_meteo
+from pipelines.ingest.flows import GROUNDWATER_TABLE, METEO_TABLE, STATIONS_TABLE, WELLS_TABLE, ingest_groundwater, ingest_meteo
 
 
 @pytest.fixture()

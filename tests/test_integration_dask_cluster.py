@@ -18,13 +18,13 @@ import pytest
 import xarray as xr
 from distributed import Client
 
-from models.indicators import district_weather
-from models.outlook import outlook
-from models.verdringingsreeks import PriorityOrder
+from models.indicators.dataset import district_weather
+from models.allocation.outlook import outlook
+from models.allocation.verdringingsreeks import PriorityOrder
 from pipelines import stages
 from pipelines.config import load_config
 from pipelines.demo import DEMO_DATE, write_demo
-from pipelines.sources.knmi import read_knmi_daily
+from pipelines.ingest.sources.knmi import read_knmi_daily
 from pipelines.store import write_netcdf
 from tests.integration_helpers import BIN, Services, free_port, wait_until
 

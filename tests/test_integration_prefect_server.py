@@ -18,7 +18,7 @@ import pytest
 from pipelines.approval import Approval
 from pipelines.artifacts import artifact_key, restriction_rows, run_summary_markdown
 from pipelines.demo import write_demo
-from pipelines.ingest import SourceReport
+from pipelines.ingest.flows import SourceReport
 from pipelines.stages import Proposal
 from tests.integration_helpers import BIN, ROOT, Services, free_port, http_ok, wait_until
 

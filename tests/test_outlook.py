@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from models.outlook import ShortageSummary, outlook
-from models.verdringingsreeks import PriorityOrder
+from models.allocation.outlook import ShortageSummary, outlook
+from models.allocation.verdringingsreeks import PriorityOrder
 from tests.test_allocation import districts_frame
 
 ORDER = PriorityOrder.default()
@@ -84,10 +84,10 @@ def test_dask_cluster_gives_the_serial_result():
 
 def test_member_in_chunks_of_days_gives_one_long_run():
     """run_member allocates a few days at a time; the summary must be that of one long run."""
-    from models.allocation import Network, allocate_arrays
-    from models.demand import district_table, local_water, water_demand
-    from models.allocation import DAYS_PER_CHUNK
-    from models.outlook import member_window, run_member, unpack_short
+    from models.allocation.network import Network, allocate_arrays
+    from models.allocation.demand import district_table, local_water, water_demand
+    from models.allocation.network import DAYS_PER_CHUNK
+    from models.allocation.outlook import member_window, run_member, unpack_short
 
     table = district_table(districts_frame())
     network = Network.from_tables(table, BOARDS)

@@ -55,7 +55,7 @@ def test_unknown_variable_is_named() -> None:
 
 
 def test_on_the_real_production_export(shared_data: Path) -> None:
-    from pipelines.sources.fews import read_pi_xml
+    from pipelines.ingest.sources.fews import read_pi_xml
 
     events = read_pi_xml(shared_data / "sensors" / "fews" / "WaalenBurg_201810-20190215_prod.zip").events
     flags, summary = _run(events)

@@ -13,8 +13,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import explanations
-from models.restrictions import (
+from models.restrictions import explanations
+from models.restrictions.rules import (
     INDICATORS,
     Restriction,
     Rule,

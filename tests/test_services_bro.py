@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from test_services_fake_server import Reply, fake_service, gld_body  # noqa: F401 (fixture)
 
-from pipelines.services.bro import BroGroundwaterLevels, read_gld, read_gld_xml, well_id
-from pipelines.services.http import HttpClient, RetryPolicy, ServiceResponseError
-from pipelines.sources.errors import BadRecord, SourceFormatError
+from pipelines.ingest.services.bro import BroGroundwaterLevels, read_gld, read_gld_xml, well_id
+from pipelines.ingest.services.http import HttpClient, RetryPolicy, ServiceResponseError
+from pipelines.ingest.sources.errors import BadRecord, SourceFormatError
 
 GLD = "GLD000000012345"
 GMW = "GMW000000041234"

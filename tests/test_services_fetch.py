@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from test_services_fake_server import Reply, fake_service, gld_body, knmi_daily_body  # noqa: F401 (fixture)
 
-from pipelines.archive import read_index
-from pipelines.services.bro import BroGroundwaterLevels
-from pipelines.services.fetch import fetch_bro_groundwater, fetch_dataplatform_files, fetch_knmi_daily
-from pipelines.services.http import HttpClient, RetryPolicy, ServiceError, ServiceResponseError
-from pipelines.services.knmi_daggegevens import KnmiDaggegevens
-from pipelines.services.knmi_dataplatform import KnmiDataPlatform
+from pipelines.ingest.archive import read_index
+from pipelines.ingest.services.bro import BroGroundwaterLevels
+from pipelines.ingest.services.fetch import fetch_bro_groundwater, fetch_dataplatform_files, fetch_knmi_daily
+from pipelines.ingest.services.http import HttpClient, RetryPolicy, ServiceError, ServiceResponseError
+from pipelines.ingest.services.knmi_daggegevens import KnmiDaggegevens
+from pipelines.ingest.services.knmi_dataplatform import KnmiDataPlatform
 from pipelines.store import upsert
 
 FAST = RetryPolicy(attempts=2, backoff_s=0.01, timeout_s=2.0)

@@ -10,7 +10,7 @@ from email.utils import format_datetime
 import pytest
 from test_services_fake_server import Reply, fake_service  # noqa: F401 (fixture)
 
-from pipelines.services.http import HttpClient, RetryPolicy, ServiceError, redact_url, retry_after_s
+from pipelines.ingest.services.http import HttpClient, RetryPolicy, ServiceError, redact_url, retry_after_s
 
 FAST = RetryPolicy(attempts=4, backoff_s=0.01, max_backoff_s=0.05, timeout_s=2.0)
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from test_services_fake_server import Reply, fake_service, knmi_daily_body  # noqa: F401 (fixture)
 
-from pipelines.services.http import HttpClient, RetryPolicy, ServiceError, ServiceResponseError
-from pipelines.services.knmi_daggegevens import KnmiDaggegevens, read_daggegevens
-from pipelines.services.knmi_dataplatform import KnmiDataPlatform, MissingApiKeyError, knmi_api_key
+from pipelines.ingest.services.http import HttpClient, RetryPolicy, ServiceError, ServiceResponseError
+from pipelines.ingest.services.knmi_daggegevens import KnmiDaggegevens, read_daggegevens
+from pipelines.ingest.services.knmi_dataplatform import KnmiDataPlatform, MissingApiKeyError, knmi_api_key
 
 FAST = RetryPolicy(attempts=3, backoff_s=0.01, timeout_s=2.0)
 KEY = "eyJvcmciOiJ0ZXN0LWtleS0xMjM0NSJ9"

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.sources.dino import read_dino_csv
-from pipelines.sources.errors import BadRecord, SourceFormatError
+from pipelines.ingest.sources.dino import read_dino_csv
+from pipelines.ingest.sources.errors import BadRecord, SourceFormatError
 
 OLD_WELL_TABLE = (
     "LOCATIE,FILTERNUMMER,EXTERNE AANDUIDING,X-COORDINAAT,Y-COORDINAAT,MAAIVELD NAP,GESCHAT,"

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.sources.errors import BadRecord, SourceFormatError
-from pipelines.sources.fews import read_pi_json, read_pi_xml
-from pipelines.sources.sensor_csv import read_sensor_csv
+from pipelines.ingest.sources.errors import BadRecord, SourceFormatError
+from pipelines.ingest.sources.fews import read_pi_json, read_pi_xml
+from pipelines.ingest.sources.sensor_csv import read_sensor_csv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from shapely import Point
 
-from pipelines.sources.errors import BadRecord, SourceFormatError
-from pipelines.sources.knmi import knmi_stations, read_knmi_daily, read_knmi_rain_gauge
+from pipelines.ingest.sources.errors import BadRecord, SourceFormatError
+from pipelines.ingest.sources.knmi import knmi_stations, read_knmi_daily, read_knmi_rain_gauge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "knmi"
 SHARED_STATIONS = ["249", "251", "257", "269", "273", "277", "278", "279", "286", "340", "348"]

@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 from scipy import special, stats
 
-from models.spi import gamma_cdf, gamma_mle, rolling_sum, spi, spi_from_sums
+from models.indicators.spi import gamma_cdf, gamma_mle, rolling_sum, spi, spi_from_sums
 
 
 def scipy_spi(precipitation: pd.Series, window: int) -> pd.Series:
@@ -52,7 +52,7 @@ def test_zero_probability_and_dry_windows():
 @pytest.mark.realdata
 @pytest.mark.parametrize("window", [30, 91])
 def test_spi_equals_scipy_reference_on_a_real_station(shared_data, window):
-    from pipelines.sources.knmi import read_knmi_daily
+    from pipelines.ingest.sources.knmi import read_knmi_daily
 
     meteo = read_knmi_daily(shared_data / "knmi" / "daily" / "etmgeg_348.zip")
     rain = meteo.set_index("date")["precipitation_mm"].asfreq("D")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.verdringingsreeks import CATEGORIES, PriorityOrder
+from models.allocation.verdringingsreeks import CATEGORIES, PriorityOrder
 
 
 def test_default_order_follows_the_law():

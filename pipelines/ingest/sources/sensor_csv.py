@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from shapely import Point
 
-from pipelines.sources.errors import BadRecord, Quarantine, SourceFormatError
-from pipelines.sources.fews import META_COLUMNS, PiSeries, _drop_duplicate_times
+from pipelines.ingest.sources.errors import BadRecord, Quarantine, SourceFormatError
+from pipelines.ingest.sources.fews import META_COLUMNS, PiSeries, _drop_duplicate_times
 
 REQUIRED = ["sensor", "time", "value", "unit"]
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from pipelines.services.http import HttpClient, ServiceResponseError, looks_like_html
-from pipelines.services.knmi_daggegevens import Download
+from pipelines.ingest.services.http import HttpClient, ServiceResponseError, looks_like_html
+from pipelines.ingest.services.knmi_daggegevens import Download
 
 DATAPLATFORM_URL = "https://api.dataplatform.knmi.nl"
 API_KEY_VARIABLE = "KNMI_API_KEY"

@@ -16,7 +16,7 @@ Missing input: a day where the daily surplus is missing leaves the running sum u
 does not wipe out the season either. A series with no evaporation at all (KNMI station 340
 Woensdrecht) therefore has no deficit; areal and national values handle such stations by
 averaging precipitation and evaporation separately over the stations that have each (see
-:mod:`models.areal`).
+:mod:`models.indicators.areal`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The decision log: every restriction decision ever issued, never rewritten silently.
 
 The log is an append-only table of *records*. Each record is one decision (the columns of
-:data:`models.restrictions.DECISION_COLUMNS`) plus
+:data:`models.restrictions.rules.DECISION_COLUMNS`) plus
 
 * ``record_id`` (str): a stable id, a hash of the record's content, ``issued_at`` and what it
   corrects;
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.restrictions import DECISION_COLUMNS, Restriction
+from models.restrictions.rules import DECISION_COLUMNS, Restriction
 
 LOG_COLUMNS = ("record_id", "issued_at", "corrects", "change", *DECISION_COLUMNS)
 CHANGES = ("new", "closed", "corrected", "withdrawn")

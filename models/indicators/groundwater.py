@@ -27,7 +27,7 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from models import areal
+from models.indicators import areal
 
 #: Quantile of a well's own readings in a calendar month used as its lower limit when none
 #: is configured.

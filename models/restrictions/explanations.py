@@ -5,7 +5,7 @@ Every decision carries four kinds of text, each in both languages:
 * **reason** — which rule fired, the indicator's value against its threshold, and since when;
 * **meaning** — what the restriction means for someone who wants to take water today;
 * **exemptions** — who may still take water (configurable per restriction type);
-* the **level names** used by the escalation (see :mod:`models.escalation`).
+* the **level names** used by the escalation (see :mod:`models.restrictions.escalation`).
 
 The functions here work on plain values (strings, numbers, dates), so they can be used and
 tested without a rule table. Numbers are written with their unit and, in Dutch, with a

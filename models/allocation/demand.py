@@ -46,7 +46,7 @@ import pandas as pd
 import xarray as xr
 
 from models.jit import kernel
-from models.verdringingsreeks import PriorityOrder
+from models.allocation.verdringingsreeks import PriorityOrder
 
 RUNOFF_SHARE = 0.3
 OPEN_WATER_FACTOR = 1.25

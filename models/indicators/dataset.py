@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import xarray as xr
 
-from models import areal, deficit, freshness, groundwater as gw, spi, surface_water
+from models.indicators import areal, deficit, freshness, groundwater as gw, spi, surface_water
 
 _METEO_COLUMNS = ("station", "date", "precipitation_mm", "evaporation_mm")
 
@@ -54,7 +54,7 @@ def district_weather(
     neighbours: int = 4,
 ) -> xr.Dataset:
     """Daily areal ``precipitation_mm`` and ``evaporation_mm`` (``time``, ``district``) in
-    mm/day, by inverse distance weighting of the stations (see :mod:`models.areal`)."""
+    mm/day, by inverse distance weighting of the stations (see :mod:`models.indicators.areal`)."""
     weather = station_weather(meteo)
     known = set(stations["station"].astype(str))
     weather = weather.sel(station=[s for s in weather.station.values if s in known])

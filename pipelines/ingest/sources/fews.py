@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from pipelines.sources.errors import BadRecord, Quarantine, Quarantined, SourceFormatError
+from pipelines.ingest.sources.errors import BadRecord, Quarantine, Quarantined, SourceFormatError
 
 PI_NAMESPACE = "{http://www.wldelft.nl/fews/PI}"
 EVENT_COLUMNS = ["sensor", "time", "value", "unit", "flag"]

@@ -2,7 +2,7 @@
 
 The water boards of a network share one thing, the national source: on a day it binds, a
 priority step gets the national fraction ``f`` of its demand wherever the capacities on the
-way allow (see :mod:`models.allocation`). Everything else (local water, storage, a board's
+way allow (see :mod:`models.allocation.network`). Everything else (local water, storage, a board's
 inlets, its districts' inlets) belongs to one board. So the allocation runs in two stages,
 as the water itself is managed (the national coordination sets what goes to each region,
 each water board shares it out within):
@@ -18,7 +18,7 @@ each water board shares it out within):
    storage at the end of the national pass.
 
 The board results are put together in the network's district order into the Dataset of
-:func:`models.allocation.allocate` (docs/contracts.md section 5).
+:func:`models.allocation.network.allocate` (docs/contracts.md section 5).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models import parallel
-from models.allocation import Network, allocation_dataset, allocate_arrays, allocate_in_chunks
-from models.demand import DemandModel, district_table, local_water_arrays, running_deficit, weather_arrays
-from models.verdringingsreeks import PriorityOrder
+from models.allocation import parallel
+from models.allocation.network import Network, allocation_dataset, allocate_arrays, allocate_in_chunks
+from models.allocation.demand import DemandModel, district_table, local_water_arrays, running_deficit, weather_arrays
+from models.allocation.verdringingsreeks import PriorityOrder
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Board:
 
 def allocate_board(board: Board, *, order: PriorityOrder, source_fraction: np.ndarray) -> dict:
     """Demand and allocation of one water board's districts under the national fractions:
-    the arrays of :func:`models.allocation.allocate_arrays` plus ``demand``."""
+    the arrays of :func:`models.allocation.network.allocate_arrays` plus ``demand``."""
     p, e = board.precipitation_mm, board.evaporation_mm
     demand = DemandModel(board.table, order).demand(p, e, running_deficit(p, e, board.deficit_initial_mm))
     inflow, evaporation = local_water_arrays(p, e, board.table)
@@ -153,7 +153,7 @@ def run_allocation(
 ) -> xr.Dataset:
     """Demand and local water from the weather, then the allocation: the national pass, then
     the water boards (on ``client``'s cluster when given). The Dataset of
-    :func:`models.allocation.allocate`, the same whether or not a cluster runs it.
+    :func:`models.allocation.network.allocate`, the same whether or not a cluster runs it.
 
     ``districts``: ``districts.geojson`` as a GeoDataFrame (EPSG:28992) or a DataFrame with
     ``area_m2``; ``boards``: ``water_board, inlet_capacity_m3_day``; ``weather``:

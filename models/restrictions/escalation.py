@@ -32,8 +32,8 @@ from datetime import date
 import pandas as pd
 import xarray as xr
 
-from models import explanations
-from models.restrictions import Restriction
+from models.restrictions import explanations
+from models.restrictions.rules import Restriction
 
 PRIORITY_CATEGORIES = ("1a", "1b", "1c", "2a", "2b")
 NATIONAL = "NL"
@@ -118,7 +118,7 @@ def escalation_levels(
 ) -> pd.DataFrame:
     """Escalation level 0–3 on ``day`` per water board and nationally, with the reasons.
 
-    ``decisions``: restriction decisions (:func:`models.restrictions.decide` or the current
+    ``decisions``: restriction decisions (:func:`models.restrictions.rules.decide` or the current
     records of the decision log); those valid on ``day`` count. ``allocation_summary``: the
     table of :func:`summarise_allocation` (days before ``day`` are needed for level 3; a day
     that is absent counts as not short). ``districts``: ``district_id``, ``water_board`` and

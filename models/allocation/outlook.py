@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models import parallel
-from models.allocation import Network, allocate_in_chunks
-from models.demand import district_table
+from models.allocation import parallel
+from models.allocation.network import Network, allocate_in_chunks
+from models.allocation.demand import district_table
 from models.jit import kernel
-from models.verdringingsreeks import PriorityOrder
+from models.allocation.verdringingsreeks import PriorityOrder
 
 FRACTION_BINS = 100  # bins of 0.01 of the horizon demand, plus one bin for "no shortage"
 

@@ -5,7 +5,7 @@
 ``stns`` (``260:348``) answers with the same text as the ``etmgeg_<STN>`` files: a legend
 block, the header ``# STN,YYYYMMDD,   RH, EV24`` and one comma-separated line per station
 and day. The answer is saved as it came and read with
-:func:`pipelines.sources.knmi.read_knmi_daily`, so the service and the files give the same
+:func:`pipelines.ingest.sources.knmi.read_knmi_daily`, so the service and the files give the same
 table (``meteo.parquet`` form: precipitation and evaporation in mm/day).
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.services.http import HttpClient, ServiceResponseError, looks_like_html
-from pipelines.sources.errors import SourceFormatError
-from pipelines.sources.knmi import read_knmi_daily
+from pipelines.ingest.services.http import HttpClient, ServiceResponseError, looks_like_html
+from pipelines.ingest.sources.errors import SourceFormatError
+from pipelines.ingest.sources.knmi import read_knmi_daily
 
 DAGGEGEVENS_URL = "https://www.daggegevens.knmi.nl/klimatologie/daggegevens"
 

@@ -30,7 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines.sources.errors import BadRecord, Quarantine, Quarantined, SourceFormatError
+from pipelines.ingest.sources.errors import BadRecord, Quarantine, Quarantined, SourceFormatError
 
 LEVEL_COLUMNS = ["well", "time", "level_m_nap", "remark"]
 WELL_COLUMNS = [

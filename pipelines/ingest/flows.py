@@ -28,17 +28,17 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from models.qc import run_qc
-from pipelines.archive import archive_file
+from pipelines.ingest.archive import archive_file
 from pipelines.config import Config, load_config
-from pipelines.sources.dino import read_dino_csv
-from pipelines.sources.errors import SourceFormatError
-from pipelines.sources.fews import read_pi_json, read_pi_xml
-from pipelines.services.bro import BRO_GLD_URL, BRO_MIN_INTERVAL_S, BroGroundwaterLevels
-from pipelines.services.fetch import Fetched, fetch_bro_groundwater, fetch_knmi_daily
-from pipelines.services.http import HttpClient
-from pipelines.services.knmi_daggegevens import DAGGEGEVENS_URL, KnmiDaggegevens
-from pipelines.sources.knmi import knmi_stations, read_knmi_daily
-from pipelines.sources.sensor_csv import read_sensor_csv
+from pipelines.ingest.sources.dino import read_dino_csv
+from pipelines.ingest.sources.errors import SourceFormatError
+from pipelines.ingest.sources.fews import read_pi_json, read_pi_xml
+from pipelines.ingest.services.bro import BRO_GLD_URL, BRO_MIN_INTERVAL_S, BroGroundwaterLevels
+from pipelines.ingest.services.fetch import Fetched, fetch_bro_groundwater, fetch_knmi_daily
+from pipelines.ingest.services.http import HttpClient
+from pipelines.ingest.services.knmi_daggegevens import DAGGEGEVENS_URL, KnmiDaggegevens
+from pipelines.ingest.sources.knmi import knmi_stations, read_knmi_daily
+from pipelines.ingest.sources.sensor_csv import read_sensor_csv
 from pipelines.store import upsert, upsert_metadata
 
 METEO_TABLE = "meteo.parquet"

@@ -2,12 +2,12 @@
 
 Each function asks :func:`pipelines.store.latest` for the newest stored day per station or
 well, asks the service from the day after it up to ``until``, keeps every answer unchanged
-in the raw archive (:func:`pipelines.archive.archive_file`, content-addressed, so the same
+in the raw archive (:func:`pipelines.ingest.archive.archive_file`, content-addressed, so the same
 answer twice is stored once) and returns the new rows in the processed-table form, ready
 for :func:`pipelines.store.upsert`. Nothing is written to the processed tables here: the
 ingest flows quality-check the rows first.
 
-A service that fails raises :class:`~pipelines.services.http.ServiceError`; rows already
+A service that fails raises :class:`~pipelines.ingest.services.http.ServiceError`; rows already
 stored stay as they were.
 """
 
@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.archive import ArchiveEntry, archive_file, read_index
-from pipelines.services.bro import BroGroundwaterLevels, read_gld
-from pipelines.services.http import ServiceResponseError
-from pipelines.services.knmi_daggegevens import Download, KnmiDaggegevens, read_daggegevens
-from pipelines.services.knmi_dataplatform import KnmiDataPlatform
-from pipelines.sources.errors import Quarantined
+from pipelines.ingest.archive import ArchiveEntry, archive_file, read_index
+from pipelines.ingest.services.bro import BroGroundwaterLevels, read_gld
+from pipelines.ingest.services.http import ServiceResponseError
+from pipelines.ingest.services.knmi_daggegevens import Download, KnmiDaggegevens, read_daggegevens
+from pipelines.ingest.services.knmi_dataplatform import KnmiDataPlatform
+from pipelines.ingest.sources.errors import Quarantined
 from pipelines.store import latest
 
 METEO_TABLE = "meteo.parquet"
@@ -115,7 +115,7 @@ def fetch_bro_groundwater(
     """New daily groundwater levels (m NAP) from BRO dossiers, in ``groundwater.parquet`` form.
 
     ``dossiers`` maps each GLD id to the well it measures (``"GMW000000041234-001"``, see
-    :func:`pipelines.services.bro.well_id`); a dossier that names another tube raises
+    :func:`pipelines.ingest.services.bro.well_id`); a dossier that names another tube raises
     :class:`ServiceResponseError`, so levels never land on the wrong well. Each dossier is
     asked from the day after its well's newest stored ``time`` (or ``first_day``; the whole
     record when None) to ``until``.

@@ -1,6 +1,6 @@
 """The daily district values that restriction rules look at, gathered from the other stages.
 
-Rules (``models/restrictions.py``) read one Dataset with dims (``time``, ``district``), a
+Rules (``models/restrictions/rules.py``) read one Dataset with dims (``time``, ``district``), a
 ``water_board`` coordinate and these variables:
 
 - ``shortage_fraction_4``, ``shortage_fraction_3`` — share of the category-4 / category-3
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models import deficit
+from models.indicators import deficit
 
 TRIGGER_VARIABLES = (
     "shortage_fraction_4",

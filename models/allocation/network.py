@@ -34,7 +34,7 @@ what limited it (:data:`LIMITS`).
 On a day the source binds, the fraction ``f`` of each step is all the water boards have in
 common: given the fractions of a run of the whole network (``source_fraction``), a water
 board's districts allocated on their own get exactly what they got in that run. That is how
-:mod:`models.board_split` runs a national pass first and then the water boards in parallel.
+:mod:`models.allocation.board_split` runs a national pass first and then the water boards in parallel.
 
 The day loop is a compiled kernel (:mod:`models.jit`): a national day of 10,000 districts and
 12 steps takes about 2 ms. ``tests/test_allocation_reference.py`` keeps the first, numpy
@@ -49,9 +49,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models.demand import DemandModel, local_water_arrays, running_deficit
+from models.allocation.demand import DemandModel, local_water_arrays, running_deficit
 from models.jit import kernel
-from models.verdringingsreeks import PriorityOrder
+from models.allocation.verdringingsreeks import PriorityOrder
 
 #: Codes of the ``limit`` variable: what kept a short use from its demand.
 LIMITS = {
@@ -112,7 +112,7 @@ class Network:
 
     @classmethod
     def from_tables(cls, districts: pd.DataFrame, boards: pd.DataFrame) -> Network:
-        """From :func:`models.demand.district_table` and a table
+        """From :func:`models.allocation.demand.district_table` and a table
         ``water_board, inlet_capacity_m3_day``."""
         for name in ("water_board", "inlet_capacity_m3_day"):
             if name not in boards.columns:

@@ -17,7 +17,7 @@ after its lift condition has held ``lift_days`` consecutive days. Missing values
 start nor lift a restriction: a ban is not lifted because a gauge went quiet.
 
 :func:`decide` turns a Dataset of daily district indicators into validity intervals per
-district and track, each with its explanation (see :mod:`models.explanations`). A decision for
+district and track, each with its explanation (see :mod:`models.restrictions.explanations`). A decision for
 day D applies to the calendar day D in Europe/Amsterdam and is based on the indicators labelled
 D; it is written as a naive date (``datetime64``, midnight), the indicators' own day label.
 """
@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models import explanations
-from models.explanations import DEFAULT_EXEMPTIONS, Exemptions
+from models.restrictions import explanations
+from models.restrictions.explanations import DEFAULT_EXEMPTIONS, Exemptions
 
 
 class Restriction(enum.StrEnum):
@@ -327,7 +327,7 @@ DEFAULT_RULES_CONFIG: Mapping = {
 
 def default_rules() -> RuleTable:
     """Rules for every water board (``"*"``) with sensible Dutch-practice thresholds."""
-    return RuleTable.from_config(DEFAULT_RULES_CONFIG, source="models.restrictions defaults")
+    return RuleTable.from_config(DEFAULT_RULES_CONFIG, source="models.restrictions.rules defaults")
 
 
 def hysteresis(values: np.ndarray, rule: Rule) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models import areal
+from models.indicators import areal
 
 #: Units a level sensor may report, and the factor to metres.
 _TO_METRES = {"m": 1.0, "m nap": 1.0, "mnap": 1.0, "cm": 0.01, "cm nap": 0.01}

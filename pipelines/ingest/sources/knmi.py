@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines.sources.errors import BadRecord, Quarantine, SourceFormatError
+from pipelines.ingest.sources.errors import BadRecord, Quarantine, SourceFormatError
 
 #: KNMI writes RH = -1 for "more than nothing but less than 0.05 mm". We count such a day as
 #: half the detection limit, so sums over dry spells are not biased low nor high.

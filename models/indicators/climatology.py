@@ -83,7 +83,7 @@ def own_record_deficit(weather, *, day) -> tuple[pd.Series, pd.DataFrame]:
     season day the median and 5 %-driest line over the complete earlier years of the record
     (``attrs["reference_years"]`` says which), with 2018 for comparison where the record has it.
     """
-    from models.deficit import precipitation_deficit
+    from models.indicators.deficit import precipitation_deficit
 
     mean = weather[["precipitation_mm", "evaporation_mm"]].mean("district")
     series = precipitation_deficit(mean["precipitation_mm"], mean["evaporation_mm"]).to_series().dropna()

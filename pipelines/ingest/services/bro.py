@@ -18,7 +18,7 @@ are regular (``reguliereMeting``) or check readings (``controleMeting``), and pr
 readings (a loggers' hourly series becomes daily). Where the same instant comes in a fully
 assessed and a provisional series, the assessed value wins. Rejected readings are left out
 and listed in quarantine. BRO allows about 3 requests per second: give the
-:class:`~pipelines.services.http.HttpClient` ``min_interval_s=BRO_MIN_INTERVAL_S``.
+:class:`~pipelines.ingest.services.http.HttpClient` ``min_interval_s=BRO_MIN_INTERVAL_S``.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.services.http import HttpClient, ServiceResponseError, looks_like_html
-from pipelines.services.knmi_daggegevens import Download
-from pipelines.sources.errors import BadRecord, Quarantine, Quarantined, SourceFormatError
+from pipelines.ingest.services.http import HttpClient, ServiceResponseError, looks_like_html
+from pipelines.ingest.services.knmi_daggegevens import Download
+from pipelines.ingest.sources.errors import BadRecord, Quarantine, Quarantined, SourceFormatError
 
 BRO_GLD_URL = "https://publiek.broservices.nl/gm/gld/v1/objects"
 #: BRO's fair-use limit is about 3 requests per second.
