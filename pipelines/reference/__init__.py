@@ -1,0 +1,1 @@
+"""Reference data the project carries: the national boundaries (:mod:`.geography`)."""
