@@ -3,7 +3,10 @@
 - ``restrictions.geojson``: a FeatureCollection in EPSG:4326 (coordinates rounded to 6
   decimals, about 0.1 m), one feature per district, properties exactly ``PUBLIC_COLUMNS``
   plus ``issued_at``;
-- ``restrictions.csv``: the same properties, one row per district, UTF-8, no geometry;
+- ``restrictions.csv``: the same properties, one row per district, UTF-8, no geometry; a text
+  cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, TAB
+  or CR) gets a leading apostrophe (:func:`spreadsheet_safe`, OWASP's advice on CSV
+  injection); the GeoJSON keeps the text as it is;
 - ``metadata.json``: time of issue, validity, age of each input source, software version,
   schema version, and the SHA-256 of the two data files.
 
@@ -28,6 +31,16 @@ from dashboards.public_record import PUBLIC_COLUMNS
 SCHEMA_VERSION = "1"
 OPEN_DATA_COLUMNS: tuple[str, ...] = (*PUBLIC_COLUMNS, "issued_at")
 GEOJSON_DECIMALS = 6
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """``value`` with a leading ``'`` when it is text starting with a formula trigger, so that
+    Excel or LibreOffice show it as text instead of running it; other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def write_open_data(public: gpd.GeoDataFrame, metadata: dict, folder: Path) -> list[Path]:
@@ -49,7 +62,8 @@ def write_open_data(public: gpd.GeoDataFrame, metadata: dict, folder: Path) -> l
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=OPEN_DATA_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows({**r, "groundwater_ban": "true" if r["groundwater_ban"] else "false"} for r in records)
+    writer.writerows({**{k: spreadsheet_safe(v) for k, v in r.items()},
+                      "groundwater_ban": "true" if r["groundwater_ban"] else "false"} for r in records)
     table = text.getvalue().encode("utf-8")
 
     paths = {"restrictions.geojson": geojson, "restrictions.csv": table}

@@ -14,7 +14,14 @@ server serving ``site`` follows the link on every request.
 
 The only non-atomic step is a one-time migration: when ``site_dir`` is still a plain
 directory from before this layout, it is renamed aside first (``site.legacy-<stamp>``).
-One publisher at a time: leftovers of a crashed build (``*.building``) are removed by the next.
+
+One publisher at a time: building, switching and pruning happen under a file lock beside the
+site (``.site.lock``, an ``fcntl`` lock through the ``filelock`` library, so it needs no
+server and is released by the kernel when a publisher dies, even by SIGKILL). A second
+publisher waits for it (``lock_timeout_s``), then refuses with :class:`PublicationBusy`.
+Because every build happens under the lock, a ``*.building`` folder found by the lock's holder
+is a leftover of a crashed publisher and is removed; another publisher's build in progress is
+never touched.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ import shutil
 from pathlib import Path
 
 import geopandas as gpd
+from filelock import FileLock
+from filelock import Timeout as LockTimeout
 
 from dashboards.assets import copy_assets
 from dashboards.citizen_map import render_citizen_page
@@ -33,12 +42,24 @@ from dashboards.open_data import write_open_data
 from dashboards.public_record import checked_metadata, local_time, public_districts
 
 KEEP_VERSIONS = 3
+#: How long a publisher waits for another one of the same site to finish, in seconds.
+LOCK_TIMEOUT_S = 600.0
+
+
+class PublicationBusy(RuntimeError):
+    """Another publisher holds the site's lock and did not finish within the wait."""
+
+
+def publication_lock(site_dir: Path) -> FileLock:
+    """The lock that one publisher of ``site_dir`` holds at a time (a file beside the site)."""
+    site_dir = Path(site_dir)
+    return FileLock(site_dir.with_name(f".{site_dir.name}.lock"))
 _PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.html")
 
 
 def publish_site(districts: gpd.GeoDataFrame, metadata: dict, site_dir: Path, *,
                  tiles: dict | None = None, extra_pages: dict | None = None,
-                 keep: int = KEEP_VERSIONS) -> Path:
+                 keep: int = KEEP_VERSIONS, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Path:
     """Build the whole site and switch ``site_dir`` to it in one step; return the new version.
 
     ``districts``: GeoDataFrame in EPSG:28992 with the columns of
@@ -48,6 +69,8 @@ def publish_site(districts: gpd.GeoDataFrame, metadata: dict, site_dir: Path, *,
     ``tiles``: optional background tiles ``{"url", "attribution"}`` (off: no third party).
     ``extra_pages``: further rendered pages ``{"dashboard.html": html text or bytes}``.
     ``keep``: how many versions to keep on disk, the live one included.
+    ``lock_timeout_s``: how long to wait (s) for another publisher of the same site; then
+    :class:`PublicationBusy` is raised and the site stays as the other publisher leaves it.
 
     Returns the path of the new version folder, which ``site_dir`` now links to. The issue's
     open data is also archived in ``archive/<YYYY-MM-DD>/`` (the Europe/Amsterdam date of
@@ -58,19 +81,31 @@ def publish_site(districts: gpd.GeoDataFrame, metadata: dict, site_dir: Path, *,
     pages = _checked_pages(extra_pages or {})
     site_dir = Path(site_dir)
     site_dir.parent.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    version = site_dir.with_name(f"{site_dir.name}.{stamp}")
-    building = site_dir.with_name(f"{version.name}.building")
-    building.mkdir()
+    lock = publication_lock(site_dir)
     try:
-        _build(building, public, meta, previous=site_dir, tiles=tiles, pages=pages)
-        _flush_tree(building)
-        os.rename(building, version)
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
-    switch_site(site_dir, version)
-    prune_versions(site_dir, keep=keep)
+        lock.acquire(timeout=lock_timeout_s)
+    except LockTimeout:
+        raise PublicationBusy(
+            f"{site_dir}: another publication of this site is in progress (lock {lock.lock_file} held "
+            f"for more than {lock_timeout_s:g} s); nothing was published. Run again once it has finished."
+        ) from None
+    try:
+        # The stamp is taken under the lock: the version published last is the newest.
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        version = site_dir.with_name(f"{site_dir.name}.{stamp}")
+        building = site_dir.with_name(f"{version.name}.building")
+        building.mkdir()
+        try:
+            _build(building, public, meta, previous=site_dir, tiles=tiles, pages=pages)
+            _flush_tree(building)
+            os.rename(building, version)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        switch_site(site_dir, version)
+        prune_versions(site_dir, keep=keep)
+    finally:
+        lock.release()
     return version
 
 
@@ -87,7 +122,9 @@ def switch_site(site_dir: Path, version: Path) -> None:
 
 
 def prune_versions(site_dir: Path, *, keep: int = KEEP_VERSIONS) -> None:
-    """Remove all but the newest ``keep`` versions beside ``site_dir`` (never the live one)."""
+    """Remove all but the newest ``keep`` versions beside ``site_dir`` (never the live one), and
+    leftovers of crashed builds. Call it only while holding :func:`publication_lock`: a
+    ``*.building`` folder is then never another publisher's build in progress."""
     live = site_dir.resolve().name if site_dir.is_symlink() else None
     pattern = re.compile(re.escape(site_dir.name) + r"\.\d{8}T\d{12}Z")
     versions = sorted(p for p in site_dir.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir())

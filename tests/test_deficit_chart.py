@@ -46,3 +46,15 @@ def test_chart_is_a_valid_png(knmi_series, tmp_path):
     width, height = struct.unpack(">II", png[16:24])
     assert 600 <= width <= 1200 and 300 <= height <= 700
     assert 10_000 < len(png) < 500_000
+
+
+@pytest.mark.parametrize("name", ["$\\frac{", "Polder $x$ en $", "$\\undefinedcommand$"])
+def test_a_title_with_mathtext_characters_is_drawn_as_text(name):
+    import pandas as pd
+
+    days = pd.date_range("2025-04-01", periods=30, freq="D")
+    current = pd.Series(np.linspace(0, 60, 30), index=days)
+    climatology_table = pd.DataFrame({"median": np.linspace(0, 40, 30), "driest_5pct": np.linspace(0, 90, 30)},
+                                     index=days.strftime("%m-%d"))
+    png = deficit_chart(current, climatology_table, title=f"Neerslagtekort {name}")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")

@@ -67,3 +67,20 @@ def test_metadata_describes_the_issue_and_the_files(published):
     assert meta["columns"] == list(OPEN_DATA_COLUMNS) and meta["crs"] == "EPSG:4326"
     for name, facts in meta["files"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == facts["sha256"]
+
+
+@pytest.mark.parametrize("name", ["=cmd|' /C calc'!A0", "+31 pomp", "-2+3", "@SUM(A1:A2)", "\tTab", "\rCR"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_written_as_text(tmp_path, name):
+    districts = synthetic_districts(3, seed=2)
+    districts.loc[1, "name"] = name
+    write_open_data(public_districts(districts), checked_metadata(synthetic_metadata()), tmp_path)
+    with open(tmp_path / "restrictions.csv", newline="", encoding="utf-8") as f:
+        rows = {r["district_id"]: r for r in csv.DictReader(f)}
+    cell = rows[districts.loc[1, "district_id"]]["name"]
+    assert cell == "'" + name  # a leading apostrophe: shown as text, never evaluated
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    others = [r["name"] for k, r in rows.items() if k != districts.loc[1, "district_id"]]
+    assert all(not n.startswith("'") for n in others)  # ordinary names are left alone
+    # the GeoJSON keeps the name exactly as configured
+    read = gpd.read_file(tmp_path / "restrictions.geojson")
+    assert name in set(read["name"])

@@ -147,3 +147,110 @@ def test_backoff_grows_exponentially_up_to_the_cap_with_bounded_jitter():
     for attempt, full in [(1, 1), (2, 2), (3, 4), (4, 8), (6, 8)]:
         waits = [policy.backoff(attempt, rng) for _ in range(50)]
         assert all(full * 0.5 <= w <= full for w in waits)
+
+
+class DripServer:
+    """A loopback server that answers one byte at a time, ``interval_s`` apart, for ever:
+    each read of the client gets something within its timeout, so only a deadline ends it.
+    ``headers_first``: send whole headers, then drip the body; otherwise drip the headers."""
+
+    def __init__(self, *, interval_s: float, headers_first: bool):
+        import socket
+        import threading
+
+        self.interval_s, self.headers_first = interval_s, headers_first
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/drip"
+
+    def _serve(self) -> None:
+        import threading
+
+        self.sock.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n"
+        try:
+            conn.recv(65536)
+            if self.headers_first:
+                conn.sendall(head)
+                head = b""
+            payload = head + b"x" * 1000000
+            for i in range(len(payload)):
+                if self.stop.is_set():
+                    break
+                conn.sendall(payload[i:i + 1])
+                time.sleep(self.interval_s)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("headers_first", [True, False], ids=["body-drips", "headers-drip"])
+def test_a_server_that_drips_bytes_is_cut_off_at_the_overall_deadline(headers_first):
+    server = DripServer(interval_s=0.2, headers_first=headers_first)
+    policy = RetryPolicy(attempts=5, backoff_s=0.01, timeout_s=1.0, deadline_s=1.5)
+    try:
+        started = time.monotonic()
+        with HttpClient(policy=policy) as client, pytest.raises(ServiceError) as caught:
+            client.get(server.url)
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    # each read got a byte within its 1 s timeout: without the deadline this would run for hours
+    assert took < 1.5 + 1.0, f"the request took {took:.1f} s, the deadline is 1.5 s"
+    assert "deadline of 1.5 s" in str(caught.value) and "/drip" in str(caught.value)
+
+
+def test_a_server_that_never_answers_costs_the_deadline_not_attempts_times_timeout(fake_service):
+    fake_service.script("/never", Reply(200, "late", delay_s=5))
+    policy = RetryPolicy(attempts=5, backoff_s=0.01, timeout_s=0.8, deadline_s=2.0)
+    started = time.monotonic()
+    with HttpClient(policy=policy) as client, pytest.raises(ServiceError, match="deadline of 2 s"):
+        client.get(fake_service.url("/never"))
+    took = time.monotonic() - started
+    assert 1.5 <= took < 3.0  # retried within the deadline (5 × 0.8 s would be 4 s), then stopped
+
+
+def test_a_retry_after_beyond_the_deadline_stops_at_once(fake_service):
+    fake_service.script("/quota", Reply(503, "busy", headers={"Retry-After": "30"}))
+    policy = RetryPolicy(attempts=3, backoff_s=0.01, timeout_s=1.0, deadline_s=5.0)
+    started = time.monotonic()
+    with HttpClient(policy=policy) as client, pytest.raises(ServiceError, match="deadline"):
+        client.get(fake_service.url("/quota"))
+    assert time.monotonic() - started < 2 and len(fake_service.requests) == 1
+
+
+def test_signature_and_token_echoed_by_a_storage_error_page_are_scrubbed(fake_service):
+    from urllib.parse import quote
+
+    signature, token = "9f8e7d6c5b4a39281706f5e4d3c2b1a0", "IQoJb3JpZ2luX2VjE/+Tok=="
+    body = (f"<Error><Code>SignatureDoesNotMatch</Code><SignatureProvided>{signature}</SignatureProvided>"
+            f"<Token>{token}</Token><CanonicalQueryString>X-Amz-Security-Token={quote(token, safe='')}"
+            f"</CanonicalQueryString></Error>")
+    fake_service.script("/bucket/file.nc", Reply(403, body, content_type="application/xml"))
+    url = (fake_service.url("/bucket/file.nc") + f"?X-Amz-Signature={signature}"
+           f"&X-Amz-Security-Token={quote(token, safe='')}&X-Amz-Expires=3600")
+    with HttpClient(policy=FAST) as client, pytest.raises(ServiceError) as caught:
+        client.get(url)
+    message = str(caught.value)
+    assert "SignatureDoesNotMatch" in message  # the useful part of the answer stays
+    for secret in (signature, token, quote(token, safe="")):
+        assert secret not in message
+    assert "X-Amz-Expires=3600" in message

@@ -7,25 +7,39 @@ failed together do not come back together), and a ``Retry-After`` header from th
 wins over our own guess. Other answers (400, 401, 403, 404) are not tried again: asking once
 more will not change them.
 
+Every request has an overall deadline (``RetryPolicy.deadline_s``, retries and waits
+included): the per-read timeout alone does not bound a server that sends a byte every few
+seconds, so a watchdog shuts the request's socket down when the deadline passes, wherever the
+request is (connecting, waiting for the headers, reading the body).
+
 After the last attempt :class:`ServiceError` says which URL failed and how. A URL may carry
 secrets (a pre-signed download link holds a signature), so messages show it through
-:func:`redact_url`; request headers (the API key) never appear in a message.
+:func:`redact_url`, and the values of its secret query parameters are scrubbed from every
+message about it (a storage service's error page echoes the signature it refused); request
+headers (the API key) never appear in a message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import random
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 import httpx
 
 log = logging.getLogger(__name__)
+# httpx logs every request's full URL at INFO, a pre-signed link's signature included; only
+# this module's redacted messages should reach a log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 #: Answers that mean "not now" rather than "no": tried again.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -70,7 +84,9 @@ class RetryPolicy:
     ``max_backoff_s``, shortened by up to ``jitter`` (a fraction) at random; a server's
     ``Retry-After`` replaces it, but one longer than ``max_retry_after_s`` ends the attempts
     at once (a quota that resets in an hour is not worth blocking a daily run for).
-    ``timeout_s`` bounds connecting and each read of the answer.
+    ``timeout_s`` bounds connecting and each read of the answer; ``deadline_s`` bounds the
+    whole request, every attempt and wait included (a wait that would pass it ends the
+    attempts at once).
     """
 
     attempts: int = 5
@@ -79,6 +95,7 @@ class RetryPolicy:
     jitter: float = 0.5
     max_retry_after_s: float = 300.0
     timeout_s: float = 30.0
+    deadline_s: float = 40.0
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
@@ -87,11 +104,32 @@ class RetryPolicy:
             raise ValueError(f"RetryPolicy.jitter must be within 0-1, got {self.jitter}")
         if self.backoff_s < 0 or self.timeout_s <= 0:
             raise ValueError("RetryPolicy.backoff_s must be >= 0 and timeout_s > 0")
+        if not 0 < self.deadline_s < float("inf"):
+            raise ValueError(f"RetryPolicy.deadline_s must be a finite number > 0, got {self.deadline_s}")
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         wait = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
         return wait * (1 - self.jitter * rng.random())
+
+
+def url_secrets(url: str, params: Mapping[str, str | int] | None = None) -> tuple[str, ...]:
+    """The values of the secret-looking query parameters of ``url`` (and ``params``), in the
+    forms a server may echo them (as sent, percent-encoded), to be kept out of messages."""
+    try:
+        query = parse_qsl(urlsplit(str(url)).query, keep_blank_values=True)
+    except ValueError:
+        query = []
+    query += [(str(k), str(v)) for k, v in (params or {}).items()]
+    found: set[str] = set()
+    for name, value in query:
+        if _is_secret(name) and len(value) >= 4:  # a two-letter value would scrub ordinary words
+            found.update({value, quote(value, safe=""), quote_plus(value), quote(value)})
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+class _DeadlinePassed(Exception):
+    """The watchdog cut the request: its deadline passed."""
 
 
 def redact_url(url: str) -> str:
@@ -155,6 +193,9 @@ class HttpClient:
             timeout=httpx.Timeout(policy.timeout_s),
             headers={"User-Agent": USER_AGENT, **(headers or {})},
             follow_redirects=True,
+            # A fresh connection per request: the deadline's watchdog learns the socket of a
+            # request when it connects (a reused connection would hide it).
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
 
     def __enter__(self) -> HttpClient:
@@ -189,41 +230,100 @@ class HttpClient:
         """Send the request until it succeeds (2xx) or the policy gives up; return the response.
 
         Raises :class:`ServiceError` naming the redacted URL, the last status or network
-        error, and the number of attempts.
+        error, and the number of attempts, at the latest ``policy.deadline_s`` seconds after
+        the call.
         """
         policy = self.policy
+        secrets = url_secrets(url, params)
+        deadline = time.monotonic() + policy.deadline_s
+        problem = "not asked"
         for attempt in range(1, policy.attempts + 1):
             self._pace()
             status: int | None = None
             wait_asked: float | None = None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._deadline_error(url, method, problem, status, attempt - 1, secrets)
             try:
-                response = self._client.request(method, url, params=params, data=data, headers=headers)
+                response = self._send(method, url, remaining, params=params, data=data, headers=headers)
+            except _DeadlinePassed:
+                raise self._deadline_error(url, method, "the answer was still incomplete", None, attempt,
+                                           secrets) from None
             except httpx.TimeoutException as exc:
-                problem = f"no answer within {policy.timeout_s:g} s ({type(exc).__name__})"
+                problem = f"no answer within {min(policy.timeout_s, remaining):g} s ({type(exc).__name__})"
             except httpx.TransportError as exc:
-                problem = f"connection failed ({type(exc).__name__}: {self._scrub(str(exc))})"
+                problem = f"connection failed ({type(exc).__name__}: {self._scrub(str(exc), secrets)})"
             else:
                 if response.is_success:
                     return response
                 status = response.status_code
-                problem = f"HTTP {status} {response.reason_phrase}{self._snippet(response)}"
+                problem = f"HTTP {status} {response.reason_phrase}{self._snippet(response, secrets)}"
                 if status not in RETRY_STATUSES:
-                    raise self._error(url, f"{method} answered {problem}", status, attempt)
+                    raise self._error(url, f"{method} answered {problem}", status, attempt, secrets)
                 wait_asked = retry_after_s(response.headers.get("Retry-After"))
                 if wait_asked is not None and wait_asked > policy.max_retry_after_s:
                     raise self._error(
                         url, f"{method} answered {problem}; the service asks to wait "
                         f"{wait_asked:g} s, more than the {policy.max_retry_after_s:g} s allowed",
-                        status, attempt)
+                        status, attempt, secrets)
             if attempt == policy.attempts:
-                raise self._error(url, f"{method} failed after {attempt} attempt(s): {problem}", status, attempt)
+                raise self._error(url, f"{method} failed after {attempt} attempt(s): {problem}", status, attempt,
+                                  secrets)
             wait = policy.backoff(attempt, self._rng)
             if wait_asked is not None:
                 wait = wait_asked
+            if time.monotonic() + wait >= deadline:
+                raise self._deadline_error(url, method, f"{problem}; the next attempt would come after it",
+                                           status, attempt, secrets)
             log.warning("%s %s: %s; attempt %d of %d again in %.2f s",
                         method, redact_url(url), problem, attempt + 1, policy.attempts, wait)
             self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, method: str, url: str, budget_s: float, **kwargs) -> httpx.Response:
+        """One attempt, cut off after ``budget_s`` seconds whatever the server does.
+
+        httpx's timeouts bound each read, not a whole answer; a server that sends a byte just
+        inside the read timeout would hold the request for ever. So a watchdog timer shuts the
+        socket down (``shutdown`` wakes a blocked ``recv``, ``close`` would not) when the budget
+        is spent; httpcore's trace hook hands over the socket as soon as it is connected.
+        """
+        sockets: list[socket.socket] = []
+
+        def trace(event: str, info: dict) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                stream = info.get("return_value")
+                sock = stream.get_extra_info("socket") if stream is not None else None
+                if sock is not None:
+                    sockets.append(sock)
+
+        cut = threading.Event()
+
+        def watchdog() -> None:
+            cut.set()
+            for sock in sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(budget_s, watchdog)
+        timer.daemon = True
+        timer.start()
+        try:
+            response = self._client.request(method, url, timeout=httpx.Timeout(min(self.policy.timeout_s, budget_s)),
+                                            extensions={"trace": trace}, **kwargs)
+        except httpx.TransportError:
+            if cut.is_set():
+                raise _DeadlinePassed() from None
+            raise
+        finally:
+            timer.cancel()
+        return response
+
+    def _deadline_error(self, url: str, method: str, problem: str, status: int | None, attempts: int,
+                        secrets: tuple[str, ...]) -> ServiceError:
+        return self._error(url, f"{method} gave up: no complete answer within the deadline of "
+                           f"{self.policy.deadline_s:g} s for this request, retries included ({problem})",
+                           status, max(attempts, 1), secrets)
 
     def _pace(self) -> None:
         if self.min_interval_s > 0:
@@ -232,17 +332,19 @@ class HttpClient:
                 self._sleep(self.min_interval_s - gap)
         self._last_request = time.monotonic()
 
-    def _snippet(self, response: httpx.Response) -> str:
-        text = " ".join(response.text.split())[:200]
-        return f": {self._scrub(text)}" if text else ""
+    def _snippet(self, response: httpx.Response, secrets: tuple[str, ...] = ()) -> str:
+        # scrubbed before it is cut short: a secret cut in half would no longer match
+        text = self._scrub(" ".join(response.text.split()), secrets)[:200]
+        return f": {text}" if text else ""
 
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
+    def _scrub(self, text: str, secrets: tuple[str, ...] = ()) -> str:
+        for secret in (*self._secrets, *secrets):
             text = text.replace(secret, "***")
         return text
 
-    def _error(self, url: str, message: str, status: int | None, attempts: int) -> ServiceError:
-        return ServiceError(url, self._scrub(message), status=status, attempts=attempts)
+    def _error(self, url: str, message: str, status: int | None, attempts: int,
+               secrets: tuple[str, ...] = ()) -> ServiceError:
+        return ServiceError(url, self._scrub(message, secrets), status=status, attempts=attempts)
 
 
 def looks_like_html(body: bytes) -> bool:
