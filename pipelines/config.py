@@ -153,6 +153,10 @@ class Config:
     knmi_national_deficit: Path | None = None  # KNMI's int_nl.dat, for the deficit chart's climatology
     knmi_service: KnmiService | None = None
     bro_service: BroService | None = None
+    # Reliability (docs/reliability.md): overall deadline of one service request, retries
+    # included (s), and the Prefect timeout of one service fetch task (s).
+    service_deadline_s: float = 40.0
+    service_task_timeout_s: float = 300.0
 
 
 class _Reader:
@@ -382,10 +386,17 @@ def _rules(r: _Reader, rules: Any, exemptions: Any) -> RuleTable:
 def _services(r: _Reader, raw: Any) -> dict[str, Any]:
     """Public services to fetch from (``services.knmi_daggegevens``, ``services.bro_gld``)."""
     m = r.mapping(raw or {}, "services")
-    unknown = sorted(set(m) - {"knmi_daggegevens", "bro_gld"})
+    unknown = sorted(set(m) - {"knmi_daggegevens", "bro_gld", "deadline_s", "task_timeout_s"})
     if unknown:
-        raise r.fail(f"services.{unknown[0]}", "unknown service; expected knmi_daggegevens or bro_gld")
+        raise r.fail(f"services.{unknown[0]}", "unknown service; expected knmi_daggegevens, bro_gld, "
+                     "deadline_s or task_timeout_s")
     out: dict[str, Any] = {}
+    for name, field_name, default in (("deadline_s", "service_deadline_s", 40.0),
+                                      ("task_timeout_s", "service_task_timeout_s", 300.0)):
+        value = r.number(m.get(name, default), f"services.{name}", minimum=1)
+        if not value <= 3600:
+            raise r.fail(f"services.{name}", f"expected a finite number of seconds from 1 to 3600, got {value!r}")
+        out[field_name] = value
     if m.get("knmi_daggegevens") is not None:
         key = "services.knmi_daggegevens"
         k = r.mapping(m["knmi_daggegevens"], key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pandas as pd
 import pytest
@@ -17,6 +18,8 @@ from pipelines.ingest.services.knmi_daggegevens import KnmiDaggegevens
 from pipelines.ingest.services.knmi_dataplatform import KnmiDataPlatform
 from pipelines.store import upsert
 
+OBSERVATION = {"status": "volledigBeoordeeld", "kind": "reguliereMeting",
+               "points": [("2025-07-02T12:00:00+02:00", -1.15, "goedgekeurd")]}
 FAST = RetryPolicy(attempts=2, backoff_s=0.01, timeout_s=2.0)
 
 
@@ -77,8 +80,8 @@ def test_knmi_service_down_leaves_the_store_alone(fake_service, client, tmp_path
     before = (tmp_path / "p" / "meteo.parquet").read_bytes()
     fake_service.script("/daggegevens", Reply(503, "down"))
     service = KnmiDaggegevens(client, url=fake_service.url("/daggegevens"))
-    with pytest.raises(ServiceError, match="HTTP 503"):
-        fetch_knmi_daily(["260"], tmp_path / "p", tmp_path / "raw", client=service, until=dt.date(2025, 7, 4))
+    fetched = fetch_knmi_daily(["260"], tmp_path / "p", tmp_path / "raw", client=service, until=dt.date(2025, 7, 4))
+    assert "HTTP 503" in fetched.failed["260"] and fetched.rows.empty and not fetched.archived
     assert (tmp_path / "p" / "meteo.parquet").read_bytes() == before
 
 
@@ -108,9 +111,11 @@ def test_bro_dossier_of_another_well_is_refused(fake_service, tmp_path):
     fake_service.script("/gld/GLD000000012345", Reply(200, gld_body("GLD000000012345", "GMW000000099999", 2, [])))
     with HttpClient(policy=FAST) as client:
         bro = BroGroundwaterLevels(client, base_url=fake_service.url("/gld"))
-        with pytest.raises(ServiceResponseError, match="measures well GMW000000099999-002"):
-            fetch_bro_groundwater({"GLD000000012345": "GMW000000041234-001"}, tmp_path / "p", tmp_path / "raw",
-                                  client=bro, until=dt.date(2025, 7, 3))
+        fetched = fetch_bro_groundwater({"GLD000000012345": "GMW000000041234-001"}, tmp_path / "p",
+                                        tmp_path / "raw", client=bro, until=dt.date(2025, 7, 3))
+    assert "measures well GMW000000099999-002" in fetched.failed["GMW000000041234-001"]
+    assert fetched.rows.empty and not fetched.archived  # a refused answer is never archived
+    assert not (tmp_path / "raw").exists() or not any((tmp_path / "raw").rglob("*.xml"))
 
 
 def test_dataplatform_downloads_only_files_not_yet_archived(fake_service, client, tmp_path):
@@ -128,3 +133,61 @@ def test_dataplatform_downloads_only_files_not_yet_archived(fake_service, client
     again = fetch_dataplatform_files("Rd1", "5", tmp_path / "raw", client=platform)
     assert again == []
     assert len([r for r in fake_service.requests if r.path.startswith("/s3/")]) == 2
+
+
+def test_one_bro_dossier_answering_404_costs_only_that_dossier(fake_service, tmp_path):
+    fake_service.script("/gld/GLD000000000001", Reply(200, gld_body("GLD000000000001", "GMW000000000001", 1,
+                                                                    [OBSERVATION])))
+    fake_service.script("/gld/GLD000000000002", Reply(404, "dossier not found"))
+    fake_service.script("/gld/GLD000000000003", Reply(200, gld_body("GLD000000000003", "GMW000000000003", 1,
+                                                                    [OBSERVATION])))
+    with HttpClient(policy=FAST) as client:
+        bro = BroGroundwaterLevels(client, base_url=fake_service.url("/gld"))
+        fetched = fetch_bro_groundwater({f"GLD00000000000{i}": f"GMW00000000000{i}-001" for i in (1, 2, 3)},
+                                        tmp_path / "p", tmp_path / "raw", client=bro, until=dt.date(2025, 7, 3))
+    assert sorted(fetched.rows["well"].unique()) == ["GMW000000000001-001", "GMW000000000003-001"]
+    assert list(fetched.failed) == ["GMW000000000002-001"] and "HTTP 404" in fetched.failed["GMW000000000002-001"]
+    assert len(fetched.archived) == 2
+
+
+def test_a_bro_dossier_cut_short_is_refused_and_never_archived(fake_service, tmp_path):
+    body = gld_body("GLD000000000001", "GMW000000000001", 1,
+                    [OBSERVATION])
+    fake_service.script("/gld/GLD000000000001", Reply(200, body[: len(body) // 2]))  # a whole answer, cut
+    with HttpClient(policy=FAST) as client:
+        bro = BroGroundwaterLevels(client, base_url=fake_service.url("/gld"))
+        fetched = fetch_bro_groundwater({"GLD000000000001": "GMW000000000001-001"}, tmp_path / "p",
+                                        tmp_path / "raw", client=bro, until=dt.date(2025, 7, 3))
+    assert "not well-formed XML" in fetched.failed["GMW000000000001-001"]
+    assert not fetched.archived and not [p for p in (tmp_path / "raw").rglob("*") if p.is_file()]
+
+
+def test_a_hanging_service_is_asked_once_not_once_per_dossier(tmp_path):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/gld"
+        policy = RetryPolicy(attempts=3, backoff_s=0.01, timeout_s=0.5, deadline_s=1.0)
+        started = time.monotonic()
+        with HttpClient(policy=policy) as client:
+            fetched = fetch_bro_groundwater({f"GLD00000000000{i}": f"GMW00000000000{i}-001" for i in (1, 2, 3)},
+                                            tmp_path / "p", tmp_path / "raw",
+                                            client=BroGroundwaterLevels(client, base_url=url),
+                                            until=dt.date(2025, 7, 3))
+        took = time.monotonic() - started
+    assert len(fetched.failed) == 3 and "not asked" in fetched.failed["GMW000000000003-001"]
+    assert took < 2.5, f"{took:.1f} s: the hanging service was asked for every dossier"
+
+
+def test_knmi_stations_stand_alone_when_their_shared_request_fails(fake_service, client, tmp_path):
+    # The service refuses the request for both stations (one is unknown to it); asked alone,
+    # the known station still comes in.
+    fake_service.script("/daggegevens", Reply(400, "unknown station 999"),
+                        Reply(200, knmi_daily_body([("260", "20250702", 12, 30), ("260", "20250703", 0, 41)])),
+                        Reply(400, "unknown station 999"))
+    service = KnmiDaggegevens(client, url=fake_service.url("/daggegevens"))
+    fetched = fetch_knmi_daily(["260", "999"], tmp_path / "p", tmp_path / "raw", client=service,
+                               until=dt.date(2025, 7, 3), first_day=dt.date(2025, 7, 2))
+    assert fetched.rows["station"].unique().tolist() == ["260"] and len(fetched.rows) == 2
+    assert list(fetched.failed) == ["999"] and "HTTP 400" in fetched.failed["999"]
+    assert [r.form["stns"] for r in fake_service.requests] == ["260:999", "260", "999"]

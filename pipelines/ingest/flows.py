@@ -35,7 +35,7 @@ from pipelines.ingest.sources.errors import SourceFormatError
 from pipelines.ingest.sources.fews import read_pi_json, read_pi_xml
 from pipelines.ingest.services.bro import BRO_GLD_URL, BRO_MIN_INTERVAL_S, BroGroundwaterLevels
 from pipelines.ingest.services.fetch import Fetched, fetch_bro_groundwater, fetch_knmi_daily
-from pipelines.ingest.services.http import HttpClient
+from pipelines.ingest.services.http import HttpClient, RetryPolicy
 from pipelines.ingest.services.knmi_daggegevens import DAGGEGEVENS_URL, KnmiDaggegevens
 from pipelines.ingest.sources.knmi import knmi_stations, read_knmi_daily
 from pipelines.ingest.sources.sensor_csv import read_sensor_csv
@@ -175,7 +175,7 @@ def _until(until: str | None) -> dt.date:
 def fetch_knmi_service(config: Config, until: dt.date) -> Fetched:
     """New days of the configured KNMI stations from the daggegevens service (archived raw)."""
     service = config.knmi_service
-    with HttpClient() as http:
+    with HttpClient(policy=RetryPolicy(deadline_s=config.service_deadline_s)) as http:
         client = KnmiDaggegevens(http, url=service.url or DAGGEGEVENS_URL)
         return fetch_knmi_daily(service.stations, config.processed_dir, config.raw_archive_dir, client=client,
                                 until=until, first_day=service.first_day)
@@ -185,7 +185,7 @@ def fetch_knmi_service(config: Config, until: dt.date) -> Fetched:
 def fetch_bro_service(config: Config, until: dt.date) -> Fetched:
     """New groundwater levels of the configured BRO dossiers (archived raw), at about 3 requests/s."""
     service = config.bro_service
-    with HttpClient(min_interval_s=BRO_MIN_INTERVAL_S) as http:
+    with HttpClient(policy=RetryPolicy(deadline_s=config.service_deadline_s), min_interval_s=BRO_MIN_INTERVAL_S) as http:
         client = BroGroundwaterLevels(http, base_url=service.url or BRO_GLD_URL)
         return fetch_bro_groundwater({d.gld: d.well for d in service.dossiers}, config.processed_dir,
                                      config.raw_archive_dir, client=client, until=until,
@@ -194,8 +194,9 @@ def fetch_bro_service(config: Config, until: dt.date) -> Fetched:
 
 def _fetch(fetch_task, config: Config, until: dt.date, report: SourceReport, logger) -> Fetched | None:
     """Run a service fetch and count its files in ``report``; a service still failing after its
-    retries is reported, not raised."""
-    state = fetch_task(config, until, return_state=True)
+    retries, or past the task's timeout (``services.task_timeout_s``), is reported, not raised,
+    and so is every station or dossier that failed alone."""
+    state = fetch_task.with_options(timeout_seconds=config.service_task_timeout_s)(config, until, return_state=True)
     if not state.is_completed():
         logger.error("%s: service fetch failed after retries; stored data stay as they were: %s",
                      report.source, state.message)
@@ -203,6 +204,10 @@ def _fetch(fetch_task, config: Config, until: dt.date, report: SourceReport, log
         return None
     fetched = state.result()
     report.files += len(fetched.archived)
+    for item, problem in fetched.failed.items():
+        logger.error("%s: %s: nothing new fetched, its stored data stay as they were: %s",
+                     report.source, item, problem)
+        report.failed_files.append(f"{fetch_task.name} {item}: {problem}")
     return fetched
 
 

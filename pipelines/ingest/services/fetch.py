@@ -7,12 +7,18 @@ answer twice is stored once) and returns the new rows in the processed-table for
 for :func:`pipelines.store.upsert`. Nothing is written to the processed tables here: the
 ingest flows quality-check the rows first.
 
-A service that fails raises :class:`~pipelines.ingest.services.http.ServiceError`; rows already
-stored stay as they were.
+Stations and dossiers stand alone: one that fails (a 404, a refused answer) is listed in
+:attr:`Fetched.failed` and the others still bring their rows. A service that gives no answer
+at all (down, hanging until the request's deadline) is not asked again in the same fetch:
+the items not asked are listed as failed too, so a hanging service costs one deadline, not
+one per item. An answer is read before it is archived: a refused answer (an HTML page,
+cut-off XML, text without KNMI's header) never enters the raw archive. Rows already stored
+stay as they were.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from collections import defaultdict
@@ -24,7 +30,7 @@ import pandas as pd
 
 from pipelines.ingest.archive import ArchiveEntry, archive_file, read_index
 from pipelines.ingest.services.bro import BroGroundwaterLevels, read_gld
-from pipelines.ingest.services.http import ServiceResponseError
+from pipelines.ingest.services.http import ServiceError, ServiceResponseError
 from pipelines.ingest.services.knmi_daggegevens import Download, KnmiDaggegevens, read_daggegevens
 from pipelines.ingest.services.knmi_dataplatform import KnmiDataPlatform
 from pipelines.ingest.sources.errors import Quarantined
@@ -42,12 +48,25 @@ KNMI_DATAPLATFORM_SOURCE = "knmi-dataplatform"
 @dataclass
 class Fetched:
     """What a fetch brought: new ``rows`` for upsert, the archived answers, records set aside,
-    and the stations or wells that were already up to date (nothing asked for them)."""
+    the stations or wells that were already up to date (nothing asked for them), and the ones
+    that failed (``{station or well: why}``; their stored rows stay as they were)."""
 
     rows: pd.DataFrame
     archived: list[ArchiveEntry] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
     up_to_date: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def _moved(items: list[Quarantined], archived: Path) -> list[Quarantined]:
+    """Quarantined records of an answer read from its download, pointed at its archived copy."""
+    return [dataclasses.replace(q, path=archived) for q in items]
+
+
+def _no_answer(error: ServiceError) -> bool:
+    """True when the service gave no answer at all (down, refused the connection, hung past
+    the deadline): asking it for the next item would only cost another deadline."""
+    return error.status is None and not isinstance(error, ServiceResponseError)
 
 
 def _as_date(value) -> dt.date:
@@ -89,12 +108,27 @@ def fetch_knmi_daily(
 
     frames = []
     with tempfile.TemporaryDirectory(prefix="droogte-knmi-") as folder:
-        for start, group in sorted(by_start.items()):
-            download = client.download(group, start, until, Path(folder))
+        queue = sorted(by_start.items())
+        while queue:
+            start, group = queue.pop(0)
+            try:
+                download = client.download(group, start, until, Path(folder))
+                # read before archiving: a refused answer never enters the archive
+                frame = read_daggegevens(download)
+            except ServiceError as exc:
+                if _no_answer(exc):
+                    for _, rest in [(start, group), *queue]:
+                        for station in rest:
+                            result.failed[station] = str(exc)
+                    break
+                if len(group) > 1:  # one station's trouble must not cost the others: ask each alone
+                    queue[:0] = [(start, [station]) for station in group]
+                    continue
+                result.failed[group[0]] = str(exc)
+                continue
             entry, archived = _archive(download, raw_root, KNMI_DAILY_SOURCE)
             result.archived.append(entry)
-            frame = read_daggegevens(archived, url=download.url)
-            result.quarantined += frame.attrs.get("quarantined", [])
+            result.quarantined += _moved(frame.attrs.get("quarantined", []), archived)
             wanted = frame["station"].isin(group) & frame["date"].between(pd.Timestamp(start), pd.Timestamp(until))
             frames.append(frame.loc[wanted])
     if frames:
@@ -115,8 +149,8 @@ def fetch_bro_groundwater(
     """New daily groundwater levels (m NAP) from BRO dossiers, in ``groundwater.parquet`` form.
 
     ``dossiers`` maps each GLD id to the well it measures (``"GMW000000041234-001"``, see
-    :func:`pipelines.ingest.services.bro.well_id`); a dossier that names another tube raises
-    :class:`ServiceResponseError`, so levels never land on the wrong well. Each dossier is
+    :func:`pipelines.ingest.services.bro.well_id`); a dossier that names another tube is
+    refused (listed in ``failed``), so levels never land on the wrong well. Each dossier is
     asked from the day after its well's newest stored ``time`` (or ``first_day``; the whole
     record when None) to ``until``.
     """
@@ -125,19 +159,30 @@ def fetch_bro_groundwater(
     result = Fetched(rows=_empty_groundwater())
     frames = []
     with tempfile.TemporaryDirectory(prefix="droogte-bro-") as folder:
-        for gld_id, well in dossiers.items():
+        pending = list(dossiers.items())
+        while pending:
+            gld_id, well = pending.pop(0)
             begin = stored[well] + dt.timedelta(days=1) if well in stored else first_day
             if begin is not None and begin > until:
                 result.up_to_date.append(well)
                 continue
-            download = client.download(gld_id, Path(folder), begin=begin, end=until)
+            try:
+                download = client.download(gld_id, Path(folder), begin=begin, end=until)
+                # read before archiving: a refused answer never enters the archive
+                record = read_gld(download)
+                if record.well != well:
+                    raise ServiceResponseError(download.url, f"dossier {gld_id} measures well {record.well}, "
+                                               f"the configuration expects {well}")
+            except ServiceError as exc:
+                result.failed[well] = str(exc)
+                if _no_answer(exc):
+                    for _, rest in pending:
+                        result.failed[rest] = f"not asked: the service gave no answer for {gld_id} ({exc})"
+                    break
+                continue
             entry, archived = _archive(download, raw_root, BRO_GLD_SOURCE)
             result.archived.append(entry)
-            record = read_gld(Download(archived, download.url, download.retrieved_at))
-            if record.well != well:
-                raise ServiceResponseError(download.url, f"dossier {gld_id} measures well {record.well}, "
-                                           f"the configuration expects {well}")
-            result.quarantined += record.quarantined
+            result.quarantined += _moved(record.quarantined, archived)
             levels = record.levels
             keep = levels["time"] <= pd.Timestamp(until)
             if begin is not None:
