@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import queue
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -58,12 +60,25 @@ def test_two_publishers_racing_always_leave_a_whole_newest_site(tmp_path):
     reader = threading.Thread(target=watch)
     reader.start()
     start.set()
-    published = dict(results.get(timeout=600) for _ in publishers)
-    for p in publishers:
-        p.join(timeout=60)
-        assert p.exitcode == 0, "a publisher crashed"
-    done.set()
-    reader.join()
+    published: dict = {}
+    try:
+        deadline = time.monotonic() + 600
+        while len(published) < len(publishers) and time.monotonic() < deadline:
+            try:
+                tag, versions = results.get(timeout=1)
+                published[tag] = versions
+            except queue.Empty:
+                crashed = [p.exitcode for p in publishers if p.exitcode not in (None, 0)]
+                assert not crashed, f"a publisher crashed (exit code {crashed})"
+        for p in publishers:
+            p.join(timeout=60)
+            assert p.exitcode == 0, "a publisher crashed"
+    finally:
+        done.set()
+        reader.join()
+        for p in publishers:
+            if p.is_alive():
+                p.kill()
 
     assert not broken, broken[:3]
     everything = sorted(Path(v).name for versions in published.values() for v in versions)
