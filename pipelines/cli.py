@@ -79,7 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from a closed network
     # Imported here so that `droogte --help` answers at once, without loading Prefect.
+    from pipelines import lifecycle
     from pipelines.config import ConfigError, load_config
+
+    # One Ctrl+C or SIGTERM stops the run within seconds, and nothing it started (Prefect's
+    # temporary server, Dask workers) outlives it, not even after a SIGKILL.
+    lifecycle.install_stop_handlers()
+    if not (args.command == "demo" and args.generate_only):
+        lifecycle.start_orphan_guard()
 
     try:
         if args.command == "demo":
@@ -96,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"droogte: configuration error: {exc}", file=sys.stderr)
         return 2
+    except lifecycle.Stopped as exc:
+        print(f"droogte: {exc}; the published site and the stored data are as the last complete step "
+              "left them", file=sys.stderr)
+        return 128 + exc.signum
 
 
 def _generate_demo(root: Path, seed: int | None) -> Path:

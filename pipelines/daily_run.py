@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from filelock import FileLock
+from filelock import Timeout as LockTimeout
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
@@ -23,6 +25,11 @@ from pipelines.approval import request_approval
 from pipelines.artifacts import publish_run_artifacts
 from pipelines.config import load_config
 from pipelines.ingest.flows import ingest_all
+from pipelines.store import remove_interrupted_writes
+
+
+class RunInProgress(RuntimeError):
+    """Another daily run of the same setup is still running."""
 
 
 @task(name="compute-indicators", cache_policy=NONE)
@@ -31,7 +38,7 @@ def compute_indicators(config_path: str, day: dt.date) -> Path:
     return stages.compute_indicators(load_config(config_path), day)
 
 
-@task(name="allocate-water", cache_policy=NONE)
+@task(name="allocate-water", cache_policy=NONE, retries=1, retry_delay_seconds=5)
 def allocate_water(config_path: str, day: dt.date, dask_address: str | None,
                    horizon_days: int | None = None) -> Path:
     """Verdringingsreeks allocation for the season so far and the outlook ensemble, on Dask."""
@@ -82,6 +89,27 @@ def drought_run(config_path: str, date: str | None = None, dask_address: str | N
     config = load_config(config_path)
     day = dt.date.fromisoformat(date) if date else (config.date or dt.date.today())
     logger.info("daily run of %r for %s", config.name, day)
+    # One run of a setup at a time, also without a Prefect server (whose concurrency limits
+    # queue the deployments' runs): a second run refuses at once, naming the lock. The lock is
+    # the kernel's (fcntl): a run killed by SIGKILL releases it.
+    config.processed_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(config.processed_dir / ".run.lock")
+    try:
+        lock.acquire(timeout=0)
+    except LockTimeout:
+        raise RunInProgress(f"another run of setup {config.name!r} is in progress (lock {lock.lock_file} "
+                            "is held); this run stopped before doing anything. Run again once it has ended.") from None
+    try:
+        return _daily(config, day, dask_address, logger)
+    finally:
+        lock.release()
+
+
+def _daily(config, day: dt.date, dask_address: str | None, logger) -> dict:
+    # Temporary files of writes that a crash or kill interrupted (their targets are whole).
+    leftovers = remove_interrupted_writes(config.processed_dir) + remove_interrupted_writes(config.raw_archive_dir)
+    if leftovers:
+        logger.warning("removed %d temporary file(s) of interrupted writes, e.g. %s", len(leftovers), leftovers[0])
 
     ingest_reports = ingest_all(config_path=str(config.path), until=day.isoformat())
     indicators = compute_indicators(str(config.path), day)

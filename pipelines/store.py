@@ -10,7 +10,9 @@ a crash mid-write leaves the previous table whole.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,9 +119,60 @@ def write_netcdf(dataset: xr.Dataset, path: Path) -> Path:
     return _atomically(path, lambda temporary: dataset.to_netcdf(temporary, engine="netcdf4"))
 
 
+def temporary_prefix(name: str) -> str:
+    """Prefix of the temporary file beside ``name`` while it is written: it carries the
+    writer's process id, so a later run can tell a crashed writer's leftover from a write in
+    progress (:func:`remove_interrupted_writes`)."""
+    return f".{name}.pid{os.getpid()}-"
+
+
+#: Temporary files of the writers of this project: ``.<name>.pid<PID>-<random>.tmp`` (this
+#: module and the decision log) and ``.incoming-pid<PID>-<random>`` (the raw archive).
+_TEMPORARY = re.compile(r"^\.(?:.+\.pid(?P<pid>\d+)-[^/]*\.tmp|incoming-pid(?P<pid2>\d+)-[^/]*)$")
+#: Temporary files named before they carried a process id: removed once this old (s).
+_OLD_TEMPORARY = re.compile(r"^\.(?:.+\.[^.]+\.tmp|incoming-[^/]+)$")
+_OLD_TEMPORARY_AGE_S = 24 * 3600
+
+
+def remove_interrupted_writes(folder: Path) -> list[Path]:
+    """Remove the temporary files that writers killed mid-write left in ``folder`` and below
+    (their target files are whole: a write only replaces its target at the end). A temporary
+    file whose writer still runs is kept. Returns the files removed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    now = time.time()
+    for path in folder.rglob(".*"):
+        match = _TEMPORARY.match(path.name)
+        try:
+            if match:
+                pid = int(match.group("pid") or match.group("pid2"))
+                if _running(pid):
+                    continue
+            elif not (_OLD_TEMPORARY.match(path.name) and now - path.stat().st_mtime > _OLD_TEMPORARY_AGE_S):
+                continue
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:
+            continue  # finished and renamed meanwhile
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 def _atomically(path: Path, write) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
     os.close(handle)
     try:
         write(temporary)

@@ -11,6 +11,8 @@ import datetime as dt
 import os
 import signal
 import threading
+import time
+import uuid
 
 import geopandas as gpd
 import pandas as pd
@@ -126,3 +128,71 @@ def test_outlook_survives_a_killed_worker(cluster, demo):
     assert in_flight
     assert len(result["ds"]["member"]) == len(serial["member"]) == 102
     xr.testing.assert_identical(result["ds"], serial)
+
+
+def _two_workers(cluster) -> dict[str, str]:
+    """Start workers until two are registered (an earlier test may have killed one); return
+    {name: address} of the registered ones."""
+    address, services, workers = cluster
+    with Client(address, timeout="30s") as client:
+        while len(client.scheduler_info()["workers"]) < 2:
+            name = f"worker-{uuid.uuid4().hex[:6]}"
+            workers[name] = services.start(name, [str(BIN / "dask"), "worker", address, "--name", name,
+                                                  "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"])
+            client.wait_for_workers(len(client.scheduler_info()["workers"]) + 1, timeout=60)
+        return {info["name"]: addr for addr, info in client.scheduler_info()["workers"].items()}
+
+
+def _task_on_a_worker(client, prefix: str):
+    """(worker address, key) of a task whose key starts with ``prefix`` now running somewhere."""
+    for worker, keys in client.processing().items():
+        for key in keys:
+            name = key if isinstance(key, str) else str(key[0] if isinstance(key, tuple) else key)
+            if name.startswith(prefix):
+                return worker, name
+    return None
+
+
+@pytest.mark.parametrize("moment", ["scatter", "allocate_board", "run_member"])
+def test_the_allocation_stage_survives_a_worker_killed(cluster, demo, moment):
+    """SIGKILL of a worker at the start (while the shared inputs are scattered), while it runs
+    a water board's task, or while it runs an outlook member: the stage completes on the
+    remaining worker with the results of the local run, bit for bit."""
+    address, _, workers = cluster
+    config = demo[0]
+    local = _stage_outputs(config, None)
+    by_name = _two_workers(cluster)
+    by_address = {a: n for n, a in by_name.items()}
+    result: dict = {}
+
+    def run():
+        try:
+            result["outputs"] = _stage_outputs(config, address)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            result["error"] = exc
+
+    thread = threading.Thread(target=run)
+    with Client(address, timeout="30s") as client:
+        if moment == "scatter":
+            victim_name = sorted(by_name)[-1]
+            thread.start()
+            # the stage's own client connects and scatters within the first second or so
+            wait_until(lambda: len(client.who_has()) > 0 or not thread.is_alive(), timeout=60, interval=0.005,
+                       what="the stage has data on the cluster")
+        else:
+            thread.start()
+            found = wait_until(lambda: _task_on_a_worker(client, moment) or (not thread.is_alive() and "done"),
+                               timeout=120, interval=0.005, what=f"a worker runs {moment}")
+            assert found != "done", f"the stage finished before a worker ran {moment}"
+            victim_name = by_address[found[0]]
+        os.killpg(workers[victim_name].pid, signal.SIGKILL)  # nanny and worker at once: no goodbye
+        killed_at = time.monotonic()
+        killed_mid_run = thread.is_alive()
+        thread.join(timeout=300)
+    assert not thread.is_alive(), "the stage did not finish on the remaining worker"
+    assert killed_mid_run, "the stage had finished before the worker was killed"
+    assert "error" not in result, f"the stage failed after a worker was killed at {moment}: {result.get('error')!r}"
+    for name in (stages.ALLOCATION, stages.OUTLOOK):
+        xr.testing.assert_identical(result["outputs"][name], local[name])
+    print(f"worker killed during {moment}: the stage finished {time.monotonic() - killed_at:.1f} s later, "
+          "results identical to the local run")

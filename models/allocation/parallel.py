@@ -7,13 +7,90 @@ functions of ``models``; they need neither Prefect nor ``pipelines``.
 Results are combined in the order of the items, never in the order they finish, so a run on
 a cluster gives bit-for-bit the result of a serial run; at most ``window`` results wait on
 the workers, which bounds memory however many items there are.
+
+A worker may die at any moment (killed, out of memory, its machine gone). Dask reschedules a
+task that was running on it, but data *scattered* to the workers is not recomputable: when
+the copies are lost with the worker the tasks that need them are cancelled ("already
+forgotten"), and a scatter can itself fail on a worker that dies while it receives. So the
+shared inputs are kept here, in the client, and every item whose result was lost is submitted
+again (after one fresh scatter of the shared inputs) up to ``MAX_ATTEMPTS`` times. The
+functions are deterministic, so a resubmitted item gives the same result. An error raised by
+the function itself is never retried: it is raised as it is.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import CancelledError
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+#: How often an item is submitted in all before a lost result fails the run.
+MAX_ATTEMPTS = 4
+
+
+def _lost_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions by which the client learns that a result or an input was lost with a
+    worker (or the connection to it), as opposed to an error of the task itself."""
+    from distributed.comm.core import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    return (CancelledError, KilledWorker, CommClosedError)
+
+
+class _Shared:
+    """The shared arguments, held in the client and scattered again when copies were lost."""
+
+    def __init__(self, client, shared: dict[str, Any]):
+        self.client, self.values = client, shared
+        self.generation = 0
+        self._futures: dict[str, Any] | None = None
+
+    def futures(self) -> dict[str, Any]:
+        if self._futures is None:
+            self._futures = _scatter(self.client, self.values)
+        return self._futures
+
+    def lost(self, generation: int) -> None:
+        """A task submitted with scatter ``generation`` lost its result: scatter afresh once."""
+        if generation == self.generation:
+            self.generation += 1
+            self._futures = None
+
+
+class _Item:
+    """One item on the cluster: its future, the scatter it used, how often it was submitted."""
+
+    def __init__(self, client, func, item, shared: _Shared):
+        self.client, self.func, self.item, self.shared = client, func, item, shared
+        self.attempts = 0
+        self.future = None
+        self.generation = 0
+        self.submit()
+
+    def submit(self) -> None:
+        self.attempts += 1
+        self.generation = self.shared.generation
+        # pure=False: two members may have equal inputs but are still two members
+        self.future = self.client.submit(self.func, self.item, pure=False, **self.shared.futures())
+
+    def result(self):
+        lost = _lost_errors()
+        while True:
+            try:
+                return self.future.result()
+            except lost as exc:
+                if self.attempts >= MAX_ATTEMPTS:
+                    raise
+                log.warning("a Dask worker was lost with a result of %s (%s: %s); submitting it again "
+                            "(attempt %d of %d)", getattr(self.func, "__name__", self.func), type(exc).__name__,
+                            exc, self.attempts + 1, MAX_ATTEMPTS)
+                self.shared.lost(self.generation)
+                self.submit()
 
 
 def map_ordered(
@@ -29,7 +106,7 @@ def map_ordered(
     """``combine(... combine(combine(initial, func(item_0, **shared)), func(item_1, **shared)) ...)``.
 
     With a client, ``func`` runs on the workers; ``shared`` arguments (the network, the
-    district table) are scattered to every worker once.
+    district table) are scattered to every worker once (again after a worker was lost).
     """
     result = initial
     if client is None:
@@ -38,11 +115,10 @@ def map_ordered(
         return result
     if window is None:
         window = 2 * max(sum(client.nthreads().values()), 1)
-    shared_futures = _scatter(client, shared)
-    pending: deque = deque()
+    held = _Shared(client, shared)
+    pending: deque[_Item] = deque()
     for item in items:
-        # pure=False: two members may have equal inputs but are still two members
-        pending.append(client.submit(func, item, pure=False, **shared_futures))
+        pending.append(_Item(client, func, item, held))
         if len(pending) >= window:
             result = combine(result, pending.popleft().result())
     while pending:
@@ -57,18 +133,33 @@ class Submitted:
 
     def __init__(self, client, func: Callable[..., Any], items: Iterable[Any], **shared: Any):
         self._func, self._items, self._shared = func, list(items), shared
-        self._futures = None
+        self._started = None
         if client is not None:
-            shared_futures = _scatter(client, shared)
-            self._futures = [client.submit(func, item, pure=False, **shared_futures) for item in self._items]
+            held = _Shared(client, shared)
+            self._started = [_Item(client, func, item, held) for item in self._items]
 
     def results(self) -> list:
         """The results in the order of the items."""
-        if self._futures is None:
+        if self._started is None:
             return [self._func(item, **self._shared) for item in self._items]
-        return [future.result() for future in self._futures]
+        return [started.result() for started in self._started]
 
 
-def _scatter(client, shared: dict[str, Any]) -> dict[str, Any]:
-    """Every shared argument sent to every worker once, as futures to pass to the tasks."""
-    return {k: client.scatter(v, broadcast=True) for k, v in shared.items()}
+def _scatter(client, shared: dict[str, Any], *, attempts: int = MAX_ATTEMPTS) -> dict[str, Any]:
+    """Every shared argument sent to every worker, as futures to pass to the tasks.
+
+    ``hash=False``: a new scatter gets new keys, so it never meets the forgotten keys of a
+    scatter whose copies died with a worker. A worker dying while it receives makes the
+    scatter fail; it is tried again on the workers that remain.
+    """
+    from distributed.comm.core import CommClosedError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
+        except (CommClosedError, OSError, TimeoutError, CancelledError) as exc:
+            if attempt == attempts:
+                raise
+            log.warning("scattering the shared inputs failed (%s: %s); trying again", type(exc).__name__, exc)
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -190,7 +190,7 @@ def save_log(path: Path | str, df: pd.DataFrame) -> None:
         dup = df.loc[df["record_id"].duplicated(), "record_id"].iloc[0]
         raise ValueError(f"log for {path}: record_id {dup!r} occurs more than once")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.pid{os.getpid()}-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             df.to_parquet(f, index=False)

@@ -71,7 +71,7 @@ def archive_file(
     already = target.exists() and sha256_of(target) == sha
     if not already:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".incoming-pid{os.getpid()}-")
         try:
             with os.fdopen(handle, "wb") as out, src.open("rb") as inp:
                 shutil.copyfileobj(inp, out, _CHUNK)
