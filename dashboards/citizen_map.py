@@ -145,18 +145,43 @@ def render_citizen_page(public: gpd.GeoDataFrame, metadata: dict, *, tiles: dict
 
 
 def data_ages(metadata: dict) -> list[dict]:
-    """Return, per source, the time of its newest input (Europe/Amsterdam) and its age at issue."""
+    """Return, per source, the time of its newest input (Europe/Amsterdam) and its age at
+    issue, and which of its measuring points are stale or without data (``input_status``);
+    a source without any data is listed too, saying so."""
     issued_at = metadata["issued_at"]
+    status = metadata.get("input_status") or {}
     ages = []
-    for source, newest in sorted(metadata["data_ages"].items()):
-        local = local_time(newest)
-        hours = max((issued_at - newest) / dt.timedelta(hours=1), 0.0)
-        ages.append({
-            "source": source,
-            "time_nl": f"{date_nl(local.date())} {local:%H:%M}", "time_en": f"{date_en(local.date())} {local:%H:%M}",
-            "age_nl": _age(hours, "uur", "uur", "dag", "dagen"), "age_en": _age(hours, "hour", "hours", "day", "days"),
-        })
+    for source in sorted(set(metadata["data_ages"]) | set(status)):
+        newest = metadata["data_ages"].get(source)
+        entry = {"source": source, "time_nl": "", "time_en": "", "age_nl": "", "age_en": "", "points_nl": "",
+                 "points_en": ""}
+        if newest is not None:
+            local = local_time(newest)
+            hours = max((issued_at - newest) / dt.timedelta(hours=1), 0.0)
+            entry.update({
+                "time_nl": f"{date_nl(local.date())} {local:%H:%M}", "time_en": f"{date_en(local.date())} {local:%H:%M}",
+                "age_nl": _age(hours, "uur", "uur", "dag", "dagen"),
+                "age_en": _age(hours, "hour", "hours", "day", "days"),
+            })
+        points = status.get(source)
+        if points and (points["stale"] or points["missing"]):
+            entry["points_nl"] = _points(points, "van", "meetpunten verouderd", "zonder gegevens")
+            entry["points_en"] = _points(points, "of", "measuring points out of date", "without data")
+        ages.append(entry)
     return ages
+
+
+def _points(points: dict, of: str, stale: str, missing: str) -> str:
+    """``3 van 16 meetpunten verouderd: P1, P2, P3; 1 zonder gegevens: P9`` (at most 10 ids each)."""
+    def named(ids: list[str]) -> str:
+        return ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
+
+    parts = []
+    if points["stale"]:
+        parts.append(f"{len(points['stale'])} {of} {points['count']} {stale}: {named(points['stale'])}")
+    if points["missing"]:
+        parts.append(f"{len(points['missing'])} {missing}: {named(points['missing'])}")
+    return "; ".join(parts)
 
 
 def _age(hours: float, hour: str, hours_word: str, day: str, days_word: str) -> str:

@@ -102,7 +102,25 @@ def checked_metadata(metadata: dict) -> dict:
         "data_ages": {str(k): _as_aware(v, f"metadata key data_ages[{k!r}]") for k, v in ages.items()},
         "software_version": str(metadata["software_version"]),
         "setup_name": str(metadata["setup_name"]),
+        "input_status": _input_status(metadata.get("input_status") or {}),
     }
+
+
+def _input_status(status: dict) -> dict:
+    """Optional ``input_status``: ``{source: {"count": n, "stale": [ids], "missing": [ids]}}``,
+    the stations, wells or sensors of a source that are stale or without data (ids are
+    measuring points, never people)."""
+    if not isinstance(status, dict):
+        raise ValueError(f"metadata key input_status must be a dict {{source: {{count, stale, missing}}}}; "
+                         f"got {type(status).__name__}")
+    checked = {}
+    for source, entry in status.items():
+        if not isinstance(entry, dict):
+            raise ValueError(f"metadata key input_status[{source!r}] must be a dict; got {type(entry).__name__}")
+        checked[str(source)] = {"count": int(entry.get("count", 0)),
+                                "stale": [str(i) for i in entry.get("stale", [])],
+                                "missing": [str(i) for i in entry.get("missing", [])]}
+    return checked
 
 
 def date_nl(day: dt.date) -> str:

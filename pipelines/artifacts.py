@@ -105,12 +105,17 @@ def qc_rows(ingest_reports: dict) -> list[list]:
 
 
 def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports: dict, approval,
-                         *, stale: dict[str, bool] | None = None) -> str:
-    """The Markdown summary of one daily run (see the module docstring)."""
+                         *, stale: dict[str, bool] | None = None, degraded: list[str] | None = None) -> str:
+    """The Markdown summary of one daily run (see the module docstring); ``degraded`` lists
+    why the inputs are not whole (``pipelines.stages.degraded_inputs``)."""
     verdict = "approved" if approval.approved else "NOT approved: the published site stays as it was"
-    lines = [f"# Daily run {setup_name}, {day.isoformat()}", "",
-             f"Publication {verdict} ({approval.mode}, by {_cell(approval.by)}, {approval.at}): "
-             f"{_cell(approval.note)}", "", "## Restrictions that changed", ""]
+    lines = [f"# Daily run {setup_name}, {day.isoformat()}", ""]
+    if degraded:
+        lines += ["**Degraded inputs**: decisions that rest on them keep their last state "
+                  "(a missing value neither starts nor lifts a restriction).", ""]
+        lines += [f"- {_cell(reason)}" for reason in degraded] + [""]
+    lines += [f"Publication {verdict} ({approval.mode}, by {_cell(approval.by)}, {approval.at}): "
+              f"{_cell(approval.note)}", "", "## Restrictions that changed", ""]
     if proposal.changes:
         lines += _table(["district", "name", "water board", "was", "becomes"],
                         [[c["district_id"], c["name"], c["water_board"], c["was"], c["becomes"]]
@@ -159,6 +164,19 @@ def _stale_flags(indicators: Path) -> dict[str, bool]:
         return {k.removeprefix("stale_"): bool(int(v)) for k, v in ds.attrs.items() if k.startswith("stale_")}
 
 
+def _degraded(config, ingest_reports: dict) -> list[str]:
+    """Why the inputs of this run are not whole (see ``pipelines.stages.degraded_inputs``)."""
+    from pipelines.stages import INDICATORS, degraded_inputs
+
+    path = config.processed_dir / INDICATORS
+    if not path.exists():
+        return degraded_inputs(config, {}, ingest_reports)
+    import xarray as xr
+
+    with xr.open_dataset(path, engine="netcdf4") as ds:
+        return degraded_inputs(config, dict(ds.attrs), ingest_reports)
+
+
 def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, approval) -> dict[str, str]:
     """Create the run's summary, restrictions table and map link in Prefect; returns the keys.
 
@@ -173,7 +191,8 @@ def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, 
             "map": artifact_key(config.name, "published-map")}
     stale = _stale_flags(config.processed_dir / INDICATORS)
     create_markdown_artifact(
-        run_summary_markdown(config.name, day, proposal, ingest_reports, approval, stale=stale),
+        run_summary_markdown(config.name, day, proposal, ingest_reports, approval, stale=stale,
+                             degraded=_degraded(config, ingest_reports)),
         key=keys["summary"], description=f"Daily run of {config.name} for {day.isoformat()}")
     create_table_artifact(restriction_rows(proposal.decisions), key=keys["restrictions"],
                           description=f"Restrictions in force on {day.isoformat()} (proposed; "

@@ -11,17 +11,19 @@ the workers, which bounds memory however many items there are.
 A worker may die at any moment (killed, out of memory, its machine gone). Dask reschedules a
 task that was running on it, but data *scattered* to the workers is not recomputable: when
 the copies are lost with the worker the tasks that need them are cancelled ("already
-forgotten"), and a scatter can itself fail on a worker that dies while it receives. So the
-shared inputs are kept here, in the client, and every item whose result was lost is submitted
-again (after one fresh scatter of the shared inputs) up to ``MAX_ATTEMPTS`` times. The
-functions are deterministic, so a resubmitted item gives the same result. An error raised by
-the function itself is never retried: it is raised as it is.
+forgotten"), and a broadcast scatter to a worker that dies while it receives fails or hangs
+in the scheduler's replication. So the shared inputs are not scattered: each is the result
+of a small task that holds the value in its own definition (:func:`_hold`), which the
+scheduler recomputes on another worker when the copy is lost; the workers fetch it from each
+other as tasks need it. Should a result still be lost (a task cancelled, a worker killed too
+often), the item is submitted again, with the shared inputs held afresh, up to
+``MAX_ATTEMPTS`` times. The functions are deterministic, so a resubmitted item gives the
+same result. An error raised by the function itself is never retried: it is raised as it is.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError
@@ -52,7 +54,7 @@ class _Shared:
 
     def futures(self) -> dict[str, Any]:
         if self._futures is None:
-            self._futures = _scatter(self.client, self.values)
+            self._futures = {k: self.client.submit(_hold, v, pure=False) for k, v in self.values.items()}
         return self._futures
 
     def lost(self, generation: int) -> None:
@@ -106,7 +108,7 @@ def map_ordered(
     """``combine(... combine(combine(initial, func(item_0, **shared)), func(item_1, **shared)) ...)``.
 
     With a client, ``func`` runs on the workers; ``shared`` arguments (the network, the
-    district table) are scattered to every worker once (again after a worker was lost).
+    district table) go to the cluster once (again after a worker was lost).
     """
     result = initial
     if client is None:
@@ -145,21 +147,6 @@ class Submitted:
         return [started.result() for started in self._started]
 
 
-def _scatter(client, shared: dict[str, Any], *, attempts: int = MAX_ATTEMPTS) -> dict[str, Any]:
-    """Every shared argument sent to every worker, as futures to pass to the tasks.
-
-    ``hash=False``: a new scatter gets new keys, so it never meets the forgotten keys of a
-    scatter whose copies died with a worker. A worker dying while it receives makes the
-    scatter fail; it is tried again on the workers that remain.
-    """
-    from distributed.comm.core import CommClosedError
-
-    for attempt in range(1, attempts + 1):
-        try:
-            return {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
-        except (CommClosedError, OSError, TimeoutError, CancelledError) as exc:
-            if attempt == attempts:
-                raise
-            log.warning("scattering the shared inputs failed (%s: %s); trying again", type(exc).__name__, exc)
-            time.sleep(0.5 * attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
+def _hold(value: Any) -> Any:
+    """The shared input itself: a task whose definition holds the value can be recomputed."""
+    return value

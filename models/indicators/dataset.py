@@ -155,6 +155,23 @@ def compute_indicators(
         newest["sensors"] = freshness.newest(sensors["time"])
 
     dataset = xr.Dataset({name: da.reindex(time=days.values) for name, da in variables.items()})
+    limits = {**freshness.DEFAULT_MAX_AGE, **(max_age or {})}
+    # Per station, well and sensor: stale or missing ones are named, not hidden behind the
+    # newest value of their source.
+    per_series = {"meteo": freshness.series_freshness(meteo, key="station", time="date", value="precipitation_mm",
+                                                      as_of=date, max_age=limits["meteo"],
+                                                      expected=stations["station"].astype(str))}
+    if groundwater is not None:
+        per_series["groundwater"] = freshness.series_freshness(groundwater, key="well", time="time",
+                                                               value="level_m_nap", as_of=date,
+                                                               max_age=limits["groundwater"],
+                                                               expected=wells["well"].astype(str))
+    if sensors is not None:
+        per_series["sensors"] = freshness.series_freshness(sensors, key="sensor", time="time", value="value",
+                                                           as_of=date, max_age=limits["sensors"],
+                                                           expected=sensors_meta["sensor"].astype(str))
+    for source, table in per_series.items():
+        dataset.attrs.update(freshness.series_attrs(source, table))
     status = freshness.freshness(newest, as_of=date, max_age=max_age)
     for name, source in sources.items():
         dataset[name].attrs["newest_input"] = status[f"newest_input_{source}"]

@@ -133,8 +133,9 @@ def low_share(
 ) -> xr.DataArray:
     """Share (0-1) of each district's wells below their lower limit, per day.
 
-    Only wells with a current reading (see :func:`latest_levels`) count; a district with none
-    is NaN. Returns DataArray (``district``, ``time``).
+    A well counts from its first reading on; a district is NaN (uncertain) on a day when any
+    of its wells that has started has no current reading (see :func:`latest_levels`), so a
+    well that stops reporting never changes the share by its silence. Returns DataArray (``district``, ``time``).
     """
     days = pd.DatetimeIndex(days)
     levels = latest_levels(groundwater, days, max_reading_age=max_reading_age)
@@ -144,10 +145,18 @@ def low_share(
     district_of = wells_in_districts(wells, districts, id_column=id_column)
     district_ids = districts[id_column].astype(str).to_numpy()
     share = pd.DataFrame(np.nan, index=days, columns=district_ids)
+    # from its first reading on, a well is expected to keep reporting
+    first_reading = (groundwater.assign(day=pd.DatetimeIndex(groundwater["time"]).normalize())
+                     .groupby(groundwater["well"].astype(str))["day"].min())
     for district, members in district_of.groupby(district_of).groups.items():
         columns = [w for w in members if w in below.columns]
         if columns:
-            share[district] = below[columns].mean(axis=1, skipna=True)
+            # Uncertain (NaN) on a day when one of the district's wells has no current reading:
+            # the share of the others alone would lift a ban because a well went silent, and a
+            # NaN neither starts nor lifts a restriction, so the last decision stands.
+            started = pd.DataFrame({w: days >= first_reading.get(w, pd.Timestamp.max) for w in columns}, index=days)
+            silent = (levels[columns].isna() & started).any(axis=1)
+            share[district] = below[columns].mean(axis=1, skipna=True).mask(silent)
     return xr.DataArray(
         share.T.to_numpy(),
         dims=("district", "time"),

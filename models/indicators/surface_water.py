@@ -82,7 +82,9 @@ def surface_water_indicators(
     district_ids = settings.index.to_numpy()
     below = pd.DataFrame(np.nan, index=days, columns=district_ids)
     for district, members in district_of[located].groupby(district_of[located]).groups.items():
-        lowest = levels[list(members)].min(axis=1, skipna=True)
+        # NaN (uncertain) on a day one of the district's sensors has no value: the lowest of
+        # the others could lift a ban only because the lowest sensor went silent.
+        lowest = levels[list(members)].min(axis=1, skipna=False)
         below[district] = settings.at[district, "critical_level_m_nap"] - lowest
     return xr.Dataset(
         {
