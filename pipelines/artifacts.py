@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.wording import LEVEL_NAMES
+
 SOURCES = ("meteo", "groundwater", "sensors")
 
 # Columns of the restrictions table, in this order (docs/contracts.md section 6).
@@ -118,7 +120,7 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
     else:
         lines.append("None: the proposed restrictions equal the published ones.")
     lines += ["", "## Escalation levels", "",
-              "0 normal, 1 threatening shortage, 2 actual shortage, 3 crisis.", ""]
+              ", ".join(f"{k} {en}" for k, (_, en) in LEVEL_NAMES.items()) + ".", ""]
     escalation = proposal.escalation
     if escalation is not None and len(escalation):
         lines += _table(["scope", "water board", "level", "meaning", "reason"],
