@@ -20,7 +20,7 @@ import xarray as xr
 from dashboards.policy_dashboard import CATEGORIES, DeficitChart, render_policy_dashboard, shortage_chart_svg
 from dashboards.public_record import checked_metadata, public_districts
 from dashboards.synthetic import synthetic_districts, synthetic_metadata
-from pipelines.stages import _board_shortage, _dashboard_indicators, _escalation_levels
+from pipelines.publication.publish import _board_shortage, _dashboard_indicators, _escalation_levels
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -265,7 +265,7 @@ def test_bad_inputs_are_named(key, change, message):
         _render(districts, **inputs)
 
 
-# --- the glue in pipelines/stages.py ----------------------------------------------------------
+# --- the glue in pipelines/publication/publish.py ----------------------------------------------------------
 
 
 def _allocation() -> xr.Dataset:
