@@ -118,7 +118,7 @@ def _run(config, date: dt.date | None, dask_address: str | None) -> int:
     day = date or config.date or dt.date.today()
     started = time.perf_counter()
     print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}", flush=True)
-    result = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address)
+    result = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address, config=config)
     print(f"[droogte] finished in {time.perf_counter() - started:.1f} s", flush=True)
     for label, path in result["outputs"].items():
         print(f"  {label:<14} {path}")
@@ -131,7 +131,7 @@ def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_addres
     day = date or config.date or dt.date.today()
     print(f"[droogte] outlook of setup {config.name!r} from {day.isoformat()}", flush=True)
     path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
-                       horizon_days=horizon_days)
+                       horizon_days=horizon_days, config=config)
     print(f"  outlook        {path}")
     return 0
 
@@ -141,7 +141,7 @@ def _ingest(config, source: str) -> int:
 
     flows = {"all": ingest.ingest_all, "meteo": ingest.ingest_meteo,
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
-    report = flows[source](config_path=str(config.path))
+    report = flows[source](config=config)
     print(report if isinstance(report, str) else _format_report(report))
     return 0
 
