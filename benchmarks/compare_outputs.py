@@ -17,7 +17,7 @@ tree — and compares, file by file:
   covers ``issued_at``).
 
 It also counts how often each run parses its setup's YAML (``yaml.safe_load`` of a text
-holding ``water_boards:``), and prints the lines of Python per top-level folder of both trees.
+holding ``water_boards:``, or ``yaml.load`` with the setup's own ``SetupLoader``), and prints the lines of Python per top-level folder of both trees.
 
 Sizes: the demo (2 water boards, 64 districts, 6 stations since 1991, 16 wells, 24 sensors;
 run date 15 August 2025); each run takes a few minutes. Usage::
@@ -50,14 +50,18 @@ APPROVAL_STAMPS = {"at"}
 _RUNNER = """
 import atexit, sys, yaml
 parses = 0
-_load = yaml.safe_load
-def counting(stream, *a, **k):
+_safe_load, _load = yaml.safe_load, yaml.load
+def counting_safe_load(stream, *a, **k):  # how the setup was read before its schema
     global parses
-    text = stream if isinstance(stream, str) else ""
-    if "water_boards:" in text:
+    if isinstance(stream, str) and "water_boards:" in stream:
         parses += 1
-    return _load(stream, *a, **k)
-yaml.safe_load = counting
+    return _safe_load(stream, *a, **k)
+def counting_load(stream, Loader=None, *a, **k):  # pipelines/config_yaml.py: SetupLoader
+    global parses
+    if getattr(Loader, "__name__", "") == "SetupLoader":
+        parses += 1
+    return _load(stream, Loader, *a, **k)
+yaml.safe_load, yaml.load = counting_safe_load, counting_load
 atexit.register(lambda: print(f"[compare] setup YAML parses: {parses}", flush=True))
 from pipelines.cli import main
 sys.exit(main(["demo", "--root", sys.argv[1]]))
