@@ -13,13 +13,10 @@ from typing import Any
 
 from pipelines.config_schema import SetupFile
 
-SCHEMA_ID = "https://droogte.example/schemas/setup.json"
-
-
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a setup file."""
     schema = SetupFile.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": "droogte setup file", **{k: v for k, v in schema.items() if k != "title"}}
 
 
