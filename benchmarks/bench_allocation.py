@@ -3,7 +3,7 @@
 
 Synthetic but realistic-sized input: districts spread over 21 boards, weather from 11
 stations over past years, a national source that binds on dry days. Runs the stage as
-``pipelines.stages.allocate_water`` does: the national pass over the season in this process,
+``pipelines.allocation.run`` does: the national pass over the season in this process,
 then the 21 water-board tasks and the 50 member tasks side by side on a local Dask cluster of
 1 and of 2 worker processes, then the season's allocation put together (a 748 MiB Dataset).
 Reports wall time per part, peak memory (resident set of this process and the workers) and
@@ -165,7 +165,7 @@ def season_weather(districts, history, days):
 
 
 def run_stage(districts, boards, history, supply, days, order, client):
-    """As pipelines.stages.allocate_water: the national pass, then the water boards and the
+    """As pipelines.allocation.run: the national pass, then the water boards and the
     outlook members side by side on the cluster. Returns the times of the parts."""
     weather = season_weather(districts, history, days)
     supply_season = xr.DataArray(np.full(days, supply), dims="time", coords={"time": weather.time.values})

@@ -11,7 +11,7 @@ import shapely
 
 from dashboards.citizen_map import render_citizen_page
 from dashboards.public_record import checked_metadata, public_districts
-from dashboards.synthetic import synthetic_districts, synthetic_metadata
+from tests.synthetic import synthetic_districts, synthetic_metadata
 from models.indicators import groundwater as gw
 from models.indicators.freshness import series_attrs, series_freshness
 from models.indicators.surface_water import surface_water_indicators

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dashboards.site import PublicationBusy, publication_lock, publish_site
-from dashboards.synthetic import synthetic_districts, synthetic_metadata
+from tests.synthetic import synthetic_districts, synthetic_metadata
 
 ROUNDS = 8  # per publisher; each round both publish at once
 

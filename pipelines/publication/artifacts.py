@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.wording import LEVEL_NAMES
+from pipelines.store import INDICATORS, Store
+
 SOURCES = ("meteo", "groundwater", "sensors")
 
 # Columns of the restrictions table, in this order (docs/contracts.md section 6).
@@ -107,7 +110,7 @@ def qc_rows(ingest_reports: dict) -> list[list]:
 def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports: dict, approval,
                          *, stale: dict[str, bool] | None = None, degraded: list[str] | None = None) -> str:
     """The Markdown summary of one daily run (see the module docstring); ``degraded`` lists
-    why the inputs are not whole (``pipelines.stages.degraded_inputs``)."""
+    why the inputs are not whole (:func:`pipelines.input_status.degraded_inputs`)."""
     verdict = "approved" if approval.approved else "NOT approved: the published site stays as it was"
     lines = [f"# Daily run {setup_name}, {day.isoformat()}", ""]
     if degraded:
@@ -123,7 +126,7 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
     else:
         lines.append("None: the proposed restrictions equal the published ones.")
     lines += ["", "## Escalation levels", "",
-              "0 normal, 1 threatening shortage, 2 actual shortage, 3 crisis.", ""]
+              ", ".join(f"{k} {en}" for k, (_, en) in LEVEL_NAMES.items()) + ".", ""]
     escalation = proposal.escalation
     if escalation is not None and len(escalation):
         lines += _table(["scope", "water board", "level", "meaning", "reason"],
@@ -154,27 +157,17 @@ def restriction_rows(decisions: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _stale_flags(indicators: Path) -> dict[str, bool]:
+def _stale_flags(store: Store) -> dict[str, bool]:
     """``stale_<source>`` attributes of ``indicators.nc`` (models/indicators/freshness.py), when it exists."""
-    if not indicators.exists():
-        return {}
-    import xarray as xr
-
-    with xr.open_dataset(indicators, engine="netcdf4") as ds:
-        return {k.removeprefix("stale_"): bool(int(v)) for k, v in ds.attrs.items() if k.startswith("stale_")}
+    attrs = store.attributes(INDICATORS)
+    return {k.removeprefix("stale_"): bool(int(v)) for k, v in attrs.items() if k.startswith("stale_")}
 
 
 def _degraded(config, ingest_reports: dict) -> list[str]:
-    """Why the inputs of this run are not whole (see ``pipelines.stages.degraded_inputs``)."""
-    from pipelines.stages import INDICATORS, degraded_inputs
+    """Why the inputs of this run are not whole (see :func:`pipelines.input_status.degraded_inputs`)."""
+    from pipelines.input_status import degraded_inputs
 
-    path = config.processed_dir / INDICATORS
-    if not path.exists():
-        return degraded_inputs(config, {}, ingest_reports)
-    import xarray as xr
-
-    with xr.open_dataset(path, engine="netcdf4") as ds:
-        return degraded_inputs(config, dict(ds.attrs), ingest_reports)
+    return degraded_inputs(config, Store(config.processed_dir).attributes(INDICATORS), ingest_reports)
 
 
 def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, approval) -> dict[str, str]:
@@ -184,12 +177,10 @@ def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, 
     """
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-    from pipelines.stages import INDICATORS
-
     keys = {"summary": artifact_key(config.name, "run-summary"),
             "restrictions": artifact_key(config.name, "restrictions"),
             "map": artifact_key(config.name, "published-map")}
-    stale = _stale_flags(config.processed_dir / INDICATORS)
+    stale = _stale_flags(Store(config.processed_dir))
     create_markdown_artifact(
         run_summary_markdown(config.name, day, proposal, ingest_reports, approval, stale=stale,
                              degraded=_degraded(config, ingest_reports)),
