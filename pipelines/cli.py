@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     # One Ctrl+C or SIGTERM stops the run within seconds, and nothing it started (Prefect's
     # temporary server, Dask workers) outlives it, not even after a SIGKILL.
     lifecycle.install_stop_handlers()
-    if not (args.command == "demo" and args.generate_only):
+    if args.command in ("run", "outlook", "ingest") or (args.command == "demo" and not args.generate_only):
         lifecycle.start_orphan_guard()
 
     try:
@@ -180,6 +180,8 @@ def _run(config, date: dt.date | None, dask_address: str | None) -> int:
     print(f"[droogte] finished in {time.perf_counter() - started:.1f} s", flush=True)
     for label, path in result["outputs"].items():
         print(f"  {label:<14} {path}")
+    for reason in result.get("degraded", []):
+        print(f"  degraded input: {reason}", file=sys.stderr)
     return 0
 
 

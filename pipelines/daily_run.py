@@ -30,7 +30,8 @@ from pipelines.ingest.flows import ingest_all
 from pipelines.publication import publish
 from pipelines.publication.approval import request_approval
 from pipelines.publication.artifacts import publish_run_artifacts
-from pipelines.store import DECISION_LOG, remove_interrupted_writes
+from pipelines.input_status import degraded_inputs
+from pipelines.store import DECISION_LOG, INDICATORS, Store, remove_interrupted_writes
 
 
 class RunInProgress(RuntimeError):
@@ -137,5 +138,8 @@ def _daily(config, day: dt.date, dask_address: str | None, logger) -> dict:
         "decisions": config.processed_dir / DECISION_LOG,
         "site": site / "index.html",
     }
+    degraded = degraded_inputs(config, Store(config.processed_dir).attributes(INDICATORS), ingest_reports)
+    for reason in degraded:
+        logger.warning("degraded input: %s", reason)
     return {"date": day.isoformat(), "ingest": ingest_reports, "approval": approval,
-            "changes": proposal.changes, "outputs": outputs}
+            "changes": proposal.changes, "outputs": outputs, "degraded": degraded}
