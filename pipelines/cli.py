@@ -180,9 +180,12 @@ def _run(config, date: dt.date | None, dask_address: str | None) -> int:
     print(f"[droogte] finished in {time.perf_counter() - started:.1f} s", flush=True)
     for label, path in result["outputs"].items():
         print(f"  {label:<14} {path}")
-    for reason in result.get("degraded", []):
+    degraded = result.get("degraded", [])
+    for reason in degraded:
         print(f"  degraded input: {reason}", file=sys.stderr)
-    return 0
+    # 3: published (or proposed) on degraded inputs, each named above; decisions that rest on
+    # them kept their last state (docs/reliability.md)
+    return 3 if degraded else 0
 
 
 def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_address: str | None) -> int:

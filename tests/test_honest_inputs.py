@@ -86,3 +86,31 @@ def test_the_citizen_page_names_stale_points_and_a_source_without_data():
     assert "2 of 16 measuring points out of date" in page
     assert "3 zonder gegevens: PEIL_A, PEIL_B, PEIL_C" in page
     assert "no data: decisions that rest on it stay as they were" in page
+
+
+def test_degraded_inputs_name_failed_sources_and_stale_points(tmp_path):
+    from types import SimpleNamespace
+
+    from pipelines.config import load_config
+    from pipelines.demo import write_demo
+    from pipelines.input_status import degraded_inputs, input_status
+    from pipelines.publication.artifacts import run_summary_markdown
+
+    config = load_config(write_demo(tmp_path / "raw", processed_dir=tmp_path / "p", site_dir=tmp_path / "site",
+                                    archive_dir=tmp_path / "a"))
+    attrs = {"series_count_meteo": 6, "series_stale_meteo": "", "series_missing_meteo": "",
+             "series_count_groundwater": 16, "series_stale_groundwater": "W03,W07", "series_missing_groundwater": ""}
+    status = input_status(config, attrs)
+    assert status["groundwater"] == {"count": 16, "stale": ["W03", "W07"], "missing": []}
+    # the setup has sensors but nothing of them is stored: every sensor file is missing
+    assert status["sensors"]["count"] == len(config.sensors) and len(status["sensors"]["missing"]) == len(config.sensors)
+    assert degraded_inputs(config, {**attrs, "series_count_sensors": 0}, {}) == [
+        "groundwater: 2 of 16 out of date (W03, W07)"]
+    reports = {"sensors": "FAILED: every file unreadable"}
+    reasons = degraded_inputs(config, attrs, reports)
+    assert reasons[0].startswith("sensors: ingest failed") and "groundwater: 2 of 16 out of date (W03, W07)" in reasons
+    approval = SimpleNamespace(approved=True, mode="auto", by="droogte", at="2025-08-15T06:30:00+00:00", note="")
+    proposal = SimpleNamespace(changes=[], escalation=None)
+    summary = run_summary_markdown("demo", config.date, proposal, {}, approval, degraded=reasons)
+    assert "**Degraded inputs**" in summary and "W03, W07" in summary
+    assert "**Degraded inputs**" not in run_summary_markdown("demo", config.date, proposal, {}, approval)
