@@ -97,11 +97,27 @@ def build_parser() -> argparse.ArgumentParser:
                           "language server)")
     config_sub.add_parser("reference", help="print the Markdown reference of every key "
                           "(docs/configuration.md)")
+
+    worker = sub.add_parser("worker", help="run a Prefect worker that stops on one Ctrl+C or SIGTERM",
+                            description="Start `prefect worker start --pool POOL` and stop it, with "
+                            "the flow runs it started, on one Ctrl+C or SIGTERM (prefect's own worker "
+                            "needs two). Other options are passed on to `prefect worker start`.")
+    worker.add_argument("--pool", required=True, help="the work pool, e.g. droogte-process")
+    worker.add_argument("--grace-s", type=float, default=10.0,
+                        help="seconds the worker may take to stop before it is ended (default 10)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, extra = build_parser().parse_known_args(argv)
+    if extra and args.command != "worker":
+        build_parser().parse_args(argv)  # the usual error for an unknown option
+    if args.command == "worker":
+        from pipelines import lifecycle
+
+        prefect = Path(sys.executable).with_name("prefect")
+        return lifecycle.run_supervised([str(prefect), "worker", "start", "--pool", args.pool, *extra],
+                                        grace_s=args.grace_s)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from a closed network
     # Imported here so that `droogte --help` answers at once, without loading Prefect.

@@ -137,6 +137,45 @@ def _still(process: psutil.Process) -> bool:
         return False
 
 
+def run_supervised(args: list[str], *, grace_s: float = STOP_GRACE_S) -> int:
+    """Run ``args`` (``prefect worker start ...``) as a child and stop it, and everything it
+    started, on one SIGINT or SIGTERM; return its exit code (128 + signal when stopped).
+
+    Why: ``prefect worker start`` (prefect 3.8.8) answers the first Ctrl+C or SIGTERM by
+    sending SIGINT to itself and keeps running (PrefectHQ/prefect#13868 shows the same for
+    the server); only a second signal kills it. Here one signal asks it to stop (SIGINT),
+    and ``grace_s`` seconds later whatever is left of it and its flow runs is ended.
+    """
+    child = subprocess.Popen(args, start_new_session=True)  # our signals reach it only through us
+    stop = threading.Event()
+    received: list[int] = []
+
+    def handler(signum, _frame):
+        received.append(signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    while child.poll() is None and not stop.wait(0.2):
+        pass
+    if child.poll() is not None:
+        return child.returncode
+    signum = received[0]
+    print(f"droogte: {signal.Signals(signum).name} received; stopping the worker (at most {grace_s:g} s)",
+          file=sys.stderr, flush=True)
+    family = [psutil.Process(child.pid), *_descendants(child.pid)]
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(child.pid, signal.SIGINT)
+    try:
+        child.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    family += _descendants(child.pid)
+    end_processes([p for p in family if _still(p)], grace_s=2.0)
+    child.wait(timeout=10)
+    return 128 + signum
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--guard":
         guard(int(sys.argv[2]))

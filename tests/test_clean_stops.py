@@ -113,3 +113,38 @@ def test_a_run_blocked_in_a_service_read_stops_and_leaves_no_process(blocked_run
         assert took < 15, f"the run took {took:.1f} s to stop after {sig.name}"
         assert run.returncode != 0
     print(f"{sig.name}: the run ended {took:.1f} s after the signal; no process left")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_the_worker_stops_on_one_signal(tmp_path, sig):
+    """``droogte worker`` on a real ``prefect server``: one Ctrl+C or SIGTERM ends it and the
+    Prefect worker it runs (``prefect worker start`` alone keeps running after one)."""
+    from tests.integration_helpers import free_port, http_ok
+
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api, "PREFECT_LOGGING_LEVEL": "WARNING"}
+    services = Services(tmp_path / "logs", env=env)
+    try:
+        server = services.start("server", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
+                                           "--port", str(port)])
+        wait_until(lambda: http_ok(f"{api}/health"), timeout=180, proc=server, what="the Prefect server answers",
+                   log=services.log("server"))
+        services.run("pool", [str(BIN / "prefect"), "work-pool", "create", "p15", "--type", "process"])
+        worker = services.start("worker", [str(BIN / "droogte"), "worker", "--pool", "p15"])
+        wait_until(lambda: "started" in (tmp_path / "logs" / "worker.log").read_text(errors="replace"),
+                   timeout=120, proc=worker, what="the worker has started", log=services.log("worker"))
+        prefect_worker = [p for p in services.marked() if "worker" in " ".join(p.cmdline()) and p.pid != worker.pid]
+        assert prefect_worker, "droogte worker runs prefect worker start"
+        sent = time.monotonic()
+        os.kill(worker.pid, sig)  # one signal, to droogte only, as a terminal's Ctrl+C or systemd would
+        worker.wait(timeout=60)
+        took = time.monotonic() - sent
+        wait_until(lambda: not [p for p in prefect_worker if p.is_running() and p.status() != "zombie"],
+                   timeout=10, interval=0.2, what="the prefect worker has ended")
+    finally:
+        left = [d for d in services.stop_all() if "server" not in d]
+    assert not left, f"processes left behind: {left}"
+    assert took < 20, f"the worker took {took:.1f} s to stop"
+    print(f"worker: {sig.name} once, stopped after {took:.1f} s")
