@@ -149,6 +149,7 @@ class Config:
     dask_workers: int = 2
     outlook_horizon_days: int = 42
     stale_after_days: int = 3
+    max_age_days: int = 5  # freshness.max_age_days: beyond this many days of missing data no new decisions (pipelines/late_data.py)
     qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
     knmi_national_deficit: Path | None = None  # KNMI's int_nl.dat, for the deficit chart's climatology
     knmi_service: KnmiService | None = None
@@ -301,6 +302,7 @@ def load_config(path: Path | str) -> Config:
         knmi_national_deficit=_climatology_file(r, top.get("climatology")),
         stale_after_days=r.integer(freshness.get("stale_after_days", 3), "freshness.stale_after_days",
                                    minimum=0),
+        max_age_days=r.integer(freshness.get("max_age_days", 5), "freshness.max_age_days", minimum=0),
     )
 
 

@@ -185,6 +185,7 @@ class Proposal:
     decisions: pd.DataFrame  # one row per district: the restrictions in force on ``day``
     changes: list[dict] = field(default_factory=list)
     escalation: pd.DataFrame | None = None
+    computed_until: dt.date | None = None  # the data day (pipelines/late_data.py); None: ``day``
 
     @property
     def changed(self) -> bool:
@@ -209,9 +210,38 @@ def deficit_climatology(config: Config, day: dt.date) -> xr.DataArray:
     return triggers.median_deficit_by_season_day(read_weather(config), before_year=day.year)
 
 
-def decide_restrictions(config: Config, day: dt.date, deficit_median: xr.DataArray | None = None) -> Proposal:
-    """Rules with hysteresis over the season so far; merge into the decision log; compare with
-    what is published."""
+def find_data_day(config: Config, day: dt.date):
+    """The newest day up to ``day`` with every input of the allocation, per the rule of
+    ``pipelines/late_data.py`` (the stored meteo, the national source's supply file)."""
+    from pipelines.late_data import data_day, newest_supply_day, newest_weather_day
+
+    meteo_path = config.processed_dir / ingest.METEO_TABLE
+    meteo = (pd.read_parquet(meteo_path, columns=["date", "precipitation_mm", "evaporation_mm"])
+             if meteo_path.exists() else None)
+    newest = {"meteo": newest_weather_day(meteo, day)}
+    if config.source.file is not None:
+        table = pd.read_csv(config.source.file, comment="#")
+        if not {"date", "supply_m3_day"} <= set(table.columns):
+            raise ValueError(f"{config.source.file}: expected columns date,supply_m3_day; found {list(table.columns)}")
+        newest["supply"] = newest_supply_day(table, day)
+    return data_day(day, newest, max_age_days=config.max_age_days)
+
+
+def indicator_attrs(config: Config) -> dict:
+    """The attributes of ``indicators.nc`` (freshness per source: ``newest_input_<source>``,
+    ``stale_<source>``)."""
+    with xr.open_dataset(config.processed_dir / INDICATORS, engine="netcdf4") as ds:
+        return dict(ds.attrs)
+
+
+def decide_restrictions(config: Config, day: dt.date, deficit_median: xr.DataArray | None = None, *,
+                        valid_on: dt.date | None = None) -> Proposal:
+    """Rules with hysteresis over the season up to ``day``; merge into the decision log; the
+    decisions in force on ``valid_on`` (default ``day``; a later day carries the decisions of
+    ``day`` unchanged, pipelines/late_data.py); compare with what is published."""
+    from pipelines.timeline import decided_until, record_decided
+
+    valid_on = valid_on or day
     processed = config.processed_dir
     with xr.open_dataset(processed / ALLOCATION, engine="netcdf4") as a, \
             xr.open_dataset(processed / INDICATORS, engine="netcdf4") as i:
@@ -227,16 +257,23 @@ def decide_restrictions(config: Config, day: dt.date, deficit_median: xr.DataArr
 
     decisions = decide(trigger_values, config.rules, until=day)
     log_path = processed / DECISION_LOG
-    log = decision_log.merge_decisions(decision_log.load_log(log_path, missing_ok=True), decisions,
-                                       issued_at=pd.Timestamp.now(tz="UTC"))
+    issued_at = pd.Timestamp.now(tz="UTC")
+    log = decision_log.load_log(log_path, missing_ok=True)
+    # Restrictions still open from an earlier season end with the last day that timeline
+    # decided: this season's hysteresis starts afresh at its season start.
+    log = decision_log.close_before(log, pd.Timestamp(season_start(day)), issued_at=issued_at,
+                                    last_day=decided_until(processed))
+    log = decision_log.merge_decisions(log, decisions, issued_at=issued_at)
     decision_log.save_log(log_path, log)
+    record_decided(processed, valid_on)
 
-    in_force = decisions_on(decision_log.current_decisions(log), day, districts)
+    in_force = decisions_on(decision_log.current_decisions(log), valid_on, districts)
     escalation = escalation_levels(decisions, summarise_allocation(allocation), districts, day=day,
                                    outlook_probability=outlook_category_probability(ensemble, "4").to_series())
     write_parquet(escalation, processed / ESCALATION)
     published = _table(config, PUBLISHED)
-    return Proposal(day=day, decisions=in_force, changes=compare(published, in_force), escalation=escalation)
+    return Proposal(day=valid_on, decisions=in_force, changes=compare(published, in_force), escalation=escalation,
+                    computed_until=day)
 
 
 def decisions_on(log: pd.DataFrame, day: dt.date, districts: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -275,9 +312,11 @@ def _describe(state: tuple[str, bool]) -> str:
     return restriction + (" + groundwater_ban" if groundwater else "")
 
 
-def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
-    """Publish the approved decisions: citizen map, policymaker dashboard, open data; then
-    record what is live in ``published.parquet``."""
+def publish(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict] | None = None) -> Path:
+    """Publish the approved decisions, valid from ``day``: citizen map, policymaker dashboard,
+    open data; then record what is live in ``published.parquet``. ``notices``: texts
+    ``{"nl", "en"}`` the page shows about the data (a source that failed or ends early)."""
+    computed = proposal.computed_until or day
     from dashboards.policy_dashboard import render_policy_dashboard
     from dashboards.public_record import checked_metadata, public_districts
     from dashboards.site import publish_site
@@ -299,11 +338,12 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
         "data_ages": data_ages,
         "software_version": version("droogte"),
         "setup_name": config.name,
+        "notices": list(notices or []),
     }
-    setup_chart, board_charts = _deficit_charts(config, day, indicators, districts)
+    setup_chart, board_charts = _deficit_charts(config, computed, indicators, districts)
     dashboard = render_policy_dashboard(
         public_districts(public), checked_metadata(metadata),
-        indicators=_dashboard_indicators(indicators, ensemble, allocation, day),
+        indicators=_dashboard_indicators(indicators, ensemble, allocation, computed),
         board_shortage=_board_shortage(allocation),
         escalation=_escalation_levels(proposal.escalation),
         deficit_chart=setup_chart,

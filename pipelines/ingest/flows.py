@@ -29,7 +29,7 @@ from prefect.cache_policies import NONE
 
 from models.qc import run_qc
 from pipelines.ingest.archive import archive_file
-from pipelines.config import Config, load_config
+from pipelines.config import Config
 from pipelines.ingest.sources.dino import read_dino_csv
 from pipelines.ingest.sources.errors import SourceFormatError
 from pipelines.ingest.sources.fews import read_pi_json, read_pi_xml
@@ -40,6 +40,7 @@ from pipelines.ingest.services.knmi_daggegevens import DAGGEGEVENS_URL, KnmiDagg
 from pipelines.ingest.sources.knmi import knmi_stations, read_knmi_daily
 from pipelines.ingest.sources.sensor_csv import read_sensor_csv
 from pipelines.store import upsert, upsert_metadata
+from pipelines.timeline import setup
 
 METEO_TABLE = "meteo.parquet"
 STATIONS_TABLE = "stations.parquet"
@@ -155,16 +156,38 @@ def _quarantine(config: Config, source: str, items: list) -> int:
     return len(items)
 
 
-def _finish(config: Config, report: SourceReport, quarantined: list, stamps: dict, logger) -> SourceReport:
+def _finish(config: Config, report: SourceReport, quarantined: list, stamps: dict, logger,
+            until: str | None = None) -> SourceReport:
     """Keep the rejected records, remember the files now stored, keep and log the report."""
     report.quarantined = _quarantine(config, report.source, quarantined)
     _remember(config, stamps.values())
+    # The newest data held, whether or not this run brought anything new.
+    report.newest = newest_held(config, report.source, until=until) or report.newest
     folder = config.processed_dir / "qc"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     (folder / f"{report.source}-{stamp}.json").write_text(json.dumps(asdict(report), indent=2))
     logger.info("%s: %s", report.source, report)
     return report
+
+
+#: The processed table and time column of each kind of source.
+SOURCE_TABLES = {"meteo": (METEO_TABLE, "date"), "groundwater": (GROUNDWATER_TABLE, "time"),
+                 "sensors": (SENSORS_TABLE, "time")}
+
+
+def newest_held(config: Config, source: str, *, until: str | None = None) -> str | None:
+    """The newest time stored for ``source`` in its processed table (text), up to the end of
+    the UT day ``until`` (YYYY-MM-DD) when given; None when there is none."""
+    table, column = SOURCE_TABLES[source]
+    path = config.processed_dir / table
+    if not path.exists():
+        return None
+    times = pd.read_parquet(path, columns=[column])[column].dropna()
+    if until:
+        end = pd.Timestamp(until) + pd.Timedelta(days=1)
+        times = times[times < (end.tz_localize("UTC") if getattr(times.dt, "tz", None) is not None else end)]
+    return None if times.empty else str(times.max())
 
 
 def _until(until: str | None) -> dt.date:
@@ -207,10 +230,10 @@ def _fetch(fetch_task, config: Config, until: dt.date, report: SourceReport, log
 
 
 @flow(name="ingest-meteo", log_prints=True)
-def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
+def ingest_meteo(config_path: str, until: str | None = None, output: str | None = None) -> SourceReport:
     """Ingest the setup's KNMI daily station files, and new days from the KNMI service where
     configured, into ``meteo.parquet`` and ``stations.parquet``."""
-    config = load_config(config_path)
+    config = setup(config_path, output)
     logger = get_run_logger()
     results, report, stamps = _read_files(config, "meteo", [(s, read_knmi_daily) for s in config.stations], logger)
     by_file = {s.file: s for s in config.stations}
@@ -246,14 +269,14 @@ def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
                series_col="station", time_col="date")
     upsert_metadata(config.processed_dir / STATIONS_TABLE, gpd.GeoDataFrame(station_table, crs="EPSG:28992"),
                     key="station")
-    return _finish(config, report, quarantined, stamps, logger)
+    return _finish(config, report, quarantined, stamps, logger, until)
 
 
 @flow(name="ingest-groundwater", log_prints=True)
-def ingest_groundwater(config_path: str, until: str | None = None) -> SourceReport:
+def ingest_groundwater(config_path: str, until: str | None = None, output: str | None = None) -> SourceReport:
     """Ingest the setup's DINOloket CSV files, and new levels from BRO where configured, into
     ``groundwater.parquet`` and ``wells.parquet``."""
-    config = load_config(config_path)
+    config = setup(config_path, output)
     logger = get_run_logger()
     results, report, stamps = _read_files(config, "groundwater", [(w, read_dino_csv) for w in config.wells], logger)
     limits = {w.file: w.lower_limit_m_nap for w in config.wells}
@@ -281,16 +304,16 @@ def ingest_groundwater(config_path: str, until: str | None = None) -> SourceRepo
                variables={"level_m_nap": "groundwater_level"}, series_col="well", time_col="time")
     if wells:
         upsert_metadata(config.processed_dir / WELLS_TABLE, pd.concat(wells, ignore_index=True), key="well")
-    return _finish(config, report, quarantined, stamps, logger)
+    return _finish(config, report, quarantined, stamps, logger, until)
 
 
 _SENSOR_READERS = {"pi-xml": read_pi_xml, "pi-json": read_pi_json, "csv": read_sensor_csv}
 
 
 @flow(name="ingest-sensors", log_prints=True)
-def ingest_sensors(config_path: str, until: str | None = None) -> SourceReport:
+def ingest_sensors(config_path: str, until: str | None = None, output: str | None = None) -> SourceReport:
     """Ingest the setup's sensor files into ``sensors.parquet`` and ``sensors_meta.parquet``."""
-    config = load_config(config_path)
+    config = setup(config_path, output)
     logger = get_run_logger()
     files = [(s, _SENSOR_READERS[s.format]) for s in config.sensors]
     results, report, stamps = _read_files(config, "sensors", files, logger)
@@ -304,20 +327,22 @@ def ingest_sensors(config_path: str, until: str | None = None) -> SourceReport:
                variables={"value": "water_level"}, series_col="sensor", time_col="time")
     if meta:
         upsert_metadata(config.processed_dir / SENSORS_META_TABLE, pd.concat(meta, ignore_index=True), key="sensor")
-    return _finish(config, report, quarantined, stamps, logger)
+    return _finish(config, report, quarantined, stamps, logger, until)
 
 
 @flow(name="ingest-all", log_prints=True)
-def ingest_all(config_path: str, until: str | None = None) -> dict[str, SourceReport | str]:
+def ingest_all(config_path: str, until: str | None = None, output: str | None = None
+               ) -> dict[str, SourceReport | str]:
     """Run every ingest flow; a source that fails is reported and the others still run.
 
-    ``until`` (YYYY-MM-DD, default today in UTC) is the last UT day asked of the services.
+    ``until`` (YYYY-MM-DD, default today in UTC) is the last UT day asked of the services;
+    ``output`` a folder of its own for the processed tables (``pipelines/timeline.py``).
     """
     logger = get_run_logger()
     reports: dict[str, SourceReport | str] = {}
     for name, source_flow in (("meteo", ingest_meteo), ("groundwater", ingest_groundwater),
                               ("sensors", ingest_sensors)):
-        state = source_flow(config_path=config_path, until=until, return_state=True)
+        state = source_flow(config_path=config_path, until=until, output=output, return_state=True)
         if state.is_completed():
             reports[name] = state.result()
         else:
