@@ -173,17 +173,29 @@ def _stale_flags(indicators: Path) -> dict[str, bool]:
         return {k.removeprefix("stale_"): bool(int(v)) for k, v in ds.attrs.items() if k.startswith("stale_")}
 
 
-def page_notices(outcome, day: dt.date) -> list[dict]:
+def page_notices(outcome, day: dt.date, newest: dict | None = None) -> list[dict]:
     """What the published page tells its readers about the data, in Dutch and English: one
-    notice per source with a problem (failed, late or stale), naming the source."""
+    notice per source with a problem (failed, late or stale), naming the source and, where
+    known (``newest``: ``{source: date}`` of the late-data rule), the last day it covers."""
+    from dashboards.public_record import date_en, date_nl
+
     notices = []
     for source in dict.fromkeys(p.source for p in outcome.problems):
-        notices.append({
-            "nl": f"Gegevens van bron '{source}' zijn niet volledig of niet actueel op {day.isoformat()}: "
-                  "de beperkingen zijn bepaald met de nieuwste gegevens die er wel zijn.",
-            "en": f"Data of source '{source}' are incomplete or out of date on {day.isoformat()}: "
-                  "the restrictions were decided on the newest data available.",
-        })
+        last = (newest or {}).get(source)
+        if last is not None and last < day:
+            notices.append({
+                "nl": f"De gegevens van bron '{source}' lopen tot en met {date_nl(last)}. De beperkingen zijn "
+                      f"bepaald met die gegevens en gelden ongewijzigd op {date_nl(day)}.",
+                "en": f"The data of source '{source}' run up to {date_en(last)}. The restrictions were decided on "
+                      f"those data and apply unchanged on {date_en(day)}.",
+            })
+        else:
+            notices.append({
+                "nl": f"De gegevens van bron '{source}' zijn niet volledig of niet actueel op {date_nl(day)}: "
+                      "de beperkingen zijn bepaald met de nieuwste gegevens die er wel zijn.",
+                "en": f"The data of source '{source}' are incomplete or out of date on {date_en(day)}: "
+                      "the restrictions were decided on the newest data available.",
+            })
     return notices
 
 

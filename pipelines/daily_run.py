@@ -151,7 +151,7 @@ def _run_day(config, day: dt.date, path: str, dask_address: str | None, output: 
     proposal = decide_restrictions(path, computed, median, output, valid_on=day)
     approval = request_approval(config, proposal)
     if approval.approved:
-        site = publish_site(path, day, proposal, output, notices=page_notices(outcome, day))
+        site = publish_site(path, day, proposal, output, notices=page_notices(outcome, day, found.newest))
     else:
         site = config.site_dir
         logger.warning("publication not approved (%s): the published site stays as it was", approval.note)
