@@ -38,12 +38,6 @@ _TEXT_COLUMNS = tuple(c for c in PUBLIC_COLUMNS if c not in ("groundwater_ban", 
 
 METADATA_KEYS = ("issued_at", "valid_from", "data_ages", "software_version", "setup_name")
 
-MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-             "september", "oktober", "november", "december")
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
-
-
 def public_districts(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return the allow-listed columns of ``districts`` plus geometry, checked and normalised.
 
@@ -111,16 +105,6 @@ def _notices(notices) -> list[dict]:
     if not isinstance(notices, list) or not all(isinstance(n, dict) and {"nl", "en"} <= set(n) for n in notices):
         raise ValueError("metadata key notices must be a list of {'nl': text, 'en': text}")
     return [{"nl": str(n["nl"]), "en": str(n["en"])} for n in notices]
-
-
-def date_nl(day: dt.date) -> str:
-    """``1 juli 2026``."""
-    return f"{day.day} {MONTHS_NL[day.month - 1]} {day.year}"
-
-
-def date_en(day: dt.date) -> str:
-    """``1 July 2026``."""
-    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
 
 
 def local_time(moment: dt.datetime) -> dt.datetime:

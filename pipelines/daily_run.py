@@ -1,13 +1,16 @@
-"""The daily run: ingest → indicators → allocation → restrictions → approval → publish.
+"""The daily run: ingest → indicators → allocation → restrictions → approval → publication.
 
 ``drought_run`` is the flow an analyst schedules every morning (``prefect.yaml``) or starts by
-hand (``droogte run``). It reads like the job it does; each task is one unit of work that
-reads its inputs from ``data/processed/<setup>/`` and writes its output there in the form of
-``docs/contracts.md``, so any stage can be inspected, re-run or replaced on its own.
+hand (``droogte run``). It reads like the job it does. It loads and checks its setup once and
+hands the loaded configuration to every task and to the ingest flows; each task is one stage
+(``pipelines/indicators.py``, ``allocation.py``, ``restrictions.py``, ``publication/``) that
+reads its inputs from the setup's processed store (``pipelines/store.py``) and writes its output
+there in the form of ``docs/contracts.md``, so any stage can be inspected, re-run or replaced on
+its own.
 
 The growing season runs from 1 April (KNMI's precipitation deficit starts then, and so does
 the allocation's water balance); a run for a day before April covers the winter from
-1 January with the same code.
+1 January with the same code (``models/season.py``).
 """
 
 from __future__ import annotations
@@ -18,35 +21,37 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from pipelines import stages, timeline
-from pipelines.approval import request_approval
-from pipelines.artifacts import page_notices, publish_run_artifacts
+from models.restrictions.proposal import Proposal
+from pipelines import allocation, indicators, restrictions, timeline
+from pipelines.config import Config
 from pipelines.ingest.flows import ingest_all
-from pipelines.late_data import DataDay, stale_problems
+from pipelines.late_data import DataDay, find_data_day, stale_problems
 from pipelines.outcome import ExitCode, Outcome, final_state, problems_from_ingest
-from pipelines.timeline import setup
+from pipelines.publication import publish
+from pipelines.publication.approval import request_approval
+from pipelines.publication.artifacts import page_notices, publish_run_artifacts
+from pipelines.store import DECISION_LOG, INDICATORS, Store
 
 
 @task(name="compute-indicators", cache_policy=NONE)
-def compute_indicators(config_path: str, day: dt.date, output: str | None = None) -> Path:
+def indicators_task(config: Config, day: dt.date) -> Path:
     """Drought indicators per station and district up to ``day`` → ``indicators.nc``."""
-    return stages.compute_indicators(setup(config_path, output), day)
+    return indicators.run(config, day)
 
 
 @task(name="allocate-water", cache_policy=NONE)
-def allocate_water(config_path: str, day: dt.date, dask_address: str | None,
-                   horizon_days: int | None = None, output: str | None = None) -> Path:
+def allocation_task(config: Config, day: dt.date, dask_address: str | None,
+                    horizon_days: int | None = None) -> Path:
     """Verdringingsreeks allocation for the season so far and the outlook ensemble, on Dask."""
-    return stages.allocate_water(setup(config_path, output), day, dask_address=dask_address,
-                                 horizon_days=horizon_days)
+    return allocation.run(config, day, dask_address=dask_address, horizon_days=horizon_days)
 
 
 def _climatology_key(context, parameters) -> str:
-    """Cache key of the deficit climatology: the weather data it is computed from, the years
+    """Cache key of the deficit median: the weather data it is computed from, the years
     before the run's year, and the code that computes it. New data or new code, new key."""
-    config = setup(parameters["config_path"], parameters.get("output"))
+    config = parameters["config"]
     day = parameters["day"]
-    return f"deficit-climatology-{stages.weather_fingerprint(config)}-{day.year}-{CLIMATOLOGY_CODE_VERSION}"
+    return f"deficit-climatology-{restrictions.weather_fingerprint(config)}-{day.year}-{CLIMATOLOGY_CODE_VERSION}"
 
 
 #: Raise when the climatology's computation changes, so cached results are not reused.
@@ -55,31 +60,29 @@ CLIMATOLOGY_CODE_VERSION = "1"
 
 @task(name="deficit-climatology", cache_key_fn=_climatology_key, persist_result=True,
       result_serializer="pickle", cache_expiration=dt.timedelta(days=400))
-def deficit_climatology(config_path: str, day: dt.date, output: str | None = None):
+def deficit_median_task(config: Config, day: dt.date):
     """Median deficit per season day and district over the earlier years: expensive (the whole
     record), deterministic, and the same every day of a season, so it is cached."""
-    return stages.deficit_climatology(setup(config_path, output), day)
+    return restrictions.deficit_median(config, day)
 
 
 @task(name="find-data-day", cache_policy=NONE)
-def find_data_day(config_path: str, day: dt.date, output: str | None = None) -> DataDay:
+def data_day_task(config: Config, day: dt.date) -> DataDay:
     """The newest day up to ``day`` the allocation has every input for (pipelines/late_data.py)."""
-    return stages.find_data_day(setup(config_path, output), day)
+    return find_data_day(config, day)
 
 
 @task(name="decide-restrictions", cache_policy=NONE)
-def decide_restrictions(config_path: str, day: dt.date, deficit_median=None, output: str | None = None,
-                        valid_on: dt.date | None = None) -> stages.Proposal:
+def restrictions_task(config: Config, day: dt.date, median=None, valid_on: dt.date | None = None) -> Proposal:
     """Restriction decisions with hysteresis over the season up to ``day``, in force on
     ``valid_on`` (default ``day``); what would change if published."""
-    return stages.decide_restrictions(setup(config_path, output), day, deficit_median, valid_on=valid_on)
+    return restrictions.run(config, day, median, valid_on=valid_on)
 
 
 @task(name="publish-site", cache_policy=NONE)
-def publish_site(config_path: str, day: dt.date, proposal: stages.Proposal, output: str | None = None,
-                 notices: list | None = None) -> Path:
+def publication_task(config: Config, day: dt.date, proposal: Proposal, notices: list | None = None) -> Path:
     """Write the citizen map, the dashboard and open data, and switch the live site in one step."""
-    return stages.publish(setup(config_path, output), day, proposal, notices=notices)
+    return publish.run(config, day, proposal, notices=notices)
 
 
 @flow(name="drought-run", log_prints=True)
@@ -98,9 +101,8 @@ def drought_run(config_path: str, date: str | None = None, dask_address: str | N
     the changes, the outputs and ``outcome`` (``Outcome.as_dict()``).
     """
     logger = get_run_logger()
-    config = setup(config_path, output)
+    config = timeline.setup(config_path, output)  # the one time this run reads and checks its setup
     day = dt.date.fromisoformat(date) if date else (config.date or dt.date.today())
-    path = str(config.path)
     logger.info("daily run of %r for %s%s", config.name, day, f" into {output}" if output else "")
     outcome = Outcome()
     result = {"date": day.isoformat(), "data_day": None, "ingest": {}, "approval": None, "changes": [],
@@ -114,24 +116,25 @@ def drought_run(config_path: str, date: str | None = None, dask_address: str | N
     if republish:
         logger.warning("--republish: the issue for %s replaces the live one; the decision log records "
                        "corrections", day)
-
     try:
-        return _run_day(config, day, path, dask_address, output, outcome, result)
+        return _run_day(config, day, dask_address, outcome, result)
     except Exception as exc:
         # The summary artifact says what failed too, not only the run's state and log.
         outcome.add("run", f"{type(exc).__name__}: {exc}", ExitCode.FAILED)
-        publish_run_artifacts(config, day, None, result["ingest"], None, outcome=outcome)
+        try:
+            publish_run_artifacts(config, day, None, result["ingest"], None, outcome=outcome)
+        except Exception as artifact_error:  # never hide the run's own error behind this one
+            logger.error("the run-summary artifact could not be written: %s", artifact_error)
         raise
 
 
-def _run_day(config, day: dt.date, path: str, dask_address: str | None, output: str | None,
-             outcome: Outcome, result: dict):
+def _run_day(config: Config, day: dt.date, dask_address: str | None, outcome: Outcome, result: dict):
     """The stages of one day, after the timeline has accepted it."""
     logger = get_run_logger()
-    ingest_reports = ingest_all(config_path=path, until=day.isoformat(), output=output)
+    ingest_reports = ingest_all(until=day.isoformat(), config=config)
     result["ingest"] = ingest_reports
     outcome.extend(problems_from_ingest(ingest_reports))
-    found = find_data_day(path, day, output)
+    found = data_day_task(config, day)
     result["data_day"] = found.data_day and found.data_day.isoformat()
     outcome.extend(found.problems)
     if found.withheld:
@@ -139,33 +142,34 @@ def _run_day(config, day: dt.date, path: str, dask_address: str | None, output: 
             logger.error("%s", problem)
         publish_run_artifacts(config, day, None, ingest_reports, None, outcome=outcome)
         return _end(config, day, outcome, result)
-    computed = found.data_day
+    computed = found.data_day  # indicators, allocation and rules run to the newest complete day
     for problem in found.problems:
         logger.warning("late data: %s", problem)
 
-    indicators = compute_indicators(path, computed, output)
-    outcome.extend(p for p in stale_problems(stages.indicator_attrs(config), computed)
-                   if p.source not in {q.source for q in outcome.problems})
-    allocation = allocate_water(path, computed, dask_address or config.dask_address, output=output)
-    median = deficit_climatology(path, computed, output)
-    proposal = decide_restrictions(path, computed, median, output, valid_on=day)
+    indicators_file = indicators_task(config, computed)
+    named = {p.source for p in outcome.problems}
+    outcome.extend(p for p in stale_problems(Store(config.processed_dir).attributes(INDICATORS), computed)
+                   if p.source not in named)
+    allocation_file = allocation_task(config, computed, dask_address or config.dask_address)
+    median = deficit_median_task(config, computed)
+    proposal = restrictions_task(config, computed, median, valid_on=day)
     approval = request_approval(config, proposal)
     if approval.approved:
-        site = publish_site(path, day, proposal, output, notices=page_notices(outcome, day, found.newest))
+        site = publication_task(config, day, proposal, notices=page_notices(outcome, day, found.newest))
     else:
         site = config.site_dir
         logger.warning("publication not approved (%s): the published site stays as it was", approval.note)
     publish_run_artifacts(config, day, proposal, ingest_reports, approval, outcome=outcome)
     result.update(approval=approval, changes=proposal.changes, outputs={
-        "indicators": indicators,
-        "allocation": allocation,
-        "decisions": config.processed_dir / stages.DECISION_LOG,
+        "indicators": indicators_file,
+        "allocation": allocation_file,
+        "decisions": config.processed_dir / DECISION_LOG,
         "site": site / "index.html",
     })
     return _end(config, day, outcome, result)
 
 
-def _end(config, day: dt.date, outcome: Outcome, result: dict):
+def _end(config: Config, day: dt.date, outcome: Outcome, result: dict):
     """Log the outcome and end the flow in its state (``pipelines/outcome.py``)."""
     logger = get_run_logger()
     result["outcome"] = outcome.as_dict()

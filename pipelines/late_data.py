@@ -114,3 +114,22 @@ def stale_problems(indicator_attrs: dict, day: dt.date) -> list[Problem]:
         held = f"newest data held {newest[:10]}" if newest else "no data held"
         problems.append(Problem(source, f"stale on {day.isoformat()}: {held}"))
     return problems
+
+
+def find_data_day(config, day: dt.date, *, max_age_days: int | None = None) -> DataDay:
+    """The rule applied to a setup's stored meteo (``meteo.parquet``) and its national
+    source's supply file (when it has one)."""
+    from pipelines.store import METEO_TABLE
+
+    meteo_path = config.processed_dir / METEO_TABLE
+    meteo = (pd.read_parquet(meteo_path, columns=["date", "precipitation_mm", "evaporation_mm"])
+             if meteo_path.exists() else None)
+    newest = {"meteo": newest_weather_day(meteo, day)}
+    if config.source.file is not None:
+        table = pd.read_csv(config.source.file, comment="#")
+        if not {"date", "supply_m3_day"} <= set(table.columns):
+            raise ValueError(f"{config.source.file}: expected columns date,supply_m3_day; "
+                             f"found {list(table.columns)}")
+        newest["supply"] = newest_supply_day(table, day)
+    limit = config.max_age_days if max_age_days is None else max_age_days
+    return data_day(day, newest, max_age_days=limit)

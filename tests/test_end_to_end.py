@@ -18,7 +18,7 @@ import xarray as xr
 from pipelines.config import load_config
 from pipelines.daily_run import drought_run
 from pipelines.demo import write_demo
-from pipelines.stages import ALLOCATION, DECISION_LOG, INDICATORS
+from pipelines.store import ALLOCATION, DECISION_LOG, INDICATORS
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +120,7 @@ def test_the_climatology_is_cached_until_its_inputs_change(demo_run):
     from prefect.client.orchestration import get_client
 
     from pipelines.daily_run import _climatology_key
-    from pipelines.stages import WEATHER
-    from pipelines.store import write_netcdf
+    from pipelines.store import WEATHER, write_netcdf
 
     config, _ = demo_run
 
@@ -133,7 +132,7 @@ def test_the_climatology_is_cached_until_its_inputs_change(demo_run):
     states = asyncio.run(climatology_states())
     assert states.count("Completed") >= 1 and "Cached" in states  # the second daily run reused it
 
-    parameters = {"config_path": str(config.path), "day": pd.Timestamp("2025-08-15").date()}
+    parameters = {"config": config, "day": pd.Timestamp("2025-08-15").date()}
     key = _climatology_key(None, parameters)
     assert _climatology_key(None, parameters) == key
     with xr.open_dataset(config.processed_dir / WEATHER) as weather:
@@ -165,13 +164,14 @@ def test_on_demand_outlook_with_a_longer_horizon_publishes_nothing(demo_run):
 def test_before_the_deficit_season_there_is_no_chart_to_draw(demo_run):
     import datetime as dt
 
-    from pipelines import stages
+    from pipelines.inputs import read_districts
+    from pipelines.publication.publish import _deficit_charts
 
     config, _ = demo_run
-    assert stages._deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
-    setup_chart, board_charts = stages._deficit_charts(config, dt.date(2025, 8, 15),
-                                                       xr.open_dataset(config.processed_dir / INDICATORS).load(),
-                                                       stages.read_districts(config))
+    assert _deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
+    setup_chart, board_charts = _deficit_charts(config, dt.date(2025, 8, 15),
+                                                xr.open_dataset(config.processed_dir / INDICATORS).load(),
+                                                read_districts(config))
     assert setup_chart is not None and set(board_charts) == {"WBW", "WBO"}
 
 
@@ -201,7 +201,7 @@ def test_a_run_two_days_past_the_data_carries_the_decisions_and_says_which_data_
     assert "Traceback" not in out + err
     metadata = json.loads((config.site_dir / "metadata.json").read_text(encoding="utf-8"))
     assert metadata["valid_from"] == "2025-08-17"
-    assert any("'meteo'" in n["en"] and "15 August 2025" in n["en"] for n in metadata["notices"])
+    assert any("(meteo)" in n["en"] and "15 August 2025" in n["en"] for n in metadata["notices"])
     page = (config.site_dir / "index.html").read_text(encoding="utf-8")
     assert "lopen tot en met 15 augustus 2025" in page
     # carried unchanged: the same restriction per district as on the 15th

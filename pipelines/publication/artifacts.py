@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.wording import LEVEL_NAMES
+from pipelines.store import INDICATORS, Store
+
 SOURCES = ("meteo", "groundwater", "sensors")
 
 # Columns of the restrictions table, in this order (docs/contracts.md section 6).
@@ -132,7 +135,7 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
     else:
         lines.append("None: the proposed restrictions equal the published ones.")
     lines += ["", "## Escalation levels", "",
-              "0 normal, 1 threatening shortage, 2 actual shortage, 3 crisis.", ""]
+              ", ".join(f"{k} {en}" for k, (_, en) in LEVEL_NAMES.items()) + ".", ""]
     escalation = proposal.escalation
     if escalation is not None and len(escalation):
         lines += _table(["scope", "water board", "level", "meaning", "reason"],
@@ -163,37 +166,34 @@ def restriction_rows(decisions: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _stale_flags(indicators: Path) -> dict[str, bool]:
+def _stale_flags(store: Store) -> dict[str, bool]:
     """``stale_<source>`` attributes of ``indicators.nc`` (models/indicators/freshness.py), when it exists."""
-    if not indicators.exists():
-        return {}
-    import xarray as xr
-
-    with xr.open_dataset(indicators, engine="netcdf4") as ds:
-        return {k.removeprefix("stale_"): bool(int(v)) for k, v in ds.attrs.items() if k.startswith("stale_")}
+    attrs = store.attributes(INDICATORS)
+    return {k.removeprefix("stale_"): bool(int(v)) for k, v in attrs.items() if k.startswith("stale_")}
 
 
 def page_notices(outcome, day: dt.date, newest: dict | None = None) -> list[dict]:
     """What the published page tells its readers about the data, in Dutch and English: one
     notice per source with a problem (failed, late or stale), naming the source and, where
     known (``newest``: ``{source: date}`` of the late-data rule), the last day it covers."""
-    from dashboards.public_record import date_en, date_nl
+    from models.wording import format_date, source_name
 
     notices = []
     for source in dict.fromkeys(p.source for p in outcome.problems):
         last = (newest or {}).get(source)
+        nl, en = source_name(source, lang="nl"), source_name(source, lang="en")
         if last is not None and last < day:
             notices.append({
-                "nl": f"De gegevens van bron '{source}' lopen tot en met {date_nl(last)}. De beperkingen zijn "
-                      f"bepaald met die gegevens en gelden ongewijzigd op {date_nl(day)}.",
-                "en": f"The data of source '{source}' run up to {date_en(last)}. The restrictions were decided on "
-                      f"those data and apply unchanged on {date_en(day)}.",
+                "nl": f"De gegevens over {nl} ({source}) lopen tot en met {format_date(last, lang='nl')}. De "
+                      f"beperkingen zijn bepaald met die gegevens en gelden ongewijzigd op {format_date(day, lang='nl')}.",
+                "en": f"The data on {en} ({source}) run up to {format_date(last, lang='en')}. The restrictions "
+                      f"were decided on those data and apply unchanged on {format_date(day, lang='en')}.",
             })
         else:
             notices.append({
-                "nl": f"De gegevens van bron '{source}' zijn niet volledig of niet actueel op {date_nl(day)}: "
-                      "de beperkingen zijn bepaald met de nieuwste gegevens die er wel zijn.",
-                "en": f"The data of source '{source}' are incomplete or out of date on {date_en(day)}: "
+                "nl": f"De gegevens over {nl} ({source}) zijn niet volledig of niet actueel op "
+                      f"{format_date(day, lang='nl')}: de beperkingen zijn bepaald met de nieuwste gegevens die er wel zijn.",
+                "en": f"The data on {en} ({source}) are incomplete or out of date on {format_date(day, lang='en')}: "
                       "the restrictions were decided on the newest data available.",
             })
     return notices
@@ -208,12 +208,10 @@ def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, 
     """
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-    from pipelines.stages import INDICATORS
-
     keys = {"summary": artifact_key(config.name, "run-summary"),
             "restrictions": artifact_key(config.name, "restrictions"),
             "map": artifact_key(config.name, "published-map")}
-    stale = _stale_flags(config.processed_dir / INDICATORS)
+    stale = _stale_flags(Store(config.processed_dir))
     create_markdown_artifact(
         run_summary_markdown(config.name, day, proposal, ingest_reports, approval, stale=stale, outcome=outcome),
         key=keys["summary"], description=f"Daily run of {config.name} for {day.isoformat()}"
