@@ -112,6 +112,7 @@ def drought_run(config_path: str, date: str | None = None, dask_address: str | N
     if refused:
         outcome.add("timeline", refused, ExitCode.REFUSED)
         logger.error("refused: %s", refused)
+        publish_run_artifacts(config, day, None, {}, None, outcome=outcome)
         return _end(config, day, outcome, result)
     if republish:
         logger.warning("--republish: the issue for %s replaces the live one; the decision log records "
