@@ -4,6 +4,9 @@
     droogte run --config FILE         run the daily pipeline for a setup
     droogte outlook --config FILE     the outlook for the coming weeks, publishing nothing
     droogte ingest --config FILE      ingest the setup's files only
+    droogte config check FILE         validate a setup file without running anything
+    droogte config schema             print the setup file's JSON Schema (for editors)
+    droogte config reference          print the setup file's reference (docs/configuration.md)
     droogte ingest --forget FILE      take a file's rows out of the processed tables
 
 Exit codes (pipelines/outcome.py): 0 all well, 1 failed, 2 configuration error, 3 published on
@@ -83,6 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--forget", type=Path, default=None, metavar="FILE",
                         help="remove the rows that FILE brought from the processed tables (the raw archive "
                         "keeps its bytes; a log record goes to forgotten.jsonl) instead of ingesting")
+
+    config = sub.add_parser("config", help="check a setup file, or print its schema or reference",
+                            description="Validate a setup file without running anything, or print the "
+                            "schema every setup file is checked against.")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser("check", help="validate a setup file; exit 0 when valid, 2 with every "
+                                  "fault found when not")
+    check.add_argument("file", type=Path, help="the setup's YAML configuration file")
+    config_sub.add_parser("schema", help="print the JSON Schema of a setup file (for an editor's YAML "
+                          "language server)")
+    config_sub.add_parser("reference", help="print the Markdown reference of every key "
+                          "(docs/configuration.md)")
     parser.epilog = EXIT_CODES
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
@@ -106,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.config import ConfigError, load_config
 
     try:
+        if args.command == "config":
+            return _config_command(args)
         if args.command == "demo":
             config_path = _generate_demo(args.root.resolve(), args.seed)
             if args.generate_only:
@@ -122,6 +139,25 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"droogte: configuration error: {exc}", file=sys.stderr)
         return 2
+
+
+def _config_command(args: argparse.Namespace) -> int:
+    """``droogte config check|schema|reference``: nothing runs, nothing is written."""
+    import json
+
+    from pipelines.config import load_config
+    from pipelines.config_reference import json_schema, markdown_reference
+
+    if args.config_command == "schema":
+        print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    elif args.config_command == "reference":
+        print(markdown_reference(), end="")
+    else:
+        config = load_config(args.file)  # a ConfigError is reported by main
+        print(f"{config.path}: valid: setup {config.name!r}, {len(config.water_boards)} water board(s), "
+              f"{len(config.stations)} station(s), {len(config.wells)} well(s), {len(config.sensors)} "
+              f"sensor file(s), {len(config.rules.rules)} rule(s)")
+    return 0
 
 
 def _generate_demo(root: Path, seed: int | None) -> Path:
@@ -149,7 +185,7 @@ def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path
     print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}{where}", flush=True)
     state = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
                         output=None if output is None else str(output.resolve()), republish=republish,
-                        return_state=True)
+                        config=config, return_state=True)
     code = exit_code_of_state(state)
     result = state.result(raise_on_failure=False)
     print(f"[droogte] finished in {time.perf_counter() - started:.1f} s: {state.name}", flush=True)
@@ -173,7 +209,7 @@ def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_addres
     day = date or config.date or dt.date.today()
     print(f"[droogte] outlook of setup {config.name!r} from {day.isoformat()}", flush=True)
     path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
-                       horizon_days=horizon_days)
+                       horizon_days=horizon_days, config=config)
     print(f"  outlook        {path}")
     return 0
 
@@ -185,7 +221,7 @@ def _ingest(config, source: str) -> int:
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
     from pipelines.outcome import ExitCode, Outcome, problems_from_ingest
 
-    state = flows[source](config_path=str(config.path), return_state=True)
+    state = flows[source](config=config, return_state=True)
     if not state.is_completed():
         print(f"droogte: ingest of {source} failed: {state.message}", file=sys.stderr)
         return int(ExitCode.FAILED)

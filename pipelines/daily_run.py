@@ -23,7 +23,7 @@ from prefect.cache_policies import NONE
 
 from models.restrictions.proposal import Proposal
 from pipelines import allocation, indicators, restrictions, timeline
-from pipelines.config import Config
+from pipelines.config import Config, load_config
 from pipelines.ingest.flows import ingest_all
 from pipelines.late_data import DataDay, find_data_day, stale_problems
 from pipelines.outcome import ExitCode, Outcome, final_state, problems_from_ingest
@@ -87,21 +87,25 @@ def publication_task(config: Config, day: dt.date, proposal: Proposal, notices: 
 
 @flow(name="drought-run", log_prints=True)
 def drought_run(config_path: str, date: str | None = None, dask_address: str | None = None,
-                output: str | None = None, republish: bool = False):
+                output: str | None = None, republish: bool = False, config=None):
     """Run the whole pipeline for one day (``date`` as YYYY-MM-DD, default: the setup's date).
 
     ``dask_address`` names an existing Dask scheduler; without it the setup's ``dask.address``
     is used, and without that a local cluster on loopback. ``output`` (a folder) runs the day
     into a timeline of its own instead of the setup's live output (``pipelines/timeline.py``):
     back-tests and replays use it. ``republish`` lets a run for a day before the live issue
-    replace it on purpose; without it such a run is refused.
+    replace it on purpose; without it such a run is refused. ``config``: the setup at
+    ``config_path`` when the caller has loaded and checked it already (``droogte run`` does,
+    to refuse a wrong setup before Prefect starts); else it is loaded here.
 
     Ends in the state of ``pipelines/outcome.py`` (Completed, Degraded, Withheld, Refused,
     Failed); the result is a dict with the day, the data day, the ingest reports, the approval,
     the changes, the outputs and ``outcome`` (``Outcome.as_dict()``).
     """
     logger = get_run_logger()
-    config = timeline.setup(config_path, output)  # the one time this run reads and checks its setup
+    config = config or load_config(config_path)  # the one time this run reads and checks its setup
+    if output:
+        config = timeline.own_output(config, output)
     day = dt.date.fromisoformat(date) if date else (config.date or dt.date.today())
     logger.info("daily run of %r for %s%s", config.name, day, f" into {output}" if output else "")
     outcome = Outcome()

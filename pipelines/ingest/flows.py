@@ -194,7 +194,11 @@ def _until(until: str | None) -> dt.date:
     return dt.date.fromisoformat(until) if until else dt.datetime.now(dt.UTC).date()
 
 
-@task(name="fetch-knmi-daggegevens", retries=1, retry_delay_seconds=10, cache_policy=NONE)
+# One retry layer: the HTTP client (pipelines/ingest/services/http.py, RetryPolicy) tries each
+# request again on 429, 5xx and time-outs with growing waits and Retry-After. The fetch tasks
+# add no Prefect retries on top: that would multiply the attempts (and the load on a service
+# that is down) without helping; a service still failing is reported in the run instead.
+@task(name="fetch-knmi-daggegevens", cache_policy=NONE)
 def fetch_knmi_service(config: Config, until: dt.date) -> Fetched:
     """New days of the configured KNMI stations from the daggegevens service (archived raw)."""
     service = config.knmi_service
@@ -204,7 +208,7 @@ def fetch_knmi_service(config: Config, until: dt.date) -> Fetched:
                                 until=until, first_day=service.first_day)
 
 
-@task(name="fetch-bro-gld", retries=1, retry_delay_seconds=10, cache_policy=NONE)
+@task(name="fetch-bro-gld", cache_policy=NONE)
 def fetch_bro_service(config: Config, until: dt.date) -> Fetched:
     """New groundwater levels of the configured BRO dossiers (archived raw), at about 3 requests/s."""
     service = config.bro_service
