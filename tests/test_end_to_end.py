@@ -237,7 +237,24 @@ def test_a_back_dated_run_is_refused_and_leaves_the_live_site_and_log_alone(demo
     assert pd.read_parquet(config.processed_dir / DECISION_LOG).equals(log)
 
 
+def test_a_back_test_runs_into_its_own_output_and_never_touches_the_live_site(demo_run, capsys, tmp_path):
+    from pipelines.cli import main
+
+    config, _ = demo_run
+    live = config.site_dir.resolve()
+    log = pd.read_parquet(config.processed_dir / DECISION_LOG)
+    code = main(["run", "--config", str(config.path), "--date", "2025-06-01", "--output", str(tmp_path / "bt")])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    own = json.loads((tmp_path / "bt" / "site" / "metadata.json").read_text(encoding="utf-8"))
+    assert own["valid_from"] == "2025-06-01"
+    assert (tmp_path / "bt" / "processed" / DECISION_LOG).is_file()
+    assert config.site_dir.resolve() == live
+    assert pd.read_parquet(config.processed_dir / DECISION_LOG).equals(log)
+
+
 def test_a_failed_file_makes_ingest_exit_3_naming_the_file(demo_run, capsys):
+    # last in this module: it breaks one of the demo's files
     from pipelines.cli import main
 
     config, _ = demo_run
