@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from models.qc import thresholds_with
@@ -39,6 +40,10 @@ from models.restrictions.rules import DEFAULT_RULES_CONFIG, RuleConfigError, Rul
 from models.allocation.verdringingsreeks import PriorityOrder
 
 SENSOR_FORMATS = ("pi-xml", "pi-json", "csv")
+#: ``knmi-daily``: an automatic station's ``etmgeg`` file (RH and EV24, UT days);
+#: ``knmi-rain-gauge``: a manual rain gauge's ``neerslaggeg`` file (RD, 08-08 UTC; see README).
+STATION_FORMATS = ("knmi-daily", "knmi-rain-gauge")
+PI_SERIES_IDENTITIES = ("location-parameter", "full")  # see pipelines.ingest.sources.fews
 APPROVAL_MODES = ("auto", "analyst")
 
 
@@ -60,6 +65,7 @@ class Station:
     x: float
     y: float
     file: Path
+    format: str = "knmi-daily"  # one of STATION_FORMATS
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,35 @@ class BroService:
 
 
 @dataclass(frozen=True)
+class SensorQc:
+    """QC thresholds for the sensor series of one parameter in one unit, in that unit
+    (``parameter`` ``"*"`` matches any parameter). Tests left out keep the ``water_level``
+    thresholds, converted to the unit."""
+
+    parameter: str
+    unit: str
+    tests: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How ingest judges what it reads (configuration key ``ingest``).
+
+    ``first_plausible_date`` and ``plausible_days_ahead`` bound the dates a reading may carry
+    (UT days; later than today + ``plausible_days_ahead`` is implausible); readings outside are
+    quarantined. ``pi_series_identity`` says how a PI file's series of one location and
+    parameter are told apart (``location-parameter``: the first wins; ``full``: qualifier and
+    module instance are part of the sensor id). ``sensor_qc``: QC thresholds per parameter and
+    unit.
+    """
+
+    first_plausible_date: dt.date = dt.date(1850, 1, 1)
+    plausible_days_ahead: int = 2
+    pi_series_identity: str = "location-parameter"
+    sensor_qc: tuple[SensorQc, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated setup. Paths are absolute; quantities carry their unit in the name."""
 
@@ -153,6 +188,7 @@ class Config:
     knmi_national_deficit: Path | None = None  # KNMI's int_nl.dat, for the deficit chart's climatology
     knmi_service: KnmiService | None = None
     bro_service: BroService | None = None
+    ingest: IngestSettings = field(default_factory=IngestSettings)
 
 
 class _Reader:
@@ -246,7 +282,7 @@ def load_config(path: Path | str) -> Config:
     known = {
         "name", "date", "districts", "stations", "wells", "sensors", "water_boards", "source",
         "priorities", "rules", "exemptions", "output", "publication", "dask", "outlook", "freshness", "qc", "services",
-        "climatology",
+        "climatology", "ingest",
     }
     unknown = sorted(set(top) - known)
     if unknown:
@@ -301,6 +337,7 @@ def load_config(path: Path | str) -> Config:
         knmi_national_deficit=_climatology_file(r, top.get("climatology")),
         stale_after_days=r.integer(freshness.get("stale_after_days", 3), "freshness.stale_after_days",
                                    minimum=0),
+        ingest=_ingest(r, top.get("ingest")),
     )
 
 
@@ -312,6 +349,7 @@ def _station(r: _Reader, raw: Any, key: str) -> Station:
         x=r.number(r.required(m, "x", key), f"{key}.x"),
         y=r.number(r.required(m, "y", key), f"{key}.y"),
         file=r.existing_file(r.required(m, "file", key), f"{key}.file"),
+        format=r.choice(m.get("format", "knmi-daily"), f"{key}.format", STATION_FORMATS),
     )
 
 
@@ -438,6 +476,48 @@ def _qc(r: _Reader, raw: Any) -> dict[str, dict[str, Any]]:
     except ValueError as exc:
         key, _, message = str(exc).partition(": ")
         raise r.fail(key, message) from None
+
+
+def _ingest(r: _Reader, raw: Any) -> IngestSettings:
+    """The ``ingest`` section: plausible dates, PI series identity, sensor QC per parameter and unit."""
+    from models.qc import TEST_KEYS, WATER_LEVEL_UNITS
+
+    m = r.mapping(raw or {}, "ingest")
+    known = {"first_plausible_date", "plausible_days_ahead", "pi_series_identity", "sensor_qc"}
+    unknown = sorted(set(m) - known)
+    if unknown:
+        raise r.fail(f"ingest.{unknown[0]}", f"unknown key; valid keys are {', '.join(sorted(known))}")
+    defaults = IngestSettings()
+    sensor_qc = []
+    for i, item in enumerate(r.sequence(m.get("sensor_qc") or [], "ingest.sensor_qc")):
+        key = f"ingest.sensor_qc[{i}]"
+        entry = dict(r.mapping(item, key))
+        parameter = r.text(r.required(entry, "parameter", key), f"{key}.parameter")
+        unit = r.text(r.required(entry, "unit", key), f"{key}.unit")
+        if unit.strip().lower() not in WATER_LEVEL_UNITS:
+            raise r.fail(f"{key}.unit", f"sensors.parquet holds water levels; expected one of "
+                         f"{', '.join(WATER_LEVEL_UNITS)}, got {unit!r}")
+        tests = {k: v for k, v in entry.items() if k not in ("parameter", "unit")}
+        for name, value in tests.items():
+            if name not in TEST_KEYS:
+                raise r.fail(f"{key}.{name}", f"unknown test; expected one of {', '.join(TEST_KEYS)}")
+            if name == "max_gap":
+                try:
+                    pd.Timedelta(r.text(value, f"{key}.max_gap"))
+                except ValueError:
+                    raise r.fail(f"{key}.max_gap", f"expected a duration such as 6h or 2D, got {value!r}") from None
+            else:
+                r.number(value, f"{key}.{name}")
+        sensor_qc.append(SensorQc(parameter, unit, tests))
+    return IngestSettings(
+        first_plausible_date=(r.date(m["first_plausible_date"], "ingest.first_plausible_date")
+                              if "first_plausible_date" in m else defaults.first_plausible_date),
+        plausible_days_ahead=r.integer(m.get("plausible_days_ahead", defaults.plausible_days_ahead),
+                                       "ingest.plausible_days_ahead", minimum=0),
+        pi_series_identity=r.choice(m.get("pi_series_identity", defaults.pi_series_identity),
+                                    "ingest.pi_series_identity", PI_SERIES_IDENTITIES),
+        sensor_qc=tuple(sensor_qc),
+    )
 
 
 def _unique(r: _Reader, ids: list[str], key: str, field_name: str) -> None:
