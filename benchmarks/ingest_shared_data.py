@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import os
+import re
 import sys
 import tempfile
 import time
@@ -68,6 +69,14 @@ def write_setup(folder: Path) -> Path:
     return config_path
 
 
+def _kind_of(reason: str) -> str:
+    """A quarantine reason without the key, values and numbers that make each one unique."""
+    reason = re.sub(r"^(\w+=[^,]+, )?\w+=\S+( \S+)? is also in", "is also in", reason)
+    reason = re.sub(r"\(\{.*\}\)", "(values)", reason)
+    reason = re.sub(r"\d+", "#", reason)
+    return reason if len(reason) < 110 else reason[:107] + "..."
+
+
 def main() -> None:
     if not SHARED.is_dir():
         sys.exit(f"no shared data at {SHARED}")
@@ -106,9 +115,7 @@ def main() -> None:
         if path.exists():
             quarantine = pd.read_parquet(path)
             print(f"quarantine.parquet: {len(quarantine):,} rows")
-            reasons = collections.Counter(
-                (row.source, row.reason if len(row.reason) < 90 else row.reason[:87] + "...")
-                for row in quarantine.itertuples())
+            reasons = collections.Counter((row.source, _kind_of(row.reason)) for row in quarantine.itertuples())
             for (source, reason), count in sorted(reasons.items(), key=lambda kv: -kv[1])[:40]:
                 print(f"   {count:7,}  {source:12} {reason}")
 

@@ -310,9 +310,11 @@ def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
             continue
         parts.append((path, rows))
         quarantined += items
+    # stations whose file was read now (a failed file leaves its station's stored row alone)
+    read = [s for s in config.stations if any(s.file == path for path, _ in parts)]
     station_table = gpd.GeoDataFrame(
-        {"station": [s.id for s in config.stations], "name": [s.name for s in config.stations]},
-        geometry=gpd.points_from_xy([s.x for s in config.stations], [s.y for s in config.stations]),
+        {"station": [s.id for s in read], "name": [s.name for s in read]},
+        geometry=gpd.points_from_xy([s.x for s in read], [s.y for s in read]),
         crs="EPSG:28992",
     )
     if config.knmi_service is not None:
@@ -331,8 +333,9 @@ def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
         _store(config, METEO_TABLE, rows, ["station", "date"], report,
                variables={"precipitation_mm": "precipitation", "evaporation_mm": "evaporation"},
                series_col="station", time_col="date")
-    upsert_metadata(config.processed_dir / STATIONS_TABLE,
-                    gpd.GeoDataFrame(station_table.drop_duplicates("station"), crs="EPSG:28992"), key="station")
+    if len(station_table):
+        upsert_metadata(config.processed_dir / STATIONS_TABLE,
+                        gpd.GeoDataFrame(station_table.drop_duplicates("station"), crs="EPSG:28992"), key="station")
     return _finish(config, report, quarantined + conflicts, stamps, logger)
 
 

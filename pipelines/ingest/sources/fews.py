@@ -34,7 +34,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from pipelines.ingest.sources.errors import (BadRecord, PlausibleDates, Quarantine, Quarantined, SourceFormatError,
-                                             reader_guard)
+                                             decode_text, reader_guard)
 
 PI_NAMESPACE = "{http://www.wldelft.nl/fews/PI}"
 EVENT_COLUMNS = ["sensor", "time", "value", "unit", "flag"]
@@ -168,7 +168,7 @@ def read_pi_json(
     quarantine = Quarantine(path, on_bad_record)
     with _open_member(path, ".json") as stream:
         try:
-            document = json.load(stream)
+            document = json.loads(decode_text(path, stream.read()))
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
             line = getattr(error, "lineno", None)
             raise SourceFormatError(path, line, f"not valid JSON ({error})") from error
