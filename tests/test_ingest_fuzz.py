@@ -543,13 +543,11 @@ def test_files_that_fail_leave_the_stored_tables_as_they_were(fuzzed, prefect_ha
     for fmt, paths in refused.items():
         for path in paths[:4]:
             entry = {"file": str(path)}
-            if formats[fmt] == "stations":
-                entry.update(id="348" if fmt == "knmi-daily" else "550", name=fmt, x=122000, y=442000,
+            if formats[fmt] == "stations":  # station ids are unique in a setup
+                entry.update(id=f"fuzz-{added}", name=fmt, x=122000, y=442000,
                              format="knmi-daily" if fmt == "knmi-daily" else "knmi-rain-gauge")
             elif formats[fmt] == "sensors":
                 entry["format"] = sensor_format[fmt]
-            if formats[fmt] == "stations" and any(s["id"] == entry["id"] for s in setup["stations"]):
-                entry["id"] = f"9{added:02d}"  # station ids are unique in a setup
             setup[formats[fmt]].append(entry)
             added += 1
     assert added >= 12

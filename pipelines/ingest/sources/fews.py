@@ -180,12 +180,12 @@ def read_pi_json(
         where = f"timeSeries[{index}]"
         header = item.get("header") if isinstance(item, dict) else None
         events = item.get("events", []) if isinstance(item, dict) else None
-        if not isinstance(header, dict) or not isinstance(events, (list, type(None))):
+        if not isinstance(header, dict) or not isinstance(events, list):
             quarantine.add(None, f"{where}: expected an object with a 'header' object and an 'events' list",
                            json.dumps(item)[:300])
             continue
         current = _Series({key: _text(value) for key, value in header.items()}, index)
-        for number, event in enumerate(events or []):
+        for number, event in enumerate(events):
             if not isinstance(event, dict):
                 quarantine.add(None, f"{where}.events[{number}]: expected an object", json.dumps(event)[:300])
                 continue

@@ -219,8 +219,10 @@ def _read_table(
                 number, f"expected {len(names)} comma-separated fields, found {len(fields)}", line
             )
             continue
-        # a blank field is a missing value at any width (editors strip trailing blanks)
-        narrow = next((i for i, width in widths.items() if len(fields[i]) != width and fields[i].strip()), None)
+        # an empty last field is a missing value (editors strip trailing blanks); any other
+        # field of another width is a cut or run-together line, blank or not
+        narrow = next((i for i, width in widths.items()
+                       if len(fields[i]) != width and not (fields[i] == "" and i == len(fields) - 1)), None)
         if narrow is not None:
             quarantine.add(number, f"field {names[narrow]} is {len(fields[narrow])} characters wide, its header"
                            f" column {widths[narrow]}: the line does not line up with the header", line)
