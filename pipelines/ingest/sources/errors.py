@@ -12,6 +12,11 @@ Two kinds of trouble, handled differently on purpose:
   DataFrame carry it in ``df.attrs["quarantined"]``.
 
 A caller that wants strictness passes ``on_bad_record=BadRecord.RAISE`` to any reader.
+
+Every reader is wrapped in :func:`reader_guard`, so :class:`SourceFormatError` is the only
+exception a caller has to expect; :func:`decode_text` is how every text reader turns bytes
+into text (byte-order marks, UTF-8, Windows-1252); :class:`PlausibleDates` is the window of
+dates a reading may carry.
 """
 
 from __future__ import annotations
