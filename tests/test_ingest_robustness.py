@@ -320,7 +320,7 @@ def test_flows_store_every_good_file_and_report_the_bad(shared_data, prefect_har
     assert meteo.files == 2 and not meteo.failed_files and meteo.quarantined == 1
     stored = pd.read_parquet(tmp_path / "processed" / "meteo.parquet")
     assert set(stored["station"]) == {"348", "550"}
-    assert groundwater.files == 4 and not groundwater.failed_files and groundwater.duplicates_dropped > 3000
+    assert groundwater.files == 4 and not groundwater.failed_files and groundwater.duplicates_dropped == 678
     levels = pd.read_parquet(tmp_path / "processed" / "groundwater.parquet")
     assert not levels.duplicated(["well", "time"]).any()
     assert set(levels["well"]) == {"B33F0080-002"}  # B02H0092 has no NAP level in either file
