@@ -64,7 +64,7 @@ def write_setup(folder: Path) -> Path:
     sensors = [{"file": str(SHARED / "sensors" / "fews" / "test_wsvv_fews.xml"), "format": "pi-xml"},
                {"file": str(production), "format": "pi-xml"},
                {"file": str(sensor_csv), "format": "csv"}]
-    data.update(stations=stations + rain_gauges, wells=wells, sensors=sensors)
+    data.update(stations=stations + rain_gauges, wells=wells, sensors=sensors, allow_inputs_from=[str(SHARED)])
     config_path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return config_path
 

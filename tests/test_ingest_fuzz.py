@@ -525,6 +525,7 @@ def test_files_that_fail_leave_the_stored_tables_as_they_were(fuzzed, prefect_ha
                               "file": str(folder / "knmi-daily" / "etmgeg_348.txt")})
     setup["wells"].append({"file": str(folder / "dino-2019_1" / "B33F0080002_1.csv")})
     setup["sensors"].append({"file": str(folder / "pi-xml" / "waalenburg_head.xml"), "format": "pi-xml"})
+    setup["allow_inputs_from"] = [str(folder)]
     config_path.write_text(yaml.safe_dump(setup))
     first = ingest_all(config_path=str(config_path))
     assert all(not report.failed_files for report in first.values()), first

@@ -313,6 +313,7 @@ def test_flows_store_every_good_file_and_report_the_bad(shared_data, prefect_har
     pi_json = _pi_json(tmp_path, {"timeZone": "1.0", "timeSeries": [bad]})
     setup["sensors"] = [{"file": str(shared_data / "sensors" / "fews" / "test_wsvv_fews.xml"), "format": "pi-xml"},
                         {"file": str(pi_json), "format": "pi-json"}]
+    setup["allow_inputs_from"] = [str(shared_data), str(tmp_path)]
     config_path.write_text(yaml.safe_dump(setup))
 
     reports = ingest_all(config_path=str(config_path))

@@ -47,16 +47,8 @@ from pipelines.ingest.services.http import HttpClient
 from pipelines.ingest.services.knmi_daggegevens import DAGGEGEVENS_URL, KnmiDaggegevens
 from pipelines.ingest.sources.knmi import knmi_stations, read_knmi_daily, read_knmi_rain_gauge
 from pipelines.ingest.sources.sensor_csv import read_sensor_csv
-from pipelines.store import upsert, upsert_metadata
-
-METEO_TABLE = "meteo.parquet"
-STATIONS_TABLE = "stations.parquet"
-GROUNDWATER_TABLE = "groundwater.parquet"
-WELLS_TABLE = "wells.parquet"
-SENSORS_TABLE = "sensors.parquet"
-SENSORS_META_TABLE = "sensors_meta.parquet"
-QUARANTINE_TABLE = "quarantine.parquet"
-INGESTED_TABLE = "ingested_files.parquet"
+from pipelines.store import (GROUNDWATER_TABLE, INGESTED_TABLE, METEO_TABLE, QC_FOLDER, QUARANTINE_TABLE,
+                             SENSORS_META_TABLE, SENSORS_TABLE, STATIONS_TABLE, WELLS_TABLE, Store)
 
 
 @dataclass
@@ -156,10 +148,9 @@ def check_rows(path: Path, frame: pd.DataFrame, columns: dict[str, str], key: li
 
 
 def _ingested(config: Config) -> set[tuple]:
-    path = config.processed_dir / INGESTED_TABLE
-    if not path.exists():
+    table = Store(config.processed_dir).table(INGESTED_TABLE)
+    if table is None:
         return set()
-    table = pd.read_parquet(path)
     return set(zip(table["source"], table["path"], table["sha256"], table["setting"], strict=True))
 
 
@@ -170,7 +161,7 @@ def _remember(config: Config, stamps) -> None:
         return
     frame = pd.DataFrame(stamps, columns=["source", "path", "sha256", "setting"])
     frame["ingested_at"] = pd.Timestamp.now(tz="UTC")
-    upsert(config.processed_dir / INGESTED_TABLE, frame, key=["source", "path", "sha256", "setting"])
+    Store(config.processed_dir).upsert(INGESTED_TABLE, frame, key=["source", "path", "sha256", "setting"])
 
 
 def _store(config: Config, table: str, frame: pd.DataFrame, key: list[str], report: SourceReport,
@@ -185,7 +176,7 @@ def _store(config: Config, table: str, frame: pd.DataFrame, key: list[str], repo
         frame[f"qc_{value_col}"] = flags
         for test, count in summary.items():
             report.qc[test] = report.qc.get(test, 0) + int(count)
-    result = upsert(config.processed_dir / table, frame, key=key)
+    result = Store(config.processed_dir).upsert(table, frame, key=key)
     report.added += result.added
     report.updated += result.updated
     report.unchanged += result.unchanged
@@ -206,7 +197,7 @@ def _quarantine(config: Config, source: str, items: list) -> int:
     # text is part of the key, so two bad events of one reason are two records.
     key = ["path", "line", "reason", "text"]
     frame = frame.drop_duplicates(key)
-    upsert(config.processed_dir / QUARANTINE_TABLE, frame, key=key)
+    Store(config.processed_dir).upsert(QUARANTINE_TABLE, frame, key=key)
     return len(frame)
 
 
@@ -214,19 +205,33 @@ def _finish(config: Config, report: SourceReport, quarantined: list, stamps: dic
     """Keep the rejected records, remember the files now stored, keep and log the report."""
     report.quarantined = _quarantine(config, report.source, quarantined)
     _remember(config, stamps.values())
-    folder = config.processed_dir / "qc"
-    folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    (folder / f"{report.source}-{stamp}.json").write_text(json.dumps(asdict(report), indent=2))
+    Store(config.processed_dir).write_text(json.dumps(asdict(report), indent=2),
+                                           f"{QC_FOLDER}/{report.source}-{stamp}.json")
     logger.info("%s: %s", report.source, report)
     return report
+
+
+def _setup(config_path: str | None, config: Config | None) -> Config:
+    """The setup of a flow run: the loaded ``config`` a calling flow hands over (the daily run
+    loads and checks its setup once), else the file at ``config_path`` (a deployment's or the
+    CLI's parameter), loaded here."""
+    if config is not None:
+        return config
+    if config_path is None:
+        raise ValueError("an ingest flow needs config_path (a setup file) or the loaded config")
+    return load_config(config_path)
 
 
 def _until(until: str | None) -> dt.date:
     return dt.date.fromisoformat(until) if until else dt.datetime.now(dt.UTC).date()
 
 
-@task(name="fetch-knmi-daggegevens", retries=1, retry_delay_seconds=10, cache_policy=NONE)
+# One retry layer: the HTTP client (pipelines/ingest/services/http.py, RetryPolicy) tries each
+# request again on 429, 5xx and time-outs with growing waits and Retry-After. The fetch tasks
+# add no Prefect retries on top: that would multiply the attempts (and the load on a service
+# that is down) without helping; a service still failing is reported in the run instead.
+@task(name="fetch-knmi-daggegevens", cache_policy=NONE)
 def fetch_knmi_service(config: Config, until: dt.date) -> Fetched:
     """New days of the configured KNMI stations from the daggegevens service (archived raw)."""
     service = config.knmi_service
@@ -236,7 +241,7 @@ def fetch_knmi_service(config: Config, until: dt.date) -> Fetched:
                                 until=until, first_day=service.first_day)
 
 
-@task(name="fetch-bro-gld", retries=1, retry_delay_seconds=10, cache_policy=NONE)
+@task(name="fetch-bro-gld", cache_policy=NONE)
 def fetch_bro_service(config: Config, until: dt.date) -> Fetched:
     """New groundwater levels of the configured BRO dossiers (archived raw), at about 3 requests/s."""
     service = config.bro_service
@@ -282,10 +287,10 @@ _STATION_READERS = {"knmi-daily": read_knmi_daily, "knmi-rain-gauge": read_knmi_
 
 
 @flow(name="ingest-meteo", log_prints=True)
-def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
+def ingest_meteo(config_path: str | None = None, until: str | None = None, config=None) -> SourceReport:
     """Ingest the setup's KNMI daily station files and rain gauges, and new days from the KNMI
     service where configured, into ``meteo.parquet`` and ``stations.parquet``."""
-    config = load_config(config_path)
+    config = _setup(config_path, config)
     logger = get_run_logger()
     window = _plausible_dates(config)
     files = [(s, functools.partial(_STATION_READERS[s.format], dates=window)) for s in config.stations]
@@ -334,13 +339,13 @@ def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
                variables={"precipitation_mm": "precipitation", "evaporation_mm": "evaporation"},
                series_col="station", time_col="date")
     if len(station_table):
-        upsert_metadata(config.processed_dir / STATIONS_TABLE,
+        Store(config.processed_dir).upsert_metadata(STATIONS_TABLE,
                         gpd.GeoDataFrame(station_table.drop_duplicates("station"), crs="EPSG:28992"), key="station")
     return _finish(config, report, quarantined + conflicts, stamps, logger)
 
 
 @flow(name="ingest-groundwater", log_prints=True)
-def ingest_groundwater(config_path: str, until: str | None = None) -> SourceReport:
+def ingest_groundwater(config_path: str | None = None, until: str | None = None, config=None) -> SourceReport:
     """Ingest the setup's DINOloket CSV files, and new levels from BRO where configured, into
     ``groundwater.parquet`` and ``wells.parquet``.
 
@@ -348,7 +353,7 @@ def ingest_groundwater(config_path: str, until: str | None = None) -> SourceRepo
     levels were derived from depths below the surface (DINO's ``_0`` layout); between equals,
     the file listed first in the configuration wins (:mod:`pipelines.ingest.reconcile`).
     """
-    config = load_config(config_path)
+    config = _setup(config_path, config)
     logger = get_run_logger()
     read = functools.partial(read_dino_csv, dates=_plausible_dates(config))
     results, report, stamps = _read_files(config, "groundwater", [(w, read) for w in config.wells], logger)
@@ -388,7 +393,7 @@ def ingest_groundwater(config_path: str, until: str | None = None) -> SourceRepo
     if wells:
         # one row per well, from the file that wins for its levels too
         table = pd.concat(wells, ignore_index=True).drop_duplicates("well", keep="first")
-        upsert_metadata(config.processed_dir / WELLS_TABLE, table, key="well")
+        Store(config.processed_dir).upsert_metadata(WELLS_TABLE, table, key="well")
     return _finish(config, report, quarantined + conflicts, stamps, logger)
 
 
@@ -427,13 +432,13 @@ def water_level_series(path: Path, series, config: Config) -> tuple[pd.DataFrame
 
 
 @flow(name="ingest-sensors", log_prints=True)
-def ingest_sensors(config_path: str, until: str | None = None) -> SourceReport:
+def ingest_sensors(config_path: str | None = None, until: str | None = None, config=None) -> SourceReport:
     """Ingest the setup's sensor files into ``sensors.parquet`` and ``sensors_meta.parquet``.
 
     Only water-level series are stored (:func:`water_level_series`); QC thresholds are those
     of each series' parameter and unit. Overlapping files: the one listed first wins.
     """
-    config = load_config(config_path)
+    config = _setup(config_path, config)
     logger = get_run_logger()
     files = [(s, _sensor_reader(config, s.format)) for s in config.sensors]
     results, report, stamps = _read_files(config, "sensors", files, logger)
@@ -461,7 +466,7 @@ def ingest_sensors(config_path: str, until: str | None = None) -> SourceReport:
         _store_sensors(config, rows, thresholds, report)
     if meta:
         table = pd.concat(meta, ignore_index=True).drop_duplicates("sensor", keep="first")
-        upsert_metadata(config.processed_dir / SENSORS_META_TABLE, table, key="sensor")
+        Store(config.processed_dir).upsert_metadata(SENSORS_META_TABLE, table, key="sensor")
     return _finish(config, report, quarantined + conflicts, stamps, logger)
 
 
@@ -483,7 +488,7 @@ def _store_sensors(config: Config, rows: pd.DataFrame, thresholds: dict[str, dic
         for test, count in summary.items():
             report.qc[test] = report.qc.get(test, 0) + int(count)
     frame["qc_value"] = frame["qc_value"].astype("int64")
-    result = upsert(config.processed_dir / SENSORS_TABLE, frame, key=["sensor", "time"])
+    result = Store(config.processed_dir).upsert(SENSORS_TABLE, frame, key=["sensor", "time"])
     report.added += result.added
     report.updated += result.updated
     report.unchanged += result.unchanged
@@ -491,16 +496,17 @@ def _store_sensors(config: Config, rows: pd.DataFrame, thresholds: dict[str, dic
 
 
 @flow(name="ingest-all", log_prints=True)
-def ingest_all(config_path: str, until: str | None = None) -> dict[str, SourceReport | str]:
+def ingest_all(config_path: str | None = None, until: str | None = None, config=None) -> dict[str, SourceReport | str]:
     """Run every ingest flow; a source that fails is reported and the others still run.
 
     ``until`` (YYYY-MM-DD, default today in UTC) is the last UT day asked of the services.
     """
     logger = get_run_logger()
+    config = _setup(config_path, config)
     reports: dict[str, SourceReport | str] = {}
     for name, source_flow in (("meteo", ingest_meteo), ("groundwater", ingest_groundwater),
                               ("sensors", ingest_sensors)):
-        state = source_flow(config_path=config_path, until=until, return_state=True)
+        state = source_flow(until=until, config=config, return_state=True)
         if state.is_completed():
             reports[name] = state.result()
         else:
