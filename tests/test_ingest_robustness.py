@@ -334,3 +334,32 @@ def test_flows_store_every_good_file_and_report_the_bad(shared_data, prefect_har
     assert len(from_json) == 2  # same reason, two records
     conflicts = quarantine[quarantine["reason"].str.contains("is also in B33F0080002_1.csv")]
     assert len(conflicts) > 0 and (conflicts["path"] == str(old / "B33F0080002_0.csv")).all()
+
+
+# --------------------------------------------------------------------------- configuration
+
+def _setup_with(tmp_path: Path, **extra) -> Path:
+    from pipelines.demo import write_demo
+
+    config_path = write_demo(tmp_path / "raw", processed_dir=tmp_path / "processed", site_dir=tmp_path / "site",
+                             archive_dir=tmp_path / "archive")
+    setup = yaml.safe_load(config_path.read_text())
+    setup.update(extra)
+    config_path.write_text(yaml.safe_dump(setup))
+    return config_path
+
+
+def test_ingest_settings_are_read_and_checked(tmp_path):
+    from pipelines.config import ConfigError, load_config
+
+    config = load_config(_setup_with(tmp_path, ingest={
+        "first_plausible_date": "1900-01-01", "plausible_days_ahead": 0, "pi_series_identity": "full",
+        "sensor_qc": [{"parameter": "H.meting", "unit": "cm", "spike": 30}]}))
+    assert config.ingest.first_plausible_date.isoformat() == "1900-01-01"
+    assert config.ingest.pi_series_identity == "full"
+    assert config.ingest.sensor_qc[0].tests == {"spike": 30.0}
+    assert all(s.format == "knmi-daily" for s in config.stations)
+    with pytest.raises(ConfigError, match=r"ingest.pi_series_identity"):
+        load_config(_setup_with(tmp_path / "a", ingest={"pi_series_identity": "model"}))
+    with pytest.raises(ConfigError, match=r"ingest.sensor_qc\[0\].unit: sensors.parquet holds water levels"):
+        load_config(_setup_with(tmp_path / "b", ingest={"sensor_qc": [{"parameter": "F", "unit": "%", "max": 100}]}))
