@@ -363,3 +363,16 @@ def test_ingest_settings_are_read_and_checked(tmp_path):
         load_config(_setup_with(tmp_path / "a", ingest={"pi_series_identity": "model"}))
     with pytest.raises(ConfigError, match=r"ingest.sensor_qc\[0\].unit: sensors.parquet holds water levels"):
         load_config(_setup_with(tmp_path / "b", ingest={"sensor_qc": [{"parameter": "F", "unit": "%", "max": 100}]}))
+
+
+def test_droogte_ingest_exits_3_and_names_the_failed_file(tmp_path, prefect_harness, capsys):
+    from pipelines.cli import EXIT_DEGRADED, EXIT_OK, main
+
+    config_path = _setup_with(tmp_path)
+    setup = yaml.safe_load(config_path.read_text())
+    broken = config_path.parent / setup["stations"][1]["file"]
+    assert main(["ingest", "--config", str(config_path), "--source", "meteo"]) == EXIT_OK
+    broken.write_text("not a KNMI file\n")
+    assert main(["ingest", "--config", str(config_path), "--source", "meteo"]) == EXIT_DEGRADED
+    err = capsys.readouterr().err
+    assert f"not ingested: {broken.resolve()}" in err and "STN,YYYYMMDD" in err
