@@ -190,7 +190,25 @@ def _ingest(config, source: str) -> int:
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
     report = flows[source](config=config)
     print(report if isinstance(report, str) else _format_report(report))
-    return 0
+    return _ingest_status(report)
+
+
+#: Exit status of ``droogte ingest``: everything stored; some file (or service) failed and
+#: the rest was stored; a whole source failed.
+EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
+
+
+def _ingest_status(report) -> int:
+    """0 when every file was stored, 3 when a file failed and the rest was stored (each failed
+    file is listed on stderr with its reason), 1 when a source failed as a whole."""
+    reports = report.values() if isinstance(report, dict) else [report]
+    failed_sources = [r for r in reports if isinstance(r, str)]
+    failed_files = [f for r in reports if not isinstance(r, str) for f in r.failed_files]
+    for failed in failed_files:
+        print(f"[droogte] not ingested: {failed}", file=sys.stderr)
+    if failed_sources:
+        return EXIT_FAILED
+    return EXIT_DEGRADED if failed_files else EXIT_OK
 
 
 def _format_report(report) -> str:
