@@ -32,6 +32,17 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
+def _horizon_days(text: str) -> int:
+    # The same bounds as outlook.horizon_days in the setup file (pipelines/config_schema.py).
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days from 1 to 366, got {text[:20]!r}")
+    return days
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="droogte",
@@ -74,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     outlook.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
     outlook.add_argument("--date", type=_date, default=None,
                          help="the day to start from, YYYY-MM-DD (default: the configuration's date, else today)")
-    outlook.add_argument("--horizon-days", type=int, default=None,
+    outlook.add_argument("--horizon-days", type=_horizon_days, default=None,
                          help="days ahead (default: outlook.horizon_days in the configuration, 42)")
     outlook.add_argument("--dask-address", default=None, help="address of an existing Dask scheduler")
 
@@ -219,22 +230,27 @@ def _ingest(config, source: str) -> int:
 
     flows = {"all": ingest.ingest_all, "meteo": ingest.ingest_meteo,
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
-    from pipelines.outcome import ExitCode, Outcome, problems_from_ingest
+    report = flows[source](config=config)
+    print(report if isinstance(report, str) else _format_report(report))
+    return _ingest_status(report)
 
-    state = flows[source](config=config, return_state=True)
-    if not state.is_completed():
-        print(f"droogte: ingest of {source} failed: {state.message}", file=sys.stderr)
-        return int(ExitCode.FAILED)
-    report = state.result()
-    reports = report if isinstance(report, dict) else {source: report}
-    print(_format_report(reports))
-    outcome = Outcome(problems_from_ingest(reports))
-    for problem in outcome.problems:
-        print(f"  {problem.code.name:<9} {problem}", file=sys.stderr)
-    # every source failed: nothing was ingested at all
-    if reports and all(isinstance(r, str) for r in reports.values()):
-        return int(ExitCode.FAILED)
-    return int(outcome.code)
+
+#: Exit status of ``droogte ingest`` (the codes of ``pipelines/outcome.py``): everything
+#: stored; some file (or service) failed and the rest was stored; a whole source failed.
+EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
+
+
+def _ingest_status(report) -> int:
+    """0 when every file was stored, 3 when a file failed and the rest was stored (each failed
+    file is listed on stderr with its reason), 1 when a source failed as a whole."""
+    reports = report.values() if isinstance(report, dict) else [report]
+    failed_sources = [r for r in reports if isinstance(r, str)]
+    failed_files = [f for r in reports if not isinstance(r, str) for f in r.failed_files]
+    for failed in failed_files:
+        print(f"[droogte] not ingested: {failed}", file=sys.stderr)
+    if failed_sources:
+        return EXIT_FAILED
+    return EXIT_DEGRADED if failed_files else EXIT_OK
 
 
 def _forget(config, path: Path) -> int:

@@ -38,15 +38,18 @@ _KEYS = {"meteo": ["station", "date"], "groundwater": ["well", "time"], "sensors
 _META = {"groundwater": (flows.WELLS_TABLE, "well"), "sensors": (flows.SENSORS_META_TABLE, "sensor")}
 
 
-def _rows_of(source: str, archived: Path, setting: str) -> pd.DataFrame:
-    """The rows one archived file gives, read by the reader of its source."""
+def _rows_of(config, source: str, archived: Path, setting: str) -> pd.DataFrame:
+    """The rows (natural keys included) one archived file gives, read as the ingest reads it."""
+    found = re.search(r"format='([a-z-]+)'", setting)
+    fmt = found.group(1) if found else None
     if source == "meteo":
+        if fmt == "knmi-rain-gauge":
+            return flows.rain_gauge_as_daily(flows.read_knmi_rain_gauge(archived))
         return flows.read_knmi_daily(archived)
     if source == "groundwater":
         return flows.read_dino_csv(archived).levels
-    found = re.search(r"format='([a-z-]+)'", setting)
-    fmt = found.group(1) if found else {".xml": "pi-xml", ".json": "pi-json"}.get(archived.suffix, "csv")
-    return flows._SENSOR_READERS[fmt](archived).events
+    fmt = fmt or {".xml": "pi-xml", ".json": "pi-json"}.get(archived.suffix, "csv")
+    return flows._sensor_reader(config, fmt)(archived).events
 
 
 def _archived(config, source: str, sha256: str) -> Path:
@@ -76,7 +79,7 @@ def forget_file(config, path: Path | str) -> dict:
         key = _KEYS[source]
         keys = []
         for row in versions[versions["source"] == source].to_dict("records"):
-            rows = _rows_of(source, _archived(config, source, row["sha256"]), row["setting"])
+            rows = _rows_of(config, source, _archived(config, source, row["sha256"]), row["setting"])
             keys.append(rows[key])
         keys = pd.concat(keys, ignore_index=True).drop_duplicates()
         table_path = processed / table_name
