@@ -251,18 +251,3 @@ def test_a_back_test_runs_into_its_own_output_and_never_touches_the_live_site(de
     assert (tmp_path / "bt" / "processed" / DECISION_LOG).is_file()
     assert config.site_dir.resolve() == live
     assert pd.read_parquet(config.processed_dir / DECISION_LOG).equals(log)
-
-
-def test_a_failed_file_makes_ingest_exit_3_naming_the_file(demo_run, capsys):
-    # last in this module: it breaks one of the demo's files
-    from pipelines.cli import main
-
-    config, _ = demo_run
-    sensor_file = config.sensors[0].file
-    sensor_file.write_text("<not a PI-XML file", encoding="utf-8")
-    code = main(["ingest", "--config", str(config.path), "--source", "sensors"])
-    out, err = capsys.readouterr()
-    assert code == 3, out + err
-    assert "DEGRADED" in err and str(sensor_file) in err
-    # the stored sensor data stay as they were
-    assert pd.read_parquet(config.processed_dir / "sensors.parquet")["sensor"].nunique() == 24
