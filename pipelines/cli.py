@@ -28,6 +28,17 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
+def _horizon_days(text: str) -> int:
+    # The same bounds as outlook.horizon_days in the setup file (pipelines/config_schema.py).
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days from 1 to 366, got {text[:20]!r}")
+    return days
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="droogte",
@@ -65,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     outlook.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
     outlook.add_argument("--date", type=_date, default=None,
                          help="the day to start from, YYYY-MM-DD (default: the configuration's date, else today)")
-    outlook.add_argument("--horizon-days", type=int, default=None,
+    outlook.add_argument("--horizon-days", type=_horizon_days, default=None,
                          help="days ahead (default: outlook.horizon_days in the configuration, 42)")
     outlook.add_argument("--dask-address", default=None, help="address of an existing Dask scheduler")
 

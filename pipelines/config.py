@@ -40,12 +40,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from pydantic import ValidationError
 
 from models.qc import thresholds_with
 from models.restrictions.explanations import DEFAULT_EXEMPTIONS, Exemptions
 from models.restrictions.rules import Restriction, Rule, RuleTable, default_rules
+# APPROVAL_MODES and SENSOR_FORMATS are defined with the schema and still importable from here.
 from pipelines.config_schema import APPROVAL_MODES, SENSOR_FORMATS, SetupFile, shown  # noqa: F401
 from pipelines.config_yaml import read_setup_yaml
 

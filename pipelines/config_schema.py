@@ -50,8 +50,8 @@ APPROVAL_MODES = ("auto", "analyst")
 RD_X_RANGE = (0.0, 290_000.0)
 RD_Y_RANGE = (300_000.0, 640_000.0)
 
-#: Largest flow accepted for a supply or an inlet capacity, m³/day: about ten times the Rhine
-#: at Lobith in flood (16,000 m³/s is 1.4e9 m³/day would be an extreme; 1e9 is far beyond any inlet).
+#: Largest flow accepted for a supply or an inlet capacity, m³/day: about the Rhine at Lobith in
+#: its record flood of 1926 (12,600 m³/s); no inlet or national supply comes near it.
 MAX_FLOW_M3_DAY = 1.0e9
 
 #: Dates a setup may name: from the first KNMI daily series to the end of the century.
@@ -298,8 +298,9 @@ def _rd_from_degrees(raw: Any) -> str | None:
 class Strict(BaseModel):
     """A mapping of the setup file: unknown keys are refused, naming the nearest valid key."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=False,
-                              use_attribute_docstrings=True, regex_engine="python-re")
+    # extra="forbid" also writes additionalProperties: false into the JSON Schema for editors;
+    # the attribute docstrings become the descriptions of docs/configuration.md.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True)
 
     #: What a key of this mapping is called in an error (``unknown variable``).
     key_noun: ClassVar[str] = "key"

@@ -323,3 +323,8 @@ def test_a_dollar_name_is_text_in_the_chart_title(tmp_path):
     climatology = pd.DataFrame({"median": 1.0, "driest_5pct": 2.0}, index=index)
     png = deficit_chart(current, climatology, title=r"Neerslagtekort $\frac{x$ / precipitation deficit")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_outlook_horizon_on_the_command_line_has_the_bounds_of_the_setup_file():
+    result = _droogte("outlook", "--config", "x.yaml", "--horizon-days", "100000")
+    assert result.returncode == 2 and "expected a whole number of days from 1 to 366" in result.stderr

@@ -148,3 +148,13 @@ def test_policy_dashboard_is_published_with_layers_chart_and_tables(tmp_path):
     assert page.count("droogte.districtLayer(") == 4 and "droogte.layerSwitch(" in page
     assert "Kans op tekort, categorie 4" in page and "dreigend watertekort" in page
     assert 'href="dashboard.html"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_an_existing_folder_is_never_moved_aside_to_become_the_site(tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("somebody's own files")
+    with pytest.raises(FileExistsError, match="is not a published site"):
+        publish_site(synthetic_districts(2), synthetic_metadata(), folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # nothing built, nothing moved
+    assert (folder / "notes.txt").read_text() == "somebody's own files"
