@@ -109,8 +109,13 @@ def test_degraded_inputs_name_failed_sources_and_stale_points(tmp_path):
     reports = {"sensors": "FAILED: every file unreadable"}
     reasons = degraded_inputs(config, attrs, reports)
     assert reasons[0].startswith("sensors: ingest failed") and "groundwater: 2 of 16 out of date (W03, W07)" in reasons
+    from pipelines.outcome import ExitCode, Outcome
+
+    outcome = Outcome()
+    for reason in degraded_inputs(config, attrs):
+        outcome.add(reason.split(":", 1)[0], reason.split(":", 1)[1].strip())
+    assert outcome.code == ExitCode.DEGRADED
     approval = SimpleNamespace(approved=True, mode="auto", by="droogte", at="2025-08-15T06:30:00+00:00", note="")
-    proposal = SimpleNamespace(changes=[], escalation=None)
-    summary = run_summary_markdown("demo", config.date, proposal, {}, approval, degraded=reasons)
-    assert "**Degraded inputs**" in summary and "W03, W07" in summary
-    assert "**Degraded inputs**" not in run_summary_markdown("demo", config.date, proposal, {}, approval)
+    proposal = SimpleNamespace(changes=[], escalation=None, computed_until=None, decisions=None)
+    summary = run_summary_markdown("demo", config.date, proposal, {}, approval, outcome=outcome)
+    assert "W03, W07" in summary
