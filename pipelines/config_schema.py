@@ -205,7 +205,7 @@ def _duration(value: Any) -> str:
     return value
 
 
-Duration = Annotated[str, BeforeValidator(_duration)]
+Duration = Annotated[str, Field(json_schema_extra={"format": "pandas-duration"}), BeforeValidator(_duration)]
 
 
 def _shown_path(path: Path) -> str:
@@ -691,12 +691,12 @@ class SetupFile(Strict):
     """The national source."""
     priorities: Priorities = Priorities()
     """Order of uses in categories 3 and 4; default: the national order."""
-    rules: dict[Text, RuleList] = Field({}, examples=[{"*": [{"id": "ban-shortage", "restriction": "surface_water_ban",
+    rules: dict[Text, RuleList] = Field({}, json_schema_extra={"x-key": "water board"}, examples=[{"*": [{"id": "ban-shortage", "restriction": "surface_water_ban",
                                                               "indicator": "shortage_fraction_4", "operator": ">=",
                                                               "threshold": 0.3, "min_days": 14,
                                                               "lift_threshold": 0.1, "lift_days": 7}]}])
     """Restriction rules per water board id ("*": every board without rules of its own); default: the rules of models/restrictions/rules.py."""
-    exemptions: dict[ExemptionType, ExemptionTexts] | None = None
+    exemptions: dict[ExemptionType, ExemptionTexts] | None = Field(None, json_schema_extra={"x-key": "restriction"})
     """Exemption texts per restriction type; types left out keep the defaults."""
     output: Output = Output()
     """Output folders."""
