@@ -159,10 +159,14 @@ def _config_command(args: argparse.Namespace) -> int:
     from pipelines.config import load_config
     from pipelines.config_reference import json_schema, markdown_reference
 
-    if args.config_command == "schema":
-        print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
-    elif args.config_command == "reference":
-        print(markdown_reference(), end="")
+    if args.config_command in ("schema", "reference"):
+        text = (json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n" if args.config_command == "schema"
+                else markdown_reference())
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `droogte config schema | head`: the reader had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     else:
         config = load_config(args.file)  # a ConfigError is reported by main
         print(f"{config.path}: valid: setup {config.name!r}, {len(config.water_boards)} water board(s), "
