@@ -241,7 +241,7 @@ def _ingest(config, source: str) -> int:
 
 #: Exit status of ``droogte ingest`` (the codes of ``pipelines/outcome.py``): everything
 #: stored; some file (or service) failed and the rest was stored; a whole source failed.
-EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
+EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3  # ExitCode.OK, .FAILED, .DEGRADED of pipelines/outcome.py
 
 
 def _ingest_status(report) -> int:
