@@ -85,6 +85,9 @@ class WaterBoard:
     id: str
     name: str
     inlet_capacity_m3_day: float
+    # The citizen page links to these where given (an https://, http://, mailto: or tel: address).
+    announcement_url: str | None = None  # the board's formal announcement of its restrictions
+    contact_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,8 @@ class Config:
     approval: str = "auto"
     approval_timeout_s: int = 3600
     tiles: dict[str, str] | None = None
+    site_url: str | None = None  # publication.site_url: the site's public address (absolute feed links)
+    update_every_days: int = 1  # publication.update_every_days: days between issues (the page's "next update")
     dask_address: str | None = None
     dask_workers: int = 2
     outlook_horizon_days: int = 42
@@ -293,6 +298,9 @@ def load_config(path: Path | str) -> Config:
         approval_timeout_s=r.integer(publication.get("approval_timeout_s", 3600),
                                      "publication.approval_timeout_s", minimum=1),
         tiles=tiles,
+        site_url=_link(r, publication.get("site_url"), "publication.site_url"),
+        update_every_days=r.integer(publication.get("update_every_days", 1), "publication.update_every_days",
+                                    minimum=1),
         dask_address=(r.text(dask_cfg["address"], "dask.address") if dask_cfg.get("address") else None),
         dask_workers=r.integer(dask_cfg.get("workers", 2), "dask.workers", minimum=1),
         outlook_horizon_days=r.integer(outlook.get("horizon_days", 42), "outlook.horizon_days", minimum=1),
@@ -339,7 +347,19 @@ def _board(r: _Reader, raw: Any, key: str) -> WaterBoard:
         name=r.text(m.get("name", m.get("id")), f"{key}.name"),
         inlet_capacity_m3_day=r.number(r.required(m, "inlet_capacity_m3_day", key),
                                        f"{key}.inlet_capacity_m3_day", minimum=0),
+        announcement_url=_link(r, m.get("announcement_url"), f"{key}.announcement_url"),
+        contact_url=_link(r, m.get("contact_url"), f"{key}.contact_url"),
     )
+
+
+def _link(r: _Reader, value: Any, key: str) -> str | None:
+    """An address a public page may link to, or None."""
+    if value is None:
+        return None
+    text = r.text(value, key)
+    if not text.startswith(("https://", "http://", "mailto:", "tel:")):
+        raise r.fail(key, f"expected an https://, http://, mailto: or tel: address, got {text!r}")
+    return text
 
 
 def _source(r: _Reader, raw: Any, key: str) -> Source:
