@@ -370,8 +370,11 @@ def input_ages(metadata: dict) -> list[dict]:
         else:
             local = local_time(newest)
             when_nl, when_en = f"{date_nl(shown)} om {local:%H:%M}", f"{date_en(shown)} at {local:%H:%M}"
-        if days <= 0:
+        if days == 0:
             age_nl, age_en = "van dezelfde dag", "of the same day"
+        elif days < 0:  # a sub-daily reading late on the UT day can fall on the next local day
+            age_nl = f"{-days} {'dag' if days == -1 else 'dagen'} na die dag"
+            age_en = f"{-days} {'day' if days == -1 else 'days'} after that day"
         else:
             age_nl = f"{days} {'dag' if days == 1 else 'dagen'} oud"
             age_en = f"{days} {'day' if days == 1 else 'days'} old"

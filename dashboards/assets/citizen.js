@@ -337,7 +337,7 @@
       listBox.appendChild(groupedList(districts, {explain: true}));
       var ground = districts.filter(function (d) { return d.groundwater; });
       if (ground.length) {
-        var section = el("section", null, "group");
+        var section = el("section", null, "group groundwater-group");
         section.appendChild(el("h3", data.groundwater["label_" + lang()] + " (" + ui(ground.length === 1 ? "one_district" : "n_districts").replace("{n}", ground.length) + ")"));
         section.appendChild(el("p", data.groundwater["meaning_" + lang()]));
         var ex = exemptionList(data.groundwater["exemptions_" + lang()]);
