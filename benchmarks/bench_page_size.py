@@ -80,7 +80,7 @@ def measure_in_browser(site: Path) -> None:
                 page.on("response", lambda r: fetched.append(len(r.body()) if r.ok else 0))
                 start = time.perf_counter()
                 page.goto(url, wait_until="load")
-                page.wait_for_selector("path.leaflet-interactive")
+                page.wait_for_selector("body[data-map-ready]", state="attached")
                 drawn = time.perf_counter() - start
                 fcp = page.evaluate("""() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime""")
                 page_height = page.evaluate("document.documentElement.scrollHeight")

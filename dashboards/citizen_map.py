@@ -373,8 +373,7 @@ def input_ages(metadata: dict) -> list[dict]:
         if days == 0:
             age_nl, age_en = "van dezelfde dag", "of the same day"
         elif days < 0:  # a sub-daily reading late on the UT day can fall on the next local day
-            age_nl = f"{-days} {'dag' if days == -1 else 'dagen'} na die dag"
-            age_en = f"{-days} {'day' if days == -1 else 'days'} after that day"
+            age_nl, age_en = "nieuwer dan die dag", "newer than that day"
         else:
             age_nl = f"{days} {'dag' if days == 1 else 'dagen'} oud"
             age_en = f"{days} {'day' if days == 1 else 'days'} old"

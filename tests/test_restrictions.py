@@ -263,9 +263,9 @@ def test_decide_gives_intervals_per_track_with_explanations():
     assert (gw.value, gw.threshold) == (0.634, 0.5)
     assert gw.reason_nl == (
         "Op 2 juni 2026 stond het grondwater bij 63% van de meetpunten te laag. "
-        "Deze maatregel geldt bij 50% of meer. Daarom geldt deze maatregel sinds 2 juni 2026."
+        "Bij 50% of meer van de meetpunten geldt deze maatregel. Daarom geldt deze maatregel sinds 2 juni 2026."
     )
-    assert "was 0.35 m below the lowest level allowed. This measure applies at 0.00 m or more." \
+    assert "was 0.35 m below the lowest level allowed. This measure applies at 0.00 m or more below that level." \
         in out.iloc[3].reason_en
     assert "a-gw" not in gw.reason_nl and "a-ban" not in out.iloc[3].reason_en  # no rule ids for the public
     assert "0,35 m" in out.iloc[3].reason_nl
@@ -285,7 +285,7 @@ def test_decide_after_a_more_severe_level_names_the_day_the_lower_rule_triggered
     back = out.iloc[2]
     assert (str(back.triggered_on.date()), back.value) == ("2026-06-01", 80.0)
     assert back.reason_en.startswith("On 1 June 2026 the rainfall deficit was 80 mm larger")
-    assert back.reason_en.endswith("This measure applies at 60 mm or more. This lighter measure has "
+    assert back.reason_en.endswith("This measure applies at 60 mm or more above normal. This lighter measure has "
                                    "applied since 5 June 2026; a stricter one applied before.")
 
 

@@ -13,6 +13,7 @@
   var MAX_SUGGESTIONS = 8;
   var LIST_LIMIT = 200;  // rows per group before a "show all" button: a phone stays responsive
   var NEAR_ZOOM = 10;    // from this zoom the municipality names show, below it the provinces
+  var CANVAS_FROM = 3000;  // districts from which the map draws on a canvas instead of SVG
 
   function lang() {
     return document.documentElement.lang === "en" ? "en" : "nl";
@@ -86,7 +87,7 @@
       var style = data.styles[d.restriction];
       var chosen = selected === d.index;
       return {
-        fillColor: style.pattern ? "url(#" + style.pattern + ")" : style.colour, fillOpacity: 0.75,
+        fillColor: style.pattern && !canvas ? "url(#" + style.pattern + ")" : style.colour, fillOpacity: 0.75,
         color: chosen ? "#000000" : (d.groundwater ? "#0072b2" : "#555555"),
         weight: chosen ? 4 : (d.groundwater ? 3 : 1), dashArray: d.groundwater && !chosen ? "6 4" : null, opacity: 1
       };
@@ -97,6 +98,8 @@
     map.getPane("orientation").style.pointerEvents = "none";
     map.createPane("labels").style.zIndex = 460;
     map.getPane("labels").style.pointerEvents = "none";
+    // The names help the eye find a place; the search box is how others find one.
+    map.getPane("labels").setAttribute("aria-hidden", "true");
     [["provinces", {color: "#222222", weight: 2.5, opacity: 0.9}],
      ["municipalities", {color: "#3d3d3d", weight: 1, opacity: 0.8, dashArray: "4 3"}]].forEach(function (spec) {
       (orientation[spec[0]] || []).forEach(function (area) {
@@ -117,17 +120,26 @@
     }
     map.on("zoomend", zoomClass);
 
-    var layer = L.geoJSON({type: "FeatureCollection", features: districts.map(function (d) {
-      return {type: "Feature", properties: {index: d.index}, geometry: {type: "MultiPolygon", coordinates: d.shape}};
-    })}, {
-      style: function (feature) { return styleOf(districts[feature.properties.index]); },
-      onEachFeature: function (feature, shape) {
-        var d = districts[feature.properties.index];
-        shapes[d.index] = shape;
-        shape.bindTooltip(function () { return el("span", d.name); }, {sticky: true});
-        shape.on("click", function () { showDistrict(d.index, {scroll: true, fit: false}); });
-      }
-    }).addTo(map);
+    // Thousands of SVG paths take seconds to build on a phone; past CANVAS_FROM districts the
+    // shapes are drawn on one canvas (plain colours: canvas has no SVG fill patterns; the level
+    // number and name stay in the answer card, the list and the legend).
+    var canvas = districts.length >= CANVAS_FROM ? L.canvas({padding: 0.2}) : null;
+    function latLngs(polygons) {
+      return polygons.map(function (rings) {
+        return rings.map(function (ring) { return ring.map(function (c) { return [c[1], c[0]]; }); });
+      });
+    }
+    // One polygon per district; the tooltip and the click are bound once on the group (one
+    // handler for all, instead of one per shape: thousands of districts stay quick to build).
+    var layer = L.featureGroup(districts.map(function (d) {
+      var shape = L.polygon(latLngs(d.shape), L.extend({renderer: canvas || undefined}, styleOf(d)));
+      shape.districtIndex = d.index;
+      shapes[d.index] = shape;
+      return shape;
+    }));
+    layer.bindTooltip(function (shape) { return el("span", districts[shape.districtIndex].name); }, {sticky: true});
+    layer.on("click", function (event) { showDistrict(event.layer.districtIndex, {scroll: true, fit: false}); });
+    layer.addTo(map);
     // The list and the search are the keyboard's and screen reader's way to a district: the
     // shapes stay out of the tab order (Leaflet makes shapes with a tooltip focusable).
     function quietShapes() {
@@ -469,6 +481,7 @@
       if (!listbox.hidden) suggest();
     }
     render();
+    document.body.setAttribute("data-map-ready", "true");  // for tests and benchmarks
     return {render: render, showDistrict: showDistrict};
   }
 

@@ -170,10 +170,23 @@ _REASON_SENTENCE = {
     ),
 }
 
+# The limit of a rule, as a sentence per indicator ({limit} the threshold, {more} "of meer" /
+# "or more" for ">=" and "of minder" / "or less" for "<=").
 _LIMIT_SENTENCE = {
-    ">=": ("Deze maatregel geldt bij {limit} of meer.", "This measure applies at {limit} or more."),
-    "<=": ("Deze maatregel geldt bij {limit} of minder.", "This measure applies at {limit} or less."),
+    "shortage_fraction_4": ("Bij een tekort van {limit} {more} geldt deze maatregel.",
+                            "This measure applies at a shortfall of {limit} {more}."),
+    "shortage_fraction_3": ("Bij een tekort van {limit} {more} geldt deze maatregel.",
+                            "This measure applies at a shortfall of {limit} {more}."),
+    "groundwater_low_share": ("Bij {limit} {more} van de meetpunten geldt deze maatregel.",
+                              "This measure applies at {limit} {more} of the measuring points."),
+    "surface_level_below_critical": ("Bij {limit} {more} onder dat peil geldt deze maatregel.",
+                                     "This measure applies at {limit} {more} below that level."),
+    "deficit_anomaly_mm": ("Bij {limit} {more} boven normaal geldt deze maatregel.",
+                           "This measure applies at {limit} {more} above normal."),
+    "outlook_shortage_probability": ("Bij een kans van {limit} {more} geldt deze maatregel.",
+                                     "This measure applies at a chance of {limit} {more}."),
 }
+_MORE = {">=": ("of meer", "or more"), "<=": ("of minder", "or less")}
 
 
 _LEVEL_NAMES = {
@@ -257,14 +270,14 @@ def reason(
     del rule_id  # in the decision record, not in the words
     if indicator not in _REASON_SENTENCE:
         indicator_phrase(indicator, lang=lang)  # raises the error naming the valid indicators
-    if operator not in _LIMIT_SENTENCE:
-        raise ValueError(f"operator {operator!r} has no text; expected one of {sorted(_LIMIT_SENTENCE)}")
+    if operator not in _MORE:
+        raise ValueError(f"operator {operator!r} has no text; expected one of {sorted(_MORE)}")
     shown = format_value(value, unit, lang=lang)
     limit = format_value(threshold, unit, lang=lang)
     day = format_date(triggered_on, lang=lang)
     first = format_date(since, lang=lang)
     measured = _pick(_REASON_SENTENCE[indicator], lang).format(day=day, value=shown)
-    rule = _pick(_LIMIT_SENTENCE[operator], lang).format(limit=limit)
+    rule = _pick(_LIMIT_SENTENCE[indicator], lang).format(limit=limit, more=_pick(_MORE[operator], lang))
     if triggered_on < since:
         start = (f"Sinds {first} geldt deze lichtere maatregel; daarvoor gold een strengere."
                  if lang == "nl" else
