@@ -25,7 +25,7 @@ from dashboards.escape import json_for_script
 from dashboards.geometry import WGS84, encode_compact, simplify_districts
 from dashboards.leaflet_map import SelfContainedMap, add_tiles, render_map_parts
 from dashboards.orientation import orientation_data
-from dashboards.public_record import date_en, date_nl, local_time
+from dashboards.public_record import local_time
 from dashboards.restriction_styles import (
     GROUNDWATER_LABEL_EN,
     GROUNDWATER_LABEL_NL,
@@ -33,6 +33,7 @@ from dashboards.restriction_styles import (
     PATTERN_SVG,
     RESTRICTIONS,
 )
+from models.wording import SOURCE_NAMES, format_date, format_moment, source_name
 
 TEMPLATES = Path(__file__).parent / "templates"
 COORDINATE_DECIMALS = 5  # about 1 m in WGS84: finer than a simplified border shows
@@ -91,7 +92,7 @@ def page_data(public: gpd.GeoDataFrame, *, tolerance_m: float = SIMPLIFY_TOLERAN
         since = record.valid_from
         fields = {
             "name": record.name, "water_board": record.water_board, "restriction": record.restriction,
-            "since_nl": date_nl(since), "since_en": date_en(since),
+            "since_nl": _date_nl(since), "since_en": _date_en(since),
             "reason_nl": record.reason_nl, "reason_en": record.reason_en,
             "meaning_nl": record.meaning_nl, "meaning_en": record.meaning_en,
             "exemptions_nl": record.exemptions_nl, "exemptions_en": record.exemptions_en,
@@ -155,12 +156,12 @@ def render_citizen_page(public: gpd.GeoDataFrame, metadata: dict, *, tiles: dict
         groundwater_nl=GROUNDWATER_LABEL_NL, groundwater_en=GROUNDWATER_LABEL_EN,
         groundwater_outline=GROUNDWATER_OUTLINE, groundwater_count=int(public["groundwater_ban"].sum()),
         software_version=metadata["software_version"], district_count=len(public),
-        valid_from_nl=date_nl(metadata["valid_from"]), valid_from_en=date_en(metadata["valid_from"]),
-        issued_nl=f"{date_nl(issued.date())} om {issued:%H:%M}", issued_en=f"{date_en(issued.date())} at {issued:%H:%M}",
-        next_nl=date_nl(next_day), next_en=date_en(next_day),
+        valid_from_nl=_date_nl(metadata["valid_from"]), valid_from_en=_date_en(metadata["valid_from"]),
+        issued_nl=format_moment(issued, lang="nl"), issued_en=format_moment(issued, lang="en"),
+        next_nl=_date_nl(next_day), next_en=_date_en(next_day),
         first_issue=previous is None,
-        previous_nl=date_nl(local_time(previous_issued_at).date()) if previous_issued_at else "",
-        previous_en=date_en(local_time(previous_issued_at).date()) if previous_issued_at else "",
+        previous_nl=_date_nl(local_time(previous_issued_at).date()) if previous_issued_at else "",
+        previous_en=_date_en(local_time(previous_issued_at).date()) if previous_issued_at else "",
         stricter=int(directions.get("stricter", 0)), lighter=int(directions.get("lighter", 0)),
         otherwise=int(directions.get("changed", 0)),
         ages=input_ages(metadata), boards=board_table, tiles=tiles, feeds=feeds or [],
@@ -239,14 +240,18 @@ HEADLINES = {
 GROUNDWATER_HEADLINE = ("Ook mag u niet beregenen met grondwater.", "You may also not irrigate with groundwater.")
 GROUNDWATER_ONLY_HEADLINE = ("Wel mag u niet beregenen met grondwater.", "But you may not irrigate with groundwater.")
 
-# The inputs by what people know them as; the source keys of the pipeline stay off the page.
-# ``daily``: the source's values are whole days (labelled by their UT day), shown as a date.
-INPUT_SOURCES = {
-    "meteo": ("Regen en verdamping", "Rain and evaporation", True),
-    "groundwater": ("Grondwaterstand", "Groundwater level", True),
-    "sensors": ("Waterpeil in sloten en vaarten", "Water level in ditches and canals", False),
-}
-OTHER_SOURCE = ("Andere metingen", "Other measurements", False)
+# Inputs whose values are whole days (labelled by their UT day, docs/contracts.md): shown as
+# a date, never with the 02:00 that midnight UTC is in Amsterdam. Names: models.wording.
+DAILY_SOURCES = frozenset({"meteo", "groundwater"})
+OTHER_SOURCE = ("andere metingen", "other measurements")
+
+
+def _source_names(source: str) -> tuple[str, str]:
+    """The input by what people know it as; the pipeline's source keys stay off the page."""
+    if source not in SOURCE_NAMES:
+        return OTHER_SOURCE
+    return source_name(source, lang="nl"), source_name(source, lang="en")
+
 
 _CITIZEN_COLUMNS = ("name", "board", "restriction", "groundwater", "since_nl", "since_en", "reason_nl",
                     "reason_en", "meaning_nl", "meaning_en", "exemptions_nl", "exemptions_en", "change")
@@ -276,7 +281,7 @@ def citizen_data(public: gpd.GeoDataFrame, boards: list[dict], *, changes: dict[
         since = record.valid_from
         fields = {
             "name": record.name, "restriction": record.restriction,
-            "since_nl": date_nl(since), "since_en": date_en(since),
+            "since_nl": _date_nl(since), "since_en": _date_en(since),
             "reason_nl": record.reason_nl, "reason_en": record.reason_en,
             "meaning_nl": record.meaning_nl, "meaning_en": record.meaning_en,
             "exemptions_nl": record.exemptions_nl, "exemptions_en": record.exemptions_en,
@@ -320,11 +325,19 @@ def citizen_data(public: gpd.GeoDataFrame, boards: list[dict], *, changes: dict[
         "boards": [{k: v for k, v in b.items() if k != "id"} for b in boards],
         "places": places,
         "orientation": oriented,
-        "dates": {"next_nl": date_nl(next_update), "next_en": date_en(next_update),
+        "dates": {"next_nl": _date_nl(next_update), "next_en": _date_en(next_update),
                   "ages_nl": ages_sentence(metadata, "nl"), "ages_en": ages_sentence(metadata, "en")},
         "ui": CITIZEN_TEXT,
         "bounds": [float(v) for v in geometry.total_bounds] if len(geometry) else [3.3, 50.7, 7.3, 53.6],
     }
+
+
+def _date_nl(day: dt.date) -> str:
+    return format_date(day, lang="nl")
+
+
+def _date_en(day: dt.date) -> str:
+    return format_date(day, lang="en")
 
 
 def _board_table(public: gpd.GeoDataFrame, boards: dict) -> list[dict]:
@@ -354,22 +367,23 @@ def _safe_url(value, where: str) -> str:
 def input_ages(metadata: dict) -> list[dict]:
     """Per input, by its public name: the newest value and its age counted from the day decided for.
 
-    Daily inputs (``INPUT_SOURCES``) are shown as a day, sub-daily ones with their time in
+    Daily inputs (``DAILY_SOURCES``) are shown as a day, sub-daily ones with their time in
     Europe/Amsterdam. The age is in whole days before ``valid_from`` ("van dezelfde dag" when
     the newest value is of that day itself).
     """
     day = metadata["valid_from"]
     ages = []
     for source, newest in sorted(metadata["data_ages"].items(), key=lambda kv: kv[0]):
-        name_nl, name_en, daily = INPUT_SOURCES.get(source, OTHER_SOURCE)
+        name_nl, name_en = (n[0].upper() + n[1:] for n in _source_names(source))
+        daily = source in DAILY_SOURCES
         # A daily value is labelled by its UT day (midnight UTC): its date is that UT day.
         shown = newest.astimezone(dt.UTC).date() if daily else local_time(newest).date()
         days = (day - shown).days
         if daily:
-            when_nl, when_en = date_nl(shown), date_en(shown)
+            when_nl, when_en = _date_nl(shown), _date_en(shown)
         else:
             local = local_time(newest)
-            when_nl, when_en = f"{date_nl(shown)} om {local:%H:%M}", f"{date_en(shown)} at {local:%H:%M}"
+            when_nl, when_en = f"{_date_nl(shown)} om {local:%H:%M}", f"{_date_en(shown)} at {local:%H:%M}"
         if days == 0:
             age_nl, age_en = "van dezelfde dag", "of the same day"
         elif days < 0:  # a sub-daily reading late on the UT day can fall on the next local day
@@ -403,7 +417,9 @@ def data_ages(metadata: dict) -> list[dict]:
         hours = max((issued_at - newest) / dt.timedelta(hours=1), 0.0)
         ages.append({
             "source": source,
-            "time_nl": f"{date_nl(local.date())} {local:%H:%M}", "time_en": f"{date_en(local.date())} {local:%H:%M}",
+            "source_nl": source_name(source, lang="nl"), "source_en": source_name(source, lang="en"),
+            "time_nl": f"{format_date(local.date(), lang='nl')} {local:%H:%M}",
+            "time_en": f"{format_date(local.date(), lang='en')} {local:%H:%M}",
             "age_nl": _age(hours, "uur", "uur", "dag", "dagen"), "age_en": _age(hours, "hour", "hours", "day", "days"),
         })
     return ages

@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from feedgen.feed import FeedGenerator
 
 from dashboards.changes import Change
-from dashboards.public_record import date_en, date_nl
 from dashboards.restriction_styles import BY_CODE, GROUNDWATER_LABEL_EN, GROUNDWATER_LABEL_NL
+from models.wording import format_date
 
 MAX_ENTRIES = 200
 _NAMESPACE = uuid.UUID("5b0f3a64-1d0e-5c1a-9e59-0d7c2e7a4f10")  # droogte's own, fixed forever
@@ -91,7 +91,7 @@ def render_feed(changes: Sequence[Change], *, setup: str, lang: str, issued_at: 
     fg.language(lang)
     fg.updated(issued_at)
     for change in list(changes)[:MAX_ENTRIES]:
-        day = date_nl(change.valid_from) if lang == "nl" else date_en(change.valid_from)
+        day = format_date(change.valid_from, lang=lang)
         now = state_label(change.restriction, change.groundwater_ban, lang)
         was = state_label(change.was_restriction, change.was_groundwater_ban, lang)
         entry = fg.add_entry(order="append")

@@ -79,11 +79,11 @@ def test_page_shows_decision_time_in_amsterdam_and_the_age_of_each_source():
     assert "14 juli 2026 om 08:00" in page and "14 July 2026 at 08:00" in page
     assert "Geldt op 15 juli 2026" in page and "Volgende update: 16 juli 2026" in page
     # daily inputs are days (not 02:00), aged from the day decided for, named for people
-    assert "Regen en verdamping: 13 juli 2026 (2 dagen oud)" in page
-    assert "Rain and evaporation: 13 July 2026 (2 days old)" in page
-    assert "Grondwaterstand: 9 juli 2026 (6 dagen oud)" in page
+    assert "Neerslag en verdamping: 13 juli 2026 (2 dagen oud)" in page
+    assert "Precipitation and evaporation: 13 July 2026 (2 days old)" in page
+    assert "Grondwaterstanden: 9 juli 2026 (6 dagen oud)" in page
     # a sub-daily input keeps its time, in Europe/Amsterdam
-    assert "Waterpeil in sloten en vaarten: 14 juli 2026 om 06:50 (1 dag oud)" in page
+    assert "Waterpeilen in sloten en vaarten: 14 juli 2026 om 06:50 (1 dag oud)" in page
     assert "meteo" not in page.split('id="citizen-data"')[0]
 
 

@@ -28,10 +28,7 @@ from pipelines.ingest.services.http import ServiceResponseError
 from pipelines.ingest.services.knmi_daggegevens import Download, KnmiDaggegevens, read_daggegevens
 from pipelines.ingest.services.knmi_dataplatform import KnmiDataPlatform
 from pipelines.ingest.sources.errors import Quarantined
-from pipelines.store import latest
-
-METEO_TABLE = "meteo.parquet"
-GROUNDWATER_TABLE = "groundwater.parquet"
+from pipelines.store import GROUNDWATER_TABLE, METEO_TABLE, latest
 
 #: Folder names in the raw archive, one per feed.
 KNMI_DAILY_SOURCE = "knmi-daggegevens"
