@@ -18,10 +18,15 @@ Example (the demo writes a complete one to ``data/raw/demo/droogte.yaml``)::
     sensors:
       - {file: sensors/peilen.xml}
     water_boards:
-      - {id: WBN, name: Waterschap Demo-Noord, inlet_capacity_m3_day: 1.5e6}
+      - {id: WBN, name: Waterschap Demo-Noord, inlet_capacity_m3_day: 1.5e6,
+         announcement_url: "https://zoek.officielebekendmakingen.nl/...",  # optional: the formal announcement
+         contact_url: "https://www.example-waterschap.nl/contact"}          # optional: https, http, mailto or tel
     source: {file: source/supply.csv}
     priorities: {category_3: [...], category_4: [...]}
     rules: {...}
+    publication:
+      site_url: https://droogte.example.nl/   # optional: the site's public address (absolute Atom feed links)
+      update_every_days: 1                    # days between issues: the citizen page's "next update"
 """
 
 from __future__ import annotations
