@@ -1,13 +1,22 @@
-"""The citizen restriction map: "May I use water here, today? Since when, and why?"
+"""The citizen page: "May I take water here, today? Since when, until when, and why?"
 
-One self-contained page (``index.html``) in Dutch and English: a folium/Leaflet map with every
-district coloured *and* patterned by its restriction, a legend in words, a popup per district,
-the time of the decisions and the age of the data, and a text alternative (a searchable list
-of all districts carrying the same facts as the popups) for screen readers and keyboards.
+One self-contained page (``index.html``) in Dutch (language level B1) and English, phone
+first: what changed since the previous issue; one search box for municipalities, provinces,
+water boards and districts (case and diacritics ignored) and a "use my location" button (the
+browser's position is compared with the districts inside the page and never sent anywhere);
+the answer as a card (the restriction in one sentence, since when and the next update, what
+it means, the exemptions, why, the water board by name with its announcement, the data age);
+the map with municipality and province borders and names (``dashboards/orientation.py``); and
+the full list, collapsed and grouped by restriction, with each type's texts said once.
 
-The districts travel to the page once, as a compact JSON block (shared strings stored once,
-geometry delta-encoded; see ``dashboards/geometry.py``); the page's script draws the map
-layer and the list from it, inserting text only through ``textContent``.
+No rule id, source key, setup id or district or board code is shown: boards are named from
+the configuration, inputs by ``models.wording``. Dates and numbers are written by
+``models.wording`` (Babel). The districts travel once, as a compact JSON block (shared strings
+stored once, geometry delta-encoded, see ``dashboards/geometry.py``); ``assets/citizen.js``
+builds everything from it, inserting text only through ``textContent``.
+
+``page_data``, ``UI_TEXT`` and ``data_ages`` serve the policymaker dashboard, which draws its
+map with the same pieces.
 """
 
 from __future__ import annotations
