@@ -1,6 +1,6 @@
 """Size and first paint of the citizen page for a national-scale setup: 10,000 districts.
 
-A grid of square districts sharing borders (``dashboards.synthetic``) is published as a whole
+A grid of square districts sharing borders (``tests/synthetic.py``) is published as a whole
 site (page, assets, feeds, open data) with its orientation layer (the municipality and
 province borders the project carries, placed so the grid lies over the Netherlands). The
 script prints the size of ``index.html`` raw and gzip-compressed (what a phone downloads from
@@ -21,13 +21,16 @@ import argparse
 import functools
 import gzip
 import http.server
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from dashboards.site import publish_site
-from dashboards.synthetic import synthetic_citizen_inputs, synthetic_districts, synthetic_metadata
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the test fixtures live in tests/
+
+from dashboards.site import publish_site  # noqa: E402
+from tests.synthetic import synthetic_citizen_inputs, synthetic_districts, synthetic_metadata  # noqa: E402
 
 LIMIT_BYTES = 2_000_000
 CHROMIUM = Path("/usr/bin/chromium")

@@ -61,12 +61,3 @@ PATTERN_SVG = """<svg class="patterns" width="0" height="0" aria-hidden="true" f
 <pattern id="pattern-cross" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#d55e00"/><line x1="0" y1="0" x2="0" y2="8" stroke="#000" stroke-opacity="0.55" stroke-width="2"/><line x1="0" y1="0" x2="8" y2="0" stroke="#000" stroke-opacity="0.55" stroke-width="2"/></pattern>
 </defs>
 </svg>"""
-
-
-def style_for(code: str) -> RestrictionStyle:
-    """Return the style of restriction ``code``; ``ValueError`` names the valid codes."""
-    try:
-        return BY_CODE[code]
-    except KeyError:
-        valid = ", ".join(BY_CODE)
-        raise ValueError(f"unknown restriction {code!r}; expected one of: {valid}") from None

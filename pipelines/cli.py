@@ -4,6 +4,9 @@
     droogte run --config FILE         run the daily pipeline for a setup
     droogte outlook --config FILE     the outlook for the coming weeks, publishing nothing
     droogte ingest --config FILE      ingest the setup's files only
+    droogte config check FILE         validate a setup file without running anything
+    droogte config schema             print the setup file's JSON Schema (for editors)
+    droogte config reference          print the setup file's reference (docs/configuration.md)
 
 Flows run without a Prefect server unless ``PREFECT_API_URL`` points at one.
 """
@@ -23,6 +26,17 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _horizon_days(text: str) -> int:
+    # The same bounds as outlook.horizon_days in the setup file (pipelines/config_schema.py).
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days from 1 to 366, got {text[:20]!r}")
+    return days
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     outlook.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
     outlook.add_argument("--date", type=_date, default=None,
                          help="the day to start from, YYYY-MM-DD (default: the configuration's date, else today)")
-    outlook.add_argument("--horizon-days", type=int, default=None,
+    outlook.add_argument("--horizon-days", type=_horizon_days, default=None,
                          help="days ahead (default: outlook.horizon_days in the configuration, 42)")
     outlook.add_argument("--dask-address", default=None, help="address of an existing Dask scheduler")
 
@@ -71,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
     ingest.add_argument("--source", choices=("all", "meteo", "groundwater", "sensors"), default="all",
                         help="which kind of source to ingest (default: all)")
+
+    config = sub.add_parser("config", help="check a setup file, or print its schema or reference",
+                            description="Validate a setup file without running anything, or print the "
+                            "schema every setup file is checked against.")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser("check", help="validate a setup file; exit 0 when valid, 2 with every "
+                                  "fault found when not")
+    check.add_argument("file", type=Path, help="the setup's YAML configuration file")
+    config_sub.add_parser("schema", help="print the JSON Schema of a setup file (for an editor's YAML "
+                          "language server)")
+    config_sub.add_parser("reference", help="print the Markdown reference of every key "
+                          "(docs/configuration.md)")
     return parser
 
 
@@ -82,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.config import ConfigError, load_config
 
     try:
+        if args.command == "config":
+            return _config_command(args)
         if args.command == "demo":
             config_path = _generate_demo(args.root.resolve(), args.seed)
             if args.generate_only:
@@ -96,6 +124,25 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"droogte: configuration error: {exc}", file=sys.stderr)
         return 2
+
+
+def _config_command(args: argparse.Namespace) -> int:
+    """``droogte config check|schema|reference``: nothing runs, nothing is written."""
+    import json
+
+    from pipelines.config import load_config
+    from pipelines.config_reference import json_schema, markdown_reference
+
+    if args.config_command == "schema":
+        print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    elif args.config_command == "reference":
+        print(markdown_reference(), end="")
+    else:
+        config = load_config(args.file)  # a ConfigError is reported by main
+        print(f"{config.path}: valid: setup {config.name!r}, {len(config.water_boards)} water board(s), "
+              f"{len(config.stations)} station(s), {len(config.wells)} well(s), {len(config.sensors)} "
+              f"sensor file(s), {len(config.rules.rules)} rule(s)")
+    return 0
 
 
 def _generate_demo(root: Path, seed: int | None) -> Path:
@@ -118,7 +165,7 @@ def _run(config, date: dt.date | None, dask_address: str | None) -> int:
     day = date or config.date or dt.date.today()
     started = time.perf_counter()
     print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}", flush=True)
-    result = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address)
+    result = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address, config=config)
     print(f"[droogte] finished in {time.perf_counter() - started:.1f} s", flush=True)
     for label, path in result["outputs"].items():
         print(f"  {label:<14} {path}")
@@ -131,7 +178,7 @@ def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_addres
     day = date or config.date or dt.date.today()
     print(f"[droogte] outlook of setup {config.name!r} from {day.isoformat()}", flush=True)
     path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
-                       horizon_days=horizon_days)
+                       horizon_days=horizon_days, config=config)
     print(f"  outlook        {path}")
     return 0
 
@@ -141,9 +188,27 @@ def _ingest(config, source: str) -> int:
 
     flows = {"all": ingest.ingest_all, "meteo": ingest.ingest_meteo,
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
-    report = flows[source](config_path=str(config.path))
+    report = flows[source](config=config)
     print(report if isinstance(report, str) else _format_report(report))
-    return 0
+    return _ingest_status(report)
+
+
+#: Exit status of ``droogte ingest``: everything stored; some file (or service) failed and
+#: the rest was stored; a whole source failed.
+EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
+
+
+def _ingest_status(report) -> int:
+    """0 when every file was stored, 3 when a file failed and the rest was stored (each failed
+    file is listed on stderr with its reason), 1 when a source failed as a whole."""
+    reports = report.values() if isinstance(report, dict) else [report]
+    failed_sources = [r for r in reports if isinstance(r, str)]
+    failed_files = [f for r in reports if not isinstance(r, str) for f in r.failed_files]
+    for failed in failed_files:
+        print(f"[droogte] not ingested: {failed}", file=sys.stderr)
+    if failed_sources:
+        return EXIT_FAILED
+    return EXIT_DEGRADED if failed_files else EXIT_OK
 
 
 def _format_report(report) -> str:

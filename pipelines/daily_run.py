@@ -77,14 +77,16 @@ def publication_task(config: Config, day: dt.date, proposal: Proposal) -> Path:
 
 
 @flow(name="drought-run", log_prints=True)
-def drought_run(config_path: str, date: str | None = None, dask_address: str | None = None) -> dict:
+def drought_run(config_path: str, date: str | None = None, dask_address: str | None = None, config=None) -> dict:
     """Run the whole pipeline for one day (``date`` as YYYY-MM-DD, default: the setup's date).
 
     ``dask_address`` names an existing Dask scheduler; without it the setup's ``dask.address``
-    is used, and without that a local cluster on loopback.
+    is used, and without that a local cluster on loopback. ``config``: the setup at
+    ``config_path`` when the caller has loaded and checked it already (``droogte run`` does,
+    to refuse a wrong setup before Prefect starts); else it is loaded here.
     """
     logger = get_run_logger()
-    config = load_config(config_path)  # the one time this run reads and checks its setup
+    config = config or load_config(config_path)  # the one time this run reads and checks its setup
     day = dt.date.fromisoformat(date) if date else (config.date or dt.date.today())
     logger.info("daily run of %r for %s", config.name, day)
 

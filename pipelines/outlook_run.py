@@ -42,10 +42,11 @@ def outlook_markdown(ensemble: xr.Dataset, *, setup: str, day: dt.date) -> str:
 
 @flow(name="outlook-run", log_prints=True)
 def outlook_run(config_path: str, date: str | None = None, dask_address: str | None = None,
-                horizon_days: int | None = None) -> str:
-    """Indicators, allocation and the outlook ensemble for ``date``; returns the outlook file."""
+                horizon_days: int | None = None, config=None) -> str:
+    """Indicators, allocation and the outlook ensemble for ``date``; returns the outlook file.
+    ``config``: the setup at ``config_path`` when the caller has loaded it already."""
     logger = get_run_logger()
-    config = load_config(config_path)
+    config = config or load_config(config_path)
     if horizon_days is not None and horizon_days < 1:
         raise ValueError(f"horizon_days: expected a whole number of days >= 1, got {horizon_days}")
     horizon = horizon_days or config.outlook_horizon_days

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from dashboards.site import publish_site
-from dashboards.synthetic import synthetic_citizen_inputs, synthetic_districts, synthetic_metadata
+from tests.synthetic import synthetic_citizen_inputs, synthetic_districts, synthetic_metadata
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from lxml import etree
 
 from dashboards.changes import compare_issues, direction, read_issue
 from dashboards.site import publish_site
-from dashboards.synthetic import synthetic_citizen_inputs, synthetic_districts, synthetic_metadata
+from tests.synthetic import synthetic_citizen_inputs, synthetic_districts, synthetic_metadata
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

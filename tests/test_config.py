@@ -72,8 +72,8 @@ def test_demo_configuration_loads_with_absolute_paths(demo_config):
          "file not found"),
         (lambda d: d["water_boards"][0].update(announcement_url="javascript:alert(1)"),
          "water_boards[0].announcement_url", "expected an https://, http://, mailto: or tel: address"),
-        (lambda d: d.update(publication={"site_url": "ftp://x"}), "publication.site_url", "expected an https://"),
-        (lambda d: d.update(publication={"update_every_days": 0}), "publication.update_every_days", "expected a whole number >= 1"),
+        (lambda d: d.update(publication={"site_url": "ftp://x"}), "publication.site_url", "expected an http:// or https://"),
+        (lambda d: d.update(publication={"update_every_days": 0}), "publication.update_every_days", "expected a whole number from 1 to 366 days"),
     ],
 )
 def test_wrong_values_fail_naming_file_key_and_what_is_valid(demo_config, tmp_path, change, key, expected):

@@ -102,11 +102,23 @@ def test_published_map_opens_offline_and_shows_every_district(demo_run):
     assert len(geojson["features"]) == 64
 
 
-def test_second_run_of_the_same_day_adds_no_records(demo_run):
+def test_second_run_of_the_same_day_adds_no_records(demo_run, monkeypatch):
+    import yaml
+
     config, _ = demo_run
     before = pd.read_parquet(config.processed_dir / DECISION_LOG)
     meteo_before = pd.read_parquet(config.processed_dir / "meteo.parquet")
+    parsed = []
+    load = yaml.load
+
+    def counting(stream, Loader=None, *args, **kwargs):
+        if getattr(Loader, "__name__", "") == "SetupLoader":  # pipelines/config_yaml.py
+            parsed.append(1)
+        return load(stream, Loader, *args, **kwargs)
+
+    monkeypatch.setattr(yaml, "load", counting)
     result = drought_run(config_path=str(config.path))
+    assert len(parsed) == 1  # the run loads its setup once and hands it to every task and flow
     after = pd.read_parquet(config.processed_dir / DECISION_LOG)
     assert len(after) == len(before)
     assert len(pd.read_parquet(config.processed_dir / "meteo.parquet")) == len(meteo_before)

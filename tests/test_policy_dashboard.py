@@ -19,7 +19,7 @@ import xarray as xr
 
 from dashboards.policy_dashboard import CATEGORIES, DeficitChart, render_policy_dashboard, shortage_chart_svg
 from dashboards.public_record import checked_metadata, public_districts
-from dashboards.synthetic import synthetic_districts, synthetic_metadata
+from tests.synthetic import synthetic_districts, synthetic_metadata
 from pipelines.publication.publish import _board_shortage, _dashboard_indicators, _escalation_levels
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
