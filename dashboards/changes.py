@@ -2,8 +2,8 @@
 
 An *issue* is one publication: the ``restrictions.csv`` of a site version (its open data,
 ``docs/contracts.md`` section 7). The previous issue is read from the site that is live
-before the switch, earlier ones from the site's own ``archive/<YYYY-MM-DD>/`` folders: the
-publisher reads back what it published itself, never a raw input.
+before the switch, earlier ones from the site's own ``archive/<valid_from>/<issued_at>/``
+folders: the publisher reads back what it published itself, never a raw input.
 
 A district's *state* is its surface-water restriction plus whether the groundwater ban is in
 force. A change is ``stricter`` (a higher level, or the groundwater ban added, and nothing
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 STATE_COLUMNS = ("district_id", "name", "water_board", "restriction", "groundwater_ban", "valid_from",
                  "issued_at")
-MAX_ARCHIVED_ISSUES = 120  # the feed looks back over at most this many archived days
+MAX_ARCHIVED_ISSUES = 120  # the feed looks back over at most this many archived issues
 
 
 @dataclass(frozen=True)
@@ -108,20 +108,21 @@ def compare_issues(previous: pd.DataFrame | None, current: pd.DataFrame,
     return changes
 
 
-def change_history(archive: Path, current: pd.DataFrame, issued_at: dt.datetime, *,
-                   today: dt.date) -> list[Change]:
-    """Every change over the archived issues before ``today`` and the current issue, newest first.
+def change_history(archive: Path, current: pd.DataFrame, issued_at: dt.datetime) -> list[Change]:
+    """Every change over the archived issues and the current one, newest first.
 
-    ``archive``: the site's ``archive/`` folder of earlier issues (one per Europe/Amsterdam
-    day; the current issue's own day is left out, it is ``current``).
+    ``archive``: the site's ``archive/`` folder of earlier issues, one folder per issue
+    (``archive/<valid_from>/<issued_at UTC stamp>/``, see ``dashboards.site.archive_name``),
+    taken in the order they were issued; at most the last ``MAX_ARCHIVED_ISSUES``.
     """
-    days = sorted(p for p in Path(archive).glob("????-??-??") if p.is_dir() and p.name < today.isoformat())
-    issues = [(issue, issue["issued_at"].iloc[0]) for issue in map(read_issue, days[-MAX_ARCHIVED_ISSUES:])
+    issues = [issue for issue in map(read_issue, sorted(p.parent for p in Path(archive).glob("*/*/restrictions.csv")))
               if issue is not None and len(issue)]
-    issues.append((current, issued_at))
+    issues.sort(key=lambda table: table["issued_at"].iloc[0])
+    timeline = [(table, table["issued_at"].iloc[0]) for table in issues[-MAX_ARCHIVED_ISSUES:]]
+    timeline.append((current, issued_at))
     history: list[Change] = []
     previous = None
-    for table, when in issues:
+    for table, when in timeline:
         history.extend(compare_issues(previous, table, when))
         previous = table
     history.sort(key=lambda c: (c.issued_at, c.district_id), reverse=True)

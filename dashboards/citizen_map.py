@@ -174,7 +174,7 @@ def render_citizen_page(public: gpd.GeoDataFrame, metadata: dict, *, tiles: dict
         stricter=int(directions.get("stricter", 0)), lighter=int(directions.get("lighter", 0)),
         otherwise=int(directions.get("changed", 0)),
         ages=input_ages(metadata), boards=board_table, tiles=tiles, feeds=feeds or [],
-        extra_links=extra_links,
+        extra_links=extra_links, notices=metadata.get("notices", []),
     )
 
 

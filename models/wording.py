@@ -64,6 +64,7 @@ SOURCE_NAMES: Mapping[str, tuple[str, str]] = {
     "meteo": ("neerslag en verdamping", "precipitation and evaporation"),
     "groundwater": ("grondwaterstanden", "groundwater levels"),
     "sensors": ("waterpeilen in sloten en vaarten", "water levels in ditches and canals"),
+    "supply": ("aanvoer uit het hoofdwatersysteem", "supply from the national water system"),
 }
 
 

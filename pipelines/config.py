@@ -201,6 +201,7 @@ class Config:
     dask_workers: int = 2
     outlook_horizon_days: int = 42
     stale_after_days: int = 3
+    max_age_days: int = 5  # freshness.max_age_days: more days of missing data and no new decisions (pipelines/late_data.py)
     qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
     knmi_national_deficit: Path | None = None  # KNMI's int_nl.dat, for the deficit chart's climatology
     knmi_service: KnmiService | None = None
@@ -318,6 +319,7 @@ def _config(setup: SetupFile, path: Path) -> Config:
         dask_workers=setup.dask.workers,
         outlook_horizon_days=setup.outlook.horizon_days,
         stale_after_days=setup.freshness.stale_after_days,
+        max_age_days=setup.freshness.max_age_days,
         qc_thresholds=thresholds_with(setup.qc.model_dump(exclude_none=True)),
         knmi_national_deficit=setup.climatology.knmi_national_deficit,
         knmi_service=_knmi_service(setup.services.knmi_daggegevens),

@@ -220,7 +220,7 @@ def _duration(value: Any) -> str:
     return value
 
 
-Duration = Annotated[str, BeforeValidator(_duration)]
+Duration = Annotated[str, Field(json_schema_extra={"format": "pandas-duration"}), BeforeValidator(_duration)]
 
 
 def _shown_path(path: Path) -> str:
@@ -643,6 +643,10 @@ class Freshness(Strict):
 
     stale_after_days: Integer(0, 365, unit="days") = Field(3, examples=[3])
     """Meteo data older than this many days are stale."""
+    max_age_days: Integer(0, 365, unit="days") = Field(5, examples=[5])
+    """When the newest day with complete weather (and supply) lies more than this many days
+    before the run's day, the run publishes no new decisions (exit code 4); within it, the
+    decisions of the newest complete day are carried to the run's day (exit code 3)."""
 
 
 class KnmiService(Strict):
@@ -747,12 +751,12 @@ class SetupFile(Strict):
     """The national source."""
     priorities: Priorities = Priorities()
     """Order of uses in categories 3 and 4; default: the national order."""
-    rules: dict[Text, RuleList] = Field({}, examples=[{"*": [{"id": "ban-shortage", "restriction": "surface_water_ban",
+    rules: dict[Text, RuleList] = Field({}, json_schema_extra={"x-key": "water board"}, examples=[{"*": [{"id": "ban-shortage", "restriction": "surface_water_ban",
                                                               "indicator": "shortage_fraction_4", "operator": ">=",
                                                               "threshold": 0.3, "min_days": 14,
                                                               "lift_threshold": 0.1, "lift_days": 7}]}])
     """Restriction rules per water board id ("*": every board without rules of its own); default: the rules of models/restrictions/rules.py."""
-    exemptions: dict[ExemptionType, ExemptionTexts] | None = None
+    exemptions: dict[ExemptionType, ExemptionTexts] | None = Field(None, json_schema_extra={"x-key": "restriction"})
     """Exemption texts per restriction type; types left out keep the defaults."""
     output: Output = Output()
     """Output folders."""

@@ -409,6 +409,8 @@ def _same(a: tuple, b: tuple) -> bool:
 def check_unchanged_records(sample: Sample, variant: Variant, base: dict, got: dict) -> int:
     """Records whose source line the mutation left alone (in a file whose other lines are
     intact) must be read exactly as before. Returns how many records were compared."""
+    if sample.format == "pi-json":
+        return _check_unchanged_series(sample, variant, base, got)
     if variant.text is None or not sample.line_based and not sample.format.startswith("pi-xml"):
         return 0
     base_lines = collections.Counter(sample.text.splitlines())
@@ -430,6 +432,33 @@ def check_unchanged_records(sample: Sample, variant: Variant, base: dict, got: d
         assert key in got, f"{sample.format} {variant.kind}: record {key} of an unchanged line is missing"
         assert _same(got[key], value), f"{sample.format} {variant.kind}: record {key} changed: {value} -> {got[key]}"
         compared += 1
+    return compared
+
+
+def _check_unchanged_series(sample: Sample, variant: Variant, base: dict, got: dict) -> int:
+    """PI-JSON: every series the mutation left as it was (and that is still the first series of
+    its location and parameter) must give exactly its events as before."""
+    try:
+        document = json.loads(variant.data.decode("utf-8"))
+        series = document["timeSeries"]
+        assert json.loads(sample.text)["timeZone"] == document.get("timeZone")
+    except (ValueError, KeyError, TypeError, AssertionError):
+        return 0
+    compared = 0
+    first_of: dict[str, object] = {}
+    for item in series:
+        header = item.get("header") if isinstance(item, dict) else None
+        if isinstance(header, dict) and header.get("locationId") and header.get("parameterId"):
+            first_of.setdefault(f"{header['locationId']}/{header['parameterId']}", item)
+    for item in json.loads(sample.text)["timeSeries"]:
+        sensor = f"{item['header']['locationId']}/{item['header']['parameterId']}"
+        if first_of.get(sensor) != item:
+            continue
+        for key, value in base.items():
+            if key[0] != sensor:
+                continue
+            assert key in got and _same(got[key], value), f"pi-json {variant.kind}: event {key} of an unchanged series"
+            compared += 1
     return compared
 
 

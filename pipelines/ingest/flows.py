@@ -201,15 +201,37 @@ def _quarantine(config: Config, source: str, items: list) -> int:
     return len(frame)
 
 
-def _finish(config: Config, report: SourceReport, quarantined: list, stamps: dict, logger) -> SourceReport:
+def _finish(config: Config, report: SourceReport, quarantined: list, stamps: dict, logger,
+            until: str | None = None) -> SourceReport:
     """Keep the rejected records, remember the files now stored, keep and log the report."""
     report.quarantined = _quarantine(config, report.source, quarantined)
     _remember(config, stamps.values())
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    # The newest data held, whether or not this run brought anything new.
+    report.newest = newest_held(config, report.source, until=until) or report.newest
     Store(config.processed_dir).write_text(json.dumps(asdict(report), indent=2),
                                            f"{QC_FOLDER}/{report.source}-{stamp}.json")
     logger.info("%s: %s", report.source, report)
     return report
+
+
+#: The processed table and time column of each kind of source.
+SOURCE_TABLES = {"meteo": (METEO_TABLE, "date"), "groundwater": (GROUNDWATER_TABLE, "time"),
+                 "sensors": (SENSORS_TABLE, "time")}
+
+
+def newest_held(config: Config, source: str, *, until: str | None = None) -> str | None:
+    """The newest time stored for ``source`` in its processed table (text), up to the end of
+    the UT day ``until`` (YYYY-MM-DD) when given; None when there is none."""
+    table, column = SOURCE_TABLES[source]
+    path = config.processed_dir / table
+    if not path.exists():
+        return None
+    times = pd.read_parquet(path, columns=[column])[column].dropna()
+    if until:
+        end = pd.Timestamp(until) + pd.Timedelta(days=1)
+        times = times[times < (end.tz_localize("UTC") if getattr(times.dt, "tz", None) is not None else end)]
+    return None if times.empty else str(times.max())
 
 
 def _setup(config_path: str | None, config: Config | None) -> Config:
@@ -341,7 +363,7 @@ def ingest_meteo(config_path: str | None = None, until: str | None = None, confi
     if len(station_table):
         Store(config.processed_dir).upsert_metadata(STATIONS_TABLE,
                         gpd.GeoDataFrame(station_table.drop_duplicates("station"), crs="EPSG:28992"), key="station")
-    return _finish(config, report, quarantined + conflicts, stamps, logger)
+    return _finish(config, report, quarantined + conflicts, stamps, logger, until)
 
 
 @flow(name="ingest-groundwater", log_prints=True)
@@ -394,7 +416,7 @@ def ingest_groundwater(config_path: str | None = None, until: str | None = None,
         # one row per well, from the file that wins for its levels too
         table = pd.concat(wells, ignore_index=True).drop_duplicates("well", keep="first")
         Store(config.processed_dir).upsert_metadata(WELLS_TABLE, table, key="well")
-    return _finish(config, report, quarantined + conflicts, stamps, logger)
+    return _finish(config, report, quarantined + conflicts, stamps, logger, until)
 
 
 _SENSOR_READERS = {"pi-xml": read_pi_xml, "pi-json": read_pi_json, "csv": read_sensor_csv}
@@ -467,7 +489,7 @@ def ingest_sensors(config_path: str | None = None, until: str | None = None, con
     if meta:
         table = pd.concat(meta, ignore_index=True).drop_duplicates("sensor", keep="first")
         Store(config.processed_dir).upsert_metadata(SENSORS_META_TABLE, table, key="sensor")
-    return _finish(config, report, quarantined + conflicts, stamps, logger)
+    return _finish(config, report, quarantined + conflicts, stamps, logger, until)
 
 
 def _store_sensors(config: Config, rows: pd.DataFrame, thresholds: dict[str, dict], report: SourceReport) -> None:
