@@ -51,6 +51,7 @@ DECISION_LOG = "decisions.parquet"
 ESCALATION = "escalation.parquet"
 PUBLISHED = "published.parquet"
 APPROVALS = "approvals.parquet"
+TIMELINE = "timeline.json"  # how far the decision log has decided (pipelines/timeline.py)
 
 
 @dataclass(frozen=True)
