@@ -1,6 +1,7 @@
 """The ``droogte`` command line: generate the demo, run the daily pipeline, ingest alone.
 
     droogte demo                      generate the embedded demo and run the pipeline on it
+    droogte init --out DIR ...        write a setup of real water boards from real files
     droogte run --config FILE         run the daily pipeline for a setup
     droogte outlook --config FILE     the outlook for the coming weeks, publishing nothing
     droogte ingest --config FILE      ingest the setup's files only
@@ -45,6 +46,45 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dask-address", default=None,
                       help="address of an existing Dask scheduler (default: a local cluster)")
 
+    init = sub.add_parser(
+        "init", help="write a complete setup of real water boards from real boundaries and data files",
+        description="Make districts from your own polygons (--districts) or from the public water-board and "
+        "municipality boundaries the project carries (--boards), pick the KNMI stations, DINO wells, FEWS "
+        "sensors, the Lobith discharge and KNMI's national deficit series found in the --data folders, fill "
+        "every district property with a documented default (marked as assumed), and write droogte.yaml and "
+        "districts.geojson into --out. Nothing is copied; the setup refers to the files where they are.")
+    init.add_argument("--out", type=Path, required=True, help="folder to write the setup into")
+    where = init.add_mutually_exclusive_group(required=True)
+    where.add_argument("--boards", nargs="+", metavar="BOARD",
+                       help="water boards by code (WS21) or part of the name (Rijnland), or 'all'")
+    where.add_argument("--districts", type=Path, metavar="FILE",
+                       help="your own district polygons: GeoPackage, GeoJSON or Shapefile, any CRS")
+    init.add_argument("--id-column", help="with --districts: the column with each district's unique id")
+    init.add_argument("--name-column", help="with --districts: the column with the district's name (default: the id)")
+    init.add_argument("--board-column", help="with --districts: the column with the water-board id "
+                      "(default: the carried water board each district overlaps most)")
+    init.add_argument("--data", type=Path, nargs="+", default=[], metavar="FOLDER",
+                      help="folders to search for KNMI daily files, DINO CSVs, FEWS files, the Lobith "
+                      "discharge and int_nl.dat (searched recursively)")
+    init.add_argument("--name", help="name of the setup (default: from the water boards)")
+    init.add_argument("--min-district-km2", type=float, default=1.0,
+                      help="districts smaller than this are dropped as slivers and reported (default: 1 km²)")
+    init.add_argument("--stations-per-district", type=int, default=3,
+                      help="KNMI stations to use per district, the nearest with a file (default: 3)")
+
+    replay = sub.add_parser(
+        "replay", help="replay a season day by day into its own output, and write its timeline",
+        description="Run each day from --from to --to as the daily run would have, with only the data up "
+        "to that day, in one run; write the decisions, escalation and a timeline (table, chart, changes) "
+        "into their own folder. The live site is never touched.")
+    replay.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
+    replay.add_argument("--from", dest="first", type=_date, required=True, help="first day, YYYY-MM-DD")
+    replay.add_argument("--to", dest="last", type=_date, required=True, help="last day, YYYY-MM-DD")
+    replay.add_argument("--out", type=Path, default=None,
+                        help="folder for the replay (default: <processed>/replay-<from>-<to>)")
+    replay.add_argument("--outlook-every", type=int, default=7,
+                        help="days between outlook ensembles; the days between reuse the last one (default: 7)")
+
     run = sub.add_parser("run", help="run the daily pipeline for a setup",
                          description="Ingest, compute indicators, allocate, decide restrictions and "
                          "publish for one day.")
@@ -87,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.generate_only:
                 return 0
             return _run(load_config(config_path), None, args.dask_address)
+        if args.command == "init":
+            return _init(args)
         config = load_config(args.config)
+        if args.command == "replay":
+            return _replay(config, args)
         if args.command == "run":
             return _run(config, args.date, args.dask_address)
         if args.command == "outlook":
@@ -110,6 +154,37 @@ def _generate_demo(root: Path, seed: int | None) -> Path:
         archive_dir=root / "data" / "raw" / "archive",
         seed=DEMO_SEED if seed is None else seed,
     )
+
+
+def _init(args) -> int:
+    from pipelines.setup_init import InitError, init_setup
+
+    try:
+        report = init_setup(args.out, data=args.data, boards=args.boards, districts_file=args.districts,
+                            id_column=args.id_column, name_column=args.name_column, board_column=args.board_column,
+                            name=args.name, min_district_km2=args.min_district_km2,
+                            stations_per_district=args.stations_per_district)
+    except InitError as exc:
+        print(f"droogte init: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    print(f"next: droogte run --config {report.config} --date YYYY-MM-DD")
+    return 0
+
+
+def _replay(config, args) -> int:
+    from pipelines.replay import replay_season
+
+    if args.last < args.first:
+        print("droogte replay: --to is before --from", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    print(f"[droogte] replay of setup {config.name!r} from {args.first} to {args.last}", flush=True)
+    result = replay_season(config, args.first, args.last, out=args.out, outlook_every=args.outlook_every)
+    print(f"[droogte] replay finished in {time.perf_counter() - started:.1f} s", flush=True)
+    for label, path in result.items():
+        print(f"  {label:<14} {path}")
+    return 0
 
 
 def _run(config, date: dt.date | None, dask_address: str | None) -> int:

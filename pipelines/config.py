@@ -36,6 +36,8 @@ import yaml
 
 from models.qc import thresholds_with
 from models.restrictions.rules import DEFAULT_RULES_CONFIG, RuleConfigError, RuleTable, default_rules
+from models.allocation.river_supply import PARAMETERS as RIVER_PARAMETERS
+from models.allocation.river_supply import RiverSupplyModel
 from models.allocation.verdringingsreeks import PriorityOrder
 
 SENSOR_FORMATS = ("pi-xml", "pi-json", "csv")
@@ -89,10 +91,19 @@ class WaterBoard:
 
 @dataclass(frozen=True)
 class Source:
-    """The national source: a constant supply (m³/day) or a CSV ``date,supply_m3_day``."""
+    """The national source: a constant supply (m³/day), a CSV ``date,supply_m3_day``, or the
+    Rhine discharge at Lobith (``discharge``, m³/s) through the river supply model
+    (:mod:`models.allocation.river_supply`), with the national committee's discharge criteria
+    (m³/s) that the national escalation reads."""
 
     supply_m3_day: float | None = None
     file: Path | None = None
+    discharge: Path | None = None
+    discharge_location: str | None = None  # LOCATIE_CODE in a services export holding several
+    river_model: RiverSupplyModel = field(default_factory=RiverSupplyModel)
+    river_model_assumed: tuple[str, ...] = ()  # parameters left at their documented defaults
+    threatening_m3_s: float = 1400.0
+    acting_m3_s: float = 1200.0
 
 
 @dataclass(frozen=True)
@@ -344,11 +355,47 @@ def _board(r: _Reader, raw: Any, key: str) -> WaterBoard:
 
 def _source(r: _Reader, raw: Any, key: str) -> Source:
     m = r.mapping(raw, key)
-    if ("supply_m3_day" in m) == ("file" in m):
-        raise r.fail(key, "give exactly one of supply_m3_day (a number, m³/day) or file (a CSV date,supply_m3_day)")
+    given = [k for k in ("supply_m3_day", "file", "discharge") if k in m]
+    if len(given) != 1:
+        raise r.fail(key, "give exactly one of supply_m3_day (a number, m³/day), file (a CSV date,supply_m3_day) "
+                     "or discharge (the Lobith discharge, m³/s, with river_model)")
+    unknown = sorted(set(m) - {"supply_m3_day", "file", "discharge", "river_model", "national_criteria"})
+    if unknown:
+        raise r.fail(f"{key}.{unknown[0]}", "unknown key; expected supply_m3_day, file, or discharge "
+                     "with river_model and national_criteria")
     if "file" in m:
         return Source(file=r.existing_file(m["file"], f"{key}.file"))
-    return Source(supply_m3_day=r.number(m["supply_m3_day"], f"{key}.supply_m3_day", minimum=0))
+    if "supply_m3_day" in m:
+        return Source(supply_m3_day=r.number(m["supply_m3_day"], f"{key}.supply_m3_day", minimum=0))
+    discharge = m["discharge"]
+    if isinstance(discharge, dict):
+        d = r.mapping(discharge, f"{key}.discharge")
+        path = r.existing_file(r.required(d, "file", f"{key}.discharge"), f"{key}.discharge.file")
+        location = r.text(d["location"], f"{key}.discharge.location") if d.get("location") else None
+    else:
+        path, location = r.existing_file(discharge, f"{key}.discharge"), None
+    model_raw = r.mapping(m.get("river_model") or {}, f"{key}.river_model")
+    unknown = sorted(set(model_raw) - set(RIVER_PARAMETERS))
+    if unknown:
+        raise r.fail(f"{key}.river_model.{unknown[0]}", f"unknown parameter; expected {', '.join(RIVER_PARAMETERS)}")
+    values = {name: r.number(value, f"{key}.river_model.{name}", minimum=0) for name, value in model_raw.items()}
+    try:
+        model = RiverSupplyModel(**values)
+    except ValueError as exc:
+        name, _, message = str(exc).partition(": ")
+        raise r.fail(f"{key}.river_model.{name}", message) from None
+    criteria = r.mapping(m.get("national_criteria") or {}, f"{key}.national_criteria")
+    unknown = sorted(set(criteria) - {"threatening_m3_s", "acting_m3_s"})
+    if unknown:
+        raise r.fail(f"{key}.national_criteria.{unknown[0]}", "unknown key; expected threatening_m3_s, acting_m3_s")
+    threatening = r.number(criteria.get("threatening_m3_s", 1400.0), f"{key}.national_criteria.threatening_m3_s", minimum=0)
+    acting = r.number(criteria.get("acting_m3_s", 1200.0), f"{key}.national_criteria.acting_m3_s", minimum=0)
+    if acting > threatening:
+        raise r.fail(f"{key}.national_criteria.acting_m3_s",
+                     f"must not exceed threatening_m3_s ({threatening:g}); got {acting:g}")
+    return Source(discharge=path, discharge_location=location, river_model=model,
+                  river_model_assumed=tuple(model.assumed(set(values))),
+                  threatening_m3_s=threatening, acting_m3_s=acting)
 
 
 def _priorities(r: _Reader, raw: Any, key: str) -> dict[str, list[str]]:

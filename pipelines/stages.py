@@ -21,7 +21,7 @@ import xarray as xr
 
 from models.allocation import board_split
 from models.restrictions import decision_log, triggers
-from models.restrictions.escalation import escalation_levels, summarise_allocation
+from models.restrictions.escalation import EscalationRules, escalation_levels, summarise_allocation
 from models.indicators.dataset import compute_indicators as indicators_dataset
 from models.indicators.dataset import district_weather
 from models.allocation.outlook import outlook
@@ -30,6 +30,7 @@ from models.allocation.verdringingsreeks import PriorityOrder
 from pipelines.ingest import flows as ingest
 from pipelines.config import Config
 from pipelines.dask_cluster import dask_client
+from pipelines import national_source
 from pipelines.store import write_netcdf, write_parquet
 
 INDICATORS = "indicators.nc"
@@ -60,6 +61,9 @@ def read_districts(config: Config) -> gpd.GeoDataFrame:
     missing = {"district_id", "name", "water_board"} - set(districts.columns)
     if missing:
         raise ValueError(f"{config.districts}: missing properties {sorted(missing)}")
+    for column in ("target_level_m_nap", "critical_level_m_nap"):
+        if column in districts.columns:  # all-null in GeoJSON reads as object: unknown levels are NaN
+            districts[column] = pd.to_numeric(districts[column], errors="coerce").astype(float)
     unknown = set(districts["water_board"]) - {b.id for b in config.water_boards}
     if unknown:
         raise ValueError(f"{config.districts}: water_board {sorted(unknown)} not among the "
@@ -81,22 +85,8 @@ def read_weather(config: Config) -> xr.Dataset:
 
 
 def read_supply(config: Config, days: pd.DatetimeIndex) -> xr.DataArray:
-    """The national source's supply (m³/day) on ``days``, from the configuration."""
-    if config.source.file is None:
-        values = np.full(len(days), config.source.supply_m3_day, dtype=float)
-    else:
-        path = config.source.file
-        table = pd.read_csv(path, comment="#")
-        if not {"date", "supply_m3_day"} <= set(table.columns):
-            raise ValueError(f"{path}: expected columns date,supply_m3_day; found {list(table.columns)}")
-        series = table.set_index(pd.to_datetime(table["date"]))["supply_m3_day"].astype(float)
-        values = series.reindex(days).to_numpy()
-        if np.isnan(values).any():
-            first = days[np.isnan(values)][0].date()
-            raise ValueError(f"{path}: no supply_m3_day for {first}; the run needs every day "
-                             f"from {days[0].date()} to {days[-1].date()}")
-    return xr.DataArray(values, dims="time", coords={"time": days}, name="supply_m3_day",
-                        attrs={"units": "m3/day", "long_name": "supply of the national source"})
+    """The national source's supply (m³/day) on ``days`` (:mod:`pipelines.national_source`)."""
+    return national_source.read_supply(config, days)
 
 
 def _boards(config: Config) -> pd.DataFrame:
@@ -151,21 +141,32 @@ def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = N
     order = PriorityOrder.from_config(config.priorities)
     boards = _boards(config)
     with dask_client(dask_address, workers=config.dask_workers) as client:
-        national, board_runs = board_split.start(districts, boards, season, supply, order, client=client)
+        national, board_runs = board_split.start(districts, boards, season, supply.drop_vars(
+            [c for c in supply.coords if c != "time"]), order, client=client)
         # Today's state starts every member: storage at the end of today, the running
-        # deficit that drives irrigation; the source keeps today's supply (persistence).
+        # deficit that drives irrigation; the source keeps today's supply (persistence), or
+        # with a river each member follows its own year's course of the discharge.
+        history = weather.sel(time=weather["time"] < pd.Timestamp(day.year, 1, 1))
+        horizon = horizon_days or config.outlook_horizon_days
+        member_supply, supply_assumption = national_source.outlook_supply(
+            config, day, float(supply.isel(time=-1)), horizon_days=horizon,
+            years=sorted(set(pd.DatetimeIndex(history["time"].values).year)))
         ensemble = outlook(
-            districts, boards, weather.sel(time=weather["time"] < pd.Timestamp(day.year, 1, 1)), order,
+            districts, boards, history, order,
             start=pd.Timestamp(day) + pd.Timedelta(days=1),
             storage=national.storage_end_m3,
-            supply_m3_day=float(supply.isel(time=-1)),
-            horizon_days=horizon_days or config.outlook_horizon_days,
+            supply_m3_day=member_supply,
+            horizon_days=horizon,
             deficit_initial_mm=national.deficit_end_mm,
             client=client,
         )
         allocation = board_runs.dataset()
+    allocation["supply_m3_day"] = supply.drop_vars([c for c in supply.coords if c != "time"])
+    if "discharge_m3_s" in supply.coords:
+        allocation["discharge_m3_s"] = xr.DataArray(supply["discharge_m3_s"].values, dims="time",
+                                                    attrs={"units": "m3/s", "long_name": "Rhine discharge at Lobith"})
     allocation.attrs.update({"date": day.isoformat(), "season_start": days[0].date().isoformat()})
-    ensemble.attrs.update({"date": day.isoformat(), "supply_assumption": "today's supply held for the horizon"})
+    ensemble.attrs.update({"date": day.isoformat(), "supply_assumption": supply_assumption})
     write_netcdf(ensemble, config.processed_dir / OUTLOOK)
     return write_netcdf(allocation, config.processed_dir / ALLOCATION)
 
@@ -233,10 +234,29 @@ def decide_restrictions(config: Config, day: dt.date, deficit_median: xr.DataArr
 
     in_force = decisions_on(decision_log.current_decisions(log), day, districts)
     escalation = escalation_levels(decisions, summarise_allocation(allocation), districts, day=day,
-                                   outlook_probability=outlook_category_probability(ensemble, "4").to_series())
+                                   outlook_probability=outlook_category_probability(ensemble, "4").to_series(),
+                                   rules=escalation_rules(config),
+                                   **river_facts(allocation, trigger_values, day))
     write_parquet(escalation, processed / ESCALATION)
     published = _table(config, PUBLISHED)
     return Proposal(day=day, decisions=in_force, changes=compare(published, in_force), escalation=escalation)
+
+
+def escalation_rules(config: Config) -> EscalationRules:
+    """The escalation rules with the setup's national discharge criteria (m³/s)."""
+    return EscalationRules(discharge_threatening_m3_s=config.source.threatening_m3_s,
+                           discharge_acting_m3_s=config.source.acting_m3_s)
+
+
+def river_facts(allocation: xr.Dataset, trigger_values: xr.Dataset, day: dt.date) -> dict:
+    """Lobith discharge (m³/s) and mean deficit anomaly (mm) on ``day`` for the national
+    discharge criteria; empty where the setup has no discharge series."""
+    if "discharge_m3_s" not in allocation:
+        return {}
+    stamp = pd.Timestamp(day)
+    anomaly = trigger_values["deficit_anomaly_mm"].sel(time=stamp).mean("district", skipna=True)
+    return {"discharge_m3_s": float(allocation["discharge_m3_s"].sel(time=stamp)),
+            "deficit_anomaly_mm": float(anomaly)}
 
 
 def decisions_on(log: pd.DataFrame, day: dt.date, districts: gpd.GeoDataFrame) -> pd.DataFrame:

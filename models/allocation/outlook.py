@@ -139,7 +139,9 @@ def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOr
     carrying the storage along: a member holds a few days of (day, district, use) arrays in
     float64, and only the booleans ``short`` cover the whole horizon.
     """
-    year, window, _ = item  # the member's days carry the labels of the outlook's own days
+    # (year, weather window, the outlook's own day labels[, the member's own supply m³/day])
+    year, window, _, *own = item
+    supply = supply if not own or own[0] is None else own[0]
     p, e = _member_weather(window, table.index, district_station)
     short = np.empty(p.shape + (len(order),), bool)
     shortage_m3 = np.zeros(short.shape[1:])
@@ -177,8 +179,10 @@ def outlook(
     """Summary over members of the allocation from ``start`` for ``horizon_days`` days.
 
     ``storage`` (m³ per district, default ``storage_initial_m3``) and ``deficit_initial_mm``
-    are today's state; ``supply_m3_day`` the national source for the coming days (scalar or
-    one value per day), the same for every member; ``client`` a ``distributed.Client`` or
+    are today's state; ``supply_m3_day`` the national source for the coming days: a scalar or
+    one value per day, the same for every member, or ``{year: one value per day}`` for a
+    supply of each member's own (e.g. from each year's course of the Rhine discharge; years
+    without one are left out); ``client`` a ``distributed.Client`` or
     None (serial); the result is the same either way.
     """
     table = district_table(districts)
@@ -196,12 +200,18 @@ def outlook(
         history = history.assign_coords(station=history["station"].astype(str))
     if years is None:
         years = sorted(set(pd.DatetimeIndex(history["time"].values).year))
+    per_member = isinstance(supply_m3_day, dict)
     items = []
     for year in years:
+        if per_member and int(year) not in supply_m3_day:
+            continue
         window = member_window(history, year, start, horizon_days)
         if window is not None and year != start.year:
-            items.append((int(year), window.load(), time))
-    supply = np.broadcast_to(np.asarray(supply_m3_day, dtype=float), (horizon_days,))
+            own = (np.broadcast_to(np.asarray(supply_m3_day[int(year)], dtype=float), (horizon_days,))
+                   if per_member else None)
+            items.append((int(year), window.load(), time, own))
+    supply = np.full(horizon_days, np.nan) if per_member else \
+        np.broadcast_to(np.asarray(supply_m3_day, dtype=float), (horizon_days,))
     summary = parallel.map_ordered(
         client, run_member, items, combine, ShortageSummary(),
         table=table, network=network, order=order, supply=supply,
