@@ -42,6 +42,7 @@ import shapely
 
 from models.allocation.district_defaults import BOARD_INLET_SHARE, DEFAULTS, describe_defaults, fill_defaults
 from models.allocation.river_supply import PARAMETERS as RIVER_PARAMETERS
+from models.indicators.surface_water import _TO_METRES as WATER_LEVEL_UNITS
 from pipelines.reference.geography import reference_layer
 
 KNMI_DAILY = re.compile(r"^etmgeg_(\d+)\.(zip|txt)$", re.IGNORECASE)
@@ -287,7 +288,12 @@ def find_sensors(area, files: list[Path]) -> list[tuple[Path, str]]:
         except SourceFormatError:
             continue
         meta = series.meta
-        if len(meta) and meta.crs is not None and meta.to_crs(28992).geometry.within(area).any():
+        # Only water levels: the surface-water indicator reads levels (a file of radar rainfall
+        # in mm, say, is another kind of series and would stop the run).
+        units = meta["unit"].astype(str).str.strip().str.lower() if "unit" in meta else pd.Series([], dtype=str)
+        if not len(meta) or meta.crs is None or not units.isin(list(WATER_LEVEL_UNITS)).all():
+            continue
+        if meta.to_crs(28992).geometry.within(area).any():
             out.append((path, fmt))
     return out
 

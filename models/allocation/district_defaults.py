@@ -12,8 +12,8 @@ district's area A (m², EPSG:28992); the storage follows from the open water and
 level range. Sources:
 
 * Land use: CBS Bodemgebruik / Statline "Oppervlakte; bodemgebruik" (inland water about 7 %
-  of the land area outside the large lakes; agricultural land about 54 %, of which irrigable
-  in dry years roughly a third; glasshouse, bulbs, fruit and tree nurseries 2-3 % of the land),
+  of the land area outside the large lakes; agricultural land about 54 %, of which irrigated
+  in dry years roughly a third, half of it from surface water; glasshouse, bulbs, fruit and tree nurseries 2-3 % of the land),
   Alterra/WUR "Veengebieden in Nederland" (peat soils about 8 % of the land), Natura 2000 and
   the Natuurnetwerk Nederland (10-15 %, of which roughly a third wet nature fed by surface water).
 * Water: drinking water from surface water about 1.2 million m³/day for 41,500 km² of land
@@ -47,8 +47,9 @@ class PropertyDefault:
 DEFAULTS: dict[str, PropertyDefault] = {
     "open_water_share": PropertyDefault(0.07, "1", (0.02, 0.2), "district",
                                         "CBS land use: inland water about 7 % of the land outside the large lakes"),
-    "irrigated_share": PropertyDefault(0.18, "1", (0.0, 0.6), "district",
-                                       "CBS: agriculture about 54 % of the land, of which about a third irrigable"),
+    "irrigated_share": PropertyDefault(0.08, "1", (0.0, 0.5), "district",
+                                       "CBS: agriculture about 54 % of the land, a third of it irrigated in dry years, "
+                                       "about half of that from surface water (the rest from groundwater)"),
     "high_value_share": PropertyDefault(0.025, "1", (0.0, 0.3), "district",
                                         "CBS: glasshouse, bulbs, fruit and nurseries 2-3 % of the land"),
     "peat_share": PropertyDefault(0.08, "1", (0.0, 0.8), "district",

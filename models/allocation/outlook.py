@@ -104,6 +104,21 @@ def member_window(history: xr.Dataset, year: int, start: pd.Timestamp, horizon_d
     return window
 
 
+def _window_arrays(p, e, days: pd.DatetimeIndex, year: int, start: pd.Timestamp, horizon_days: int):
+    """P and E of the ``horizon_days`` from ``start``'s calendar day in ``year`` (as
+    :func:`member_window`), or None when the window is incomplete."""
+    day = min(start.day, 28) if start.month == 2 and start.day == 29 else start.day
+    first = pd.Timestamp(year=year, month=start.month, day=day)
+    i = days.searchsorted(first)
+    j = i + horizon_days
+    if i >= len(days) or j > len(days) or days[i] != first or days[j - 1] != first + pd.Timedelta(days=horizon_days - 1):
+        return None
+    window = (np.ascontiguousarray(p[i:j]), np.ascontiguousarray(e[i:j]))
+    if np.isnan(window[0]).any() or np.isnan(window[1]).any():
+        return None
+    return window
+
+
 def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -> tuple[np.ndarray, np.ndarray]:
     """P and E (time, district), mm/day, in the order of ``districts``."""
     if district_station is None:
@@ -139,10 +154,11 @@ def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOr
     carrying the storage along: a member holds a few days of (day, district, use) arrays in
     float64, and only the booleans ``short`` cover the whole horizon.
     """
-    # (year, weather window, the outlook's own day labels[, the member's own supply m³/day])
+    # (year, weather window, the outlook's own day labels[, the member's own supply m³/day]);
+    # the window is a Dataset, or already P and E (time, district) in the table's order
     year, window, _, *own = item
     supply = supply if not own or own[0] is None else own[0]
-    p, e = _member_weather(window, table.index, district_station)
+    p, e = window if isinstance(window, tuple) else _member_weather(window, table.index, district_station)
     short = np.empty(p.shape + (len(order),), bool)
     shortage_m3 = np.zeros(short.shape[1:])
     demand_m3 = np.zeros(short.shape[1:])
@@ -201,15 +217,19 @@ def outlook(
     if years is None:
         years = sorted(set(pd.DatetimeIndex(history["time"].values).year))
     per_member = isinstance(supply_m3_day, dict)
+    # The history as two (time, district) arrays, cut once: slicing arrays per member is far
+    # cheaper than selecting from the Dataset (a season replay runs dozens of outlooks).
+    p_all, e_all = _member_weather(history, table.index, stations)
+    history_days = pd.DatetimeIndex(history["time"].values)
     items = []
     for year in years:
-        if per_member and int(year) not in supply_m3_day:
+        if (per_member and int(year) not in supply_m3_day) or year == start.year:
             continue
-        window = member_window(history, year, start, horizon_days)
-        if window is not None and year != start.year:
+        window = _window_arrays(p_all, e_all, history_days, int(year), start, horizon_days)
+        if window is not None:
             own = (np.broadcast_to(np.asarray(supply_m3_day[int(year)], dtype=float), (horizon_days,))
                    if per_member else None)
-            items.append((int(year), window.load(), time, own))
+            items.append((int(year), window, time, own))
     supply = np.full(horizon_days, np.nan) if per_member else \
         np.broadcast_to(np.asarray(supply_m3_day, dtype=float), (horizon_days,))
     summary = parallel.map_ordered(

@@ -61,9 +61,10 @@ PARAMETERS: dict[str, SupplyParameter] = {
         "assumed: the IJssel's share of Lobith at low flow (Driel weir closed: Waal about 2/3, IJssel about "
         "a quarter, Nederrijn the minimum); the IJssel fills the IJsselmeer, the main source of the regions"),
     "max_regional_m3_s": SupplyParameter(
-        250.0, "m3/s", (100.0, 400.0),
-        "assumed: all regional inlets from the main system together (order of magnitude of the summer "
-        "supply to the regions in dry years)"),
+        500.0, "m3/s", (250.0, 800.0),
+        "assumed: all regional inlets from the main system together (IJsselmeer to the north and "
+        "Noord-Holland, Lek and Hollandse IJssel to the west, river inlets of Rivierenland and the "
+        "eastern canals: a few hundred m3/s)"),
     "setup_share": SupplyParameter(
         1.0, "1", (0.0, 1.0),
         "share of the national regional supply that belongs to this setup; 1 for the whole country, "
