@@ -141,6 +141,7 @@ def render_citizen_page(public: gpd.GeoDataFrame, metadata: dict, *, tiles: dict
         valid_from_nl=date_nl(metadata["valid_from"]), valid_from_en=date_en(metadata["valid_from"]),
         issued_nl=f"{date_nl(issued.date())} om {issued:%H:%M}", issued_en=f"{date_en(issued.date())} at {issued:%H:%M}",
         data_ages=data_ages(metadata), extra_links=extra_links,
+        assumptions=metadata.get("assumptions") or [],
     )
 
 

@@ -210,6 +210,7 @@ def render_policy_dashboard(districts: gpd.GeoDataFrame, metadata: dict, *, indi
     return template.render(
         map=parts, patterns=Markup(PATTERN_SVG), data_json=Markup(json_for_script(data)), layer_switch=switch,
         setup_name=setup, software_version=metadata["software_version"],
+        assumptions=metadata.get("assumptions") or [],
         issued_nl=f"{date_nl(issued.date())} om {issued:%H:%M}", issued_en=f"{date_en(issued.date())} at {issued:%H:%M}",
         valid_from_nl=date_nl(metadata["valid_from"]), valid_from_en=date_en(metadata["valid_from"]),
         restriction_legend=[{"fill": f"url(#{s.pattern})" if s.pattern else s.colour, "level": s.level,

@@ -319,6 +319,7 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
         "data_ages": data_ages,
         "software_version": version("droogte"),
         "setup_name": config.name,
+        "assumptions": assumed_values(config, districts),
     }
     setup_chart, board_charts = _deficit_charts(config, day, indicators, districts)
     dashboard = render_policy_dashboard(
@@ -333,6 +334,22 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
     publish_site(public, metadata, config.site_dir, tiles=config.tiles, extra_pages={"dashboard.html": dashboard})
     write_parquet(proposal.decisions, processed / PUBLISHED)
     return config.site_dir  # the live name; it now points at the version just built
+
+
+def assumed_values(config: Config, districts: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    """What the published pages must say rests on documented defaults: the district
+    properties listed in the districts' ``assumed`` property (``droogte init`` writes it) and
+    the river supply parameters left at their defaults. ``[(text_nl, text_en), ...]``."""
+    out = []
+    if "assumed" in districts.columns:
+        n = int((districts["assumed"].fillna("").astype(str) != "").sum())
+        if n:
+            out.append((f"gebiedskenmerken van {n} van de {len(districts)} gebieden",
+                        f"district properties of {n} of {len(districts)} districts"))
+    if config.source.discharge is not None and config.source.river_model_assumed:
+        names = ", ".join(config.source.river_model_assumed)
+        out.append((f"het model van de aanvoer uit de Rijn ({names})", f"the river supply model ({names})"))
+    return out
 
 
 def _dashboard_indicators(indicators: xr.Dataset, ensemble: xr.Dataset, allocation: xr.Dataset,
