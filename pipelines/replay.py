@@ -14,8 +14,8 @@ daily run looks only backwards in time:
   storage, deficit and discharge and replays past years only;
 * the restriction rules run day by day with hysteresis, so one evaluation over the season
   gives on each day what an evaluation up to that day gives. The outlook probability is
-  known on the days an outlook ran (every ``outlook_every`` days, 7 by default, the last
-  one valid until the next), as in a daily run whose outlook runs weekly;
+  known from the days an outlook ran (every ``outlook_every`` days, 7 by default), each
+  valid until the next, as in a daily run whose outlook runs weekly;
 * the escalation of day D reads the decisions and shortages in force on D.
 
 Two fits look at the whole stored record rather than the past only: the SPI's gamma fits and
@@ -151,9 +151,13 @@ def replay_days(config: Config, first: dt.date, last: dt.date, *, out: Path, out
     median = stages.deficit_climatology(config, last)
     trigger_values = triggers.trigger_dataset(allocation=allocation, indicators=indicators, deficit_median=median)
     probabilities = _outlooks(config, districts, boards, weather, allocation, order, first, last, outlook_every)
-    for day, probability in probabilities.items():
-        trigger_values["outlook_shortage_probability"].loc[{"time": day}] = \
-            probability.reindex(trigger_values["district"].values).to_numpy()
+    # Each outlook holds until the next one (as a weekly outlook does in daily operation), so
+    # the rules' "lift after N days" can count days between outlooks.
+    outlook_days = sorted(probabilities)
+    for k, day in enumerate(outlook_days):
+        until = outlook_days[k + 1] - pd.Timedelta(days=1) if k + 1 < len(outlook_days) else pd.Timestamp(last)
+        values = probabilities[day].reindex(trigger_values["district"].values).to_numpy()
+        trigger_values["outlook_shortage_probability"].loc[{"time": slice(day, until)}] = values[None, :]
     write_netcdf(trigger_values, config.processed_dir / stages.TRIGGERS)
 
     decisions = decide(trigger_values, config.rules, until=last)

@@ -249,7 +249,7 @@ def find_wells(area, files: list[Path]) -> list[Path]:
     from pipelines.ingest.sources.dino import read_dino_csv
     from pipelines.ingest.sources.errors import SourceFormatError
 
-    out = []
+    chosen: dict[Path, tuple[frozenset, pd.Timestamp]] = {}
     for path in files:
         if path.suffix.lower() != ".csv" or not _looks_like_dino(path):
             continue
@@ -257,11 +257,18 @@ def find_wells(area, files: list[Path]) -> list[Path]:
             record = read_dino_csv(path)
         except SourceFormatError:
             continue  # a CSV of another kind, or a DINO file without levels: not a well to use
-        if record.levels.empty or record.wells.empty:
+        if record.levels.empty or record.wells.empty or not record.wells.geometry.within(area).any():
             continue
-        if record.wells.geometry.within(area).any():
-            out.append(path)
-    return out
+        wells, newest = frozenset(record.levels["well"].astype(str)), record.levels["time"].max()
+        # The same well exported twice (an older and a newer DINO layout) would repeat its
+        # readings: keep the export that reaches furthest.
+        same = [other for other, (ids, _) in chosen.items() if ids & wells]
+        if any(chosen[other][1] >= newest for other in same):
+            continue
+        for other in same:
+            del chosen[other]
+        chosen[path] = (wells, newest)
+    return list(chosen)
 
 
 def _looks_like_dino(path: Path) -> bool:
