@@ -379,8 +379,15 @@ def init_setup(out: Path, *, data: list[Path], boards: list[str] | None = None, 
     out.mkdir(parents=True, exist_ok=True)
     board_table = (districts.groupby("water_board")
                    .agg(name=("board_name", "first"), capacity=("inlet_capacity_m3_day", "sum")).reset_index())
-    national_area = reference_layer("water_boards", crs="EPSG:28992").geometry.area.sum()
-    setup_share = min(float(area.area / national_area), 1.0)
+    # The setup's share of the national regional supply, by area (an assumption, said in the
+    # file): of whole boards, their share of the 21; of own polygons, theirs.
+    reference = reference_layer("water_boards", crs="EPSG:28992")
+    national_area = reference.geometry.area.sum()
+    if districts_file is None:
+        mine = reference[reference["code"].isin(set(districts["water_board"]))].geometry.area.sum()
+        setup_share = float(mine / national_area)
+    else:
+        setup_share = min(float(area.area / national_area), 1.0)
     setup_name = name or ("nl" if boards and [b.lower() for b in boards] == ["all"] else
                           "-".join(board_table["water_board"].str.lower()))
     _write_districts(out / "districts.geojson", districts)
@@ -467,7 +474,7 @@ def _config_text(out: Path, name: str, stations: pd.DataFrame, wells: list[Path]
                   "source:",
                   f"  discharge: {_q(_rel(discharge, out))}",
                   "  river_model:",
-                  f"    setup_share: {setup_share:.4f}   # this setup's share of the area of the 21 water boards"]
+                  f"    setup_share: {setup_share:.4g}   # ASSUMED: this setup's share of the area of the 21 water boards"]
         lines += ["  national_criteria: {threatening_m3_s: 1400, acting_m3_s: 1200}"]
     else:
         total = float(boards["capacity"].sum())
