@@ -19,7 +19,11 @@ Example (the demo writes a complete one to ``data/raw/demo/droogte.yaml``)::
       - {file: sensors/peilen.xml}
     water_boards:
       - {id: WBN, name: Waterschap Demo-Noord, inlet_capacity_m3_day: 1.5e6}
-    source: {file: source/supply.csv}
+    source: {file: source/supply.csv}   # or {supply_m3_day: 2.0e+6}, or the river:
+    # source:
+    #   discharge: lobith_discharge_daily.csv    # m3/s; or {file: export.csv, location: LOBI}
+    #   river_model: {minimum_flow_m3_s: 200, regional_fraction: 0.24, max_regional_m3_s: 500, setup_share: 1}
+    #   national_criteria: {threatening_m3_s: 1400, acting_m3_s: 1200}
     priorities: {category_3: [...], category_4: [...]}
     rules: {...}
 """
