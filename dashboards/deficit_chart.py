@@ -52,7 +52,8 @@ def deficit_chart(
             if column in climatology.columns:
                 axes.plot(days, climatology[column], **style)
         axes.plot(current.index, current.to_numpy(), color="black", linewidth=2.2, label=str(year))
-        axes.set_title(title)
+        # A title holds names from the setup; '$' in a name is text, never mathtext.
+        axes.set_title(title, parse_math=False)
         axes.set_ylabel("potential precipitation deficit (mm)")
         axes.set_ylim(bottom=0)
         axes.xaxis.set_major_locator(mdates.MonthLocator())

@@ -35,25 +35,11 @@ from PIL import Image
 from dashboards.citizen_map import TEMPLATE_ENVIRONMENT, data_ages, page_data
 from dashboards.escape import html_text, json_for_script
 from dashboards.leaflet_map import DistrictLayer, SelfContainedMap, add_tiles, render_map_parts
-from dashboards.public_record import MONTHS_EN, MONTHS_NL, date_en, date_nl, local_time
+from dashboards.public_record import local_time
 from dashboards.restriction_styles import GROUNDWATER_LABEL_EN, GROUNDWATER_LABEL_NL, PATTERN_SVG, RESTRICTIONS
+from models.allocation.verdringingsreeks import CATEGORIES
+from models.wording import CATEGORY_NAMES, LEVEL_NAMES, format_date, format_moment, format_number, month_abbreviation
 
-# The categories of the verdringingsreeks, highest priority first, with what they protect.
-CATEGORIES: dict[str, tuple[str, str]] = {
-    "1a": ("stabiliteit van waterkeringen", "stability of water defences"),
-    "1b": ("klink en zetting (veen)", "subsidence of peat and settlement"),
-    "1c": ("bodemgebonden natuur", "nature bound to soil conditions"),
-    "2a": ("drinkwater", "drinking water"),
-    "2b": ("energievoorziening (koelwater)", "energy supply (cooling water)"),
-    "3": ("kleinschalig hoogwaardig gebruik", "small-scale high-value use"),
-    "4": ("overige belangen (landbouw, scheepvaart, …)", "other interests (agriculture, shipping, …)"),
-}
-ESCALATION: dict[int, tuple[str, str]] = {
-    0: ("normaal", "normal"),
-    1: ("dreigend watertekort", "threatening water shortage"),
-    2: ("feitelijk watertekort", "actual water shortage"),
-    3: ("(dreigende) crisis", "(threatening) national crisis"),
-}
 _SEQUENTIAL = ("#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154")  # viridis, light = good
 _TOP = 1e12  # upper bound of the last class (JSON has no infinity)
 # One colour and one dash pattern per category in the shortage charts (Okabe-Ito colours;
@@ -84,13 +70,16 @@ class NumericLayer:
     def classes(self) -> list[dict]:
         edges = (None, *self.bounds, None)
         out = []
-        fmt = f"{{:.{self.decimals}f}}"
         for k in range(len(edges) - 1):
             low, high = edges[k], edges[k + 1]
-            label = (f"< {fmt.format(high)}" if low is None else f"≥ {fmt.format(low)}" if high is None
-                     else f"{fmt.format(low)} – {fmt.format(high)}") + f" {self.unit}"
+            labels = {}
+            for lang in ("nl", "en"):
+                def fmt(value, lang=lang):
+                    return _fmt(value, self.decimals, lang)
+                labels[lang] = (f"< {fmt(high)}" if low is None else f"≥ {fmt(low)}" if high is None
+                                else f"{fmt(low)} – {fmt(high)}") + f" {self.unit}"
             out.append({"below": _TOP if high is None else high, "colour": _SEQUENTIAL[k],
-                        "label_nl": label, "label_en": label})
+                        "label_nl": labels["nl"], "label_en": labels["en"]})
         return out
 
 
@@ -143,12 +132,12 @@ class DeficitChart:
         """The chart in words, in both languages."""
         ref = f" ({self.reference_years})" if self.reference_years else ""
         return {
-            "nl": (f"Grafiek van het neerslagtekort in {scope_nl}, {self.day.year}: op {date_nl(self.day)} "
-                   f"{_fmt(self.deficit_mm, 0)} mm, tegen een mediaan van {_fmt(self.median_mm, 0)} mm en "
-                   f"{_fmt(self.driest_5pct_mm, 0)} mm in een 5 %-droogste jaar{ref}."),
-            "en": (f"Chart of the precipitation deficit in {scope_en}, {self.day.year}: {_fmt(self.deficit_mm, 0)} mm "
-                   f"on {date_en(self.day)}, against a median of {_fmt(self.median_mm, 0)} mm and "
-                   f"{_fmt(self.driest_5pct_mm, 0)} mm in a 5 %-driest year{ref}."),
+            "nl": (f"Grafiek van het neerslagtekort in {scope_nl}, {self.day.year}: op {format_date(self.day, lang='nl')} "
+                   f"{_fmt(self.deficit_mm, 0, 'nl')} mm, tegen een mediaan van {_fmt(self.median_mm, 0, 'nl')} mm en "
+                   f"{_fmt(self.driest_5pct_mm, 0, 'nl')} mm in een 5 %-droogste jaar{ref}."),
+            "en": (f"Chart of the precipitation deficit in {scope_en}, {self.day.year}: {_fmt(self.deficit_mm, 0, 'en')} mm "
+                   f"on {format_date(self.day, lang='en')}, against a median of {_fmt(self.median_mm, 0, 'en')} mm and "
+                   f"{_fmt(self.driest_5pct_mm, 0, 'en')} mm in a 5 %-driest year{ref}."),
         }
 
 
@@ -211,14 +200,16 @@ def render_policy_dashboard(districts: gpd.GeoDataFrame, metadata: dict, *, indi
         map=parts, patterns=Markup(PATTERN_SVG), data_json=Markup(json_for_script(data)), layer_switch=switch,
         setup_name=setup, software_version=metadata["software_version"],
         assumptions=metadata.get("assumptions") or [],
-        issued_nl=f"{date_nl(issued.date())} om {issued:%H:%M}", issued_en=f"{date_en(issued.date())} at {issued:%H:%M}",
-        valid_from_nl=date_nl(metadata["valid_from"]), valid_from_en=date_en(metadata["valid_from"]),
+        issued_nl=format_moment(issued, lang="nl"), issued_en=format_moment(issued, lang="en"),
+        valid_from_nl=format_date(metadata["valid_from"], lang="nl"), valid_from_en=format_date(metadata["valid_from"], lang="en"),
         restriction_legend=[{"fill": f"url(#{s.pattern})" if s.pattern else s.colour, "level": s.level,
                              "label_nl": s.label_nl, "label_en": s.label_en} for s in RESTRICTIONS],
         groundwater_nl=GROUNDWATER_LABEL_NL, groundwater_en=GROUNDWATER_LABEL_EN,
         numeric_legends=_numeric_legends(layers),
-        categories=[{"code": c, "nl": nl, "en": en} for c, (nl, en) in CATEGORIES.items()],
+        categories=[{"code": c, "nl": nl, "en": en} for c, (nl, en) in CATEGORY_NAMES.items()],
         outlook_missing=[c for c in CATEGORIES if c not in outlook_categories],
+        levels_nl=", ".join(f"{k} {nl}" for k, (nl, _) in LEVEL_NAMES.items()),
+        levels_en=", ".join(f"{k} {en}" for k, (_, en) in LEVEL_NAMES.items()),
         national=national, escalation_boards=[boards.get(b, _level_record(None)) | {"board": b, "anchor": anchors[b]}
                            for b in board_ids],
         setup_chart=_setup_chart(deficit_chart, deficit_chart_png, setup),
@@ -253,7 +244,7 @@ def _level_record(level, name_nl: str = "", name_en: str = "", reason_nl: str = 
     if level is None or pd.isna(level):
         return {"level": "–", "name_nl": "onbekend", "name_en": "unknown", "reason_nl": "", "reason_en": ""}
     level = int(level)
-    default_nl, default_en = ESCALATION.get(level, (str(level), str(level)))
+    default_nl, default_en = LEVEL_NAMES.get(level, (str(level), str(level)))
     return {"level": level, "name_nl": name_nl or default_nl, "name_en": name_en or default_en,
             "reason_nl": reason_nl, "reason_en": reason_en}
 
@@ -350,9 +341,9 @@ def _board_summary(districts: gpd.GeoDataFrame, indicators: pd.DataFrame, levels
             "districts": len(group),
             "counts": [int(counts.get(s.code, 0)) for s in RESTRICTIONS],
             "groundwater": int(group["groundwater_ban"].sum()),
-            "ban_area": _fmt(100 * banned / total if total > 0 else np.nan, 0),
-            "deficit": _fmt(group[DEFICIT_LAYER.key].mean(), 0),
-            "outlook": _fmt(100 * outlook, 0),
+            "ban_area": _both(100 * banned / total if total > 0 else np.nan, 0),
+            "deficit": _both(group[DEFICIT_LAYER.key].mean(), 0),
+            "outlook": _both(100 * outlook, 0),
         })
     return rows
 
@@ -369,9 +360,9 @@ def _demand_short_today(shortage: pd.DataFrame, boards: list[str]) -> dict:
         cells = []
         for category in CATEGORIES:
             short, demand = today.reindex([(board, category)]).iloc[0]
-            cells.append(_fmt(100 * short / demand, 1) if demand > 0 else "–")
+            cells.append(_both(100 * short / demand if demand > 0 else np.nan, 1))
         rows.append({"board": board, "cells": cells})
-    return {"date_nl": date_nl(last.date()), "date_en": date_en(last.date()), "rows": rows}
+    return {"date_nl": format_date(last.date(), lang="nl"), "date_en": format_date(last.date(), lang="en"), "rows": rows}
 
 
 def _board_section(board: str, anchor: str, shortage: pd.DataFrame, chart: DeficitChart | None) -> dict:
@@ -393,22 +384,22 @@ def _shortage_view(daily: pd.DataFrame, board: str) -> dict:
     first, last = daily.index[0].date(), daily.index[-1].date()
     if short:
         peaks = [(c, daily[c].max(), daily[c].idxmax().date()) for c in short]
-        words_nl = "; ".join(f"categorie {c}: hoogste tekort {_fmt(v, 0)} m³/dag op {date_nl(d)}" for c, v, d in peaks)
-        words_en = "; ".join(f"category {c}: largest shortage {_fmt(v, 0)} m³/day on {date_en(d)}" for c, v, d in peaks)
+        words_nl = "; ".join(f"categorie {c}: hoogste tekort {_fmt(v, 0, 'nl')} m³/dag op {format_date(d, lang='nl')}" for c, v, d in peaks)
+        words_en = "; ".join(f"category {c}: largest shortage {_fmt(v, 0, 'en')} m³/day on {format_date(d, lang='en')}" for c, v, d in peaks)
     else:
         words_nl, words_en = "geen tekort in enige categorie", "no shortage in any category"
     weekly = daily.resample("7D", origin="start").mean()  # weeks counted from the season's first day
     return {
         "svg": shortage_chart_svg(daily[short]) if short else None,
-        "alt": {"nl": f"Grafiek van het tekort per categorie in waterschap {board}, {date_nl(first)} tot en met "
-                      f"{date_nl(last)}: {words_nl}.",
-                "en": f"Chart of the shortage per category in water board {board}, {date_en(first)} to "
-                      f"{date_en(last)}: {words_en}."},
+        "alt": {"nl": f"Grafiek van het tekort per categorie in waterschap {board}, {format_date(first, lang='nl')} tot en met "
+                      f"{format_date(last, lang='nl')}: {words_nl}.",
+                "en": f"Chart of the shortage per category in water board {board}, {format_date(first, lang='en')} to "
+                      f"{format_date(last, lang='en')}: {words_en}."},
         "lines": [{"code": c, "colour": _CATEGORY_LINES[c][0], "dash": _CATEGORY_LINES[c][1]} for c in short],
         "not_short": [c for c in CATEGORIES if c not in short],
         "table": {
-            "weeks": [{"nl": date_nl(d.date()), "en": date_en(d.date())} for d in weekly.index],
-            "rows": [[_fmt(v, 0) for v in row] for row in weekly.to_numpy()],
+            "weeks": [{"nl": format_date(d.date(), lang="nl"), "en": format_date(d.date(), lang="en")} for d in weekly.index],
+            "rows": [[_both(v, 0) for v in row] for row in weekly.to_numpy()],
         },
     }
 
@@ -436,7 +427,7 @@ def shortage_chart_svg(daily: pd.DataFrame, *, width: int = 640, height: int = 2
            'aria-hidden="true" focusable="false">']
     for tick in (0, peak / 2, peak):
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" class="grid"/>'
-                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{html_text(_fmt(tick, 0))}</text>')
+                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{_tspans(_both(tick, 0))}</text>')
     out.append(f'<text x="{left - 6}" y="12" text-anchor="end">m³/d</text>')
     start = daily.index[0]
     for month in pd.date_range(start.normalize() - pd.offsets.MonthBegin(1), daily.index[-1], freq="MS"):
@@ -444,8 +435,7 @@ def shortage_chart_svg(daily: pd.DataFrame, *, width: int = 640, height: int = 2
             continue
         px = x((month - start).days)
         out.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{top}" y2="{top + plot_h}" class="grid"/>'
-                   f'<text x="{px + 3:.1f}" y="{height - 8}"><tspan class="nl">{MONTHS_NL[month.month - 1][:3]}</tspan>'
-                   f'<tspan class="en">{MONTHS_EN[month.month - 1][:3]}</tspan></text>')
+                   f'<text x="{px + 3:.1f}" y="{height - 8}">{_tspans({lang: month_abbreviation(month.month, lang=lang) for lang in ("nl", "en")})}</text>')
     for category in daily.columns:
         colour, dash = _CATEGORY_LINES[category]
         points = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in zip(days, daily[category].to_numpy()))
@@ -493,9 +483,21 @@ def _nice_ceiling(value: float) -> float:
     return float(next(s * power for s in (1, 2, 2.5, 5, 10) if s * power >= value))
 
 
-def _fmt(value, decimals: int) -> str:
-    """A number with a thin space between thousands (Dutch and English readers both read it);
+def _fmt(value, decimals: int, lang: str) -> str:
+    """A number in ``lang``'s form (:func:`models.wording.format_number`, thousands grouped);
     "–" for a missing value."""
     if value is None or pd.isna(value):
         return "–"
-    return f"{value:,.{decimals}f}".replace(",", "\u202f")
+    return format_number(value, decimals, lang=lang, grouping=True)
+
+
+def _both(value, decimals: int) -> dict[str, str]:
+    """A number in Dutch and in English form, for a table cell (the page shows one language)."""
+    return {lang: _fmt(value, decimals, lang) for lang in ("nl", "en")}
+
+
+def _tspans(text: dict[str, str]) -> str:
+    """Inline SVG text in both languages: one ``<tspan>`` each, plain text when they agree."""
+    if text["nl"] == text["en"]:
+        return html_text(text["nl"])
+    return "".join(f'<tspan class="{lang}">{html_text(text[lang])}</tspan>' for lang in ("nl", "en"))

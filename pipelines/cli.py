@@ -5,6 +5,9 @@
     droogte run --config FILE         run the daily pipeline for a setup
     droogte outlook --config FILE     the outlook for the coming weeks, publishing nothing
     droogte ingest --config FILE      ingest the setup's files only
+    droogte config check FILE         validate a setup file without running anything
+    droogte config schema             print the setup file's JSON Schema (for editors)
+    droogte config reference          print the setup file's reference (docs/configuration.md)
 
 Flows run without a Prefect server unless ``PREFECT_API_URL`` points at one.
 """
@@ -24,6 +27,17 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _horizon_days(text: str) -> int:
+    # The same bounds as outlook.horizon_days in the setup file (pipelines/config_schema.py).
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days from 1 to 366, got {text[:20]!r}")
+    return days
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--from", dest="first", type=_date, required=True, help="first day, YYYY-MM-DD")
     replay.add_argument("--to", dest="last", type=_date, required=True, help="last day, YYYY-MM-DD")
     replay.add_argument("--out", type=Path, default=None,
-                        help="folder for the replay (default: <processed>/replay-<from>-<to>)")
+                        help="folder for the replay (default: <setup folder>/replays/<from>_<to>)")
     replay.add_argument("--outlook-every", type=int, default=7,
                         help="days between outlook ensembles; the days between reuse the last one (default: 7)")
 
@@ -102,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     outlook.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
     outlook.add_argument("--date", type=_date, default=None,
                          help="the day to start from, YYYY-MM-DD (default: the configuration's date, else today)")
-    outlook.add_argument("--horizon-days", type=int, default=None,
+    outlook.add_argument("--horizon-days", type=_horizon_days, default=None,
                          help="days ahead (default: outlook.horizon_days in the configuration, 42)")
     outlook.add_argument("--dask-address", default=None, help="address of an existing Dask scheduler")
 
@@ -111,6 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
     ingest.add_argument("--source", choices=("all", "meteo", "groundwater", "sensors"), default="all",
                         help="which kind of source to ingest (default: all)")
+
+    config = sub.add_parser("config", help="check a setup file, or print its schema or reference",
+                            description="Validate a setup file without running anything, or print the "
+                            "schema every setup file is checked against.")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser("check", help="validate a setup file; exit 0 when valid, 2 with every "
+                                  "fault found when not")
+    check.add_argument("file", type=Path, help="the setup's YAML configuration file")
+    config_sub.add_parser("schema", help="print the JSON Schema of a setup file (for an editor's YAML "
+                          "language server)")
+    config_sub.add_parser("reference", help="print the Markdown reference of every key "
+                          "(docs/configuration.md)")
     return parser
 
 
@@ -122,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.config import ConfigError, load_config
 
     try:
+        if args.command == "config":
+            return _config_command(args)
         if args.command == "demo":
             config_path = _generate_demo(args.root.resolve(), args.seed)
             if args.generate_only:
@@ -140,6 +168,25 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"droogte: configuration error: {exc}", file=sys.stderr)
         return 2
+
+
+def _config_command(args: argparse.Namespace) -> int:
+    """``droogte config check|schema|reference``: nothing runs, nothing is written."""
+    import json
+
+    from pipelines.config import load_config
+    from pipelines.config_reference import json_schema, markdown_reference
+
+    if args.config_command == "schema":
+        print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    elif args.config_command == "reference":
+        print(markdown_reference(), end="")
+    else:
+        config = load_config(args.file)  # a ConfigError is reported by main
+        print(f"{config.path}: valid: setup {config.name!r}, {len(config.water_boards)} water board(s), "
+              f"{len(config.stations)} station(s), {len(config.wells)} well(s), {len(config.sensors)} "
+              f"sensor file(s), {len(config.rules.rules)} rule(s)")
+    return 0
 
 
 def _generate_demo(root: Path, seed: int | None) -> Path:
@@ -193,7 +240,7 @@ def _run(config, date: dt.date | None, dask_address: str | None) -> int:
     day = date or config.date or dt.date.today()
     started = time.perf_counter()
     print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}", flush=True)
-    result = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address)
+    result = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address, config=config)
     print(f"[droogte] finished in {time.perf_counter() - started:.1f} s", flush=True)
     for label, path in result["outputs"].items():
         print(f"  {label:<14} {path}")
@@ -206,7 +253,7 @@ def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_addres
     day = date or config.date or dt.date.today()
     print(f"[droogte] outlook of setup {config.name!r} from {day.isoformat()}", flush=True)
     path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
-                       horizon_days=horizon_days)
+                       horizon_days=horizon_days, config=config)
     print(f"  outlook        {path}")
     return 0
 
@@ -216,7 +263,7 @@ def _ingest(config, source: str) -> int:
 
     flows = {"all": ingest.ingest_all, "meteo": ingest.ingest_meteo,
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
-    report = flows[source](config_path=str(config.path))
+    report = flows[source](config=config)
     print(report if isinstance(report, str) else _format_report(report))
     return 0
 

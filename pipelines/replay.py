@@ -52,9 +52,16 @@ from models.allocation.verdringingsreeks import PriorityOrder
 from models.restrictions import triggers
 from models.restrictions.escalation import NATIONAL, PRIORITY_CATEGORIES, escalation_levels, summarise_allocation
 from models.restrictions.rules import decide
-from pipelines import national_source, stages
+from models.allocation.outlook import outlook_category_probability
+from models.restrictions.proposal import decisions_on
+from models.season import season_start
+from pipelines import indicators as indicators_stage
+from pipelines import national_source
+from pipelines.allocation import with_source
+from pipelines.inputs import read_districts, read_supply, water_boards
+from pipelines.restrictions import deficit_median, escalation_rules, river_facts
 from pipelines.config import Config, load_config
-from pipelines.store import write_netcdf, write_parquet
+from pipelines.store import ALLOCATION, INDICATORS, TRIGGERS, Store, write_parquet
 
 SURFACE_TYPES = ("watch", "daytime_sprinkling_ban", "surface_water_ban")
 
@@ -102,13 +109,13 @@ def write_replay_config(config: Config, out: Path) -> Path:
     source = raw.get("source") or {}
     if "file" in source:
         source["file"] = absolute(source["file"])
-    if isinstance(source.get("discharge"), dict):
-        source["discharge"]["file"] = absolute(source["discharge"]["file"])
-    elif source.get("discharge"):
+    if source.get("discharge"):
         source["discharge"] = absolute(source["discharge"])
     climatology = raw.get("climatology") or {}
     if climatology.get("knmi_national_deficit"):
         climatology["knmi_national_deficit"] = absolute(climatology["knmi_national_deficit"])
+    # The replay file lives in the replay folder; the setup's inputs stay where they are.
+    raw["allow_inputs_from"] = [str(base.resolve())] + [absolute(f) for f in raw.get("allow_inputs_from") or []]
     raw["output"] = {"processed": str(out / "processed"), "site": str(out / "site-not-published"),
                      "raw_archive": str(out / "archive")}
     raw["publication"] = {**(raw.get("publication") or {}), "approval": "auto"}
@@ -126,29 +133,27 @@ def write_replay_config(config: Config, out: Path) -> Path:
 
 def replay_days(config: Config, first: dt.date, last: dt.date, *, out: Path, outlook_every: int = 7) -> dict[str, Path]:
     """The days of the replay, after ingest: see the module docstring. No Prefect here."""
-    start = stages.season_start(first)
-    if stages.season_start(last) != start or last < first:
+    start = season_start(first)
+    if season_start(last) != start or last < first:
         raise ValueError(f"replay: {first}..{last} is not one season (the season starts on 1 April, "
                          "before April on 1 January); replay one season at a time")
-    stages.compute_indicators(config, last)
-    with xr.open_dataset(config.processed_dir / stages.INDICATORS, engine="netcdf4") as i:
-        indicators = i.load()
-    districts = stages.read_districts(config)
-    weather = stages.read_weather(config)
+    store = Store(config.processed_dir)
+    indicators_stage.run(config, last)
+    indicators = store.dataset(INDICATORS)
+    districts = read_districts(config)
+    weather = store.weather()
     days = pd.date_range(start, last, freq="D")
     season = weather.sel(time=days)
-    supply = stages.read_supply(config, days)
+    supply = read_supply(config, days)
     order = PriorityOrder.from_config(config.priorities)
-    boards = stages._boards(config)
+    boards = water_boards(config)
     plain_supply = supply.drop_vars([c for c in supply.coords if c != "time"])
-    allocation = board_split.run_allocation(districts, boards, season, plain_supply, order, client=None)
-    allocation["supply_m3_day"] = plain_supply
-    if "discharge_m3_s" in supply.coords:
-        allocation["discharge_m3_s"] = xr.DataArray(supply["discharge_m3_s"].values, dims="time",
-                                                    attrs={"units": "m3/s"})
-    write_netcdf(allocation, config.processed_dir / stages.ALLOCATION)
+    _, board_runs = board_split.start(districts, boards, season, plain_supply, order, client=None)
+    allocation = board_runs.dataset()
+    with_source(allocation, supply)
+    store.write_dataset(allocation, ALLOCATION)
 
-    median = stages.deficit_climatology(config, last)
+    median = deficit_median(config, last)
     trigger_values = triggers.trigger_dataset(allocation=allocation, indicators=indicators, deficit_median=median)
     probabilities = _outlooks(config, districts, boards, weather, allocation, order, first, last, outlook_every)
     # Each outlook holds until the next one (as a weekly outlook does in daily operation), so
@@ -158,10 +163,10 @@ def replay_days(config: Config, first: dt.date, last: dt.date, *, out: Path, out
         until = outlook_days[k + 1] - pd.Timedelta(days=1) if k + 1 < len(outlook_days) else pd.Timestamp(last)
         values = probabilities[day].reindex(trigger_values["district"].values).to_numpy()
         trigger_values["outlook_shortage_probability"].loc[{"time": slice(day, until)}] = values[None, :]
-    write_netcdf(trigger_values, config.processed_dir / stages.TRIGGERS)
+    store.write_dataset(trigger_values, TRIGGERS)
 
     decisions = decide(trigger_values, config.rules, until=last)
-    rules = stages.escalation_rules(config)
+    rules = escalation_rules(config)
     # The escalation reads only the shortages of categories 1-2 and the decisions valid on the
     # day: handing it just those (same result) keeps 183 days × hundreds of districts quick.
     summary = summarise_allocation(allocation)
@@ -179,7 +184,7 @@ def replay_days(config: Config, first: dt.date, last: dt.date, *, out: Path, out
                           & (decisions["valid_until"].isna() | (decisions["valid_until"] >= day))]
         escalation.append(escalation_levels(valid, summary[summary["date"] <= day], areas, day=day.date(),
                                             outlook_probability=latest, rules=rules,
-                                            **stages.river_facts(allocation, trigger_values, day.date())))
+                                            **river_facts(allocation, trigger_values, day.date())))
     escalation = pd.concat(escalation, ignore_index=True)
     restrictions = restrictions_by_day(decisions, districts, first, last)
 
@@ -200,7 +205,7 @@ def replay_days(config: Config, first: dt.date, last: dt.date, *, out: Path, out
 def restrictions_by_day(decisions: pd.DataFrame, districts, first, last) -> pd.DataFrame:
     """Per district and day from ``first`` to ``last``: ``restriction`` on the surface-water
     track (``none`` when none) and ``groundwater_ban`` (bool), as
-    :func:`pipelines.stages.decisions_on` gives for one day (the later record wins)."""
+    :func:`models.restrictions.proposal.decisions_on` gives for one day (the later record wins)."""
     days = pd.date_range(first, last, freq="D")
     ids = districts["district_id"].astype(str).to_numpy()
     where = pd.Index(ids)
@@ -240,7 +245,7 @@ def _outlooks(config: Config, districts, boards, weather, allocation, order, fir
         ensemble = outlook(districts, boards, history, order, start=day + pd.Timedelta(days=1),
                            storage=storage[i], supply_m3_day=member_supply,
                            horizon_days=config.outlook_horizon_days, deficit_initial_mm=deficit[i], client=None)
-        out[day] = stages.outlook_category_probability(ensemble, "4").to_series()
+        out[day] = outlook_category_probability(ensemble, "4").to_series()
     return out
 
 

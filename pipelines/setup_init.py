@@ -393,7 +393,8 @@ def init_setup(out: Path, *, data: list[Path], boards: list[str] | None = None, 
     _write_districts(out / "districts.geojson", districts)
     config_path = out / "droogte.yaml"
     text = _config_text(out, setup_name, stations, wells, sensors, board_table, discharge, national_deficit,
-                        setup_share, assumed_count=int((assumed != "").sum()), n=len(districts))
+                        setup_share, assumed_count=int((assumed != "").sum()), n=len(districts),
+                        data=[Path(d).resolve() for d in data])
     tmp = config_path.with_suffix(".yaml.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, config_path)
@@ -429,7 +430,7 @@ def _q(text: str) -> str:
 
 def _config_text(out: Path, name: str, stations: pd.DataFrame, wells: list[Path], sensors: list[tuple[Path, str]],
                  boards: pd.DataFrame, discharge: Path | None, national_deficit: Path | None, setup_share: float,
-                 *, assumed_count: int, n: int) -> str:
+                 *, assumed_count: int, n: int, data: list[Path]) -> str:
     lines = [
         f"# droogte setup {name!r}, written by 'droogte init' on {dt.date.today().isoformat()}.",
         "# It runs as it is: droogte run --config <this file> [--date YYYY-MM-DD]",
@@ -442,6 +443,9 @@ def _config_text(out: Path, name: str, stations: pd.DataFrame, wells: list[Path]
         "",
         f"name: {_q(name)}",
         "districts: districts.geojson",
+        "# The data folders named to droogte init: the setup reads its files where they are.",
+        "allow_inputs_from:" if data else "allow_inputs_from: []",
+        *[f"  - {_q(_rel(d, out))}" for d in data],
         "",
         "# KNMI stations with a daily file in the data folders, the nearest to each district",
         "# (positions from the KNMI station table the project carries, EPSG:28992 metres).",

@@ -19,7 +19,7 @@ import pytest
 from dashboards.policy_dashboard import render_policy_dashboard
 from dashboards.public_record import checked_metadata, public_districts
 from dashboards.site import publish_site
-from dashboards.synthetic import synthetic_dashboard_inputs, synthetic_districts, synthetic_metadata
+from tests.synthetic import synthetic_dashboard_inputs, synthetic_districts, synthetic_metadata
 
 pytestmark = pytest.mark.browser
 

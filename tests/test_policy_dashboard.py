@@ -19,8 +19,8 @@ import xarray as xr
 
 from dashboards.policy_dashboard import CATEGORIES, DeficitChart, render_policy_dashboard, shortage_chart_svg
 from dashboards.public_record import checked_metadata, public_districts
-from dashboards.synthetic import synthetic_districts, synthetic_metadata
-from pipelines.stages import _board_shortage, _dashboard_indicators, _escalation_levels
+from tests.synthetic import synthetic_districts, synthetic_metadata
+from pipelines.publication.publish import _board_shortage, _dashboard_indicators, _escalation_levels
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -180,7 +180,7 @@ def test_share_of_demand_short_today_per_category():
     table = _parse(_render(districts, **inputs)).tables["demand-caption"]
     assert table[0] == ["Waterschap", *CATEGORIES]
     rows = {r[0]: r[1:] for r in table[1:]}
-    assert rows["B"] == ["0.0"] * 6 + ["25.0"]
+    assert rows["B"] == ["0,0"] * 6 + ["25,0"]  # the Dutch text writes a decimal comma
     assert rows["A"][0] == "–"  # no demand, no share
 
 
@@ -196,10 +196,10 @@ def test_shortage_chart_and_weekly_table_per_board():
     assert len(sections) == 2
     assert "<polyline" not in sections[0] and "geen tekort in enige categorie" in sections[0]
     assert sections[1].count("<polyline") == 1
-    assert "categorie 4: hoogste tekort 1\u202f300 m³/dag op 14 juli 2026" in sections[1]
+    assert "categorie 4: hoogste tekort 1.300 m³/dag op 14 juli 2026" in sections[1]
     weekly = parsed.tables["board-2-caption"]
     assert [r[0] for r in weekly[1:]] == ["1 juli 2026", "8 juli 2026"]
-    assert weekly[1][-1] == "300" and weekly[2][-1] == "1\u202f000"  # weekly means of 0…600, 700…1300
+    assert weekly[1][-1] == "300" and weekly[2][-1] == "1.000"  # weekly means of 0…600, 700…1300
 
 
 def test_shortage_chart_svg_scales_the_peak_to_the_axis_top():
@@ -212,7 +212,7 @@ def test_shortage_chart_svg_scales_the_peak_to_the_axis_top():
     assert last_x == pytest.approx(630.0)  # right edge: width minus the right margin
     # 800 on an axis topped at 1000: 80 % of the plot height up from the bottom (y 194).
     assert last_y == pytest.approx(194 - 0.8 * 170, abs=0.1)
-    assert ">mei<" in svg and ">May<" in svg and ">1\u202f000<" in svg
+    assert ">mei<" in svg and ">May<" in svg and ">1.000<" in svg and ">1,000<" in svg
 
 
 def test_deficit_charts_state_their_figures_in_both_languages():
@@ -265,7 +265,7 @@ def test_bad_inputs_are_named(key, change, message):
         _render(districts, **inputs)
 
 
-# --- the glue in pipelines/stages.py ----------------------------------------------------------
+# --- the glue in pipelines/publication/publish.py ----------------------------------------------------------
 
 
 def _allocation() -> xr.Dataset:

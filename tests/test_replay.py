@@ -38,9 +38,9 @@ def river_setup(tmp_path_factory) -> Path:
     ({"discharge": "source/lobith.csv", "supply_m3_day": 1}, "source", "exactly one of"),
     ({"discharge": "source/none.csv"}, "source.discharge", "file not found"),
     ({"discharge": "source/lobith.csv", "river_model": {"minimum_flow": 5}}, "source.river_model.minimum_flow",
-     "unknown parameter"),
+     "did you mean 'minimum_flow_m3_s'"),
     ({"discharge": "source/lobith.csv", "river_model": {"regional_fraction": 2}},
-     "source.river_model.regional_fraction", "between 0 and 1"),
+     "source.river_model.regional_fraction", "<= 1"),
     ({"discharge": "source/lobith.csv", "national_criteria": {"threatening_m3_s": 1000, "acting_m3_s": 1200}},
      "source.national_criteria.acting_m3_s", "must not exceed threatening_m3_s"),
 ])
@@ -92,15 +92,16 @@ def test_timeline_has_one_row_per_day_with_supply_from_the_discharge(replayed):
 
 
 def test_restrictions_per_day_are_those_a_daily_run_shows(replayed):
-    from pipelines import stages
+    from models.restrictions.proposal import decisions_on
+    from pipelines.inputs import read_districts
 
     config, out, _ = replayed
     decisions = pd.read_parquet(out / "decisions.parquet")
     restrictions = pd.read_parquet(out / "restrictions.parquet")
-    districts = stages.read_districts(config)
+    districts = read_districts(config)
     for day in pd.to_datetime(["2025-07-15", "2025-08-01", "2025-08-15"]):
         mine = restrictions[restrictions["date"] == day].set_index("district_id")
-        daily = stages.decisions_on(decisions, day.date(), districts).set_index("district_id")
+        daily = decisions_on(decisions, day.date(), districts).set_index("district_id")
         assert mine["restriction"].to_dict() == daily["restriction"].to_dict()
         assert mine["groundwater_ban"].to_dict() == daily["groundwater_ban"].astype(bool).to_dict()
 

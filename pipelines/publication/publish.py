@@ -1,0 +1,145 @@
+"""Stage ``publication``: the approved decisions → the citizen map, the policymaker dashboard
+and open data, switched live in one step; then ``published.parquet`` records what is live."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib.metadata import version
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from models.allocation.outlook import outlook_category_probability
+from models.indicators.deficit import board_mean_deficit
+from models.restrictions.proposal import Proposal
+from models.season import SEASON_START
+from pipelines.config import Config
+from pipelines.inputs import read_districts
+from pipelines.store import ALLOCATION, INDICATORS, OUTLOOK, PUBLISHED, Store
+
+
+def run(config: Config, day: dt.date, proposal: Proposal) -> Path:
+    """Publish the approved decisions: citizen map, policymaker dashboard, open data; then
+    record what is live in ``published.parquet``."""
+    from dashboards.policy_dashboard import render_policy_dashboard
+    from dashboards.public_record import checked_metadata, public_districts
+    from dashboards.site import publish_site
+
+    store = Store(config.processed_dir)
+    districts = read_districts(config)
+    public = gpd.GeoDataFrame(districts[["district_id", "geometry"]].merge(proposal.decisions, on="district_id"),
+                              geometry="geometry", crs=districts.crs)
+    indicators, allocation, ensemble = (store.dataset(n) for n in (INDICATORS, ALLOCATION, OUTLOOK))
+    # newest input per source, as stored by models.indicators.freshness: naive UTC, "" when none
+    data_ages = {k.removeprefix("newest_input_"): pd.Timestamp(v).tz_localize("UTC")
+                 for k, v in indicators.attrs.items() if k.startswith("newest_input_") and v}
+    metadata = {
+        "issued_at": dt.datetime.now(dt.UTC),
+        "valid_from": day,
+        "data_ages": data_ages,
+        "software_version": version("droogte"),
+        "setup_name": config.name,
+        "assumptions": assumed_values(config, districts),
+    }
+    setup_chart, board_charts = _deficit_charts(config, day, indicators, districts)
+    dashboard = render_policy_dashboard(
+        public_districts(public), checked_metadata(metadata),
+        indicators=_dashboard_indicators(indicators, ensemble, allocation, day),
+        board_shortage=_board_shortage(allocation),
+        escalation=_escalation_levels(proposal.escalation),
+        deficit_chart=setup_chart,
+        board_deficit_charts=board_charts,
+        tiles=config.tiles,
+    )
+    publish_site(public, metadata, config.site_dir, tiles=config.tiles, extra_pages={"dashboard.html": dashboard})
+    store.write_table(proposal.decisions, PUBLISHED)
+    return config.site_dir  # the live name; it now points at the version just built
+
+
+def assumed_values(config: Config, districts: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    """What the published pages must say rests on documented defaults: the district
+    properties listed in the districts' ``assumed`` property (``droogte init`` writes it) and
+    the river supply parameters left at their defaults. ``[(text_nl, text_en), ...]``."""
+    out = []
+    if "assumed" in districts.columns:
+        n = int((districts["assumed"].fillna("").astype(str) != "").sum())
+        if n:
+            out.append((f"gebiedskenmerken van {n} van de {len(districts)} gebieden",
+                        f"district properties of {n} of {len(districts)} districts"))
+    if config.source.discharge is not None and config.source.river_model_assumed:
+        names = ", ".join(config.source.river_model_assumed)
+        out.append((f"het model van de aanvoer uit de Rijn ({names})", f"the river supply model ({names})"))
+    return out
+
+
+def _dashboard_indicators(indicators: xr.Dataset, ensemble: xr.Dataset, allocation: xr.Dataset,
+                          day: dt.date) -> pd.DataFrame:
+    """Per district on ``day``: deficit (mm), share of wells below their limit (0–1), and the
+    outlook probability of shortage (0–1) per category of the verdringingsreeks, as
+    ``shortage_probability_<category>`` — only for categories with demand somewhere this
+    season (a category nobody asks water for cannot run short)."""
+    at = indicators.sel(time=pd.Timestamp(day))
+    frame = pd.DataFrame({"district_id": at["district"].values.astype(str),
+                          "precipitation_deficit_mm": at["precipitation_deficit"].values})
+    frame["groundwater_low_share"] = (at["groundwater_low_share"].values if "groundwater_low_share" in at
+                                      else np.nan)
+    demand = allocation["demand"].groupby("category").sum(...)
+    for category in demand["category"].values[demand.values > 0]:
+        probability = outlook_category_probability(ensemble, str(category)).to_series()
+        frame[f"shortage_probability_{category}"] = frame["district_id"].map(probability)
+    return frame
+
+
+def _board_shortage(allocation: xr.Dataset) -> pd.DataFrame:
+    """Long table over the season: date, water_board, category, shortage_m3_day and
+    demand_m3_day (m³/day, summed over the board's districts and the category's uses)."""
+    frames = []
+    for name in ("shortage", "demand"):
+        by_category = allocation[name].groupby("category").sum("use")
+        frames.append(by_category.groupby("water_board").sum("district").to_series().rename(f"{name}_m3_day"))
+    frame = pd.concat(frames, axis=1).reset_index().rename(columns={"time": "date"})
+    return frame[["date", "water_board", "category", "shortage_m3_day", "demand_m3_day"]]
+
+
+def _escalation_levels(escalation: pd.DataFrame | None) -> pd.DataFrame:
+    """The escalation table (contracts section 6) as the dashboard reads it; empty when none."""
+    columns = ["scope", "water_board", "level", "level_name_nl", "level_name_en", "reason_nl", "reason_en"]
+    return pd.DataFrame(columns=columns) if escalation is None else escalation[columns]
+
+
+def _deficit_charts(config: Config, day: dt.date, indicators: xr.Dataset, districts: gpd.GeoDataFrame):
+    """The KNMI-style deficit charts: one of the setup's mean deficit, and one per water board
+    of the mean over its districts of the indicators' deficit (mm since 1 April). Against
+    KNMI's national climatology (median and 5 %-driest over 1906-2019, 1976, 2018) where the
+    setup names ``int_nl.dat``, else against the climatology of the setup's (or the board's)
+    own record. Returns ``(DeficitChart, {water_board: DeficitChart})``."""
+    from dashboards.deficit_chart import deficit_chart
+    from dashboards.policy_dashboard import DeficitChart
+    from models.indicators.climatology import deficit_climatology, own_record_deficit, read_int_nl
+
+    weather = Store(config.processed_dir).weather()
+    national = (None if config.knmi_national_deficit is None
+                else deficit_climatology(read_int_nl(config.knmi_national_deficit)))
+    current, climatology = own_record_deficit(weather, day=day)
+    if current.empty:
+        return None, {}  # before 1 April: the deficit season has not started, nothing to draw
+    climatology = national if national is not None else climatology
+    title = f"Neerslagtekort {config.name} / precipitation deficit, {day.year}"
+    setup = DeficitChart.from_series(deficit_chart(current, climatology, title=title), current, climatology)
+
+    per_board = board_mean_deficit(indicators["precipitation_deficit"],
+                                   districts.set_index("district_id")["water_board"],
+                                   start=dt.date(day.year, *SEASON_START), end=day)
+    boards = {}
+    for board, current in per_board.items():
+        ids = districts.loc[districts["water_board"].astype(str) == board, "district_id"].astype(str)
+        ids = [i for i in ids if i in set(indicators["district"].values.astype(str))]
+        climatology = national if national is not None else own_record_deficit(weather.sel(district=ids), day=day)[1]
+        # A smaller image per board keeps the page light; the setup's chart stays full size.
+        png = deficit_chart(current, climatology, title=f"{board}: neerslagtekort / precipitation deficit, {day.year}",
+                            dpi=80)
+        boards[board] = DeficitChart.from_series(png, current, climatology)
+    return setup, boards
