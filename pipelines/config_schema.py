@@ -37,6 +37,11 @@ from models.restrictions.explanations import DEFAULT_EXEMPTIONS
 from models.restrictions.rules import ALL_BOARDS, INDICATORS, OPERATORS, Restriction
 
 SENSOR_FORMATS = ("pi-xml", "pi-json", "csv")
+#: knmi-daily: an automatic station's etmgeg file (RH and EV24, UT days); knmi-rain-gauge: a
+#: manual rain gauge's neerslaggeg file (RD, 08-08 UTC), stored as precipitation (see README).
+STATION_FORMATS = ("knmi-daily", "knmi-rain-gauge")
+#: How a PI file's series of one location and parameter are told apart (pipelines.ingest.sources.fews).
+PI_SERIES_IDENTITIES = ("location-parameter", "full")
 APPROVAL_MODES = ("auto", "analyst")
 
 #: The domain of EPSG:28992 (RD New) in metres: the projected bounds of its area of use (the
@@ -205,7 +210,7 @@ def _duration(value: Any) -> str:
     return value
 
 
-Duration = Annotated[str, BeforeValidator(_duration)]
+Duration = Annotated[str, Field(json_schema_extra={"format": "pandas-duration"}), BeforeValidator(_duration)]
 
 
 def _shown_path(path: Path) -> str:
@@ -333,6 +338,8 @@ class Station(Strict):
     """Northing in EPSG:28992 (RD New), m; default: from the KNMI station table."""
     file: InputFile = Field(examples=["knmi/etmgeg_260.txt"])
     """KNMI daily data file (etmgeg_<STN>.txt or .zip, or neerslaggeg), relative to the setup file."""
+    format: Choice(*STATION_FORMATS) = Field("knmi-daily", examples=["knmi-rain-gauge"])
+    """knmi-daily (etmgeg: RH and EV24 per UT day) or knmi-rain-gauge (neerslaggeg: RD over 08-08 UTC, stored as precipitation of the UT day the period starts, evaporation missing)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -579,6 +586,37 @@ class Qc(Strict):
 assert set(Qc.model_fields) == set(DEFAULT_THRESHOLDS), "Qc must name every variable of models.qc"
 
 
+class SensorQc(QcTests):
+    """QC thresholds for the sensor series of one parameter in one unit, in that unit; tests left out keep the water_level thresholds converted to the unit."""
+
+    parameter: Text = Field(examples=["H.meting"])
+    """PI parameterId (or the part after '/' of a sensor CSV id); "*" matches every parameter."""
+    unit: Text = Field(examples=["cm"])
+    """Unit of the series as the file states it; a water-level unit (m, m NAP, mNAP, m+NAP, cm, cm NAP)."""
+
+    @model_validator(mode="after")
+    def _water_level(self) -> SensorQc:
+        from models.qc import WATER_LEVEL_UNITS
+
+        if self.unit.strip().lower() not in WATER_LEVEL_UNITS:
+            raise problem(f"sensors.parquet holds water levels; expected one of {', '.join(WATER_LEVEL_UNITS)}, "
+                          f"got {shown(self.unit)}", "unit")
+        return self
+
+
+class Ingest(Strict):
+    """How ingest judges what it reads."""
+
+    first_plausible_date: Date = Field(dt.date(1850, 1, 1), examples=["1850-01-01"])
+    """Readings dated before this day are quarantined (UT day)."""
+    plausible_days_ahead: Integer(0, 366, unit="days") = Field(2, examples=[2])
+    """Readings dated later than today (UTC) plus this many days are quarantined."""
+    pi_series_identity: Choice(*PI_SERIES_IDENTITIES) = Field("location-parameter", examples=["full"])
+    """location-parameter: a sensor is <locationId>/<parameterId> and of several series of one location and parameter in a file the first is kept, the others quarantined; full: qualifierId and moduleInstanceId are part of the sensor id."""
+    sensor_qc: list[SensorQc] = Field([], examples=[[{"parameter": "H.meting", "unit": "cm", "spike": 30}]])
+    """QC thresholds per parameter and unit (sensors)."""
+
+
 class Output(Strict):
     """Where a run writes, relative to the setup file."""
 
@@ -631,6 +669,10 @@ class Freshness(Strict):
 
     stale_after_days: Integer(0, 365, unit="days") = Field(3, examples=[3])
     """Meteo data older than this many days are stale."""
+    max_age_days: Integer(0, 365, unit="days") = Field(5, examples=[5])
+    """When the newest day with complete weather (and supply) lies more than this many days
+    before the run's day, the run publishes no new decisions (exit code 4); within it, the
+    decisions of the newest complete day are carried to the run's day (exit code 3)."""
 
 
 class KnmiService(Strict):
@@ -735,12 +777,12 @@ class SetupFile(Strict):
     """The national source."""
     priorities: Priorities = Priorities()
     """Order of uses in categories 3 and 4; default: the national order."""
-    rules: dict[Text, RuleList] = Field({}, examples=[{"*": [{"id": "ban-shortage", "restriction": "surface_water_ban",
+    rules: dict[Text, RuleList] = Field({}, json_schema_extra={"x-key": "water board"}, examples=[{"*": [{"id": "ban-shortage", "restriction": "surface_water_ban",
                                                               "indicator": "shortage_fraction_4", "operator": ">=",
                                                               "threshold": 0.3, "min_days": 14,
                                                               "lift_threshold": 0.1, "lift_days": 7}]}])
     """Restriction rules per water board id ("*": every board without rules of its own); default: the rules of models/restrictions/rules.py."""
-    exemptions: dict[ExemptionType, ExemptionTexts] | None = None
+    exemptions: dict[ExemptionType, ExemptionTexts] | None = Field(None, json_schema_extra={"x-key": "restriction"})
     """Exemption texts per restriction type; types left out keep the defaults."""
     output: Output = Output()
     """Output folders."""
@@ -758,6 +800,8 @@ class SetupFile(Strict):
     """Public services."""
     climatology: Climatology = Climatology()
     """Climatology inputs."""
+    ingest: Ingest = Ingest()
+    """Ingest settings: plausible dates, PI series identity, sensor QC per parameter and unit."""
     allow_inputs_from: list[AllowedFolder] = Field([], examples=[["../../shared/data"]])
     """Folders outside the setup's folder from which input files may be read; default: none."""
 

@@ -21,9 +21,11 @@ from pipelines.inputs import read_districts
 from pipelines.store import ALLOCATION, INDICATORS, OUTLOOK, PUBLISHED, Store
 
 
-def run(config: Config, day: dt.date, proposal: Proposal) -> Path:
-    """Publish the approved decisions: citizen map, policymaker dashboard, open data; then
-    record what is live in ``published.parquet``."""
+def run(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict] | None = None) -> Path:
+    """Publish the approved decisions, valid from ``day``: citizen map, policymaker dashboard,
+    open data; then record what is live in ``published.parquet``. ``notices``: texts
+    ``{"nl", "en"}`` the page shows about the data (a source that failed or ends early)."""
+    computed = proposal.computed_until or day  # the data day the indicators end on
     from dashboards.policy_dashboard import render_policy_dashboard
     from dashboards.public_record import checked_metadata, public_districts
     from dashboards.site import publish_site
@@ -42,12 +44,16 @@ def run(config: Config, day: dt.date, proposal: Proposal) -> Path:
         "data_ages": data_ages,
         "software_version": version("droogte"),
         "setup_name": config.name,
+<<<<<<< HEAD
         "assumptions": assumed_values(config, districts),
+=======
+        "notices": list(notices or []),
+>>>>>>> main
     }
-    setup_chart, board_charts = _deficit_charts(config, day, indicators, districts)
+    setup_chart, board_charts = _deficit_charts(config, computed, indicators, districts)
     dashboard = render_policy_dashboard(
         public_districts(public), checked_metadata(metadata),
-        indicators=_dashboard_indicators(indicators, ensemble, allocation, day),
+        indicators=_dashboard_indicators(indicators, ensemble, allocation, computed),
         board_shortage=_board_shortage(allocation),
         escalation=_escalation_levels(proposal.escalation),
         deficit_chart=setup_chart,
