@@ -61,7 +61,6 @@ def write_open_data(public: gpd.GeoDataFrame, metadata: dict, folder: Path) -> l
         "notices": metadata.get("notices", []),
         "software_version": metadata["software_version"],
         "setup_name": metadata["setup_name"],
-        "assumptions_en": [en for _, en in metadata.get("assumptions") or []],
         "crs": WGS84,
         "columns": list(OPEN_DATA_COLUMNS),
         "districts": len(records),

@@ -199,7 +199,7 @@ def render_policy_dashboard(districts: gpd.GeoDataFrame, metadata: dict, *, indi
     return template.render(
         map=parts, patterns=Markup(PATTERN_SVG), data_json=Markup(json_for_script(data)), layer_switch=switch,
         setup_name=setup, software_version=metadata["software_version"],
-        assumptions=metadata.get("assumptions") or [],
+        notices=metadata.get("notices") or [],
         issued_nl=format_moment(issued, lang="nl"), issued_en=format_moment(issued, lang="en"),
         valid_from_nl=format_date(metadata["valid_from"], lang="nl"), valid_from_en=format_date(metadata["valid_from"], lang="en"),
         restriction_legend=[{"fill": f"url(#{s.pattern})" if s.pattern else s.colour, "level": s.level,

@@ -81,13 +81,8 @@ def checked_metadata(metadata: dict) -> dict:
 
     Keys: ``issued_at`` (tz-aware datetime), ``valid_from`` (date), ``data_ages``
     (``{source: tz-aware datetime of its newest input}``), ``software_version``,
-<<<<<<< HEAD
-    ``setup_name`` (str); optional ``assumptions``: ``[(text_nl, text_en), ...]``, the parts of
-    the setup that rest on documented default values (shown on every page; empty when none).
-=======
     ``setup_name`` (str); optional ``notices`` (list of ``{"nl": str, "en": str}``: what the
     page must say about the data, e.g. a source that failed or ends before the day).
->>>>>>> main
     """
     missing = [k for k in METADATA_KEYS if k not in metadata]
     if missing:
@@ -102,11 +97,7 @@ def checked_metadata(metadata: dict) -> dict:
         "data_ages": {str(k): _as_aware(v, f"metadata key data_ages[{k!r}]") for k, v in ages.items()},
         "software_version": str(metadata["software_version"]),
         "setup_name": str(metadata["setup_name"]),
-<<<<<<< HEAD
-        "assumptions": [(str(nl), str(en)) for nl, en in metadata.get("assumptions") or []],
-=======
         "notices": _notices(metadata.get("notices") or []),
->>>>>>> main
     }
 
 

@@ -233,7 +233,6 @@ def _generate_demo(root: Path, seed: int | None) -> Path:
     )
 
 
-<<<<<<< HEAD
 def _init(args) -> int:
     from pipelines.setup_init import InitError, init_setup
 
@@ -265,11 +264,8 @@ def _replay(config, args) -> int:
     return 0
 
 
-def _run(config, date: dt.date | None, dask_address: str | None) -> int:
-=======
 def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path | None = None,
          republish: bool = False) -> int:
->>>>>>> main
     from pipelines.daily_run import drought_run
     from pipelines.outcome import ExitCode, Outcome, exit_code_of_state
 

@@ -44,11 +44,7 @@ def run(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict]
         "data_ages": data_ages,
         "software_version": version("droogte"),
         "setup_name": config.name,
-<<<<<<< HEAD
-        "assumptions": assumed_values(config, districts),
-=======
-        "notices": list(notices or []),
->>>>>>> main
+        "notices": list(notices or []) + assumption_notices(config, districts),
     }
     setup_chart, board_charts = _deficit_charts(config, computed, indicators, districts)
     dashboard = render_policy_dashboard(
@@ -65,10 +61,21 @@ def run(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict]
     return config.site_dir  # the live name; it now points at the version just built
 
 
-def assumed_values(config: Config, districts: gpd.GeoDataFrame) -> list[tuple[str, str]]:
-    """What the published pages must say rests on documented defaults: the district
+def assumption_notices(config: Config, districts: gpd.GeoDataFrame) -> list[dict[str, str]]:
+    """The notice every page shows while the setup rests on documented defaults: the district
     properties listed in the districts' ``assumed`` property (``droogte init`` writes it) and
-    the river supply parameters left at their defaults. ``[(text_nl, text_en), ...]``."""
+    the river supply parameters left at their defaults. ``[{"nl": ..., "en": ...}]`` or ``[]``."""
+    parts = assumed_values(config, districts)
+    if not parts:
+        return []
+    return [{"nl": "Let op: deze kaart rust deels op aangenomen standaardwaarden, niet op gegevens van het "
+                   "waterschap: " + "; ".join(nl for nl, _ in parts) + ".",
+             "en": "Note: this map rests partly on assumed default values, not on the water board's own "
+                   "data: " + "; ".join(en for _, en in parts) + "."}]
+
+
+def assumed_values(config: Config, districts: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    """What rests on documented defaults, as ``[(text_nl, text_en), ...]``."""
     out = []
     if "assumed" in districts.columns:
         n = int((districts["assumed"].fillna("").astype(str) != "").sum())
