@@ -34,6 +34,27 @@ def artifact_key(setup_name: str, what: str) -> str:
     return slug or what
 
 
+_SCOPES = {"water_board": "water board", "national": "national"}
+
+
+def restriction_words(state: str) -> str:
+    """A restriction state in words for the analyst: ``"surface_water_ban + groundwater_ban"``
+    → ``"Surface-water withdrawal ban + groundwater irrigation ban"`` (codes it does not know
+    are kept as they are, so nothing is hidden)."""
+    from dashboards.restriction_styles import BY_CODE, GROUNDWATER_LABEL_EN
+
+    words = []
+    for part in str(state).split(" + "):
+        part = part.strip()
+        if part == "groundwater_ban":
+            words.append(GROUNDWATER_LABEL_EN.lower() if words else GROUNDWATER_LABEL_EN)
+        elif part in BY_CODE:
+            words.append(BY_CODE[part].label_en)
+        else:
+            words.append(part)
+    return " + ".join(words)
+
+
 def _text(value) -> str:
     """A value as plain text: "" for missing, dates as YYYY-MM-DD."""
     if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
@@ -113,8 +134,8 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
              f"{_cell(approval.note)}", "", "## Restrictions that changed", ""]
     if proposal.changes:
         lines += _table(["district", "name", "water board", "was", "becomes"],
-                        [[c["district_id"], c["name"], c["water_board"], c["was"], c["becomes"]]
-                         for c in proposal.changes])
+                        [[c["district_id"], c["name"], c["water_board"], restriction_words(c["was"]),
+                          restriction_words(c["becomes"])] for c in proposal.changes])
     else:
         lines.append("None: the proposed restrictions equal the published ones.")
     lines += ["", "## Escalation levels", "",
@@ -122,12 +143,14 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
     escalation = proposal.escalation
     if escalation is not None and len(escalation):
         lines += _table(["scope", "water board", "level", "meaning", "reason"],
-                        [[r.get("scope", ""), r["water_board"], r["level"], r.get("level_name_en", ""),
-                          r.get("reason_en", "")] for r in escalation.to_dict("records")])
+                        [[_SCOPES.get(r.get("scope", ""), r.get("scope", "")), r["water_board"], r["level"],
+                          r.get("level_name_en", ""), r.get("reason_en", "")] for r in escalation.to_dict("records")])
     else:
         lines.append("Not computed.")
     lines += ["", "## Data freshness", "", f"Age in days on {day.isoformat()} (UT days).", ""]
     lines += _table(["source", "newest input", "age (days)", "status"], freshness_rows(day, ingest_reports, stale))
+    lines += ["", "QC flags: range (value outside its plausible range), spike (sudden jump), flatline (value "
+              "stuck), gap (missing days)."]
     lines += ["", "## Quality control of this run's ingest", ""]
     lines += _table(["source", "files", "failed files", "rows added / updated / unchanged", "quarantined",
                      "values", "passed", "flagged by test"], qc_rows(ingest_reports))
@@ -142,7 +165,9 @@ def restriction_rows(decisions: pd.DataFrame) -> list[dict]:
         for column in RESTRICTION_COLUMNS:
             value = record.get(column)
             if column == "groundwater_ban":
-                row[column] = bool(value)
+                row[column] = "yes" if bool(value) else "no"
+            elif column == "restriction":
+                row[column] = restriction_words(_text(value))
             else:
                 row[column] = _text(value)
         rows.append(row)

@@ -151,6 +151,9 @@ class Config:
     stale_after_days: int = 3
     qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
     knmi_national_deficit: Path | None = None  # KNMI's int_nl.dat, for the deficit chart's climatology
+    # The weekly bulletin: the day of the week (Europe/Amsterdam calendar) on which the daily
+    # run writes it (publication.bulletin_weekday), None for never; written beside the site.
+    bulletin_weekday: str | None = "tuesday"
     knmi_service: KnmiService | None = None
     bro_service: BroService | None = None
 
@@ -293,6 +296,7 @@ def load_config(path: Path | str) -> Config:
         approval_timeout_s=r.integer(publication.get("approval_timeout_s", 3600),
                                      "publication.approval_timeout_s", minimum=1),
         tiles=tiles,
+        bulletin_weekday=_bulletin_weekday(r, publication.get("bulletin_weekday", "tuesday")),
         dask_address=(r.text(dask_cfg["address"], "dask.address") if dask_cfg.get("address") else None),
         dask_workers=r.integer(dask_cfg.get("workers", 2), "dask.workers", minimum=1),
         outlook_horizon_days=r.integer(outlook.get("horizon_days", 42), "outlook.horizon_days", minimum=1),
@@ -302,6 +306,17 @@ def load_config(path: Path | str) -> Config:
         stale_after_days=r.integer(freshness.get("stale_after_days", 3), "freshness.stale_after_days",
                                    minimum=0),
     )
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _bulletin_weekday(r: _Reader, value: Any) -> str | None:
+    """``publication.bulletin_weekday``: a day name (English, any case) or ``never``."""
+    text = str(value).strip().lower() if isinstance(value, str) else value
+    if text == "never":
+        return None
+    return r.choice(text, "publication.bulletin_weekday", (*WEEKDAYS, "never"))
 
 
 def _station(r: _Reader, raw: Any, key: str) -> Station:

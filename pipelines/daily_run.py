@@ -21,6 +21,7 @@ from prefect.cache_policies import NONE
 from pipelines import stages
 from pipelines.approval import request_approval
 from pipelines.artifacts import publish_run_artifacts
+from pipelines.briefing import bulletin_due
 from pipelines.config import load_config
 from pipelines.ingest.flows import ingest_all
 
@@ -71,6 +72,14 @@ def publish_site(config_path: str, day: dt.date, proposal: stages.Proposal) -> P
     return stages.publish(load_config(config_path), day, proposal)
 
 
+@task(name="write-bulletin", cache_policy=NONE)
+def write_bulletin(config_path: str, day: dt.date) -> list[Path]:
+    """The weekly drought bulletin (Dutch and English) beside the published site."""
+    from pipelines.briefing import write_bulletin as write
+
+    return write(load_config(config_path), day)
+
+
 @flow(name="drought-run", log_prints=True)
 def drought_run(config_path: str, date: str | None = None, dask_address: str | None = None) -> dict:
     """Run the whole pipeline for one day (``date`` as YYYY-MM-DD, default: the setup's date).
@@ -94,6 +103,9 @@ def drought_run(config_path: str, date: str | None = None, dask_address: str | N
     else:
         site = config.site_dir
         logger.warning("publication not approved (%s): the published site stays as it was", approval.note)
+    bulletin = None
+    if approval.approved and bulletin_due(config, day):  # publication.bulletin_weekday
+        bulletin = write_bulletin(str(config.path), day)[0]
     publish_run_artifacts(config, day, proposal, ingest_reports, approval)
     outputs = {
         "indicators": indicators,
@@ -101,5 +113,7 @@ def drought_run(config_path: str, date: str | None = None, dask_address: str | N
         "decisions": config.processed_dir / stages.DECISION_LOG,
         "site": site / "index.html",
     }
+    if bulletin is not None:
+        outputs["bulletin"] = bulletin
     return {"date": day.isoformat(), "ingest": ingest_reports, "approval": approval,
             "changes": proposal.changes, "outputs": outputs}

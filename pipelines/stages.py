@@ -21,7 +21,7 @@ import xarray as xr
 
 from models.allocation import board_split
 from models.restrictions import decision_log, triggers
-from models.restrictions.escalation import escalation_levels, summarise_allocation
+from models.restrictions.escalation import escalation_history, escalation_levels, summarise_allocation
 from models.indicators.dataset import compute_indicators as indicators_dataset
 from models.indicators.dataset import district_weather
 from models.allocation.outlook import outlook
@@ -40,6 +40,7 @@ TRIGGERS = "triggers.nc"
 DECISION_LOG = "decisions.parquet"
 PUBLISHED = "published.parquet"
 ESCALATION = "escalation.parquet"
+ESCALATION_HISTORY = "escalation_history.parquet"
 
 
 def season_start(day: dt.date) -> dt.date:
@@ -152,20 +153,25 @@ def allocate_water(config: Config, day: dt.date, *, dask_address: str | None = N
     boards = _boards(config)
     with dask_client(dask_address, workers=config.dask_workers) as client:
         national, board_runs = board_split.start(districts, boards, season, supply, order, client=client)
-        # Today's state starts every member: storage at the end of today, the running
-        # deficit that drives irrigation; the source keeps today's supply (persistence).
+        # The outlook starts today, from the state at the start of today (storage, the
+        # running deficit that drives irrigation) with today's observed weather as every
+        # member's first day: its first day is today's allocation again, so its
+        # probabilities read on from today's shortage instead of beside it. Past years'
+        # weather follows; the source keeps today's supply (persistence).
         ensemble = outlook(
             districts, boards, weather.sel(time=weather["time"] < pd.Timestamp(day.year, 1, 1)), order,
-            start=pd.Timestamp(day) + pd.Timedelta(days=1),
-            storage=national.storage_end_m3,
+            start=pd.Timestamp(day),
+            storage=national.storage_last_start_m3,
             supply_m3_day=float(supply.isel(time=-1)),
             horizon_days=horizon_days or config.outlook_horizon_days,
-            deficit_initial_mm=national.deficit_end_mm,
+            deficit_initial_mm=national.deficit_last_start_mm,
+            observed=season.sel(time=[pd.Timestamp(day)]),
             client=client,
         )
         allocation = board_runs.dataset()
     allocation.attrs.update({"date": day.isoformat(), "season_start": days[0].date().isoformat()})
-    ensemble.attrs.update({"date": day.isoformat(), "supply_assumption": "today's supply held for the horizon"})
+    ensemble.attrs.update({"date": day.isoformat(), "supply_assumption": "today's supply held for the horizon",
+                           "first_day": "today, with today's observed weather and state (reproduces today's allocation)"})
     write_netcdf(ensemble, config.processed_dir / OUTLOOK)
     return write_netcdf(allocation, config.processed_dir / ALLOCATION)
 
@@ -232,9 +238,16 @@ def decide_restrictions(config: Config, day: dt.date, deficit_median: xr.DataArr
     decision_log.save_log(log_path, log)
 
     in_force = decisions_on(decision_log.current_decisions(log), day, districts)
-    escalation = escalation_levels(decisions, summarise_allocation(allocation), districts, day=day,
-                                   outlook_probability=outlook_category_probability(ensemble, "4").to_series())
+    summary = summarise_allocation(allocation)
+    probability = outlook_category_probability(ensemble, "4").to_series()
+    escalation = escalation_levels(decisions, summary, districts, day=day, outlook_probability=probability)
     write_parquet(escalation, processed / ESCALATION)
+    # The levels of every day of the season so far, for the dashboard's and the bulletin's
+    # "season at a glance" (the outlook counts on the last day only: earlier ones are not kept).
+    season_days = pd.DatetimeIndex(allocation["time"].values)
+    history = escalation_history(decisions, summary, districts, days=season_days[season_days <= pd.Timestamp(day)],
+                                 outlook_probability=probability)
+    write_parquet(history, processed / ESCALATION_HISTORY)
     published = _table(config, PUBLISHED)
     return Proposal(day=day, decisions=in_force, changes=compare(published, in_force), escalation=escalation)
 
@@ -281,6 +294,8 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
     from dashboards.policy_dashboard import render_policy_dashboard
     from dashboards.public_record import checked_metadata, public_districts
     from dashboards.site import publish_site
+    from pipelines.briefing import gather as gather_briefing
+    from pipelines.briefing import restriction_change
 
     processed = config.processed_dir
     districts = read_districts(config)
@@ -300,14 +315,23 @@ def publish(config: Config, day: dt.date, proposal: Proposal) -> Path:
         "software_version": version("droogte"),
         "setup_name": config.name,
     }
-    setup_chart, board_charts = _deficit_charts(config, day, indicators, districts)
+    briefing = gather_briefing(config, day, indicators=indicators, allocation=allocation, ensemble=ensemble,
+                               districts=districts, escalation=proposal.escalation)
+    frame = _dashboard_indicators(indicators, ensemble, allocation, day)
+    change = restriction_change(_table(config, PUBLISHED), proposal.decisions)  # the previous issue
+    frame["change"] = frame["district_id"].map(change)
     dashboard = render_policy_dashboard(
         public_districts(public), checked_metadata(metadata),
-        indicators=_dashboard_indicators(indicators, ensemble, allocation, day),
-        board_shortage=_board_shortage(allocation),
+        indicators=frame,
+        board_shortage=briefing.board_shortage,
         escalation=_escalation_levels(proposal.escalation),
-        deficit_chart=setup_chart,
-        board_deficit_charts=board_charts,
+        deficit_chart=briefing.deficit_chart,
+        board_deficit_charts=briefing.board_deficit_charts,
+        river_chart=briefing.river_chart,
+        level_history=briefing.level_history,
+        reasons=briefing.reasons,
+        outlook_summary=briefing.outlook_summary,
+        board_names=briefing.board_names,
         tiles=config.tiles,
     )
     publish_site(public, metadata, config.site_dir, tiles=config.tiles, extra_pages={"dashboard.html": dashboard})
@@ -320,7 +344,8 @@ def _dashboard_indicators(indicators: xr.Dataset, ensemble: xr.Dataset, allocati
     """Per district on ``day``: deficit (mm), share of wells below their limit (0–1), and the
     outlook probability of shortage (0–1) per category of the verdringingsreeks, as
     ``shortage_probability_<category>`` — only for categories with demand somewhere this
-    season (a category nobody asks water for cannot run short)."""
+    season (a category nobody asks water for cannot run short) — and the probability that
+    category 4 is still short on the outlook's last day (``still_short_probability_4``)."""
     at = indicators.sel(time=pd.Timestamp(day))
     frame = pd.DataFrame({"district_id": at["district"].values.astype(str),
                           "precipitation_deficit_mm": at["precipitation_deficit"].values})
@@ -330,6 +355,10 @@ def _dashboard_indicators(indicators: xr.Dataset, ensemble: xr.Dataset, allocati
     for category in demand["category"].values[demand.values > 0]:
         probability = outlook_category_probability(ensemble, str(category)).to_series()
         frame[f"shortage_probability_{category}"] = frame["district_id"].map(probability)
+    if "4" in set(demand["category"].values[demand.values > 0]) and "shortage_probability_daily" in ensemble:
+        uses = ensemble["use"].values[[c == "4" for c in ensemble["category"].values]]
+        still = ensemble["shortage_probability_daily"].isel(time=-1).sel(use=list(uses)).max("use").to_series()
+        frame["still_short_probability_4"] = frame["district_id"].map(still)
     return frame
 
 
@@ -348,38 +377,3 @@ def _escalation_levels(escalation: pd.DataFrame | None) -> pd.DataFrame:
     """The escalation table (contracts section 6) as the dashboard reads it; empty when none."""
     columns = ["scope", "water_board", "level", "level_name_nl", "level_name_en", "reason_nl", "reason_en"]
     return pd.DataFrame(columns=columns) if escalation is None else escalation[columns]
-
-
-def _deficit_charts(config: Config, day: dt.date, indicators: xr.Dataset, districts: gpd.GeoDataFrame):
-    """The KNMI-style deficit charts: one of the setup's mean deficit, and one per water board
-    of the mean over its districts of the indicators' deficit (mm since 1 April). Against
-    KNMI's national climatology (median and 5 %-driest over 1906-2019, 1976, 2018) where the
-    setup names ``int_nl.dat``, else against the climatology of the setup's (or the board's)
-    own record. Returns ``(DeficitChart, {water_board: DeficitChart})``."""
-    from dashboards.deficit_chart import deficit_chart
-    from dashboards.policy_dashboard import DeficitChart
-    from models.indicators.climatology import deficit_climatology, own_record_deficit, read_int_nl
-
-    weather = read_weather(config)
-    national = (None if config.knmi_national_deficit is None
-                else deficit_climatology(read_int_nl(config.knmi_national_deficit)))
-    current, climatology = own_record_deficit(weather, day=day)
-    if current.empty:
-        return None, {}  # before 1 April: the deficit season has not started, nothing to draw
-    climatology = national if national is not None else climatology
-    title = f"Neerslagtekort {config.name} / precipitation deficit, {day.year}"
-    setup = DeficitChart.from_series(deficit_chart(current, climatology, title=title), current, climatology)
-
-    season = indicators["precipitation_deficit"].sel(time=slice(pd.Timestamp(day.year, 4, 1), pd.Timestamp(day)))
-    boards = {}
-    for board, ids in districts.groupby("water_board")["district_id"]:
-        ids = [i for i in ids.astype(str) if i in set(season["district"].values.astype(str))]
-        current = season.sel(district=ids).mean("district").to_series().dropna() if ids else pd.Series(dtype=float)
-        if current.empty:
-            continue  # before 1 April: no deficit season to draw yet
-        climatology = national if national is not None else own_record_deficit(weather.sel(district=ids), day=day)[1]
-        # A smaller image per board keeps the page light; the setup's chart stays full size.
-        png = deficit_chart(current, climatology, title=f"{board}: neerslagtekort / precipitation deficit, {day.year}",
-                            dpi=80)
-        boards[str(board)] = DeficitChart.from_series(png, current, climatology)
-    return setup, boards

@@ -117,6 +117,12 @@ def write_netcdf(dataset: xr.Dataset, path: Path) -> Path:
     return _atomically(path, lambda temporary: dataset.to_netcdf(temporary, engine="netcdf4"))
 
 
+def write_text_atomic(text: str, path: Path) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically, like :func:`write_parquet`."""
+    path = Path(path)
+    return _atomically(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+
+
 def _atomically(path: Path, write) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

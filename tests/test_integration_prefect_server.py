@@ -47,15 +47,18 @@ def test_summary_names_changes_levels_freshness_and_failed_sources():
     text = run_summary_markdown("Demo Setup", day, proposal, reports, approval, stale={"meteo": True})
 
     assert "NOT approved" in text
-    assert "| WBA-001 | Polder \\| Oost | WBA | watch | surface_water_ban + groundwater_ban |" in text
-    assert "| water_board | WBA | 2 | actual water shortage |" in text
+    # Words, not codes, for the analyst.
+    assert ("| WBA-001 | Polder \\| Oost | WBA | Watch: use water sparingly | Surface-water withdrawal ban + "
+            "groundwater irrigation ban |") in text
+    assert "| water board | WBA | 2 | actual water shortage |" in text
+    assert "surface_water_ban" not in text and "| water_board |" not in text
     assert "| meteo | 2025-08-13 | 2 | stale |" in text
     assert "| groundwater |  |  | FAILED: disk full |" in text
     assert "| sensors |  |  | not configured |" in text
     assert "| meteo | 6 | 0 | +0 / 0 / 0 | 0 | 90 | 87 | range 3 |" in text
     assert restriction_rows(decisions) == [{
         "district_id": "WBA-001", "name": "Polder | Oost", "water_board": "WBA",
-        "restriction": "surface_water_ban", "groundwater_ban": True, "valid_from": "2025-08-12",
+        "restriction": "Surface-water withdrawal ban", "groundwater_ban": "yes", "valid_from": "2025-08-12",
         "reason_en": "dry"}]
     assert artifact_key("Demo Setup", "run-summary") == "demo-setup-run-summary"
 
