@@ -1,6 +1,6 @@
 """Size of the citizen page for a national-scale setup: 10,000 synthetic districts.
 
-A grid of square districts sharing borders (``dashboards.synthetic``) is rendered as the
+A grid of square districts sharing borders (``tests/synthetic.py``) is rendered as the
 citizen page; the script prints the size of ``index.html`` raw and gzip-compressed (what a
 phone downloads from a server that compresses) and the time to render. The page must stay
 under 2 MB raw.
@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import sys
 import time
+from pathlib import Path
 
-from dashboards.citizen_map import render_citizen_page
-from dashboards.public_record import checked_metadata, public_districts
-from dashboards.synthetic import synthetic_districts, synthetic_metadata
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the test fixtures live in tests/
+
+from dashboards.citizen_map import render_citizen_page  # noqa: E402
+from dashboards.public_record import checked_metadata, public_districts  # noqa: E402
+from tests.synthetic import synthetic_districts, synthetic_metadata  # noqa: E402
 
 LIMIT_BYTES = 2_000_000
 

@@ -20,7 +20,8 @@ from markupsafe import Markup
 from dashboards.charts import Chart, fmt, levels_chart, shortage_chart
 from dashboards.citizen_map import TEMPLATE_ENVIRONMENT
 from dashboards.policy_dashboard import CATEGORIES, ESCALATION
-from dashboards.public_record import date_en, date_nl, local_time
+from dashboards.public_record import local_time
+from models.wording import format_date, format_moment
 from dashboards.restriction_styles import GROUNDWATER_LABEL_EN, GROUNDWATER_LABEL_NL, RESTRICTIONS
 
 _CSS = Path(__file__).parent / "templates" / "bulletin.css"
@@ -46,7 +47,7 @@ def situation(lang: str, *, day: dt.date, escalation: pd.DataFrame, level_histor
         name = ESCALATION.get(level, ("", ""))[0 if nl else 1]
         since_text = ""
         if since is not None:
-            since_text = f" sinds {date_nl(since)}" if nl else f" since {date_en(since)}"
+            since_text = f" sinds {format_date(since, lang='nl')}" if nl else f" since {format_date(since, lang='en')}"
         out.append(f"Landelijk geldt niveau {level} ({name}){since_text}." if nl
                    else f"Nationally, level {level} ({name}) applies{since_text}.")
     boards = escalation[escalation["scope"] != "national"]
@@ -181,8 +182,8 @@ def render_bulletin(lang: str, *, setup_name: str, day: dt.date, issued_at: dt.d
     template = TEMPLATE_ENVIRONMENT.get_template("bulletin.html.j2")
     return template.render(
         lang=lang, nl=nl, setup_name=setup_name, year=year, week=week,
-        day_text=date_nl(day) if nl else date_en(day),
-        issued_text=(f"{date_nl(issued.date())} om {issued:%H:%M}" if nl else f"{date_en(issued.date())} at {issued:%H:%M}"),
+        day_text=format_date(day, lang="nl") if nl else format_date(day, lang="en"),
+        issued_text=format_moment(issued, lang=lang),
         software_version=software_version, css=Markup(_CSS.read_text(encoding="utf-8")),
         situation=situation(lang, day=day, escalation=escalation, level_history=level_history,
                             restrictions=restrictions, deficit=deficit_chart, river=river_chart,

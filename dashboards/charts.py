@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from markupsafe import Markup  # noqa: E402
 
-from dashboards.public_record import MONTHS_EN, MONTHS_NL  # noqa: E402
+from models.wording import month_abbreviation  # noqa: E402
 
 LANGUAGES = ("nl", "en")
 WIDTH_PT = 372  # SVG width in user units (pt): about a phone's content width (see module docstring)
@@ -56,6 +56,7 @@ _STYLE = {
     "font.size": FONT_SIZE, "axes.titlesize": FONT_SIZE + 1, "axes.labelsize": FONT_SIZE,
     "xtick.labelsize": FONT_SIZE, "ytick.labelsize": FONT_SIZE, "legend.fontsize": FONT_SIZE,
     "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
+    "text.parse_math": False,  # names from data ("$…$") stay text, never mathematics
     "svg.fonttype": "none",  # real <text>, in the page's font: searchable, measurable, small
     "svg.hashsalt": "droogte",  # the same chart gives the same bytes (ids are re-made below)
     "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#595959",
@@ -93,15 +94,10 @@ class Chart:
         return sum(len(s.encode()) for s in self.svg.values())
 
 
-def month_name(month: int, lang: str, *, short: bool = False) -> str:
-    name = (MONTHS_NL if lang == "nl" else MONTHS_EN)[month - 1]
-    return name[:3] if short else name
-
-
 def day_label(day, lang: str) -> str:
     """``15 aug`` / ``15 Aug``: a day in the short form a chart's table uses."""
     day = pd.Timestamp(day)
-    return f"{day.day} {month_name(day.month, lang, short=True)}"
+    return f"{day.day} {month_abbreviation(day.month, lang=lang)}"
 
 
 def fmt(value, decimals: int = 0, lang: str = "nl") -> str:
@@ -138,7 +134,7 @@ def _figure(height_pt: float):
 def _month_axis(axes, lang: str) -> None:
     axes.xaxis.set_major_locator(mdates.MonthLocator())
     axes.xaxis.set_major_formatter(
-        matplotlib.ticker.FuncFormatter(lambda x, _: month_name(mdates.num2date(x).month, lang, short=True)))
+        matplotlib.ticker.FuncFormatter(lambda x, _: month_abbreviation(mdates.num2date(x).month, lang=lang)))
 
 
 def _draw(height_pt: float, draw) -> dict[str, Markup]:

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from dashboards.escape import json_for_script
 from dashboards.geometry import WGS84, encode_compact, simplify_districts
 from dashboards.leaflet_map import DistrictLayer, SelfContainedMap, add_tiles, render_map_parts
-from dashboards.public_record import date_en, date_nl, local_time
+from dashboards.public_record import local_time
 from dashboards.restriction_styles import (
     GROUNDWATER_LABEL_EN,
     GROUNDWATER_LABEL_NL,
@@ -30,6 +30,7 @@ from dashboards.restriction_styles import (
     PATTERN_SVG,
     RESTRICTIONS,
 )
+from models.wording import format_date, format_moment, source_name
 
 TEMPLATES = Path(__file__).parent / "templates"
 COORDINATE_DECIMALS = 5  # about 1 m in WGS84: finer than a simplified border shows
@@ -88,7 +89,7 @@ def page_data(public: gpd.GeoDataFrame, *, tolerance_m: float = SIMPLIFY_TOLERAN
         since = record.valid_from
         fields = {
             "name": record.name, "water_board": record.water_board, "restriction": record.restriction,
-            "since_nl": date_nl(since), "since_en": date_en(since),
+            "since_nl": format_date(since, lang="nl"), "since_en": format_date(since, lang="en"),
             "reason_nl": record.reason_nl, "reason_en": record.reason_en,
             "meaning_nl": record.meaning_nl, "meaning_en": record.meaning_en,
             "exemptions_nl": record.exemptions_nl, "exemptions_en": record.exemptions_en,
@@ -138,8 +139,9 @@ def render_citizen_page(public: gpd.GeoDataFrame, metadata: dict, *, tiles: dict
         groundwater_nl=GROUNDWATER_LABEL_NL, groundwater_en=GROUNDWATER_LABEL_EN,
         groundwater_outline=GROUNDWATER_OUTLINE, groundwater_count=int(public["groundwater_ban"].sum()),
         setup_name=metadata["setup_name"], software_version=metadata["software_version"],
-        valid_from_nl=date_nl(metadata["valid_from"]), valid_from_en=date_en(metadata["valid_from"]),
-        issued_nl=f"{date_nl(issued.date())} om {issued:%H:%M}", issued_en=f"{date_en(issued.date())} at {issued:%H:%M}",
+        valid_from_nl=format_date(metadata["valid_from"], lang="nl"),
+        valid_from_en=format_date(metadata["valid_from"], lang="en"),
+        issued_nl=format_moment(issued, lang="nl"), issued_en=format_moment(issued, lang="en"),
         data_ages=data_ages(metadata), extra_links=extra_links,
     )
 
@@ -153,7 +155,9 @@ def data_ages(metadata: dict) -> list[dict]:
         hours = max((issued_at - newest) / dt.timedelta(hours=1), 0.0)
         ages.append({
             "source": source,
-            "time_nl": f"{date_nl(local.date())} {local:%H:%M}", "time_en": f"{date_en(local.date())} {local:%H:%M}",
+            "source_nl": source_name(source, lang="nl"), "source_en": source_name(source, lang="en"),
+            "time_nl": f"{format_date(local.date(), lang='nl')} {local:%H:%M}",
+            "time_en": f"{format_date(local.date(), lang='en')} {local:%H:%M}",
             "age_nl": _age(hours, "uur", "uur", "dag", "dagen"), "age_en": _age(hours, "hour", "hours", "day", "days"),
         })
     return ages

@@ -36,25 +36,15 @@ from dashboards.charts import REDS_5, REDS_6, Chart, levels_chart, shortage_char
 from dashboards.citizen_map import TEMPLATE_ENVIRONMENT, data_ages, page_data
 from dashboards.escape import json_for_script
 from dashboards.leaflet_map import DistrictLayer, SelfContainedMap, add_tiles, render_map_parts
-from dashboards.public_record import date_en, date_nl, local_time
+from dashboards.public_record import local_time
 from dashboards.restriction_styles import GROUNDWATER_LABEL_EN, GROUNDWATER_LABEL_NL, PATTERN_SVG, RESTRICTIONS
+from models.allocation.verdringingsreeks import CATEGORIES as VERDRINGINGSREEKS_CATEGORIES
+from models.wording import CATEGORY_NAMES, LEVEL_NAMES, format_date, format_moment
 
-# The categories of the verdringingsreeks, highest priority first, with what they protect.
-CATEGORIES: dict[str, tuple[str, str]] = {
-    "1a": ("stabiliteit van waterkeringen", "stability of water defences"),
-    "1b": ("klink en zetting (veen)", "subsidence of peat and settlement"),
-    "1c": ("bodemgebonden natuur", "nature bound to soil conditions"),
-    "2a": ("drinkwater", "drinking water"),
-    "2b": ("energievoorziening (koelwater)", "energy supply (cooling water)"),
-    "3": ("kleinschalig hoogwaardig gebruik", "small-scale high-value use"),
-    "4": ("overige belangen (landbouw, scheepvaart, …)", "other interests (agriculture, shipping, …)"),
-}
-ESCALATION: dict[int, tuple[str, str]] = {
-    0: ("normaal", "normal"),
-    1: ("dreigend watertekort", "threatening water shortage"),
-    2: ("feitelijk watertekort", "actual water shortage"),
-    3: ("(dreigende) crisis", "(threatening) national crisis"),
-}
+# The categories of the verdringingsreeks, highest priority first, with what they protect,
+# and the escalation levels, each named in Dutch and English (models/wording.py).
+CATEGORIES: dict[str, tuple[str, str]] = {c: CATEGORY_NAMES[c] for c in VERDRINGINGSREEKS_CATEGORIES}
+ESCALATION: dict[int, tuple[str, str]] = dict(LEVEL_NAMES)
 _TOP = 1e12  # upper bound of the last class (JSON has no infinity)
 # What changed since the previous issue is not a drought quantity but a direction: lighter
 # (blue), the same (grey), stricter (red), told apart by lightness too.
@@ -199,14 +189,16 @@ def render_policy_dashboard(districts: gpd.GeoDataFrame, metadata: dict, *, indi
     return template.render(
         map=parts, patterns=Markup(PATTERN_SVG), data_json=Markup(json_for_script(data)), layer_switch=switch,
         setup_name=setup, software_version=metadata["software_version"],
-        issued_nl=f"{date_nl(issued.date())} om {issued:%H:%M}", issued_en=f"{date_en(issued.date())} at {issued:%H:%M}",
-        valid_from_nl=date_nl(metadata["valid_from"]), valid_from_en=date_en(metadata["valid_from"]),
+        issued_nl=format_moment(issued, lang="nl"), issued_en=format_moment(issued, lang="en"),
+        valid_from_nl=format_date(metadata["valid_from"], lang="nl"), valid_from_en=format_date(metadata["valid_from"], lang="en"),
         restriction_legend=[{"fill": f"url(#{s.pattern})" if s.pattern else s.colour, "level": s.level,
                              "label_nl": s.label_nl, "label_en": s.label_en} for s in RESTRICTIONS],
         groundwater_nl=GROUNDWATER_LABEL_NL, groundwater_en=GROUNDWATER_LABEL_EN,
         numeric_legends=_numeric_legends(layers),
         categories=[{"code": c, "nl": nl, "en": en} for c, (nl, en) in CATEGORIES.items()],
         outlook_missing=[c for c in CATEGORIES if c not in outlook_categories],
+        levels_nl=", ".join(f"{k} {nl}" for k, (nl, _) in LEVEL_NAMES.items()),
+        levels_en=", ".join(f"{k} {en}" for k, (_, en) in LEVEL_NAMES.items()),
         national=national, escalation_boards=[boards.get(b, _level_record(None)) | {
             "board": b, "name": names.get(b, b), "anchor": anchors[b]} for b in board_ids],
         key_facts=key_facts(national, boards, names, level_history, indicators, deficit_chart, river_chart,
@@ -350,11 +342,11 @@ def key_facts(national: dict, boards: dict, names: dict, level_history: pd.DataF
         versus = f["deficit_mm"] - f["median_mm"]
         facts.append({
             "key": "deficit", "title_nl": "Neerslagtekort", "title_en": "Precipitation deficit",
-            "nl": [f"{_fmt(f['deficit_mm'], 0)} mm op {date_nl(f['day'])} in het gebied van {setup}: "
+            "nl": [f"{_fmt(f['deficit_mm'], 0)} mm op {format_date(f['day'], lang='nl')} in het gebied van {setup}: "
                    f"{_fmt(abs(versus), 0)} mm {'boven' if versus >= 0 else 'onder'} normaal "
                    f"(mediaan {_fmt(f['median_mm'], 0)} mm; 5 % droogste jaren {_fmt(f['driest_5pct_mm'], 0)} mm)."]
                   + ([f"Op dezelfde dag in {years_nl}."] if years_nl else []),
-            "en": [f"{_fmt(f['deficit_mm'], 0)} mm on {date_en(f['day'])} in the area of {setup}: "
+            "en": [f"{_fmt(f['deficit_mm'], 0)} mm on {format_date(f['day'], lang='en')} in the area of {setup}: "
                    f"{_fmt(abs(versus), 0)} mm {'above' if versus >= 0 else 'below'} normal "
                    f"(median {_fmt(f['median_mm'], 0)} mm; 5 % driest years {_fmt(f['driest_5pct_mm'], 0)} mm)."]
                   + ([f"On the same day in {years_nl}."] if years_nl else []),
@@ -364,10 +356,10 @@ def key_facts(national: dict, boards: dict, names: dict, level_history: pd.DataF
         below = [t for t in f["thresholds"] if f["now"] < t.value]
         facts.append({
             "key": "river", "title_nl": f["title_nl"], "title_en": f["title_en"],
-            "nl": [f"{_fmt(f['now'], 0)} {f['unit']} op {date_nl(f['day'])}"
+            "nl": [f"{_fmt(f['now'], 0)} {f['unit']} op {format_date(f['day'], lang='nl')}"
                    + (", onder " + " en ".join(f"{_fmt(t.value, 0)} {f['unit']} ({t.label_nl})" for t in below)
                       if below else ", boven alle drempels") + "."],
-            "en": [f"{_fmt(f['now'], 0)} {f['unit']} on {date_en(f['day'])}"
+            "en": [f"{_fmt(f['now'], 0)} {f['unit']} on {format_date(f['day'], lang='en')}"
                    + (", below " + " and ".join(f"{_fmt(t.value, 0)} {f['unit']} ({t.label_en})" for t in below)
                       if below else ", above every threshold") + "."],
         })
@@ -463,7 +455,7 @@ def _demand_short_today(shortage: pd.DataFrame, boards: list[str], names: dict) 
             cells[category] = _fmt(100 * short / demand, 0) if demand > 0 else "–"
         rows.append({"board": board, "name": names.get(board, board), "cells": list(cells.values()),
                      "by_category": cells})
-    return {"date_nl": date_nl(last.date()), "date_en": date_en(last.date()), "rows": rows}
+    return {"date_nl": format_date(last.date(), lang="nl"), "date_en": format_date(last.date(), lang="en"), "rows": rows}
 
 
 def _reasons_view(reasons: list, names: dict) -> list[dict]:

@@ -38,12 +38,6 @@ _TEXT_COLUMNS = tuple(c for c in PUBLIC_COLUMNS if c not in ("groundwater_ban", 
 
 METADATA_KEYS = ("issued_at", "valid_from", "data_ages", "software_version", "setup_name")
 
-MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-             "september", "oktober", "november", "december")
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
-
-
 def public_districts(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return the allow-listed columns of ``districts`` plus geometry, checked and normalised.
 
@@ -103,16 +97,6 @@ def checked_metadata(metadata: dict) -> dict:
         "software_version": str(metadata["software_version"]),
         "setup_name": str(metadata["setup_name"]),
     }
-
-
-def date_nl(day: dt.date) -> str:
-    """``1 juli 2026``."""
-    return f"{day.day} {MONTHS_NL[day.month - 1]} {day.year}"
-
-
-def date_en(day: dt.date) -> str:
-    """``1 July 2026``."""
-    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
 
 
 def local_time(moment: dt.datetime) -> dt.datetime:

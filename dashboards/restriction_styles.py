@@ -7,13 +7,15 @@ of surface water at all, exemptions aside). The *groundwater irrigation ban* is 
 can come on top of any of them.
 
 Colour never carries meaning alone: each restriction also has a level number, a fill
-pattern and a name in Dutch and English. Colours are from the Okabe-Ito palette, which stays
+pattern and a name in Dutch and English (the names live in :mod:`models.wording`). Colours are from the Okabe-Ito palette, which stays
 distinguishable with the common forms of colour blindness.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from models.wording import restriction_name
 
 
 @dataclass(frozen=True)
@@ -22,27 +24,30 @@ class RestrictionStyle:
 
     code: str  # as in the decisions table (docs/contracts.md section 6)
     level: int  # 0 (nothing) … 3 (strictest); shown beside the name as a plain number
-    label_nl: str
-    label_en: str
     colour: str  # fill colour, hex
     pattern: str  # id of the SVG fill pattern (see PATTERN_SVG); "" for a plain fill
 
+    @property
+    def label_nl(self) -> str:
+        """The Dutch name (:data:`models.wording.RESTRICTION_NAMES`)."""
+        return restriction_name(self.code, lang="nl")
+
+    @property
+    def label_en(self) -> str:
+        """The English name (:data:`models.wording.RESTRICTION_NAMES`)."""
+        return restriction_name(self.code, lang="en")
+
 
 RESTRICTIONS: tuple[RestrictionStyle, ...] = (
-    RestrictionStyle("none", 0, "Geen beperking", "No restriction", "#f2f2f2", ""),
-    RestrictionStyle("watch", 1, "Let op: zuinig met water", "Watch: use water sparingly", "#f0e442", "pattern-dots"),
-    RestrictionStyle(
-        "daytime_sprinkling_ban", 2, "Sproeiverbod overdag", "Daytime sprinkling ban", "#e69f00", "pattern-lines"
-    ),
-    RestrictionStyle(
-        "surface_water_ban", 3, "Onttrekkingsverbod oppervlaktewater", "Surface-water withdrawal ban", "#d55e00",
-        "pattern-cross",
-    ),
+    RestrictionStyle("none", 0, "#f2f2f2", ""),
+    RestrictionStyle("watch", 1, "#f0e442", "pattern-dots"),
+    RestrictionStyle("daytime_sprinkling_ban", 2, "#e69f00", "pattern-lines"),
+    RestrictionStyle("surface_water_ban", 3, "#d55e00", "pattern-cross"),
 )
 BY_CODE: dict[str, RestrictionStyle] = {style.code: style for style in RESTRICTIONS}
 
-GROUNDWATER_LABEL_NL = "Beregeningsverbod grondwater"
-GROUNDWATER_LABEL_EN = "Groundwater irrigation ban"
+GROUNDWATER_LABEL_NL = restriction_name("groundwater_ban", lang="nl")
+GROUNDWATER_LABEL_EN = restriction_name("groundwater_ban", lang="en")
 # The groundwater ban is drawn as a thick dashed outline in Okabe-Ito blue, so it shows on
 # top of any restriction fill.
 GROUNDWATER_OUTLINE = "#0072b2"
@@ -56,12 +61,3 @@ PATTERN_SVG = """<svg class="patterns" width="0" height="0" aria-hidden="true" f
 <pattern id="pattern-cross" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#d55e00"/><line x1="0" y1="0" x2="0" y2="8" stroke="#000" stroke-opacity="0.55" stroke-width="2"/><line x1="0" y1="0" x2="8" y2="0" stroke="#000" stroke-opacity="0.55" stroke-width="2"/></pattern>
 </defs>
 </svg>"""
-
-
-def style_for(code: str) -> RestrictionStyle:
-    """Return the style of restriction ``code``; ``ValueError`` names the valid codes."""
-    try:
-        return BY_CODE[code]
-    except KeyError:
-        valid = ", ".join(BY_CODE)
-        raise ValueError(f"unknown restriction {code!r}; expected one of: {valid}") from None

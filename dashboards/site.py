@@ -12,8 +12,9 @@ A new version is built in ``site.<stamp>.building/``, its files flushed to disk,
 rename leaves ``site`` pointing at the previous, whole version: the crash window is zero. A web
 server serving ``site`` follows the link on every request.
 
-The only non-atomic step is a one-time migration: when ``site_dir`` is still a plain
-directory from before this layout, it is renamed aside first (``site.legacy-<stamp>``).
+An existing ``site_dir`` that is not such a link (a plain folder, perhaps the setup's own, or
+``.``) is refused before anything is built: publishing never moves or replaces a folder it did
+not make.
 One publisher at a time: leftovers of a crashed build (``*.building``) are removed by the next.
 """
 
@@ -57,6 +58,7 @@ def publish_site(districts: gpd.GeoDataFrame, metadata: dict, site_dir: Path, *,
     meta = checked_metadata(metadata)
     pages = _checked_pages(extra_pages or {})
     site_dir = Path(site_dir)
+    _refuse_foreign(site_dir)
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     version = site_dir.with_name(f"{site_dir.name}.{stamp}")
@@ -80,10 +82,21 @@ def switch_site(site_dir: Path, version: Path) -> None:
     if link.is_symlink():
         link.unlink()
     os.symlink(version.name, link)  # relative, so the pair can move together
-    if site_dir.exists() and not site_dir.is_symlink():
-        os.rename(site_dir, site_dir.with_name(f"{site_dir.name}.legacy-{version.name.rsplit('.', 1)[-1]}"))
+    try:
+        _refuse_foreign(site_dir)
+    except FileExistsError:
+        link.unlink()
+        raise
     os.replace(link, site_dir)
     _fsync_dir(site_dir.parent)
+
+
+def _refuse_foreign(site_dir: Path) -> None:
+    """Raise ``FileExistsError`` when ``site_dir`` exists and is not a link (a site of ours)."""
+    if site_dir.exists() and not site_dir.is_symlink():
+        raise FileExistsError(f"{site_dir}: exists and is not a published site (a link to a version "
+                              "folder beside it); publishing never moves or replaces a folder it did "
+                              "not make: choose a site folder that does not exist yet")
 
 
 def prune_versions(site_dir: Path, *, keep: int = KEEP_VERSIONS) -> None:

@@ -20,6 +20,8 @@ import xarray as xr
 
 from models.allocation.shortage_reasons import ShortageReason, shortage_reasons
 from pipelines.config import Config
+from pipelines.inputs import read_districts
+from pipelines.store import ALLOCATION, ESCALATION, ESCALATION_HISTORY, INDICATORS, OUTLOOK, PUBLISHED, Store
 
 #: The Rhine at Lobith (m³/s): the national coordination speaks of a threatening shortage
 #: when it is expected below about 1,400 m³/s and acts around 1,200 m³/s in summer
@@ -47,11 +49,10 @@ class Briefing:
 def gather(config: Config, day: dt.date, *, indicators: xr.Dataset, allocation: xr.Dataset, ensemble: xr.Dataset,
            districts: gpd.GeoDataFrame, escalation: pd.DataFrame | None) -> Briefing:
     """The briefing of ``day`` from the run's datasets (contracts sections 4-6)."""
-    from pipelines import stages
+    from pipelines.publication.publish import _board_shortage
 
     setup_chart, board_charts = deficit_charts(config, day, indicators, districts)
-    history_path = config.processed_dir / stages.ESCALATION_HISTORY
-    history = pd.read_parquet(history_path) if history_path.exists() else None
+    history = Store(config.processed_dir).table(ESCALATION_HISTORY)
     names = dict(zip(districts["district_id"].astype(str), districts["name"].astype(str)))
     return Briefing(
         day=day,
@@ -62,7 +63,7 @@ def gather(config: Config, day: dt.date, *, indicators: xr.Dataset, allocation: 
         reasons=shortage_reasons(allocation, day, pd.Series(names)),
         outlook_summary=outlook_summary(ensemble, allocation, day),
         board_names={b.id: getattr(b, "name", None) or b.id for b in config.water_boards},
-        board_shortage=stages._board_shortage(allocation),
+        board_shortage=_board_shortage(allocation),
         escalation=escalation,
     )
 
@@ -75,9 +76,8 @@ def deficit_charts(config: Config, day: dt.date, indicators: xr.Dataset, distric
     own record. Returns ``(Chart, {water_board: Chart})``; ``(None, {})`` before 1 April."""
     from dashboards.charts import deficit_chart
     from models.indicators.climatology import deficit_climatology, own_record_deficit, read_int_nl
-    from pipelines.stages import read_weather
 
-    weather = read_weather(config)
+    weather = Store(config.processed_dir).weather()
     national = (None if config.knmi_national_deficit is None
                 else deficit_climatology(read_int_nl(config.knmi_national_deficit)))
     current, climatology = own_record_deficit(weather, day=day)
@@ -205,7 +205,7 @@ def bulletin_dir(config: Config) -> Path:
 
 def bulletin_due(config: Config, day: dt.date) -> bool:
     """Whether the daily run of ``day`` writes the weekly bulletin (``publication.bulletin_weekday``)."""
-    from pipelines.config import WEEKDAYS
+    from pipelines.config_schema import WEEKDAYS
 
     return config.bulletin_weekday is not None and WEEKDAYS[day.weekday()] == config.bulletin_weekday
 
@@ -217,28 +217,26 @@ def write_bulletin(config: Config, day: dt.date) -> list[Path]:
     from importlib.metadata import version
 
     from dashboards.bulletin import bulletin_name, render_bulletin
-    from pipelines import stages
-    from pipelines.store import write_text_atomic
+    from pipelines.store import write_atomically
 
-    processed = config.processed_dir
-    needed = [processed / name for name in (stages.INDICATORS, stages.ALLOCATION, stages.OUTLOOK, stages.ESCALATION)]
-    missing = [str(p) for p in needed if not p.exists()]
-    if missing:
-        raise FileNotFoundError(f"bulletin for {day}: missing {', '.join(missing)}; run `droogte run --date {day}` first")
-    with xr.open_dataset(processed / stages.INDICATORS, engine="netcdf4") as i, \
-            xr.open_dataset(processed / stages.ALLOCATION, engine="netcdf4") as a, \
-            xr.open_dataset(processed / stages.OUTLOOK, engine="netcdf4") as o:
-        indicators, allocation, ensemble = i.load(), a.load(), o.load()
-    stored = allocation.attrs.get("date")
+    store = Store(config.processed_dir)
+    stored = store.attributes(ALLOCATION).get("date")
+    if stored is None:
+        raise FileNotFoundError(f"bulletin for {day}: no run stored in {config.processed_dir}; "
+                                f"run `droogte run --config {config.path} --date {day}` first")
     if stored != day.isoformat():
-        raise ValueError(f"bulletin for {day}: the stored run in {processed} is for {stored}; "
+        raise ValueError(f"bulletin for {day}: the stored run in {config.processed_dir} is for {stored}; "
                          f"run `droogte run --config {config.path} --date {day}` first")
-    escalation = pd.read_parquet(processed / stages.ESCALATION)
-    districts = stages.read_districts(config)
-    published = processed / stages.PUBLISHED
-    restrictions = (pd.read_parquet(published) if published.exists()
-                    else pd.DataFrame(columns=["district_id", "water_board", "restriction", "groundwater_ban",
-                                               "valid_from"]))
+    indicators, allocation, ensemble = (store.dataset(n) for n in (INDICATORS, ALLOCATION, OUTLOOK))
+    escalation = store.table(ESCALATION)
+    if escalation is None:
+        raise FileNotFoundError(f"bulletin for {day}: {store.path(ESCALATION)} not written; the restrictions "
+                                "stage has not run")
+    districts = read_districts(config)
+    restrictions = store.table(PUBLISHED)
+    if restrictions is None:
+        restrictions = pd.DataFrame(columns=["district_id", "water_board", "restriction", "groundwater_ban",
+                                             "valid_from"])
     briefing = gather(config, day, indicators=indicators, allocation=allocation, ensemble=ensemble,
                       districts=districts, escalation=escalation)
     folder = bulletin_dir(config)
@@ -253,5 +251,6 @@ def write_bulletin(config: Config, day: dt.date) -> list[Path]:
             level_history=briefing.level_history, reasons=briefing.reasons,
             outlook_summary=briefing.outlook_summary, board_names=briefing.board_names,
             other_language_href=bulletin_name(config.name, day, other))
-        written.append(write_text_atomic(page, folder / bulletin_name(config.name, day, lang)))
+        target = folder / bulletin_name(config.name, day, lang)
+        written.append(write_atomically(target, lambda t, page=page: Path(t).write_text(page, encoding="utf-8")))
     return written

@@ -5,6 +5,9 @@
     droogte outlook --config FILE     the outlook for the coming weeks, publishing nothing
     droogte ingest --config FILE      ingest the setup's files only
     droogte bulletin --config FILE    write the weekly drought bulletin of a day's stored run
+    droogte config check FILE         validate a setup file without running anything
+    droogte config schema             print the setup file's JSON Schema (for editors)
+    droogte config reference          print the setup file's reference (docs/configuration.md)
 
 Flows run without a Prefect server unless ``PREFECT_API_URL`` points at one.
 """
@@ -81,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
     ingest.add_argument("--source", choices=("all", "meteo", "groundwater", "sensors"), default="all",
                         help="which kind of source to ingest (default: all)")
+
+    config = sub.add_parser("config", help="check a setup file, or print its schema or reference",
+                            description="Validate a setup file without running anything, or print the "
+                            "schema every setup file is checked against.")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser("check", help="validate a setup file; exit 0 when valid, 2 with every "
+                                  "fault found when not")
+    check.add_argument("file", type=Path, help="the setup's YAML configuration file")
+    config_sub.add_parser("schema", help="print the JSON Schema of a setup file (for an editor's YAML "
+                          "language server)")
+    config_sub.add_parser("reference", help="print the Markdown reference of every key "
+                          "(docs/configuration.md)")
     return parser
 
 
@@ -92,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.config import ConfigError, load_config
 
     try:
+        if args.command == "config":
+            return _config_command(args)
         if args.command == "demo":
             config_path = _generate_demo(args.root.resolve(), args.seed)
             if args.generate_only:
@@ -108,6 +125,25 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"droogte: configuration error: {exc}", file=sys.stderr)
         return 2
+
+
+def _config_command(args: argparse.Namespace) -> int:
+    """``droogte config check|schema|reference``: nothing runs, nothing is written."""
+    import json
+
+    from pipelines.config import load_config
+    from pipelines.config_reference import json_schema, markdown_reference
+
+    if args.config_command == "schema":
+        print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    elif args.config_command == "reference":
+        print(markdown_reference(), end="")
+    else:
+        config = load_config(args.file)  # a ConfigError is reported by main
+        print(f"{config.path}: valid: setup {config.name!r}, {len(config.water_boards)} water board(s), "
+              f"{len(config.stations)} station(s), {len(config.wells)} well(s), {len(config.sensors)} "
+              f"sensor file(s), {len(config.rules.rules)} rule(s)")
+    return 0
 
 
 def _generate_demo(root: Path, seed: int | None) -> Path:
@@ -130,7 +166,7 @@ def _run(config, date: dt.date | None, dask_address: str | None) -> int:
     day = date or config.date or dt.date.today()
     started = time.perf_counter()
     print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}", flush=True)
-    result = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address)
+    result = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address, config=config)
     print(f"[droogte] finished in {time.perf_counter() - started:.1f} s", flush=True)
     for label, path in result["outputs"].items():
         print(f"  {label:<14} {path}")
@@ -143,7 +179,7 @@ def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_addres
     day = date or config.date or dt.date.today()
     print(f"[droogte] outlook of setup {config.name!r} from {day.isoformat()}", flush=True)
     path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
-                       horizon_days=horizon_days)
+                       horizon_days=horizon_days, config=config)
     print(f"  outlook        {path}")
     return 0
 
@@ -168,7 +204,7 @@ def _ingest(config, source: str) -> int:
 
     flows = {"all": ingest.ingest_all, "meteo": ingest.ingest_meteo,
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
-    report = flows[source](config_path=str(config.path))
+    report = flows[source](config=config)
     print(report if isinstance(report, str) else _format_report(report))
     return 0
 

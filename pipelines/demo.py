@@ -418,6 +418,6 @@ def _write_config(path: Path, date: dt.date, wells: list[dict], outputs: dict[st
         "outlook": {"horizon_days": 42},
     }
     header = ("# droogte configuration of the embedded demo (fictional water boards, real file formats).\n"
-              "# Paths are relative to this file. See pipelines/config.py for every key.\n")
+              "# Paths are relative to this file. Every key: docs/configuration.md (droogte config reference).\n")
     path.write_text(header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path

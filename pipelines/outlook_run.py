@@ -16,10 +16,12 @@ import xarray as xr
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from pipelines import stages
+from models.allocation.outlook import outlook_category_probability
 from pipelines.config import load_config
-from pipelines.daily_run import allocate_water, compute_indicators
+from pipelines.daily_run import allocation_task, indicators_task
 from pipelines.ingest.flows import ingest_all
+from pipelines.inputs import read_districts
+from pipelines.store import OUTLOOK, Store
 
 
 def outlook_markdown(ensemble: xr.Dataset, *, setup: str, day: dt.date) -> str:
@@ -31,7 +33,7 @@ def outlook_markdown(ensemble: xr.Dataset, *, setup: str, day: dt.date) -> str:
              "| water board | category | probability of shortage |", "|---|---|---|"]
     boards = ensemble["water_board"].to_series() if "water_board" in ensemble.coords else None
     for category in sorted(set(ensemble["category"].values.astype(str))):
-        probability = stages.outlook_category_probability(ensemble, category).to_series()
+        probability = outlook_category_probability(ensemble, category).to_series()
         groups = probability.groupby(boards) if boards is not None else [("all", probability)]
         for board, values in groups:
             lines.append(f"| {board} | {category} | {values.mean():.0%} |")
@@ -40,23 +42,24 @@ def outlook_markdown(ensemble: xr.Dataset, *, setup: str, day: dt.date) -> str:
 
 @flow(name="outlook-run", log_prints=True)
 def outlook_run(config_path: str, date: str | None = None, dask_address: str | None = None,
-                horizon_days: int | None = None) -> str:
-    """Indicators, allocation and the outlook ensemble for ``date``; returns the outlook file."""
+                horizon_days: int | None = None, config=None) -> str:
+    """Indicators, allocation and the outlook ensemble for ``date``; returns the outlook file.
+    ``config``: the setup at ``config_path`` when the caller has loaded it already."""
     logger = get_run_logger()
-    config = load_config(config_path)
+    config = config or load_config(config_path)
     if horizon_days is not None and horizon_days < 1:
         raise ValueError(f"horizon_days: expected a whole number of days >= 1, got {horizon_days}")
     horizon = horizon_days or config.outlook_horizon_days
     day = dt.date.fromisoformat(date) if date else (config.date or dt.date.today())
     logger.info("outlook of %r from %s, %d days ahead", config.name, day, horizon)
-    ingest_all(config_path=str(config.path), until=day.isoformat())
-    compute_indicators(str(config.path), day)
-    allocate_water.with_options(name="allocate-water-and-outlook")(
-        str(config.path), day, dask_address or config.dask_address, horizon_days=horizon)
-    path = config.processed_dir / stages.OUTLOOK
-    with xr.open_dataset(path, engine="netcdf4") as ensemble:
-        ensemble = ensemble.load()
-    districts = stages.read_districts(config).set_index("district_id")["water_board"]
+    ingest_all(until=day.isoformat(), config=config)
+    indicators_task(config, day)
+    allocation_task.with_options(name="allocate-water-and-outlook")(
+        config, day, dask_address or config.dask_address, horizon_days=horizon)
+    store = Store(config.processed_dir)
+    ensemble = store.dataset(OUTLOOK)
+    path = store.path(OUTLOOK)
+    districts = read_districts(config).set_index("district_id")["water_board"]
     ensemble = ensemble.assign_coords(water_board=("district", districts.reindex(ensemble["district"].values).values))
     create_markdown_artifact(outlook_markdown(ensemble, setup=config.name, day=day),
                              key=f"{config.name.lower()}-outlook".replace("_", "-"),

@@ -1,22 +1,136 @@
-"""The processed store: Parquet tables updated in place by natural key.
+"""The processed store of a setup, ``data/processed/<setup>/``: its file names, typed reads and
+the one atomic writer.
+
+Every stage, the ingest flows, the approval record and the decision log read and write their
+files through :class:`Store`, so the names of the files are written down once (here) and
+every write goes through :func:`write_atomically`: the data go to a temporary file in the
+same folder, are fsynced, and are moved over the old file with one ``os.replace`` (atomic on
+one file system). A crash mid-write leaves the previous file whole. The raw archive
+(``pipelines/ingest/archive.py``) writes its copies through the same function.
 
 ``upsert`` merges new rows into a table: rows whose key is new are added, rows whose key
 exists but whose values differ replace the old ones, identical rows are left alone, so
-running the same ingest twice changes nothing. The table is written to a temporary file in
-the same folder and moved over the old one with ``os.replace`` (atomic on one file system):
-a crash mid-write leaves the previous table whole.
+running the same ingest twice changes nothing.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import xarray as xr
+
+from models.restrictions import decision_log
+
+# --- the files of the processed folder (docs/contracts.md) --------------------------------
+# ingest (section 2): tables upserted on their natural key
+METEO_TABLE = "meteo.parquet"
+STATIONS_TABLE = "stations.parquet"
+GROUNDWATER_TABLE = "groundwater.parquet"
+WELLS_TABLE = "wells.parquet"
+SENSORS_TABLE = "sensors.parquet"
+SENSORS_META_TABLE = "sensors_meta.parquet"
+QUARANTINE_TABLE = "quarantine.parquet"
+INGESTED_TABLE = "ingested_files.parquet"
+QC_FOLDER = "qc"
+# indicators, allocation and outlook (sections 4, 5)
+INDICATORS = "indicators.nc"
+WEATHER = "district_weather.nc"
+ALLOCATION = "allocation.nc"
+OUTLOOK = "outlook.nc"
+# restrictions, approval and publication (section 6)
+TRIGGERS = "triggers.nc"
+DECISION_LOG = "decisions.parquet"
+ESCALATION = "escalation.parquet"
+ESCALATION_HISTORY = "escalation_history.parquet"  # the levels of every day of the season so far
+PUBLISHED = "published.parquet"
+APPROVALS = "approvals.parquet"
+
+
+@dataclass(frozen=True)
+class Store:
+    """The processed folder of one setup. Reads return ``None`` (tables) or raise
+    ``FileNotFoundError`` naming the file and the stage that writes it (datasets)."""
+
+    folder: Path
+
+    def path(self, name: str) -> Path:
+        """Where file ``name`` of this store lives."""
+        return Path(self.folder) / name
+
+    def table(self, name: str, *, geo: bool = False) -> pd.DataFrame | None:
+        """A Parquet table (GeoParquet with ``geo``); ``None`` when it has not been written."""
+        path = self.path(name)
+        if not path.exists():
+            return None
+        return gpd.read_parquet(path) if geo else pd.read_parquet(path)
+
+    def dataset(self, name: str) -> xr.Dataset:
+        """A netCDF dataset, loaded into memory (the file is closed again)."""
+        path = self.path(name)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: not written yet; the stage that writes {name} has not run")
+        with xr.open_dataset(path, engine="netcdf4") as dataset:
+            return dataset.load()
+
+    def attributes(self, name: str) -> dict:
+        """The global attributes of a netCDF dataset, without reading its values; ``{}`` when absent."""
+        path = self.path(name)
+        if not path.exists():
+            return {}
+        with xr.open_dataset(path, engine="netcdf4") as dataset:
+            return dict(dataset.attrs)
+
+    def weather(self) -> xr.Dataset:
+        """The areal weather per district (``precipitation_mm``, ``evaporation_mm``, mm/day)."""
+        return self.dataset(WEATHER)
+
+    def write_table(self, frame: pd.DataFrame, name: str) -> Path:
+        """Write ``frame`` as Parquet (GeoParquet for a GeoDataFrame) atomically."""
+        return write_parquet(frame, self.path(name))
+
+    def write_dataset(self, dataset: xr.Dataset, name: str) -> Path:
+        """Write ``dataset`` as netCDF atomically."""
+        return write_netcdf(dataset, self.path(name))
+
+    def write_text(self, text: str, name: str) -> Path:
+        """Write UTF-8 text (e.g. a JSON report) atomically."""
+        return write_atomically(self.path(name), lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+
+    def upsert(self, name: str, new: pd.DataFrame, key: list[str]) -> UpsertResult:
+        """Merge ``new`` into table ``name`` on ``key`` (see :func:`upsert`)."""
+        return upsert(self.path(name), new, key)
+
+    def upsert_metadata(self, name: str, new: gpd.GeoDataFrame, key: str) -> None:
+        """Replace the rows of GeoParquet table ``name`` whose ``key`` is in ``new``."""
+        upsert_metadata(self.path(name), new, key)
+
+    def latest(self, name: str, key_col: str, time_col: str) -> dict:
+        """Newest ``time_col`` per ``key_col`` in table ``name``; ``{}`` when absent."""
+        return latest(self.path(name), key_col, time_col)
+
+    def decision_log(self) -> pd.DataFrame:
+        """The decision log (docs/contracts.md section 6); an empty log before the first run."""
+        path = self.path(DECISION_LOG)
+        if not path.exists():
+            return decision_log.empty_log()
+        return decision_log.checked_log(pd.read_parquet(path), where=str(path))
+
+    def write_decision_log(self, log: pd.DataFrame) -> Path:
+        """Check the log (types, unique ``record_id``) and write it atomically."""
+        path = self.path(DECISION_LOG)
+        return write_parquet(decision_log.checked_for_saving(log, where=f"log for {path}"), path)
+
+    def append(self, name: str, row: dict) -> Path:
+        """Add one row to a small record table (e.g. the approvals), keeping the earlier rows."""
+        new = pd.DataFrame([row])
+        old = self.table(name)
+        return self.write_table(new if old is None else pd.concat([old, new], ignore_index=True), name)
 
 
 @dataclass(frozen=True)
@@ -105,25 +219,20 @@ def upsert_metadata(table_path: Path, new: gpd.GeoDataFrame, key: str) -> None:
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` (GeoParquet for a GeoDataFrame) to ``path`` through a temporary file
-    beside it, fsync and one ``os.replace``: a crash mid-write leaves the old file whole."""
-    path = Path(path)
-    return _atomically(path, lambda temporary: frame.to_parquet(temporary, index=False))
+    """Write ``frame`` (GeoParquet for a GeoDataFrame) to ``path`` atomically."""
+    return write_atomically(Path(path), lambda temporary: frame.to_parquet(temporary, index=False))
 
 
 def write_netcdf(dataset: xr.Dataset, path: Path) -> Path:
-    """Write ``dataset`` to netCDF at ``path`` atomically, like :func:`write_parquet`."""
+    """Write ``dataset`` to netCDF at ``path`` atomically."""
+    return write_atomically(Path(path), lambda temporary: dataset.to_netcdf(temporary, engine="netcdf4"))
+
+
+def write_atomically(path: Path, write: Callable[[str], object]) -> Path:
+    """The one atomic writer: ``write(temporary)`` fills a temporary file beside ``path``,
+    which is fsynced, given the usual file mode and moved over ``path`` in one
+    ``os.replace``. On any failure the temporary file is removed and ``path`` is untouched."""
     path = Path(path)
-    return _atomically(path, lambda temporary: dataset.to_netcdf(temporary, engine="netcdf4"))
-
-
-def write_text_atomic(text: str, path: Path) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically, like :func:`write_parquet`."""
-    path = Path(path)
-    return _atomically(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
-
-
-def _atomically(path: Path, write) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)

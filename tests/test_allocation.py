@@ -7,11 +7,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from models.allocation.network import (
-    BOARD_INLET, DISTRICT_INLET, NONE, OWN_STORAGE, SOURCE, Network, allocate, explain,
-)
-from models.allocation.board_split import run_allocation
+from models.allocation.network import BOARD_INLET, DISTRICT_INLET, NONE, OWN_STORAGE, SOURCE, Network
 from models.allocation.verdringingsreeks import PriorityOrder
+from tests.allocation_helpers import allocate, run_allocation
 
 ORDER = PriorityOrder.default()
 DIKE, DRINK, AGRI = (ORDER.index(u) for u in ("dike_stability", "drinking_water", "agriculture"))
@@ -91,14 +89,6 @@ def test_contract_form():
     assert list(ds["category"].values) == list(ORDER.categories)
     assert list(ds["water_board"].values) == ["A", "A", "B"]
     assert all("units" in ds[v].attrs and "long_name" in ds[v].attrs for v in ds.data_vars)
-
-
-def test_explain_names_the_limit():
-    ds = allocate(small_network(), *small_case(), ORDER, time=pd.date_range("2026-07-01", periods=3))
-    lines = explain(ds, "A2", "2026-07-01")
-    assert [line["use"] for line in lines] == ["agriculture"]
-    assert lines[0]["limit"] == "district inlet capacity" and lines[0]["shortage_m3"] == pytest.approx(30)
-    assert "inlet was full" in lines[0]["text"]
 
 
 def test_district_without_inlet_is_limited_by_own_storage():

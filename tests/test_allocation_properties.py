@@ -12,7 +12,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.allocation.network import BOARD_INLET, DISTRICT_INLET, NONE, SOURCE, Network, allocate
+from models.allocation.network import BOARD_INLET, DISTRICT_INLET, NONE, SOURCE, Network
+from tests.allocation_helpers import allocate
 from models.allocation.verdringingsreeks import PriorityOrder
 
 ORDER = PriorityOrder.default()

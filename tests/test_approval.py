@@ -21,10 +21,11 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, Fl
 from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
 
-from pipelines.approval import APPROVALS, request_approval
+from pipelines.publication.approval import request_approval
+from pipelines.store import APPROVALS
 from pipelines.config import load_config
 from pipelines.demo import write_demo
-from pipelines.stages import Proposal
+from models.restrictions.proposal import Proposal
 
 DAY = dt.date(2025, 8, 15)
 CHANGES = [{"district_id": "WBW-001", "name": "Zuiderveen I", "water_board": "WBW",

@@ -13,10 +13,11 @@ import pytest
 import xarray as xr
 from hypothesis import given, settings
 
-from models.allocation.network import SOURCE, Network, allocate, allocate_arrays, allocate_in_chunks
-from models.allocation.board_split import national_pass, run_allocation, start
+from models.allocation.network import SOURCE, Network, allocate_arrays, allocate_in_chunks
+from models.allocation.board_split import national_pass, start
 from models.allocation.demand import district_table, local_water, water_demand
 from models.allocation.verdringingsreeks import PriorityOrder
+from tests.allocation_helpers import allocate, run_allocation
 from tests.test_allocation_properties import cases
 
 ORDER = PriorityOrder.default()

@@ -23,7 +23,7 @@ from dashboards.policy_dashboard import render_policy_dashboard
 from dashboards.public_record import checked_metadata, public_districts
 from dashboards.site import publish_site
 from dashboards.bulletin import bulletin_name, render_bulletin
-from dashboards.synthetic import (synthetic_briefing, synthetic_dashboard_inputs, synthetic_districts,
+from tests.synthetic import (synthetic_briefing, synthetic_dashboard_inputs, synthetic_districts,
                                   synthetic_metadata)
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ from dashboards.citizen_map import page_data, render_citizen_page
 from dashboards.escape import html_text, js_template_literal, json_for_script
 from dashboards.public_record import checked_metadata, public_districts
 from dashboards.restriction_styles import RESTRICTIONS
-from dashboards.synthetic import synthetic_districts, synthetic_metadata
+from tests.synthetic import synthetic_districts, synthetic_metadata
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 

@@ -9,14 +9,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from models.restrictions.decision_log import (
-    current_decisions,
-    empty_log,
-    load_log,
-    merge_decisions,
-    save_log,
-)
+from models.restrictions.decision_log import current_decisions, empty_log, merge_decisions
 from models.restrictions.rules import INDICATORS, RuleTable, decide
+from pipelines.store import DECISION_LOG, Store
 
 RULES = RuleTable.from_config({"rules": {"*": [
     {"id": "ban", "restriction": "surface_water_ban", "indicator": "shortage_fraction_4",
@@ -119,38 +114,36 @@ def test_issued_at_must_know_its_time_zone():
 
 def test_save_and_load_round_trip(tmp_path):
     log = merge_decisions(empty_log(), decide(_indicators(SEASON), RULES), issued_at=MORNING)
-    path = tmp_path / "log" / "decisions.parquet"
-    save_log(path, log)
-    pd.testing.assert_frame_equal(load_log(path), log)
-    assert [p.name for p in path.parent.iterdir()] == ["decisions.parquet"]  # no temp files
+    store = Store(tmp_path / "log")
+    store.write_decision_log(log)
+    pd.testing.assert_frame_equal(store.decision_log(), log)
+    assert [p.name for p in store.folder.iterdir()] == [DECISION_LOG]  # no temp files
 
 
 def test_save_replaces_the_file_in_one_step(tmp_path):
-    path = tmp_path / "decisions.parquet"
+    store = Store(tmp_path)
     old = merge_decisions(empty_log(), decide(_indicators(SEASON[:5]), RULES), issued_at=MORNING)
-    save_log(path, old)
-    with open(path, "rb") as reader:  # a reader that opened the old log before the write
+    store.write_decision_log(old)
+    with open(store.path(DECISION_LOG), "rb") as reader:  # a reader that opened the old log before the write
         new = merge_decisions(old, decide(_indicators(SEASON), RULES), issued_at=NEXT_MORNING)
-        save_log(path, new)
+        store.write_decision_log(new)
         assert len(pd.read_parquet(reader)) == len(old)  # still sees the whole old file
-    assert len(load_log(path)) == len(new)
+    assert len(store.decision_log()) == len(new)
 
 
 def test_a_failed_save_keeps_the_previous_log(tmp_path):
-    path = tmp_path / "decisions.parquet"
+    store = Store(tmp_path)
     log = merge_decisions(empty_log(), decide(_indicators(SEASON), RULES), issued_at=MORNING)
-    save_log(path, log)
+    store.write_decision_log(log)
     with pytest.raises(ValueError, match="occurs more than once"):
-        save_log(path, pd.concat([log, log]))
-    pd.testing.assert_frame_equal(load_log(path), log)
+        store.write_decision_log(pd.concat([log, log]))
+    pd.testing.assert_frame_equal(store.decision_log(), log)
     assert len(list(tmp_path.iterdir())) == 1
 
 
 def test_load_log_names_the_file_when_absent_or_malformed(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no decision log here"):
-        load_log(tmp_path / "none.parquet")
-    assert load_log(tmp_path / "none.parquet", missing_ok=True).empty
-    bad = tmp_path / "bad.parquet"
-    pd.DataFrame({"district_id": ["WBA-1"]}).to_parquet(bad)
-    with pytest.raises(ValueError, match=r"bad.parquet: missing columns \['record_id'"):
-        load_log(bad)
+    assert Store(tmp_path / "none").decision_log().empty  # before the first run: an empty log
+    store = Store(tmp_path)
+    pd.DataFrame({"district_id": ["WBA-1"]}).to_parquet(store.path(DECISION_LOG))
+    with pytest.raises(ValueError, match=r"decisions.parquet: missing columns \['record_id'"):
+        store.decision_log()

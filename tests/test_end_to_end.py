@@ -18,7 +18,7 @@ import xarray as xr
 from pipelines.config import load_config
 from pipelines.daily_run import drought_run
 from pipelines.demo import write_demo
-from pipelines.stages import ALLOCATION, DECISION_LOG, INDICATORS
+from pipelines.store import ALLOCATION, DECISION_LOG, INDICATORS
 
 
 @pytest.fixture(scope="module")
@@ -98,11 +98,23 @@ def test_published_map_opens_offline_and_shows_every_district(demo_run):
     assert len(geojson["features"]) == 64
 
 
-def test_second_run_of_the_same_day_adds_no_records(demo_run):
+def test_second_run_of_the_same_day_adds_no_records(demo_run, monkeypatch):
+    import yaml
+
     config, _ = demo_run
     before = pd.read_parquet(config.processed_dir / DECISION_LOG)
     meteo_before = pd.read_parquet(config.processed_dir / "meteo.parquet")
+    parsed = []
+    safe_load = yaml.safe_load
+
+    def counting(stream, *args, **kwargs):
+        if isinstance(stream, str) and "water_boards:" in stream:
+            parsed.append(1)
+        return safe_load(stream, *args, **kwargs)
+
+    monkeypatch.setattr(yaml, "safe_load", counting)
     result = drought_run(config_path=str(config.path))
+    assert len(parsed) == 1  # the run loads its setup once and hands it to every task and flow
     after = pd.read_parquet(config.processed_dir / DECISION_LOG)
     assert len(after) == len(before)
     assert len(pd.read_parquet(config.processed_dir / "meteo.parquet")) == len(meteo_before)
@@ -120,8 +132,7 @@ def test_the_climatology_is_cached_until_its_inputs_change(demo_run):
     from prefect.client.orchestration import get_client
 
     from pipelines.daily_run import _climatology_key
-    from pipelines.stages import WEATHER
-    from pipelines.store import write_netcdf
+    from pipelines.store import WEATHER, write_netcdf
 
     config, _ = demo_run
 
@@ -133,7 +144,7 @@ def test_the_climatology_is_cached_until_its_inputs_change(demo_run):
     states = asyncio.run(climatology_states())
     assert states.count("Completed") >= 1 and "Cached" in states  # the second daily run reused it
 
-    parameters = {"config_path": str(config.path), "day": pd.Timestamp("2025-08-15").date()}
+    parameters = {"config": config, "day": pd.Timestamp("2025-08-15").date()}
     key = _climatology_key(None, parameters)
     assert _climatology_key(None, parameters) == key
     with xr.open_dataset(config.processed_dir / WEATHER) as weather:
@@ -165,11 +176,12 @@ def test_on_demand_outlook_with_a_longer_horizon_publishes_nothing(demo_run):
 def test_before_the_deficit_season_there_is_no_chart_to_draw(demo_run):
     import datetime as dt
 
-    from pipelines import stages
+    from pipelines.inputs import read_districts
+    from pipelines.publication.publish import _deficit_charts
 
     config, _ = demo_run
-    assert stages._deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
-    setup_chart, board_charts = stages._deficit_charts(config, dt.date(2025, 8, 15),
-                                                       xr.open_dataset(config.processed_dir / INDICATORS).load(),
-                                                       stages.read_districts(config))
+    assert _deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
+    setup_chart, board_charts = _deficit_charts(config, dt.date(2025, 8, 15),
+                                                xr.open_dataset(config.processed_dir / INDICATORS).load(),
+                                                read_districts(config))
     assert setup_chart is not None and set(board_charts) == {"WBW", "WBO"}

@@ -1,4 +1,4 @@
-"""Groundwater percentile, SGI, lower limits and the share of low wells per district."""
+"""Groundwater percentile, lower limits and the share of low wells per district."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 from shapely.geometry import Point, box
 
 from models.indicators import groundwater as gw
@@ -17,7 +16,7 @@ def readings(well: str, levels_by_year: dict[int, float], month: int = 8) -> pd.
     return pd.DataFrame({"well": well, "time": times, "level_m_nap": list(levels_by_year.values()), "remark": ""})
 
 
-def test_percentile_and_sgi_against_the_same_month_of_other_years():
+def test_percentile_against_the_same_month_of_other_years():
     data = readings("W-001", {2000: 1.0, 2001: 3.0, 2002: 2.0, 2003: 4.0, 2004: 0.5})
     data = pd.concat([data, readings("W-001", {2000: -9.0}, month=2)])  # another month: ignored
     monthly = gw.monthly_levels(data)
@@ -26,9 +25,6 @@ def test_percentile_and_sgi_against_the_same_month_of_other_years():
     # 2002's 2.0 is above 2 of the 4 other years
     assert percentile["2002-08-01"] == pytest.approx(50.0)
     assert percentile["2004-08-01"] == 0.0 and percentile["2003-08-01"] == 100.0
-    index = gw.sgi(monthly)["W-001"][august.index]
-    ranks = stats.rankdata(august.to_numpy())
-    np.testing.assert_allclose(index, stats.norm.ppf((ranks - 0.5) / 5))
     assert np.isnan(gw.level_percentile(monthly)["W-001"]["2000-02-01"])  # one February only
 
 
@@ -76,5 +72,3 @@ def test_real_dino_wells(shared_data):
     monthly = gw.monthly_levels(record.levels)
     percentile = gw.level_percentile(monthly).stack().dropna()
     assert percentile.between(0, 100).all() and len(percentile) > 300
-    index = gw.sgi(monthly).stack().dropna()
-    assert abs(index.mean()) < 0.05 and 0.8 < index.std() < 1.1

@@ -21,7 +21,9 @@ from distributed import Client
 from models.indicators.dataset import district_weather
 from models.allocation.outlook import outlook
 from models.allocation.verdringingsreeks import PriorityOrder
-from pipelines import stages
+from pipelines import allocation
+from pipelines.inputs import read_districts, water_boards
+from pipelines.store import ALLOCATION, OUTLOOK, WEATHER
 from pipelines.config import load_config
 from pipelines.demo import DEMO_DATE, write_demo
 from pipelines.ingest.sources.knmi import read_knmi_daily
@@ -67,17 +69,17 @@ def demo(tmp_path_factory):
         {"station": [s.id for s in config.stations], "name": [s.name for s in config.stations]},
         geometry=gpd.points_from_xy([s.x for s in config.stations], [s.y for s in config.stations]),
         crs="EPSG:28992")
-    districts = stages.read_districts(config)
+    districts = read_districts(config)
     weather = district_weather(meteo, stations, districts)
-    write_netcdf(weather, config.processed_dir / stages.WEATHER)
+    write_netcdf(weather, config.processed_dir / WEATHER)
     return config, districts, weather
 
 
 def _stage_outputs(config, dask_address):
     """``allocation.nc`` and ``outlook.nc`` of the allocation stage for the demo day, loaded."""
-    stages.allocate_water(config, DEMO_DATE, dask_address=dask_address)
+    allocation.run(config, DEMO_DATE, dask_address=dask_address)
     loaded = {}
-    for name in (stages.ALLOCATION, stages.OUTLOOK):
+    for name in (ALLOCATION, OUTLOOK):
         with xr.open_dataset(config.processed_dir / name, engine="netcdf4") as ds:
             loaded[name] = ds.load()
     return loaded
@@ -88,9 +90,9 @@ def test_allocation_by_address_equals_the_local_run(cluster, demo):
     config = demo[0]
     on_cluster = _stage_outputs(config, address)
     local = _stage_outputs(config, None)  # the default of `droogte run`: a local cluster
-    assert float(on_cluster[stages.ALLOCATION]["shortage"].sum()) > 0, "the demo season has shortages"
-    assert on_cluster[stages.OUTLOOK]["member"].size > 20
-    for name in (stages.ALLOCATION, stages.OUTLOOK):
+    assert float(on_cluster[ALLOCATION]["shortage"].sum()) > 0, "the demo season has shortages"
+    assert on_cluster[OUTLOOK]["member"].size > 20
+    for name in (ALLOCATION, OUTLOOK):
         xr.testing.assert_identical(on_cluster[name], local[name])
 
 
@@ -98,7 +100,7 @@ def _outlook(config, districts, weather, client):
     # Every past year three times over: about a hundred members, so that the run lasts long
     # enough on two workers to kill one of them while it holds members.
     years = list(range(1991, 2025)) * 3
-    return outlook(districts, stages._boards(config), weather, PriorityOrder.from_config(config.priorities),
+    return outlook(districts, water_boards(config), weather, PriorityOrder.from_config(config.priorities),
                    start=DEMO_DATE + dt.timedelta(days=1), horizon_days=config.outlook_horizon_days,
                    supply_m3_day=1.0e6, years=years, client=client)
 

@@ -15,11 +15,11 @@ import re
 
 import pytest
 
-from pipelines.approval import Approval
-from pipelines.artifacts import artifact_key, restriction_rows, run_summary_markdown
+from pipelines.publication.approval import Approval
+from pipelines.publication.artifacts import artifact_key, restriction_rows, run_summary_markdown
 from pipelines.demo import write_demo
 from pipelines.ingest.flows import SourceReport
-from pipelines.stages import Proposal
+from models.restrictions.proposal import Proposal
 from tests.integration_helpers import BIN, ROOT, Services, free_port, http_ok, wait_until
 
 PROJECT = ROOT  # where prefect.yaml and the flows' code are

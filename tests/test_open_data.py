@@ -11,7 +11,7 @@ import pytest
 
 from dashboards.open_data import OPEN_DATA_COLUMNS, write_open_data
 from dashboards.public_record import checked_metadata, public_districts
-from dashboards.synthetic import synthetic_districts, synthetic_metadata
+from tests.synthetic import synthetic_districts, synthetic_metadata
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ import xarray as xr
 from dashboards.charts import deficit_chart, river_chart, Threshold
 from dashboards.policy_dashboard import CATEGORIES, render_policy_dashboard
 from dashboards.public_record import checked_metadata, public_districts
-from dashboards.synthetic import synthetic_districts, synthetic_metadata
-from pipelines.stages import _board_shortage, _dashboard_indicators, _escalation_levels
+from tests.synthetic import synthetic_districts, synthetic_metadata
+from pipelines.publication.publish import _board_shortage, _dashboard_indicators, _escalation_levels
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -355,7 +355,7 @@ def test_bad_inputs_are_named(key, change, message):
         _render(districts, **inputs)
 
 
-# --- the glue in pipelines/stages.py ----------------------------------------------------------
+# --- the glue in pipelines/publication/publish.py ----------------------------------------------------------
 
 
 def _allocation() -> xr.Dataset:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pandas as pd
 import pytest
@@ -11,10 +10,9 @@ from test_services_fake_server import Reply, fake_service, gld_body, knmi_daily_
 
 from pipelines.ingest.archive import read_index
 from pipelines.ingest.services.bro import BroGroundwaterLevels
-from pipelines.ingest.services.fetch import fetch_bro_groundwater, fetch_dataplatform_files, fetch_knmi_daily
+from pipelines.ingest.services.fetch import fetch_bro_groundwater, fetch_knmi_daily
 from pipelines.ingest.services.http import HttpClient, RetryPolicy, ServiceError, ServiceResponseError
 from pipelines.ingest.services.knmi_daggegevens import KnmiDaggegevens
-from pipelines.ingest.services.knmi_dataplatform import KnmiDataPlatform
 from pipelines.store import upsert
 
 FAST = RetryPolicy(attempts=2, backoff_s=0.01, timeout_s=2.0)
@@ -111,20 +109,3 @@ def test_bro_dossier_of_another_well_is_refused(fake_service, tmp_path):
         with pytest.raises(ServiceResponseError, match="measures well GMW000000099999-002"):
             fetch_bro_groundwater({"GLD000000012345": "GMW000000041234-001"}, tmp_path / "p", tmp_path / "raw",
                                   client=bro, until=dt.date(2025, 7, 3))
-
-
-def test_dataplatform_downloads_only_files_not_yet_archived(fake_service, client, tmp_path):
-    files = "/open-data/v1/datasets/Rd1/versions/5/files"
-    names = ["RD1_20250701.nc", "RD1_20250702.nc"]
-    fake_service.script(files, Reply(200, json.dumps({"isTruncated": False, "files": [{"filename": n} for n in names]})))
-    for n in names:
-        fake_service.script(f"{files}/{n}/url",
-                            Reply(200, json.dumps({"temporaryDownloadUrl": fake_service.url(f"/s3/{n}")})))
-        fake_service.script(f"/s3/{n}", Reply(200, f"bytes of {n}"))
-    platform = KnmiDataPlatform(client, api_key="k", base_url=fake_service.base_url)
-
-    first = fetch_dataplatform_files("Rd1", "5", tmp_path / "raw", client=platform)
-    assert [e.original_name for e in first] == names
-    again = fetch_dataplatform_files("Rd1", "5", tmp_path / "raw", client=platform)
-    assert again == []
-    assert len([r for r in fake_service.requests if r.path.startswith("/s3/")]) == 2

@@ -1,21 +1,17 @@
-"""KNMI clients against a loopback server: the daily script service and the Data Platform API."""
+"""The KNMI daily script service client against a loopback server."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import numpy as np
 import pytest
 from test_services_fake_server import Reply, fake_service, knmi_daily_body  # noqa: F401 (fixture)
 
-from pipelines.ingest.services.http import HttpClient, RetryPolicy, ServiceError, ServiceResponseError
+from pipelines.ingest.services.http import HttpClient, RetryPolicy, ServiceResponseError
 from pipelines.ingest.services.knmi_daggegevens import KnmiDaggegevens, read_daggegevens
-from pipelines.ingest.services.knmi_dataplatform import KnmiDataPlatform, MissingApiKeyError, knmi_api_key
 
 FAST = RetryPolicy(attempts=3, backoff_s=0.01, timeout_s=2.0)
-KEY = "eyJvcmciOiJ0ZXN0LWtleS0xMjM0NSJ9"
-FILES = "/open-data/v1/datasets/Rd1/versions/5/files"
 
 
 @pytest.fixture
@@ -74,79 +70,3 @@ def test_daggegevens_recovers_from_a_503(fake_service, client, tmp_path):
     service = KnmiDaggegevens(client, url=fake_service.url("/daggegevens"))
     frame = read_daggegevens(service.download(["260"], dt.date(2025, 7, 1), dt.date(2025, 7, 1), tmp_path))
     assert frame["precipitation_mm"].tolist() == [1.2]
-
-
-# --- KNMI Data Platform ---------------------------------------------------------------------
-
-def _listing(names, token=None):
-    return json.dumps({
-        "isTruncated": token is not None, "resultCount": len(names), "maxResults": 2,
-        "files": [{"filename": n, "size": 1234, "created": "2025-07-02T08:30:00+00:00",
-                   "lastModified": "2025-07-02T08:30:00+00:00"} for n in names],
-        **({"nextPageToken": token} if token else {}),
-    })
-
-
-def test_dataplatform_lists_all_pages_and_downloads_without_sending_the_key(fake_service, client, tmp_path):
-    fake_service.script(FILES, Reply(200, _listing(["INTER_OPER_R___RD1_____L3__20250701T080000_20250702T080000_0005.nc",
-                                                    "INTER_OPER_R___RD1_____L3__20250702T080000_20250703T080000_0005.nc"], "tok2")),
-                        Reply(200, _listing(["INTER_OPER_R___RD1_____L3__20250703T080000_20250704T080000_0005.nc"])))
-    platform = KnmiDataPlatform(client, api_key=KEY, base_url=fake_service.base_url)
-    files = platform.list_files("Rd1", "5", begin="INTER_OPER_R___RD1_____L3__20250701")
-    assert [f.filename[27:35] for f in files] == ["20250701", "20250702", "20250703"]
-    first, second = fake_service.requests_to(FILES)
-    assert first.headers["Authorization"] == KEY
-    assert first.query["begin"] == ["INTER_OPER_R___RD1_____L3__20250701"] and first.query["orderBy"] == ["filename"]
-    assert second.query["nextPageToken"] == ["tok2"]
-
-    name = files[0].filename
-    signed = fake_service.url("/bucket/" + name) + "?X-Amz-Signature=deadbeef"
-    fake_service.script(f"{FILES}/{name}/url", Reply(200, json.dumps({"temporaryDownloadUrl": signed})))
-    fake_service.script("/bucket/" + name, Reply(200, b"\x89HDF\r\n\x1a\nnetcdf-bytes"))
-    download = platform.download("Rd1", "5", name, tmp_path)
-    assert download.path.read_bytes() == b"\x89HDF\r\n\x1a\nnetcdf-bytes"
-    assert "Authorization" not in fake_service.requests_to("/bucket/" + name)[0].headers
-
-
-def test_dataplatform_truncated_json_names_the_url(fake_service, client):
-    fake_service.script(FILES, Reply(200, _listing(["a.nc", "b.nc"])[:40], content_type="application/json"))
-    platform = KnmiDataPlatform(client, api_key=KEY, base_url=fake_service.base_url)
-    with pytest.raises(ServiceResponseError, match="expected JSON, got invalid JSON") as caught:
-        platform.list_files("Rd1", "5")
-    assert fake_service.url(FILES) in str(caught.value)
-
-
-def test_dataplatform_rejected_key_is_reported_without_the_key(fake_service, client):
-    fake_service.script(FILES, Reply(403, json.dumps({"message": f"Invalid key {KEY}"})))
-    platform = KnmiDataPlatform(client, api_key=KEY, base_url=fake_service.base_url)
-    with pytest.raises(ServiceError) as caught:
-        platform.list_files("Rd1", "5")
-    assert caught.value.status == 403 and KEY not in str(caught.value)
-    assert len(fake_service.requests) == 1  # a refused key is not asked again
-
-
-def test_api_key_comes_from_the_environment_before_prefect():
-    asked = []
-    key = knmi_api_key(environ={"KNMI_API_KEY": " abc "}, load_secret=lambda name: asked.append(name) or "x")
-    assert key == "abc" and asked == []
-
-
-def test_api_key_falls_back_to_the_secret_block_and_explains_when_absent():
-    assert knmi_api_key(environ={}, load_secret=lambda name: "from-block" if name == "knmi-api-key" else "") == "from-block"
-
-    def no_block(name):
-        raise ValueError(f"Unable to find block document named {name}")
-
-    with pytest.raises(MissingApiKeyError, match="KNMI_API_KEY is unset.*'knmi-api-key' could not be read"):
-        knmi_api_key(environ={}, load_secret=no_block)
-
-
-def test_api_key_is_looked_up_only_when_a_request_needs_it(fake_service, client):
-    looked = []
-    platform = KnmiDataPlatform(client, base_url=fake_service.base_url,
-                                key_source=lambda: looked.append(1) or KEY)
-    assert looked == []
-    fake_service.script(FILES, Reply(200, _listing(["a.nc"])))
-    platform.list_files("Rd1", "5")
-    platform.list_files("Rd1", "5")
-    assert looked == [1]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dashboards.site import publish_site
-from dashboards.synthetic import synthetic_districts, synthetic_metadata
+from tests.synthetic import synthetic_districts, synthetic_metadata
 
 # URLs that appear in the shipped Leaflet files but are never loaded: the SVG namespace name,
 # Leaflet's attribution link (an <a href>, followed only if a person clicks it) and two bug
@@ -134,7 +134,7 @@ def test_extra_page_names_must_be_plain_file_names(tmp_path):
 def test_policy_dashboard_is_published_with_layers_chart_and_tables(tmp_path):
     from dashboards.policy_dashboard import render_policy_dashboard
     from dashboards.public_record import checked_metadata, public_districts
-    from dashboards.synthetic import synthetic_briefing, synthetic_dashboard_inputs
+    from tests.synthetic import synthetic_briefing, synthetic_dashboard_inputs
 
     districts = synthetic_districts(8, seed=6)
     districts.loc[0, "water_board"] = "<script>alert(1)</script>"

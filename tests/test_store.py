@@ -78,3 +78,30 @@ def test_written_files_are_readable_like_ordinary_new_files(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_the_store_names_its_files_and_writes_every_kind_through_one_writer(tmp_path, monkeypatch):
+    import xarray as xr
+
+    import pipelines.store as store_module
+    from pipelines.store import APPROVALS, INDICATORS, Store
+
+    store = Store(tmp_path / "processed")
+    assert store.table(APPROVALS) is None  # not written yet
+    with pytest.raises(FileNotFoundError, match="indicators.nc: not written yet"):
+        store.dataset(INDICATORS)
+    assert store.attributes(INDICATORS) == {}
+
+    written = []
+    one_writer = store_module.write_atomically
+    monkeypatch.setattr(store_module, "write_atomically",
+                        lambda path, write: written.append(Path(path).name) or one_writer(path, write))
+    store.append(APPROVALS, {"date": "2026-07-01", "approved": True})
+    store.append(APPROVALS, {"date": "2026-07-02", "approved": False})
+    store.write_dataset(xr.Dataset({"x": ("t", [1.0, 2.0])}, attrs={"stale_meteo": 0}), INDICATORS)
+    store.write_text('{"source": "meteo"}', "qc/meteo-1.json")
+    assert written == [APPROVALS, APPROVALS, INDICATORS, "meteo-1.json"]
+    assert store.table(APPROVALS)["approved"].tolist() == [True, False]
+    assert store.attributes(INDICATORS) == {"stale_meteo": 0}
+    assert float(store.dataset(INDICATORS)["x"].sum()) == 3.0
+    assert sorted(p.name for p in store.folder.rglob("*")) == [APPROVALS, INDICATORS, "meteo-1.json", "qc"]

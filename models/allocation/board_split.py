@@ -18,7 +18,7 @@ each water board shares it out within):
    storage at the end of the national pass.
 
 The board results are put together in the network's district order into the Dataset of
-:func:`models.allocation.network.allocate` (docs/contracts.md section 5).
+:func:`models.allocation.network.allocation_dataset` (docs/contracts.md section 5).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, su
           ) -> tuple[NationalPass, BoardRuns]:
     """The national pass, here and now, then the water boards started on ``client`` (a
     ``distributed.Client``, or None to run them in this process when their results are asked
-    for). Arguments as for :func:`run_allocation`."""
+    for). Arguments: ``districts`` (GeoDataFrame in EPSG:28992 or a DataFrame with ``area_m2``), ``boards`` (``water_board, inlet_capacity_m3_day``), ``weather`` (``precipitation_mm``, ``evaporation_mm`` per time and district, mm/day), ``supply_m3_day`` (per ``time``, m³/day), ``storage_initial`` (m³) and ``deficit_initial_mm`` per district or one value for all."""
     table = district_table(districts)
     network = Network.from_tables(table, boards)
     p, e = (np.ascontiguousarray(x.values) for x in weather_arrays(weather, table))  # whole days in a row
@@ -150,29 +150,3 @@ def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, su
                                np.ascontiguousarray(e[:, where]), storage[where].copy(), deficit[where].copy()))
     submitted = parallel.Submitted(client, allocate_board, parts, order=order, source_fraction=national.source_fraction)
     return national, BoardRuns(network, order, weather["time"].values, parts, submitted)
-
-
-def run_allocation(
-    districts: pd.DataFrame,
-    boards: pd.DataFrame,
-    weather: xr.Dataset,
-    supply_m3_day: xr.DataArray,
-    order: PriorityOrder,
-    *,
-    storage_initial=None,
-    deficit_initial_mm=0.0,
-    client=None,
-) -> xr.Dataset:
-    """Demand and local water from the weather, then the allocation: the national pass, then
-    the water boards (on ``client``'s cluster when given). The Dataset of
-    :func:`models.allocation.network.allocate`, the same whether or not a cluster runs it.
-
-    ``districts``: ``districts.geojson`` as a GeoDataFrame (EPSG:28992) or a DataFrame with
-    ``area_m2``; ``boards``: ``water_board, inlet_capacity_m3_day``; ``weather``:
-    ``precipitation_mm``, ``evaporation_mm`` (time, district) mm/day; ``supply_m3_day``: the
-    national source per day (``time``), m³/day; ``storage_initial`` (m³) and
-    ``deficit_initial_mm`` per district or one value for all.
-    """
-    _, runs = start(districts, boards, weather, supply_m3_day, order, storage_initial=storage_initial,
-                    deficit_initial_mm=deficit_initial_mm, client=client)
-    return runs.dataset()

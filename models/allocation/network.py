@@ -63,12 +63,6 @@ LIMITS = {
 }
 NONE, SOURCE, BOARD_INLET, DISTRICT_INLET, OWN_STORAGE = range(5)
 
-_REASONS = {
-    SOURCE: "the national source had no water left for this priority",
-    BOARD_INLET: "the water board's inlets from the national system were full",
-    DISTRICT_INLET: "the district's inlet was full",
-    OWN_STORAGE: "the district has no inlet and its own storage ran out",
-}
 #: Days allocated at once by :func:`allocate_in_chunks`: enough to keep the kernel busy, few
 #: enough that the (day, district, use) arrays of a national run stay small (8 days × 10,000
 #: districts × 12 uses × 8 B ≈ 8 MB).
@@ -501,44 +495,6 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
         yield days, demand, out
 
 
-def _values(x, dims: tuple[str, ...]) -> np.ndarray:
-    if isinstance(x, xr.DataArray):
-        return x.transpose(*dims).values
-    return np.asarray(x)
-
-
-def allocate(
-    network: Network,
-    demand: np.ndarray | xr.DataArray,
-    local_inflow: np.ndarray | xr.DataArray,
-    evaporation: np.ndarray | xr.DataArray,
-    supply: np.ndarray | xr.DataArray,
-    order: PriorityOrder,
-    *,
-    time=None,
-    storage_initial=None,
-) -> xr.Dataset:
-    """Allocate water per day, district and use: the Dataset of docs/contracts.md section 5.
-
-    ``demand`` (time, district, use; uses in ``order``), ``local_inflow`` and potential
-    open-water ``evaporation`` (time, district) and ``supply`` (time,) are m³/day.
-    ``time`` labels the days (taken from ``demand`` when it is a DataArray).
-    """
-    if isinstance(demand, xr.DataArray):
-        if "use" in demand.dims:
-            demand = demand.sel(use=list(order.uses))
-        time = demand["time"].values if time is None else time
-    d = _values(demand, ("time", "district", "use"))
-    if d.ndim != 3 or d.shape[2] != len(order):
-        raise ValueError(f"demand must be (time, district, use) with {len(order)} uses, got {d.shape}")
-    out = allocate_arrays(
-        network, d, _values(local_inflow, ("time", "district")), _values(evaporation, ("time", "district")),
-        _values(supply, ("time",)), storage_initial,
-    )
-    time = np.arange(d.shape[0]) if time is None else np.asarray(time)
-    return allocation_dataset(network, order, time, d, out)
-
-
 def allocation_dataset(network: Network, order: PriorityOrder, time, demand, out) -> xr.Dataset:
     """The Dataset of docs/contracts.md section 5 from the arrays of :func:`allocate_arrays`."""
     tdu, td = ("time", "district", "use"), ("time", "district")
@@ -576,32 +532,3 @@ def allocation_dataset(network: Network, order: PriorityOrder, time, demand, out
     # numpy's sum: shortage has no NaN, and xarray's NaN-skipping sum copies the whole array.
     ds["national_shortage"] = (("time", "use"), shortage.sum(axis=1), {"units": m3, "long_name": "national shortage"})
     return ds
-
-
-def explain(ds: xr.Dataset, district: str, day) -> list[dict]:
-    """Which uses of ``district`` were short on ``day``, by how much, and what limited them."""
-    at = ds.sel(district=district, time=day)
-    lines = []
-    for use in at["use"].values:
-        u = at.sel(use=use)
-        shortage = float(u["shortage"])
-        if shortage <= 0:
-            continue
-        code = int(u["limit"])
-        demand = float(u["demand"])
-        lines.append(
-            {
-                "use": str(use),
-                "category": str(u["category"].values),
-                "demand_m3": demand,
-                "allocated_m3": float(u["allocated"]),
-                "shortage_m3": shortage,
-                "limit": LIMITS[code],
-                "text": (
-                    f"{use} (category {u['category'].values}) got {float(u['allocated']):,.0f} of "
-                    f"{demand:,.0f} m³: {shortage / demand:.0%} short because "
-                    f"{_REASONS.get(code, 'of rounding')}."
-                ),
-            }
-        )
-    return lines

@@ -232,3 +232,10 @@ def outlook(
         deficit_initial_mm=deficit_initial_mm, district_station=stations,
     )
     return summary.to_dataset(time, table.index, order, quantiles)
+
+
+def outlook_category_probability(ensemble: xr.Dataset, category: str) -> xr.DataArray:
+    """Probability (0–1) that a use of ``category`` runs short in the outlook, per district:
+    the largest probability over the category's uses (a lower bound for "any use short")."""
+    uses = ensemble["use"].values[[c == category for c in ensemble["category"].values]]
+    return ensemble["shortage_probability"].sel(use=list(uses)).max("use")

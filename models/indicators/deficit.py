@@ -166,3 +166,19 @@ def _check_daily(values: xr.DataArray) -> None:
             "expected consecutive daily time steps (reindex to a daily range first); "
             f"found steps {sorted(set(np.diff(time.values).astype('timedelta64[h]').tolist()))[:5]}"
         )
+
+
+def board_mean_deficit(deficit: xr.DataArray, water_board_of: pd.Series, *, start, end) -> dict[str, pd.Series]:
+    """Per water board, the mean over its districts of the precipitation deficit (mm) from
+    ``start`` to ``end`` (dates). ``deficit`` has dims ``time`` and ``district``;
+    ``water_board_of`` maps district id to water board. A board without values (before the
+    season starts, or no district in ``deficit``) is left out."""
+    season = deficit.sel(time=slice(pd.Timestamp(start), pd.Timestamp(end)))
+    present = set(season["district"].values.astype(str))
+    boards = {}
+    for board, ids in water_board_of.groupby(water_board_of):
+        ids = [i for i in ids.index.astype(str) if i in present]
+        current = season.sel(district=ids).mean("district").to_series().dropna() if ids else pd.Series(dtype=float)
+        if not current.empty:
+            boards[str(board)] = current
+    return boards

@@ -7,9 +7,6 @@ level only means something against **the same calendar month in other years**:
 * **percentile** ("t.o.v. normaal"): the share (0-100) of the other years' monthly mean
   levels in the same calendar month that lie below this month's, ties counting half:
   ``100 (rank - 1) / (n - 1)`` with average ranks among the n years of that month.
-* **SGI**, the Standardized Groundwater Index (Bloomfield & Marchant 2013): per calendar
-  month, the monthly mean levels of all years are ranked and transformed to normal scores,
-  ``Φ⁻¹((rank - 0.5) / n)`` (average ranks for ties). Non-parametric: no distribution is fitted.
 
 Per district, **groundwater_low_share** is the share of the district's wells whose latest
 reading (no older than ``max_reading_age``) lies below the well's **lower limit**: the
@@ -25,7 +22,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats
 
 from models.indicators import areal
 
@@ -55,15 +51,6 @@ def level_percentile(monthly: pd.DataFrame) -> pd.DataFrame:
     ranks = monthly.groupby(monthly.index.month).rank(method="average")
     counts = monthly.groupby(monthly.index.month).transform("count")
     return 100.0 * (ranks - 1.0) / (counts - 1.0).where(counts > 1)
-
-
-def sgi(monthly: pd.DataFrame) -> pd.DataFrame:
-    """Standardized Groundwater Index per well and month (Bloomfield & Marchant 2013)."""
-    ranks = monthly.groupby(monthly.index.month).rank(method="average")
-    counts = monthly.groupby(monthly.index.month).transform("count")
-    return pd.DataFrame(
-        stats.norm.ppf((ranks - 0.5) / counts), index=monthly.index, columns=monthly.columns
-    )
 
 
 def lower_limits(

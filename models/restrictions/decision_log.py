@@ -21,15 +21,14 @@ first day of the new decisions for that district (their evaluated period; the su
 track always has a record starting there). So decide from a fixed start, the season start,
 each day: records that began before the evaluated period are left as they are.
 
-Stored as Parquet; :func:`save_log` writes a temporary file beside the target and moves it
-into place in one step, so a crash mid-write leaves the previous log whole.
+Stored as Parquet by the processed store (``pipelines/store.py``, ``Store.write_decision_log``),
+through its one atomic writer, after :func:`checked_for_saving`; read back through
+:func:`checked_log`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -182,41 +181,22 @@ def _record(content: dict, stamp: pd.Timestamp, *, corrects: str | None, change:
     return rec
 
 
-def save_log(path: Path | str, df: pd.DataFrame) -> None:
-    """Write the log to Parquet at ``path`` atomically (temporary file, then ``os.replace``)."""
-    path = Path(path)
-    df = _typed(df, where=f"log for {path}")
+def checked_for_saving(df: pd.DataFrame, *, where: str) -> pd.DataFrame:
+    """The log typed and checked before it is stored: ``ValueError`` naming ``where`` when a
+    column has the wrong type or a ``record_id`` occurs twice."""
+    df = _typed(df, where=where)
     if df["record_id"].duplicated().any():
         dup = df.loc[df["record_id"].duplicated(), "record_id"].iloc[0]
-        raise ValueError(f"log for {path}: record_id {dup!r} occurs more than once")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            df.to_parquet(f, index=False)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the log is for others to read too
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        raise ValueError(f"{where}: record_id {dup!r} occurs more than once")
+    return df
 
 
-def load_log(path: Path | str, *, missing_ok: bool = False) -> pd.DataFrame:
-    """The log stored at ``path``; an empty log where the file is absent and ``missing_ok``."""
-    path = Path(path)
-    if not path.exists():
-        if missing_ok:
-            return empty_log()
-        raise FileNotFoundError(f"{path}: no decision log here (pass missing_ok=True to start one)")
-    df = pd.read_parquet(path)
-    log = _typed(df, where=str(path))
+def checked_log(df: pd.DataFrame, *, where: str) -> pd.DataFrame:
+    """A stored log read back, typed; ``ValueError`` naming ``where`` when it is malformed."""
+    log = _typed(df, where=where)
     bad = sorted(set(log["change"]) - set(CHANGES))
     if bad:
-        raise ValueError(f"{path}: column 'change' has {bad}; expected one of {list(CHANGES)}")
+        raise ValueError(f"{where}: column 'change' has {bad}; expected one of {list(CHANGES)}")
     return log
 
 
@@ -226,6 +206,6 @@ __all__ = [
     "empty_log",
     "current_decisions",
     "merge_decisions",
-    "save_log",
-    "load_log",
+    "checked_for_saving",
+    "checked_log",
 ]

@@ -32,7 +32,7 @@ from datetime import date
 import pandas as pd
 import xarray as xr
 
-from models.restrictions import explanations
+from models import wording
 from models.restrictions.rules import Restriction
 
 PRIORITY_CATEGORIES = ("1a", "1b", "1c", "2a", "2b")
@@ -275,8 +275,8 @@ def _row(day, scope, board, level, reasons, facts) -> dict:
         "scope": scope,
         "water_board": board,
         "level": int(level),
-        "level_name_nl": explanations.level_name(level, lang="nl"),
-        "level_name_en": explanations.level_name(level, lang="en"),
+        "level_name_nl": wording.level_name(level, lang="nl"),
+        "level_name_en": wording.level_name(level, lang="en"),
         "reason_nl": "; ".join(t[0] for t in texts),
         "reason_en": "; ".join(t[1] for t in texts),
         "restricted_districts": int(facts["restricted"]),

@@ -5,11 +5,12 @@ Every decision carries four kinds of text, each in both languages:
 * **reason** — which rule fired, the indicator's value against its threshold, and since when;
 * **meaning** — what the restriction means for someone who wants to take water today;
 * **exemptions** — who may still take water (configurable per restriction type);
-* the **level names** used by the escalation (see :mod:`models.restrictions.escalation`).
+and the escalation takes its level names from :mod:`models.wording`.
 
 The functions here work on plain values (strings, numbers, dates), so they can be used and
-tested without a rule table. Numbers are written with their unit and, in Dutch, with a
-decimal comma; shares (0–1) are written as percentages.
+tested without a rule table. Numbers are written with their unit in each language's form
+(:func:`models.wording.format_number`: a decimal comma in Dutch); shares (0–1) are written as
+percentages.
 """
 
 from __future__ import annotations
@@ -19,16 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-LANGUAGES = ("nl", "en")
+from models.wording import LANGUAGES, check_language, format_date, format_number, pick
 
-_MONTHS_NL = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
-_MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,7 +33,7 @@ class Exemptions:
 
     def text(self, lang: str) -> str:
         """The exemptions as one line, separated by semicolons; empty when there are none."""
-        return "; ".join(self.nl if _lang(lang) == "nl" else self.en)
+        return "; ".join(self.nl if check_language(lang) == "nl" else self.en)
 
 
 _STREAMS = ("wateren die altijd water voeren", "streams and waters that always carry water")
@@ -131,30 +124,6 @@ _INDICATOR_PHRASE = {
 
 _OPERATOR = {">=": ("of meer", "or more"), "<=": ("of minder", "or less")}
 
-_LEVEL_NAMES = {
-    0: ("normale situatie", "normal situation"),
-    1: ("dreigend watertekort", "threatening water shortage"),
-    2: ("feitelijk watertekort", "actual water shortage"),
-    3: ("(dreigende) crisis", "(threatening) crisis"),
-}
-
-
-def _lang(lang: str) -> str:
-    if lang not in LANGUAGES:
-        raise ValueError(f"language {lang!r} is not supported; expected one of {LANGUAGES}")
-    return lang
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[0] if _lang(lang) == "nl" else pair[1]
-
-
-def format_number(x: float, decimals: int, *, lang: str) -> str:
-    """``x`` rounded to ``decimals``, with a decimal comma in Dutch and a point in English."""
-    text = f"{x:.{decimals}f}"
-    return text.replace(".", ",") if _lang(lang) == "nl" else text
-
-
 def format_value(value: float, unit: str, *, lang: str) -> str:
     """An indicator value with its unit, as a citizen reads it.
 
@@ -162,7 +131,7 @@ def format_value(value: float, unit: str, *, lang: str) -> str:
     percentage), ``"m"`` (two decimals) or ``"mm"`` (whole millimetres).
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "onbekend" if _lang(lang) == "nl" else "unknown"
+        return "onbekend" if check_language(lang) == "nl" else "unknown"
     if unit == "1":
         return f"{format_number(100 * value, 0, lang=lang)}%"
     if unit == "m":
@@ -172,16 +141,10 @@ def format_value(value: float, unit: str, *, lang: str) -> str:
     raise ValueError(f"unit {unit!r} has no format; expected '1', 'm' or 'mm'")
 
 
-def format_date(day: date, *, lang: str) -> str:
-    """``14 juli 2026`` in Dutch, ``14 July 2026`` in English."""
-    months = _MONTHS_NL if _lang(lang) == "nl" else _MONTHS_EN
-    return f"{day.day} {months[day.month - 1]} {day.year}"
-
-
 def indicator_phrase(indicator: str, *, lang: str) -> str:
     """What an indicator measures, in words (Dutch or English)."""
     try:
-        return _pick(_INDICATOR_PHRASE[indicator], lang)
+        return pick(_INDICATOR_PHRASE[indicator], lang)
     except KeyError:
         raise ValueError(
             f"indicator {indicator!r} has no text; expected one of {sorted(_INDICATOR_PHRASE)}"
@@ -208,7 +171,7 @@ def reason(
     """
     phrase = indicator_phrase(indicator, lang=lang)
     shown = format_value(value, unit, lang=lang)
-    limit = f"{format_value(threshold, unit, lang=lang)} {_pick(_OPERATOR[operator], lang)}"
+    limit = f"{format_value(threshold, unit, lang=lang)} {pick(_OPERATOR[operator], lang)}"
     day = format_date(triggered_on, lang=lang)
     first = format_date(since, lang=lang)
     if lang == "nl":
@@ -225,7 +188,7 @@ def reason(
 def no_restriction_reason(*, since: date, lang: str) -> str:
     """The reason text of a ``none`` record: no surface-water rule is in force."""
     day = format_date(since, lang=lang)
-    if _lang(lang) == "nl":
+    if check_language(lang) == "nl":
         return f"Geen van de regels voor oppervlaktewater is van kracht, sinds {day}."
     return f"None of the surface-water rules is in force, since {day}."
 
@@ -233,16 +196,11 @@ def no_restriction_reason(*, since: date, lang: str) -> str:
 def meaning(restriction: str, *, lang: str) -> str:
     """What a restriction type means for a citizen who wants to take water today."""
     try:
-        return _pick(_MEANING[restriction], lang)
+        return pick(_MEANING[restriction], lang)
     except KeyError:
         raise ValueError(
             f"restriction {restriction!r} has no text; expected one of {sorted(_MEANING)}"
         ) from None
-
-
-def level_name(level: int, *, lang: str) -> str:
-    """The national draaiboek's name of an escalation level 0–3."""
-    return _pick(_LEVEL_NAMES[int(level)], lang)
 
 
 def exemptions_from_config(

@@ -23,16 +23,6 @@ import xarray as xr
 
 from models.indicators import deficit
 
-TRIGGER_VARIABLES = (
-    "shortage_fraction_4",
-    "shortage_fraction_3",
-    "groundwater_low_share",
-    "surface_level_below_critical",
-    "deficit_anomaly_mm",
-    "outlook_shortage_probability",
-)
-
-
 def shortage_fraction(allocation: xr.Dataset, category: str) -> xr.DataArray:
     """Share (0–1) of the demand of one verdringingsreeks category not met, per day and district."""
     uses = allocation["category"] == category

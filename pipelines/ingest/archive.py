@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from pipelines.store import write_atomically
 
 INDEX_NAME = "index.jsonl"
 _CHUNK = 1 << 20
@@ -70,17 +70,7 @@ def archive_file(
     target = raw_root / relative
     already = target.exists() and sha256_of(target) == sha
     if not already:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(handle, "wb") as out, src.open("rb") as inp:
-                shutil.copyfileobj(inp, out, _CHUNK)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, lambda temporary: shutil.copyfile(src, temporary))
     entry = ArchiveEntry(sha, source, src.name, retrieved_at, relative.as_posix(),
                          target.stat().st_size, already)
     record = {k: v for k, v in asdict(entry).items() if k != "already_stored"}

@@ -39,16 +39,8 @@ from pipelines.ingest.services.http import HttpClient
 from pipelines.ingest.services.knmi_daggegevens import DAGGEGEVENS_URL, KnmiDaggegevens
 from pipelines.ingest.sources.knmi import knmi_stations, read_knmi_daily
 from pipelines.ingest.sources.sensor_csv import read_sensor_csv
-from pipelines.store import upsert, upsert_metadata
-
-METEO_TABLE = "meteo.parquet"
-STATIONS_TABLE = "stations.parquet"
-GROUNDWATER_TABLE = "groundwater.parquet"
-WELLS_TABLE = "wells.parquet"
-SENSORS_TABLE = "sensors.parquet"
-SENSORS_META_TABLE = "sensors_meta.parquet"
-QUARANTINE_TABLE = "quarantine.parquet"
-INGESTED_TABLE = "ingested_files.parquet"
+from pipelines.store import (GROUNDWATER_TABLE, INGESTED_TABLE, METEO_TABLE, QC_FOLDER, QUARANTINE_TABLE,
+                             SENSORS_META_TABLE, SENSORS_TABLE, STATIONS_TABLE, WELLS_TABLE, Store)
 
 
 @dataclass
@@ -107,10 +99,9 @@ def _read_files(config: Config, source: str, files: list[tuple[object, Callable]
 
 
 def _ingested(config: Config) -> set[tuple]:
-    path = config.processed_dir / INGESTED_TABLE
-    if not path.exists():
+    table = Store(config.processed_dir).table(INGESTED_TABLE)
+    if table is None:
         return set()
-    table = pd.read_parquet(path)
     return set(zip(table["source"], table["path"], table["sha256"], table["setting"], strict=True))
 
 
@@ -121,7 +112,7 @@ def _remember(config: Config, stamps) -> None:
         return
     frame = pd.DataFrame(stamps, columns=["source", "path", "sha256", "setting"])
     frame["ingested_at"] = pd.Timestamp.now(tz="UTC")
-    upsert(config.processed_dir / INGESTED_TABLE, frame, key=["source", "path", "sha256", "setting"])
+    Store(config.processed_dir).upsert(INGESTED_TABLE, frame, key=["source", "path", "sha256", "setting"])
 
 
 def _store(config: Config, table: str, frame: pd.DataFrame, key: list[str], report: SourceReport,
@@ -134,7 +125,7 @@ def _store(config: Config, table: str, frame: pd.DataFrame, key: list[str], repo
         frame[f"qc_{value_col}"] = flags
         for test, count in summary.items():
             report.qc[test] = report.qc.get(test, 0) + int(count)
-    result = upsert(config.processed_dir / table, frame, key=key)
+    result = Store(config.processed_dir).upsert(table, frame, key=key)
     report.added += result.added
     report.updated += result.updated
     report.unchanged += result.unchanged
@@ -151,7 +142,7 @@ def _quarantine(config: Config, source: str, items: list) -> int:
         {"source": source, "path": str(q.path), "line": -1 if q.line is None else int(q.line),
          "reason": q.reason, "text": q.text, "quarantined_at": now} for q in items
     ])
-    upsert(config.processed_dir / QUARANTINE_TABLE, frame, key=["path", "line", "reason"])
+    Store(config.processed_dir).upsert(QUARANTINE_TABLE, frame, key=["path", "line", "reason"])
     return len(items)
 
 
@@ -159,19 +150,33 @@ def _finish(config: Config, report: SourceReport, quarantined: list, stamps: dic
     """Keep the rejected records, remember the files now stored, keep and log the report."""
     report.quarantined = _quarantine(config, report.source, quarantined)
     _remember(config, stamps.values())
-    folder = config.processed_dir / "qc"
-    folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    (folder / f"{report.source}-{stamp}.json").write_text(json.dumps(asdict(report), indent=2))
+    Store(config.processed_dir).write_text(json.dumps(asdict(report), indent=2),
+                                           f"{QC_FOLDER}/{report.source}-{stamp}.json")
     logger.info("%s: %s", report.source, report)
     return report
+
+
+def _setup(config_path: str | None, config: Config | None) -> Config:
+    """The setup of a flow run: the loaded ``config`` a calling flow hands over (the daily run
+    loads and checks its setup once), else the file at ``config_path`` (a deployment's or the
+    CLI's parameter), loaded here."""
+    if config is not None:
+        return config
+    if config_path is None:
+        raise ValueError("an ingest flow needs config_path (a setup file) or the loaded config")
+    return load_config(config_path)
 
 
 def _until(until: str | None) -> dt.date:
     return dt.date.fromisoformat(until) if until else dt.datetime.now(dt.UTC).date()
 
 
-@task(name="fetch-knmi-daggegevens", retries=1, retry_delay_seconds=10, cache_policy=NONE)
+# One retry layer: the HTTP client (pipelines/ingest/services/http.py, RetryPolicy) tries each
+# request again on 429, 5xx and time-outs with growing waits and Retry-After. The fetch tasks
+# add no Prefect retries on top: that would multiply the attempts (and the load on a service
+# that is down) without helping; a service still failing is reported in the run instead.
+@task(name="fetch-knmi-daggegevens", cache_policy=NONE)
 def fetch_knmi_service(config: Config, until: dt.date) -> Fetched:
     """New days of the configured KNMI stations from the daggegevens service (archived raw)."""
     service = config.knmi_service
@@ -181,7 +186,7 @@ def fetch_knmi_service(config: Config, until: dt.date) -> Fetched:
                                 until=until, first_day=service.first_day)
 
 
-@task(name="fetch-bro-gld", retries=1, retry_delay_seconds=10, cache_policy=NONE)
+@task(name="fetch-bro-gld", cache_policy=NONE)
 def fetch_bro_service(config: Config, until: dt.date) -> Fetched:
     """New groundwater levels of the configured BRO dossiers (archived raw), at about 3 requests/s."""
     service = config.bro_service
@@ -207,10 +212,10 @@ def _fetch(fetch_task, config: Config, until: dt.date, report: SourceReport, log
 
 
 @flow(name="ingest-meteo", log_prints=True)
-def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
+def ingest_meteo(config_path: str | None = None, until: str | None = None, config=None) -> SourceReport:
     """Ingest the setup's KNMI daily station files, and new days from the KNMI service where
     configured, into ``meteo.parquet`` and ``stations.parquet``."""
-    config = load_config(config_path)
+    config = _setup(config_path, config)
     logger = get_run_logger()
     results, report, stamps = _read_files(config, "meteo", [(s, read_knmi_daily) for s in config.stations], logger)
     by_file = {s.file: s for s in config.stations}
@@ -244,16 +249,16 @@ def ingest_meteo(config_path: str, until: str | None = None) -> SourceReport:
         _store(config, METEO_TABLE, pd.concat(frames, ignore_index=True), ["station", "date"], report,
                variables={"precipitation_mm": "precipitation", "evaporation_mm": "evaporation"},
                series_col="station", time_col="date")
-    upsert_metadata(config.processed_dir / STATIONS_TABLE, gpd.GeoDataFrame(station_table, crs="EPSG:28992"),
-                    key="station")
+    Store(config.processed_dir).upsert_metadata(STATIONS_TABLE, gpd.GeoDataFrame(station_table, crs="EPSG:28992"),
+                                                key="station")
     return _finish(config, report, quarantined, stamps, logger)
 
 
 @flow(name="ingest-groundwater", log_prints=True)
-def ingest_groundwater(config_path: str, until: str | None = None) -> SourceReport:
+def ingest_groundwater(config_path: str | None = None, until: str | None = None, config=None) -> SourceReport:
     """Ingest the setup's DINOloket CSV files, and new levels from BRO where configured, into
     ``groundwater.parquet`` and ``wells.parquet``."""
-    config = load_config(config_path)
+    config = _setup(config_path, config)
     logger = get_run_logger()
     results, report, stamps = _read_files(config, "groundwater", [(w, read_dino_csv) for w in config.wells], logger)
     limits = {w.file: w.lower_limit_m_nap for w in config.wells}
@@ -280,7 +285,7 @@ def ingest_groundwater(config_path: str, until: str | None = None) -> SourceRepo
         _store(config, GROUNDWATER_TABLE, pd.concat(levels, ignore_index=True), ["well", "time"], report,
                variables={"level_m_nap": "groundwater_level"}, series_col="well", time_col="time")
     if wells:
-        upsert_metadata(config.processed_dir / WELLS_TABLE, pd.concat(wells, ignore_index=True), key="well")
+        Store(config.processed_dir).upsert_metadata(WELLS_TABLE, pd.concat(wells, ignore_index=True), key="well")
     return _finish(config, report, quarantined, stamps, logger)
 
 
@@ -288,9 +293,9 @@ _SENSOR_READERS = {"pi-xml": read_pi_xml, "pi-json": read_pi_json, "csv": read_s
 
 
 @flow(name="ingest-sensors", log_prints=True)
-def ingest_sensors(config_path: str, until: str | None = None) -> SourceReport:
+def ingest_sensors(config_path: str | None = None, until: str | None = None, config=None) -> SourceReport:
     """Ingest the setup's sensor files into ``sensors.parquet`` and ``sensors_meta.parquet``."""
-    config = load_config(config_path)
+    config = _setup(config_path, config)
     logger = get_run_logger()
     files = [(s, _SENSOR_READERS[s.format]) for s in config.sensors]
     results, report, stamps = _read_files(config, "sensors", files, logger)
@@ -303,21 +308,23 @@ def ingest_sensors(config_path: str, until: str | None = None) -> SourceReport:
         _store(config, SENSORS_TABLE, pd.concat(events, ignore_index=True), ["sensor", "time"], report,
                variables={"value": "water_level"}, series_col="sensor", time_col="time")
     if meta:
-        upsert_metadata(config.processed_dir / SENSORS_META_TABLE, pd.concat(meta, ignore_index=True), key="sensor")
+        Store(config.processed_dir).upsert_metadata(SENSORS_META_TABLE, pd.concat(meta, ignore_index=True),
+                                                    key="sensor")
     return _finish(config, report, quarantined, stamps, logger)
 
 
 @flow(name="ingest-all", log_prints=True)
-def ingest_all(config_path: str, until: str | None = None) -> dict[str, SourceReport | str]:
+def ingest_all(config_path: str | None = None, until: str | None = None, config=None) -> dict[str, SourceReport | str]:
     """Run every ingest flow; a source that fails is reported and the others still run.
 
     ``until`` (YYYY-MM-DD, default today in UTC) is the last UT day asked of the services.
     """
+    config = _setup(config_path, config)
     logger = get_run_logger()
     reports: dict[str, SourceReport | str] = {}
     for name, source_flow in (("meteo", ingest_meteo), ("groundwater", ingest_groundwater),
                               ("sensors", ingest_sensors)):
-        state = source_flow(config_path=config_path, until=until, return_state=True)
+        state = source_flow(until=until, config=config, return_state=True)
         if state.is_completed():
             reports[name] = state.result()
         else:

@@ -26,17 +26,12 @@ from pipelines.ingest.archive import ArchiveEntry, archive_file, read_index
 from pipelines.ingest.services.bro import BroGroundwaterLevels, read_gld
 from pipelines.ingest.services.http import ServiceResponseError
 from pipelines.ingest.services.knmi_daggegevens import Download, KnmiDaggegevens, read_daggegevens
-from pipelines.ingest.services.knmi_dataplatform import KnmiDataPlatform
 from pipelines.ingest.sources.errors import Quarantined
-from pipelines.store import latest
-
-METEO_TABLE = "meteo.parquet"
-GROUNDWATER_TABLE = "groundwater.parquet"
+from pipelines.store import GROUNDWATER_TABLE, METEO_TABLE, latest
 
 #: Folder names in the raw archive, one per feed.
 KNMI_DAILY_SOURCE = "knmi-daggegevens"
 BRO_GLD_SOURCE = "bro-gld"
-KNMI_DATAPLATFORM_SOURCE = "knmi-dataplatform"
 
 
 @dataclass
@@ -147,34 +142,6 @@ def fetch_bro_groundwater(
         result.rows = pd.concat([result.rows, *frames], ignore_index=True).sort_values(
             ["well", "time"], ignore_index=True)
     return result
-
-
-def fetch_dataplatform_files(
-    dataset: str,
-    version: str,
-    raw_root: Path,
-    *,
-    client: KnmiDataPlatform,
-    begin: str | None = None,
-) -> list[ArchiveEntry]:
-    """Download the files of a Data Platform dataset that the raw archive does not hold yet.
-
-    Files are listed by name from ``begin`` (KNMI file names carry the date, so a name is a
-    place in time); a file whose name is already in the archive index for this feed is not
-    downloaded again. Returns the new archive entries, oldest name first.
-    """
-    source = f"{KNMI_DATAPLATFORM_SOURCE}-{dataset}-{version}".replace("/", "-")
-    held = {r["original_name"] for r in read_index(Path(raw_root)) if r["source"] == source}
-    entries = []
-    with tempfile.TemporaryDirectory(prefix="droogte-kdp-") as folder:
-        for file in client.list_files(dataset, version, begin=begin):
-            if file.filename in held:
-                continue
-            download = client.download(dataset, version, file.filename, Path(folder))
-            entry, _ = _archive(download, raw_root, source)
-            entries.append(entry)
-            download.path.unlink()
-    return entries
 
 
 def _empty_meteo() -> pd.DataFrame:

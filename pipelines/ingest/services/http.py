@@ -1,11 +1,12 @@
 """A small shared HTTP layer for the public data services: timeouts, retries, polite pacing.
 
-Public services fail in passing: KNMI's script service answers 503 while it restarts, the
-Data Platform answers 429 when a key's quota is used up, a connection drops. Such an answer
+Public services fail in passing: KNMI's script service answers 503 while it restarts, BRO
+answers 429 when asked too fast, a connection drops. Such an answer
 is tried again after an exponentially growing wait with jitter (so that many clients that
 failed together do not come back together), and a ``Retry-After`` header from the server
 wins over our own guess. Other answers (400, 401, 403, 404) are not tried again: asking once
-more will not change them.
+more will not change them. This is the only retry layer: the Prefect tasks that fetch
+(``pipelines/ingest/flows.py``) do not retry on top of it.
 
 After the last attempt :class:`ServiceError` says which URL failed and how. A URL may carry
 secrets (a pre-signed download link holds a signature), so messages show it through

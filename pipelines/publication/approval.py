@@ -13,16 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-import pandas as pd
 from prefect import get_run_logger, pause_flow_run
 from prefect.artifacts import create_markdown_artifact
 from prefect.exceptions import FlowPauseTimeout
 from prefect.input import RunInput
 
 from pipelines.config import Config
-from pipelines.store import write_parquet
-
-APPROVALS = "approvals.parquet"
+from pipelines.store import APPROVALS, Store
 
 
 class ApprovalInput(RunInput):
@@ -50,7 +47,7 @@ def changes_markdown(day: dt.date, changes: list[dict]) -> str:
     lines = [f"# Proposed restriction changes for {day.isoformat()}", "",
              f"{len(changes)} district(s) would change.", "",
              "| district | name | water board | published now | proposed |", "|---|---|---|---|---|"]
-    from pipelines.artifacts import restriction_words
+    from pipelines.publication.artifacts import restriction_words
 
     lines += [f"| {c['district_id']} | {c['name']} | {c['water_board']} | {restriction_words(c['was'])} | "
               f"{restriction_words(c['becomes'])} |" for c in changes]
@@ -94,7 +91,4 @@ def request_approval(config: Config, proposal) -> Approval:
 
 
 def _record(config: Config, day: dt.date, approval: Approval) -> None:
-    path = config.processed_dir / APPROVALS
-    row = pd.DataFrame([{"date": day.isoformat(), **asdict(approval)}])
-    log = pd.concat([pd.read_parquet(path), row], ignore_index=True) if path.exists() else row
-    write_parquet(log, path)
+    Store(config.processed_dir).append(APPROVALS, {"date": day.isoformat(), **asdict(approval)})

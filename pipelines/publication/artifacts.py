@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.wording import LEVEL_NAMES
+from pipelines.store import INDICATORS, Store
+
 SOURCES = ("meteo", "groundwater", "sensors")
 
 # Columns of the restrictions table, in this order (docs/contracts.md section 6).
@@ -139,7 +142,7 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
     else:
         lines.append("None: the proposed restrictions equal the published ones.")
     lines += ["", "## Escalation levels", "",
-              "0 normal, 1 threatening shortage, 2 actual shortage, 3 crisis.", ""]
+              ", ".join(f"{k} {en}" for k, (_, en) in LEVEL_NAMES.items()) + ".", ""]
     escalation = proposal.escalation
     if escalation is not None and len(escalation):
         lines += _table(["scope", "water board", "level", "meaning", "reason"],
@@ -174,14 +177,10 @@ def restriction_rows(decisions: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _stale_flags(indicators: Path) -> dict[str, bool]:
+def _stale_flags(store: Store) -> dict[str, bool]:
     """``stale_<source>`` attributes of ``indicators.nc`` (models/indicators/freshness.py), when it exists."""
-    if not indicators.exists():
-        return {}
-    import xarray as xr
-
-    with xr.open_dataset(indicators, engine="netcdf4") as ds:
-        return {k.removeprefix("stale_"): bool(int(v)) for k, v in ds.attrs.items() if k.startswith("stale_")}
+    attrs = store.attributes(INDICATORS)
+    return {k.removeprefix("stale_"): bool(int(v)) for k, v in attrs.items() if k.startswith("stale_")}
 
 
 def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, approval) -> dict[str, str]:
@@ -191,12 +190,10 @@ def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, 
     """
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-    from pipelines.stages import INDICATORS
-
     keys = {"summary": artifact_key(config.name, "run-summary"),
             "restrictions": artifact_key(config.name, "restrictions"),
             "map": artifact_key(config.name, "published-map")}
-    stale = _stale_flags(config.processed_dir / INDICATORS)
+    stale = _stale_flags(Store(config.processed_dir))
     create_markdown_artifact(
         run_summary_markdown(config.name, day, proposal, ingest_reports, approval, stale=stale),
         key=keys["summary"], description=f"Daily run of {config.name} for {day.isoformat()}")

@@ -1,0 +1,62 @@
+"""Stage ``allocation``: the verdringingsreeks allocation over the season so far and the
+outlook ensemble for the coming weeks (docs/contracts.md section 5), on Dask."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from models.allocation import board_split
+from models.allocation.outlook import outlook
+from models.allocation.verdringingsreeks import PriorityOrder
+from models.season import season_start
+from pipelines.config import Config
+from pipelines.dask_cluster import dask_client
+from pipelines.inputs import read_districts, read_supply, water_boards
+from pipelines.store import ALLOCATION, OUTLOOK, Store
+
+
+def run(config: Config, day: dt.date, *, dask_address: str | None = None,
+        horizon_days: int | None = None) -> Path:
+    """The verdringingsreeks allocation from the season start to ``day`` → ``allocation.nc``,
+    then the outlook ensemble for the coming weeks from today's state → ``outlook.nc``.
+
+    Both run on one Dask cluster (the given scheduler, else a local one on loopback). The
+    national pass comes first (:mod:`models.allocation.board_split`): it fixes what the shared
+    source gives each priority step and today's storage. Then the water boards (one task each)
+    and the outlook members (one task per past year's weather, starting from today's storage)
+    run in parallel; members are summarised as they come in so memory stays bounded.
+    """
+    store = Store(config.processed_dir)
+    districts = read_districts(config)
+    weather = store.weather()
+    days = pd.date_range(season_start(day), day, freq="D")
+    season = weather.sel(time=days)
+    supply = read_supply(config, days)
+    order = PriorityOrder.from_config(config.priorities)
+    boards = water_boards(config)
+    with dask_client(dask_address, workers=config.dask_workers) as client:
+        national, board_runs = board_split.start(districts, boards, season, supply, order, client=client)
+        # The outlook starts today, from the state at the start of today (storage, the
+        # running deficit that drives irrigation) with today's observed weather as every
+        # member's first day: its first day is today's allocation again, so its
+        # probabilities read on from today's shortage instead of beside it. Past years'
+        # weather follows; the source keeps today's supply (persistence).
+        ensemble = outlook(
+            districts, boards, weather.sel(time=weather["time"] < pd.Timestamp(day.year, 1, 1)), order,
+            start=pd.Timestamp(day),
+            storage=national.storage_last_start_m3,
+            supply_m3_day=float(supply.isel(time=-1)),
+            horizon_days=horizon_days or config.outlook_horizon_days,
+            deficit_initial_mm=national.deficit_last_start_mm,
+            observed=season.sel(time=[pd.Timestamp(day)]),
+            client=client,
+        )
+        allocation = board_runs.dataset()
+    allocation.attrs.update({"date": day.isoformat(), "season_start": days[0].date().isoformat()})
+    ensemble.attrs.update({"date": day.isoformat(), "supply_assumption": "today's supply held for the horizon",
+                           "first_day": "today, with today's observed weather and state (reproduces today's allocation)"})
+    store.write_dataset(ensemble, OUTLOOK)
+    return store.write_dataset(allocation, ALLOCATION)

@@ -1,0 +1,69 @@
+"""Stage ``restrictions``: indicators, allocation and outlook → the rules' decisions, merged
+into the decision log, the escalation levels, and what would change by publishing
+(docs/contracts.md section 6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from models.allocation.outlook import outlook_category_probability
+from models.restrictions import decision_log, triggers
+from models.restrictions.escalation import escalation_history, escalation_levels, summarise_allocation
+from models.restrictions.proposal import Proposal, compare, decisions_on
+from models.restrictions.rules import decide
+from pipelines.config import Config
+from pipelines.inputs import read_districts
+from pipelines.store import ALLOCATION, ESCALATION, ESCALATION_HISTORY, INDICATORS, OUTLOOK, PUBLISHED, TRIGGERS, Store
+
+
+def weather_fingerprint(config: Config) -> str:
+    """SHA-256 of the areal weather's values and labels: equal exactly when the data are equal
+    (the netCDF file's own bytes may differ between identical writes)."""
+    weather = Store(config.processed_dir).weather()
+    digest = hashlib.sha256()
+    for name in ("time", "district"):
+        digest.update(np.ascontiguousarray(weather[name].values.astype(str)).tobytes())
+    for name in ("precipitation_mm", "evaporation_mm"):
+        digest.update(np.ascontiguousarray(weather[name].values).tobytes())
+    return digest.hexdigest()
+
+
+def deficit_median(config: Config, day: dt.date) -> xr.DataArray:
+    """Median precipitation deficit (mm) per season day and district over the years before
+    ``day``'s year, from the areal weather (the reference that ``deficit_anomaly_mm`` uses)."""
+    return triggers.median_deficit_by_season_day(Store(config.processed_dir).weather(), before_year=day.year)
+
+
+def run(config: Config, day: dt.date, median: xr.DataArray | None = None) -> Proposal:
+    """Rules with hysteresis over the season so far; merge into the decision log; compare with
+    what is published. ``median``: the result of :func:`deficit_median` (computed when absent)."""
+    store = Store(config.processed_dir)
+    allocation, indicators, ensemble = (store.dataset(n) for n in (ALLOCATION, INDICATORS, OUTLOOK))
+    districts = read_districts(config)
+    median = median if median is not None else deficit_median(config, day)
+    probability = outlook_category_probability(ensemble, "4")
+    trigger_values = triggers.trigger_dataset(allocation=allocation, indicators=indicators,
+                                              deficit_median=median, outlook_probability=probability)
+    store.write_dataset(trigger_values, TRIGGERS)
+
+    decisions = decide(trigger_values, config.rules, until=day)
+    log = decision_log.merge_decisions(store.decision_log(), decisions, issued_at=pd.Timestamp.now(tz="UTC"))
+    store.write_decision_log(log)
+
+    in_force = decisions_on(decision_log.current_decisions(log), day, districts)
+    summary = summarise_allocation(allocation)
+    escalation = escalation_levels(decisions, summary, districts, day=day, outlook_probability=probability.to_series())
+    store.write_table(escalation, ESCALATION)
+    # The levels of every day of the season so far, for the dashboard's and the bulletin's
+    # "season at a glance" (the outlook counts on the last day only: earlier ones are not kept).
+    season_days = pd.DatetimeIndex(allocation["time"].values)
+    history = escalation_history(decisions, summary, districts, days=season_days[season_days <= pd.Timestamp(day)],
+                                 outlook_probability=probability.to_series())
+    store.write_table(history, ESCALATION_HISTORY)
+    return Proposal(day=day, decisions=in_force, changes=compare(store.table(PUBLISHED), in_force),
+                    escalation=escalation)
