@@ -39,7 +39,7 @@ from dashboards.leaflet_map import DistrictLayer, SelfContainedMap, add_tiles, r
 from dashboards.public_record import local_time
 from dashboards.restriction_styles import GROUNDWATER_LABEL_EN, GROUNDWATER_LABEL_NL, PATTERN_SVG, RESTRICTIONS
 from models.allocation.verdringingsreeks import CATEGORIES as VERDRINGINGSREEKS_CATEGORIES
-from models.wording import CATEGORY_NAMES, LEVEL_NAMES, format_date, format_moment
+from models.wording import CATEGORY_NAMES, LEVEL_NAMES, format_date, format_moment, format_number
 
 # The categories of the verdringingsreeks, highest priority first, with what they protect,
 # and the escalation levels, each named in Dutch and English (models/wording.py).
@@ -116,6 +116,7 @@ def render_policy_dashboard(districts: gpd.GeoDataFrame, metadata: dict, *, indi
                             level_history: pd.DataFrame | None = None,
                             reasons: list | None = None,
                             outlook_summary: pd.DataFrame | None = None,
+                            outlook_weather: Mapping | None = None,
                             board_names: Mapping[str, str] | None = None,
                             tiles: dict | None = None) -> str:
     """Return the HTML of ``dashboard.html``.
@@ -148,6 +149,9 @@ def render_policy_dashboard(districts: gpd.GeoDataFrame, metadata: dict, *, indi
       demand unmet today), ``p_any`` (0–1, highest over the board's districts of the
       probability of a shortage on at least one day of the horizon), ``p_end`` (the same for
       the horizon's last day), ``horizon_days``, ``members`` (e.g. "1991-2024").
+    - ``outlook_weather``: why the outlook may differ from today, in numbers
+      (:func:`pipelines.briefing.outlook_weather`: ``recent_mm_day``, ``ahead_mm_day``,
+      ``drier_members``, ``members``, ``weeks``, ``recent_days``; E − P in mm/day).
     - ``board_names``: display name per water-board id. ``tiles``: as for the citizen page.
     """
     indicators = _checked_indicators(indicators)
@@ -208,7 +212,7 @@ def render_policy_dashboard(districts: gpd.GeoDataFrame, metadata: dict, *, indi
         demand_short=demand_short,
         reasons=[entry | headings.get(entry["board"], _heading(entry["board"], names))
                  for entry in _reasons_view(reasons or [], names)],
-        outlook=_outlook_view(outlook_summary, names),
+        outlook=_outlook_view(outlook_summary, names, outlook_weather),
         boards=[_board_section(b, anchors[b], names.get(b, b), shortage, (board_deficit_charts or {}).get(b))
                 | _heading(b, names) for b in board_ids],
         data_ages=data_ages(metadata),
@@ -469,7 +473,7 @@ def _reasons_view(reasons: list, names: dict) -> list[dict]:
     return list(out.values())
 
 
-def _outlook_view(summary: pd.DataFrame | None, names: dict) -> dict | None:
+def _outlook_view(summary: pd.DataFrame | None, names: dict, weather: Mapping | None = None) -> dict | None:
     """The outlook per water board and category short today or later, with what it is of."""
     if summary is None or summary.empty:
         return None
@@ -481,8 +485,23 @@ def _outlook_view(summary: pd.DataFrame | None, names: dict) -> dict | None:
         rows.append({"board": names.get(r.water_board, r.water_board), "category": r.category,
                      "today": _fmt(100 * r.short_today, 0), "any": _fmt(100 * r.p_any, 0),
                      "end": _fmt(100 * r.p_end, 0)})
+    why = None
+    if weather:
+        w = weather
+        why = {
+            "nl": (f"In de afgelopen {w['recent_days']} dagen verdampte er gemiddeld "
+                   f"{format_number(w['recent_mm_day'], 1, lang='nl')} mm per dag meer dan er regende; in de "
+                   f"weerjaren van de verwachting is dat de komende {w['weeks']} weken gemiddeld "
+                   f"{format_number(w['ahead_mm_day'], 1, lang='nl')} mm per dag, en in {w['drier_members']} van "
+                   f"de {w['members']} jaren even droog of droger dan nu."),
+            "en": (f"In the last {w['recent_days']} days evaporation exceeded rain by "
+                   f"{format_number(w['recent_mm_day'], 1, lang='en')} mm a day on average; in the weather years "
+                   f"of the outlook it does so by {format_number(w['ahead_mm_day'], 1, lang='en')} mm a day over the "
+                   f"coming {w['weeks']} weeks, and {w['drier_members']} of the {w['members']} years are as dry as "
+                   "now or drier."),
+        }
     return {"horizon_days": horizon, "weeks": int(round(horizon / 7)), "members": str(summary["members"].iloc[0]),
-            "rows": rows}
+            "rows": rows, "why": why}
 
 
 def _board_section(board: str, anchor: str, name: str, shortage: pd.DataFrame, chart: Chart | None) -> dict:

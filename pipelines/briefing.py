@@ -44,6 +44,7 @@ class Briefing:
     board_names: dict[str, str]
     board_shortage: pd.DataFrame
     escalation: pd.DataFrame | None
+    outlook_weather: dict | None = None
 
 
 def gather(config: Config, day: dt.date, *, indicators: xr.Dataset, allocation: xr.Dataset, ensemble: xr.Dataset,
@@ -65,6 +66,7 @@ def gather(config: Config, day: dt.date, *, indicators: xr.Dataset, allocation: 
         board_names={b.id: getattr(b, "name", None) or b.id for b in config.water_boards},
         board_shortage=_board_shortage(allocation),
         escalation=escalation,
+        outlook_weather=outlook_weather(Store(config.processed_dir).weather(), day, ensemble),
     )
 
 
@@ -177,6 +179,37 @@ def outlook_summary(ensemble: xr.Dataset, allocation: xr.Dataset, day: dt.date) 
                          "horizon_days": int(ensemble.sizes["time"]), "members": span})
     return pd.DataFrame(rows, columns=["water_board", "category", "short_today", "p_any", "p_end", "horizon_days",
                                        "members"])
+
+
+def outlook_weather(weather: xr.Dataset, day: dt.date, ensemble: xr.Dataset, *, recent_days: int = 14) -> dict | None:
+    """Why the outlook may differ from today, in numbers: the evaporation surplus E − P (mm/day,
+    mean over the districts) of the last ``recent_days`` days against that of the weather
+    years the outlook replays over its horizon (after its first day, which is today). Irrigation
+    and the needs of peat and nature follow E − P, so wetter years ask for less water.
+
+    Returns ``recent_mm_day``, ``ahead_mm_day`` (mean over the members), ``drier_members``
+    (members whose horizon is at least as dry as the recent days), ``members``, ``weeks``."""
+    years = [int(y) for y in ensemble["member"].values]
+    horizon = int(ensemble.sizes["time"])
+    if not years or horizon < 2:
+        return None
+    surplus = (weather["evaporation_mm"] - weather["precipitation_mm"]).mean("district").to_series()
+    today = pd.Timestamp(day)
+    recent = float(surplus[today - pd.Timedelta(days=recent_days - 1):today].mean())
+    ahead = []
+    for year in years:
+        try:
+            start = pd.Timestamp(year=year, month=today.month, day=min(today.day, 28) if today.month == 2 else today.day)
+        except ValueError:
+            continue
+        window = surplus[start + pd.Timedelta(days=1):start + pd.Timedelta(days=horizon - 1)]
+        if len(window):
+            ahead.append(float(window.mean()))
+    if not ahead or not np.isfinite(recent):
+        return None
+    return {"recent_mm_day": recent, "ahead_mm_day": float(np.mean(ahead)),
+            "drier_members": int(sum(a >= recent for a in ahead)), "members": len(ahead),
+            "weeks": int(round(horizon / 7)), "recent_days": recent_days}
 
 
 def restriction_change(previous: pd.DataFrame | None, now: pd.DataFrame) -> pd.Series:

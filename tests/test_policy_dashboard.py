@@ -265,7 +265,10 @@ def test_key_facts_come_first_with_levels_deficit_river_and_outlook():
     outlook = pd.DataFrame({"water_board": ["A", "B"], "category": ["4", "4"], "short_today": [0.25, 0.67],
                             "p_any": [1.0, 1.0], "p_end": [0.1, 0.4], "horizon_days": [42, 42],
                             "members": ["1991-2024"] * 2})
-    page = _render(districts, **inputs, river_chart=chart, level_history=history, outlook_summary=outlook)
+    weather = {"recent_mm_day": 3.14, "ahead_mm_day": -0.4, "drier_members": 1, "members": 34, "weeks": 6,
+               "recent_days": 14}
+    page = _render(districts, **inputs, river_chart=chart, level_history=history, outlook_summary=outlook,
+                   outlook_weather=weather)
     order = [page.index(marker) for marker in ('id="facts-title"', 'id="summary-title"', 'class="map-box"',
                                                'id="outlook-title"', 'id="season-title"')]
     assert order == sorted(order)
@@ -281,6 +284,9 @@ def test_key_facts_come_first_with_levels_deficit_river_and_outlook():
     assert "op minstens één dag, vandaag meegerekend" in outlook_part
     assert "Kans dat er over 6 weken nog tekort is" in outlook_part
     assert "in de meeste jaren valt er in de komende weken meer regen" in outlook_part
+    assert ("In de afgelopen 14 dagen verdampte er gemiddeld 3,1 mm per dag meer dan er regende; in de weerjaren "
+            "van de verwachting is dat de komende 6 weken gemiddeld -0,4 mm per dag, en in 1 van de 34 jaren even "
+            "droog of droger dan nu.") in outlook_part
     # The season at a glance: the levels per board, as a chart and its table.
     levels = _parse(page).tables
     assert any(t[0][:2] == ["", "veranderingen van niveau"] for t in levels.values())

@@ -58,6 +58,7 @@ def run(config: Config, day: dt.date, proposal: Proposal) -> Path:
         level_history=briefing.level_history,
         reasons=briefing.reasons,
         outlook_summary=briefing.outlook_summary,
+        outlook_weather=briefing.outlook_weather,
         board_names=briefing.board_names,
         tiles=config.tiles,
     )
