@@ -6,7 +6,7 @@ tree — and compares, file by file:
 
 * every Parquet table of ``data/processed/demo/`` (values, columns and types), leaving out only
   the times a run stamps on what it writes (``issued_at``, ``ingested_at``, ``quarantined_at``,
-  the approval's ``at``) and what is derived from them (a decision record's ``record_id``,
+  the approval's ``at``), the run's own folder in file paths, and what is derived from them (a decision record's ``record_id``,
   which hashes ``issued_at``; ``corrects``, which names such an id: only whether it is set
   is compared);
 * every netCDF dataset (``xarray.testing.assert_identical``: values, coordinates, attributes);
@@ -17,7 +17,7 @@ tree — and compares, file by file:
   covers ``issued_at``).
 
 It also counts how often each run parses its setup's YAML (``yaml.safe_load`` of a text
-holding ``water_boards:``), and prints the lines of Python per top-level folder of both trees.
+holding ``water_boards:``, or ``yaml.load`` with the setup's own ``SetupLoader``), and prints the lines of Python per top-level folder of both trees.
 
 Sizes: the demo (2 water boards, 64 districts, 6 stations since 1991, 16 wells, 24 sensors;
 run date 15 August 2025); each run takes a few minutes. Usage::
@@ -50,14 +50,18 @@ APPROVAL_STAMPS = {"at"}
 _RUNNER = """
 import atexit, sys, yaml
 parses = 0
-_load = yaml.safe_load
-def counting(stream, *a, **k):
+_safe_load, _load = yaml.safe_load, yaml.load
+def counting_safe_load(stream, *a, **k):  # how the setup was read before its schema
     global parses
-    text = stream if isinstance(stream, str) else ""
-    if "water_boards:" in text:
+    if isinstance(stream, str) and "water_boards:" in stream:
         parses += 1
-    return _load(stream, *a, **k)
-yaml.safe_load = counting
+    return _safe_load(stream, *a, **k)
+def counting_load(stream, Loader=None, *a, **k):  # pipelines/config_yaml.py: SetupLoader
+    global parses
+    if getattr(Loader, "__name__", "") == "SetupLoader":
+        parses += 1
+    return _load(stream, Loader, *a, **k)
+yaml.safe_load, yaml.load = counting_safe_load, counting_load
 atexit.register(lambda: print(f"[compare] setup YAML parses: {parses}", flush=True))
 from pipelines.cli import main
 sys.exit(main(["demo", "--root", sys.argv[1]]))
@@ -90,8 +94,11 @@ def lines_per_folder(tree: Path) -> dict[str, int]:
     return counts
 
 
-def _table(path: Path) -> pd.DataFrame:
+def _table(path: Path, run_root: Path) -> pd.DataFrame:
     frame = pd.read_parquet(path)
+    for column in frame.columns:  # file paths name the run's own folder: compare them relative to it
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(lambda v: v.replace(str(run_root), "<run>") if isinstance(v, str) else v)
     drop = (RUN_STAMPS | (APPROVAL_STAMPS if path.name == "approvals.parquet" else set())) & set(frame.columns)
     if "record_id" in frame.columns:
         drop |= {"record_id"}
@@ -103,7 +110,7 @@ def _table(path: Path) -> pd.DataFrame:
     return frame
 
 
-def compare_processed(reference: Path, current: Path) -> list[str]:
+def compare_processed(reference: Path, current: Path, roots: tuple[Path, Path]) -> list[str]:
     differences = []
     names = sorted({p.relative_to(reference).as_posix() for p in reference.rglob("*") if p.is_file()}
                    | {p.relative_to(current).as_posix() for p in current.rglob("*") if p.is_file()})
@@ -121,7 +128,7 @@ def compare_processed(reference: Path, current: Path) -> list[str]:
             continue
         try:
             if name.endswith(".parquet"):
-                pd.testing.assert_frame_equal(_table(a), _table(b))
+                pd.testing.assert_frame_equal(_table(a, roots[0]), _table(b, roots[1]))
             elif name.endswith(".nc"):
                 with xr.open_dataset(a) as x, xr.open_dataset(b) as y:
                     xr.testing.assert_identical(x.load(), y.load())
@@ -178,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
               "current": run_demo(ROOT, work / "current", work / "current.log")}
 
     differences = compare_processed(work / "reference" / "data" / "processed" / "demo",
-                                    work / "current" / "data" / "processed" / "demo")
+                                    work / "current" / "data" / "processed" / "demo",
+                                    (work / "reference", work / "current"))
     differences += compare_open_data(work / "reference" / "dashboards" / "site",
                                      work / "current" / "dashboards" / "site")
     before, after = lines_per_folder(source), lines_per_folder(ROOT)

@@ -142,7 +142,7 @@ def render_citizen_page(public: gpd.GeoDataFrame, metadata: dict, *, tiles: dict
         valid_from_nl=format_date(metadata["valid_from"], lang="nl"),
         valid_from_en=format_date(metadata["valid_from"], lang="en"),
         issued_nl=format_moment(issued, lang="nl"), issued_en=format_moment(issued, lang="en"),
-        data_ages=data_ages(metadata), extra_links=extra_links,
+        data_ages=data_ages(metadata), extra_links=extra_links, notices=metadata.get("notices", []),
     )
 
 

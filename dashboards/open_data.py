@@ -58,6 +58,7 @@ def write_open_data(public: gpd.GeoDataFrame, metadata: dict, folder: Path) -> l
         "issued_at": metadata["issued_at"].isoformat(),
         "valid_from": metadata["valid_from"].isoformat(),
         "data_ages": {source: t.isoformat() for source, t in sorted(metadata["data_ages"].items())},
+        "notices": metadata.get("notices", []),
         "software_version": metadata["software_version"],
         "setup_name": metadata["setup_name"],
         "crs": WGS84,

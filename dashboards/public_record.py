@@ -81,7 +81,8 @@ def checked_metadata(metadata: dict) -> dict:
 
     Keys: ``issued_at`` (tz-aware datetime), ``valid_from`` (date), ``data_ages``
     (``{source: tz-aware datetime of its newest input}``), ``software_version``,
-    ``setup_name`` (str).
+    ``setup_name`` (str); optional ``notices`` (list of ``{"nl": str, "en": str}``: what the
+    page must say about the data, e.g. a source that failed or ends before the day).
     """
     missing = [k for k in METADATA_KEYS if k not in metadata]
     if missing:
@@ -96,7 +97,14 @@ def checked_metadata(metadata: dict) -> dict:
         "data_ages": {str(k): _as_aware(v, f"metadata key data_ages[{k!r}]") for k, v in ages.items()},
         "software_version": str(metadata["software_version"]),
         "setup_name": str(metadata["setup_name"]),
+        "notices": _notices(metadata.get("notices") or []),
     }
+
+
+def _notices(notices) -> list[dict]:
+    if not isinstance(notices, list) or not all(isinstance(n, dict) and {"nl", "en"} <= set(n) for n in notices):
+        raise ValueError("metadata key notices must be a list of {'nl': text, 'en': text}")
+    return [{"nl": str(n["nl"]), "en": str(n["en"])} for n in notices]
 
 
 def local_time(moment: dt.datetime) -> dt.datetime:

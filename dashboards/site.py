@@ -31,7 +31,7 @@ import geopandas as gpd
 from dashboards.assets import copy_assets
 from dashboards.citizen_map import render_citizen_page
 from dashboards.open_data import write_open_data
-from dashboards.public_record import checked_metadata, local_time, public_districts
+from dashboards.public_record import checked_metadata, public_districts
 
 KEEP_VERSIONS = 3
 _PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.html")
@@ -51,8 +51,9 @@ def publish_site(districts: gpd.GeoDataFrame, metadata: dict, site_dir: Path, *,
     ``keep``: how many versions to keep on disk, the live one included.
 
     Returns the path of the new version folder, which ``site_dir`` now links to. The issue's
-    open data is also archived in ``archive/<YYYY-MM-DD>/`` (the Europe/Amsterdam date of
-    ``issued_at``); the archive of earlier issues is carried over from the previous version.
+    open data is also archived in ``archive/<valid_from>/<issued_at UTC stamp>/``
+    (:func:`archive_name`); the archive of earlier issues is carried over from the previous
+    version, and nothing in it is ever overwritten.
     """
     public = public_districts(districts)
     meta = checked_metadata(metadata)
@@ -117,17 +118,26 @@ def _build(folder: Path, public, meta: dict, *, previous: Path, tiles, pages: di
         render_citizen_page(public, meta, tiles=tiles, extra_links=tuple(pages)), encoding="utf-8")
     write_open_data(public, meta, folder)
     _carry_archive(previous / "archive", folder / "archive")
-    day = folder / "archive" / local_time(meta["issued_at"]).date().isoformat()
-    if day.exists():
-        # Linked from the previous version: drop the links, never write through them.
-        shutil.rmtree(day)
-    write_open_data(public, meta, day)
+    issue = folder / archive_name(meta)
+    repeat = 1
+    while issue.exists():  # the same issue time published twice: kept beside it, never overwritten
+        repeat += 1
+        issue = folder / f"{archive_name(meta)}-{repeat}"
+    write_open_data(public, meta, issue)
     for name, body in pages.items():
         if isinstance(body, str):
             body = body.encode("utf-8")
         if not isinstance(body, bytes):
             raise TypeError(f"extra_pages[{name!r}] must be HTML text or bytes; got {type(body).__name__}")
         (folder / name).write_bytes(body)
+
+
+def archive_name(meta: dict) -> str:
+    """Where an issue is archived inside a site version: ``archive/<valid_from>/<issued_at>``,
+    the validity date (YYYY-MM-DD) and the issue time in UTC (``YYYYMMDDTHHMMSSffffffZ``), so
+    a back-dated issue, a correction and a second issue of a day each get a folder of their own."""
+    issued = meta["issued_at"].astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"archive/{meta['valid_from'].isoformat()}/{issued}"
 
 
 def _checked_pages(pages: dict) -> dict:

@@ -151,3 +151,38 @@ def thresholds_with(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[s
                 pd.Timedelta(value)  # raises on a bad duration
             merged[variable][key] = value
     return merged
+
+
+#: Units a surface-water level may be reported in (lower case, trimmed) and their factor to m.
+#: A sensor series in any other unit is not a water level: ingest refuses it for
+#: ``sensors.parquet`` rather than judging it by water-level thresholds.
+WATER_LEVEL_UNITS: dict[str, float] = {"m": 1.0, "m nap": 1.0, "mnap": 1.0, "m+nap": 1.0, "cm": 0.01,
+                                       "cm nap": 0.01}
+#: Tests whose threshold is a level or a difference of levels, so scale with the unit.
+_SCALED_TESTS = ("min", "max", "spike")
+
+
+def sensor_thresholds(
+    parameter: str,
+    unit: str,
+    thresholds: Mapping[str, Mapping[str, Any]],
+    per_parameter: "list[tuple[str, str, Mapping[str, Any]]] | tuple" = (),
+) -> dict[str, Any] | None:
+    """QC thresholds for one sensor series, in the series' own ``unit``; None when the unit is
+    not a water level (:data:`WATER_LEVEL_UNITS`): such a series is not judged at all.
+
+    The ``water_level`` thresholds (in m) are converted to the unit (a cm series gets min, max
+    and spike times 100); an entry ``(parameter, unit, tests)`` of ``per_parameter`` whose
+    parameter (or ``"*"``) and unit match then overrides the tests it names, in that unit.
+    """
+    key = unit.strip().lower()
+    if key not in WATER_LEVEL_UNITS:
+        return None
+    factor = WATER_LEVEL_UNITS[key]
+    limits: dict[str, Any] = {test: (value / factor if test in _SCALED_TESTS else value)
+                              for test, value in thresholds["water_level"].items()}
+    # wildcard entries first, so the parameter's own entry overrides them
+    for p, u, tests in sorted(per_parameter, key=lambda item: item[0] != "*"):
+        if u.strip().lower() == key and p in (parameter, "*"):
+            limits.update(tests)
+    return limits

@@ -64,6 +64,7 @@ SOURCE_NAMES: Mapping[str, tuple[str, str]] = {
     "meteo": ("neerslag en verdamping", "precipitation and evaporation"),
     "groundwater": ("grondwaterstanden", "groundwater levels"),
     "sensors": ("oppervlaktewaterpeilen", "surface-water levels"),
+    "supply": ("aanvoer uit het hoofdwatersysteem", "supply from the national water system"),
 }
 
 

@@ -8,6 +8,10 @@
     droogte config check FILE         validate a setup file without running anything
     droogte config schema             print the setup file's JSON Schema (for editors)
     droogte config reference          print the setup file's reference (docs/configuration.md)
+    droogte ingest --forget FILE      take a file's rows out of the processed tables
+
+Exit codes (pipelines/outcome.py): 0 all well, 1 failed, 2 configuration error, 3 published on
+degraded data, 4 no new decisions (data too old), 5 refused (a day before the live issue).
 
 Flows run without a Prefect server unless ``PREFECT_API_URL`` points at one.
 """
@@ -27,6 +31,17 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _horizon_days(text: str) -> int:
+    # The same bounds as outlook.horizon_days in the setup file (pipelines/config_schema.py).
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days from 1 to 366, got {text[:20]!r}")
+    return days
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dask-address", default=None,
                      help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
                      "(default: dask.address in the configuration, else a local cluster)")
+    run.add_argument("--output", type=Path, default=None, metavar="DIR",
+                     help="run into a timeline of its own: processed tables, decision log and site under DIR "
+                     "(for back-tests and replays; the live site and decision log are not touched)")
+    run.add_argument("--republish", action="store_true",
+                     help="let a run for a day before the live issue replace it (otherwise refused, exit 5)")
 
     outlook = sub.add_parser("outlook", help="compute the outlook for the coming weeks, publishing nothing",
                              description="Indicators, the allocation so far and the outlook ensemble (one "
@@ -66,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     outlook.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
     outlook.add_argument("--date", type=_date, default=None,
                          help="the day to start from, YYYY-MM-DD (default: the configuration's date, else today)")
-    outlook.add_argument("--horizon-days", type=int, default=None,
+    outlook.add_argument("--horizon-days", type=_horizon_days, default=None,
                          help="days ahead (default: outlook.horizon_days in the configuration, 42)")
     outlook.add_argument("--dask-address", default=None, help="address of an existing Dask scheduler")
 
@@ -84,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
     ingest.add_argument("--source", choices=("all", "meteo", "groundwater", "sensors"), default="all",
                         help="which kind of source to ingest (default: all)")
+    ingest.add_argument("--forget", type=Path, default=None, metavar="FILE",
+                        help="remove the rows that FILE brought from the processed tables (the raw archive "
+                        "keeps its bytes; a log record goes to forgotten.jsonl) instead of ingesting")
 
     config = sub.add_parser("config", help="check a setup file, or print its schema or reference",
                             description="Validate a setup file without running anything, or print the "
@@ -96,7 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
                           "language server)")
     config_sub.add_parser("reference", help="print the Markdown reference of every key "
                           "(docs/configuration.md)")
+    parser.epilog = EXIT_CODES
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+EXIT_CODES = """exit codes:
+  0  all well
+  1  failed: the run stopped; nothing new published
+  2  configuration or command-line error; nothing done
+  3  published on degraded data: a source or file failed, or data end before the day
+  4  withheld: data older than freshness.max_age_days; no new decisions published
+  5  refused: the day lies before the live issue or the decision log's last day
+     (use --output DIR for a back-test, or --republish)"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,11 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             return _run(load_config(config_path), None, args.dask_address)
         config = load_config(args.config)
         if args.command == "run":
-            return _run(config, args.date, args.dask_address)
+            return _run(config, args.date, args.dask_address, output=args.output, republish=args.republish)
         if args.command == "outlook":
             return _outlook(config, args.date, args.horizon_days, args.dask_address)
         if args.command == "bulletin":
             return _bulletin(config, args.date)
+        if args.forget is not None:
+            return _forget(config, args.forget)
         return _ingest(config, args.source)
     except ConfigError as exc:
         print(f"droogte: configuration error: {exc}", file=sys.stderr)
@@ -160,17 +197,33 @@ def _generate_demo(root: Path, seed: int | None) -> Path:
     )
 
 
-def _run(config, date: dt.date | None, dask_address: str | None) -> int:
+def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path | None = None,
+         republish: bool = False) -> int:
     from pipelines.daily_run import drought_run
+    from pipelines.outcome import ExitCode, Outcome, exit_code_of_state
 
     day = date or config.date or dt.date.today()
     started = time.perf_counter()
-    print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}", flush=True)
-    result = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address, config=config)
-    print(f"[droogte] finished in {time.perf_counter() - started:.1f} s", flush=True)
-    for label, path in result["outputs"].items():
-        print(f"  {label:<14} {path}")
-    return 0
+    where = f" into {output}" if output else ""
+    print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}{where}", flush=True)
+    state = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
+                        output=None if output is None else str(output.resolve()), republish=republish,
+                        config=config, return_state=True)
+    code = exit_code_of_state(state)
+    result = state.result(raise_on_failure=False)
+    print(f"[droogte] finished in {time.perf_counter() - started:.1f} s: {state.name}", flush=True)
+    if isinstance(result, dict):
+        if result.get("outputs") and result.get("data_day") and result["data_day"] != day.isoformat():
+            print(f"  decisions computed with data up to {result['data_day']}, carried to {day.isoformat()}")
+        for label, path in result.get("outputs", {}).items():
+            print(f"  {label:<14} {path}")
+        outcome = Outcome.from_dict(result.get("outcome") or {})
+        for problem in outcome.problems:
+            print(f"  {problem.code.name:<9} {problem}", file=sys.stderr)
+    elif code == ExitCode.FAILED:
+        print(f"droogte: the run failed: {state.message}", file=sys.stderr)
+    print(f"[droogte] exit code {int(code)} ({code.name})", flush=True)
+    return int(code)
 
 
 def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_address: str | None) -> int:
@@ -206,6 +259,39 @@ def _ingest(config, source: str) -> int:
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
     report = flows[source](config=config)
     print(report if isinstance(report, str) else _format_report(report))
+    return _ingest_status(report)
+
+
+#: Exit status of ``droogte ingest`` (the codes of ``pipelines/outcome.py``): everything
+#: stored; some file (or service) failed and the rest was stored; a whole source failed.
+EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
+
+
+def _ingest_status(report) -> int:
+    """0 when every file was stored, 3 when a file failed and the rest was stored (each failed
+    file is listed on stderr with its reason), 1 when a source failed as a whole."""
+    reports = report.values() if isinstance(report, dict) else [report]
+    failed_sources = [r for r in reports if isinstance(r, str)]
+    failed_files = [f for r in reports if not isinstance(r, str) for f in r.failed_files]
+    for failed in failed_files:
+        print(f"[droogte] not ingested: {failed}", file=sys.stderr)
+    if failed_sources:
+        return EXIT_FAILED
+    return EXIT_DEGRADED if failed_files else EXIT_OK
+
+
+def _forget(config, path: Path) -> int:
+    from pipelines.ingest.forget import forget_file
+
+    try:
+        record = forget_file(config, path)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"droogte: cannot forget: {exc}", file=sys.stderr)
+        return 2
+    print(f"[droogte] forgot {record['path']}: " + ", ".join(f"{t} -{n}" for t, n in record["rows_removed"].items()))
+    if record["still_configured"]:
+        print(f"droogte: {path} is still in the configuration {config.path}; the next ingest reads it "
+              "again unless you remove it there", file=sys.stderr)
     return 0
 
 

@@ -40,12 +40,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from pydantic import ValidationError
 
 from models.qc import thresholds_with
 from models.restrictions.explanations import DEFAULT_EXEMPTIONS, Exemptions
 from models.restrictions.rules import Restriction, Rule, RuleTable, default_rules
+# APPROVAL_MODES and SENSOR_FORMATS are defined with the schema and still importable from here.
 from pipelines.config_schema import APPROVAL_MODES, SENSOR_FORMATS, SetupFile, shown  # noqa: F401
 from pipelines.config_yaml import read_setup_yaml
 
@@ -86,6 +86,7 @@ class Station:
     x: float
     y: float
     file: Path
+    format: str = "knmi-daily"  # one of config_schema.STATION_FORMATS
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,26 @@ class BroService:
 
 
 @dataclass(frozen=True)
+class SensorQc:
+    """QC thresholds for the sensor series of one parameter (``"*"``: any) in one unit, in that unit."""
+
+    parameter: str
+    unit: str
+    tests: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How ingest judges what it reads (``ingest:``; see :class:`pipelines.config_schema.Ingest`):
+    the plausible-date window (UT days), the PI series identity, sensor QC per parameter and unit."""
+
+    first_plausible_date: dt.date = dt.date(1850, 1, 1)
+    plausible_days_ahead: int = 2
+    pi_series_identity: str = "location-parameter"
+    sensor_qc: tuple[SensorQc, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated setup. Paths are absolute; quantities carry their unit in the name."""
 
@@ -175,6 +196,7 @@ class Config:
     dask_workers: int = 2
     outlook_horizon_days: int = 42
     stale_after_days: int = 3
+    max_age_days: int = 5  # freshness.max_age_days: more days of missing data and no new decisions (pipelines/late_data.py)
     qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
     knmi_national_deficit: Path | None = None  # KNMI's int_nl.dat, for the deficit chart's climatology
     # The weekly bulletin: the day of the week of the run's date on which the daily run writes
@@ -182,6 +204,7 @@ class Config:
     bulletin_weekday: str | None = "tuesday"
     knmi_service: KnmiService | None = None
     bro_service: BroService | None = None
+    ingest: IngestSettings = field(default_factory=IngestSettings)
 
 
 def load_config(path: Path | str) -> Config:
@@ -272,7 +295,8 @@ def _config(setup: SetupFile, path: Path) -> Config:
         name=setup.name,
         date=setup.date,
         districts=setup.districts,
-        stations=tuple(Station(id=s.id, name=s.name or s.id, x=s.x, y=s.y, file=s.file) for s in setup.stations),
+        stations=tuple(Station(id=s.id, name=s.name or s.id, x=s.x, y=s.y, file=s.file, format=s.format)
+                       for s in setup.stations),
         wells=tuple(Well(file=w.file, lower_limit_m_nap=w.lower_limit_m_nap) for w in setup.wells),
         sensors=tuple(SensorFile(file=s.file, format=s.format) for s in setup.sensors),
         water_boards=tuple(WaterBoard(id=b.id, name=b.name or b.id, inlet_capacity_m3_day=b.inlet_capacity_m3_day)
@@ -291,10 +315,18 @@ def _config(setup: SetupFile, path: Path) -> Config:
         dask_workers=setup.dask.workers,
         outlook_horizon_days=setup.outlook.horizon_days,
         stale_after_days=setup.freshness.stale_after_days,
+        max_age_days=setup.freshness.max_age_days,
         qc_thresholds=thresholds_with(setup.qc.model_dump(exclude_none=True)),
         knmi_national_deficit=setup.climatology.knmi_national_deficit,
         knmi_service=_knmi_service(setup.services.knmi_daggegevens),
         bro_service=_bro_service(setup.services.bro_gld),
+        ingest=IngestSettings(
+            first_plausible_date=setup.ingest.first_plausible_date,
+            plausible_days_ahead=setup.ingest.plausible_days_ahead,
+            pi_series_identity=setup.ingest.pi_series_identity,
+            sensor_qc=tuple(SensorQc(q.parameter, q.unit, q.model_dump(exclude_none=True, exclude={"parameter", "unit"}))
+                            for q in setup.ingest.sensor_qc),
+        ),
     )
 
 

@@ -13,13 +13,10 @@ from typing import Any
 
 from pipelines.config_schema import SetupFile
 
-SCHEMA_ID = "https://droogte.example/schemas/setup.json"
-
-
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a setup file."""
     schema = SetupFile.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": "droogte setup file", **{k: v for k, v in schema.items() if k != "title"}}
 
 
@@ -45,8 +42,8 @@ def markdown_reference() -> str:
         "- Numbers are read as YAML 1.2: `1.5e6`, `4.0e6`, `1.5E+6` and `1_500_000` are numbers; "
         "`yes`/`no`/`on`/`off` are text (only `true`/`false` are booleans). Every number must be "
         "finite (no `.nan`, `.inf`) and within the bounds listed.",
-        "- Paths are relative to the setup file. Input files must lie in the setup file's folder "
-        "or in a folder listed in `allow_inputs_from`. Output folders may not be the setup's "
+        "- Paths are relative to the setup file. Input files must lie (links followed) in the setup "
+        "file's folder or in a folder listed in `allow_inputs_from`. Output folders may not be the setup's "
         "folder or hold it, and `output.site` may not be an existing folder: droogte publishes "
         "the site as a link to a version folder beside it and never moves a folder aside.",
         "- Positions are metres in EPSG:28992 (RD New) inside its domain; a value that looks "

@@ -37,6 +37,11 @@ from models.restrictions.explanations import DEFAULT_EXEMPTIONS
 from models.restrictions.rules import ALL_BOARDS, INDICATORS, OPERATORS, Restriction
 
 SENSOR_FORMATS = ("pi-xml", "pi-json", "csv")
+#: knmi-daily: an automatic station's etmgeg file (RH and EV24, UT days); knmi-rain-gauge: a
+#: manual rain gauge's neerslaggeg file (RD, 08-08 UTC), stored as precipitation (see README).
+STATION_FORMATS = ("knmi-daily", "knmi-rain-gauge")
+#: How a PI file's series of one location and parameter are told apart (pipelines.ingest.sources.fews).
+PI_SERIES_IDENTITIES = ("location-parameter", "full")
 APPROVAL_MODES = ("auto", "analyst")
 
 #: The domain of EPSG:28992 (RD New) in metres: the projected bounds of its area of use (the
@@ -45,8 +50,8 @@ APPROVAL_MODES = ("auto", "analyst")
 RD_X_RANGE = (0.0, 290_000.0)
 RD_Y_RANGE = (300_000.0, 640_000.0)
 
-#: Largest flow accepted for a supply or an inlet capacity, m³/day: about ten times the Rhine
-#: at Lobith in flood (16,000 m³/s is 1.4e9 m³/day would be an extreme; 1e9 is far beyond any inlet).
+#: Largest flow accepted for a supply or an inlet capacity, m³/day: about the Rhine at Lobith in
+#: its record flood of 1926 (12,600 m³/s); no inlet or national supply comes near it.
 MAX_FLOW_M3_DAY = 1.0e9
 
 #: Dates a setup may name: from the first KNMI daily series to the end of the century.
@@ -293,8 +298,9 @@ def _rd_from_degrees(raw: Any) -> str | None:
 class Strict(BaseModel):
     """A mapping of the setup file: unknown keys are refused, naming the nearest valid key."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=False,
-                              use_attribute_docstrings=True, regex_engine="python-re")
+    # extra="forbid" also writes additionalProperties: false into the JSON Schema for editors;
+    # the attribute docstrings become the descriptions of docs/configuration.md.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True)
 
     #: What a key of this mapping is called in an error (``unknown variable``).
     key_noun: ClassVar[str] = "key"
@@ -332,6 +338,8 @@ class Station(Strict):
     """Northing in EPSG:28992 (RD New), m; default: from the KNMI station table."""
     file: InputFile = Field(examples=["knmi/etmgeg_260.txt"])
     """KNMI daily data file (etmgeg_<STN>.txt or .zip, or neerslaggeg), relative to the setup file."""
+    format: Choice(*STATION_FORMATS) = Field("knmi-daily", examples=["knmi-rain-gauge"])
+    """knmi-daily (etmgeg: RH and EV24 per UT day) or knmi-rain-gauge (neerslaggeg: RD over 08-08 UTC, stored as precipitation of the UT day the period starts, evaporation missing)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -534,6 +542,37 @@ class Qc(Strict):
 assert set(Qc.model_fields) == set(DEFAULT_THRESHOLDS), "Qc must name every variable of models.qc"
 
 
+class SensorQc(QcTests):
+    """QC thresholds for the sensor series of one parameter in one unit, in that unit; tests left out keep the water_level thresholds converted to the unit."""
+
+    parameter: Text = Field(examples=["H.meting"])
+    """PI parameterId (or the part after '/' of a sensor CSV id); "*" matches every parameter."""
+    unit: Text = Field(examples=["cm"])
+    """Unit of the series as the file states it; a water-level unit (m, m NAP, mNAP, m+NAP, cm, cm NAP)."""
+
+    @model_validator(mode="after")
+    def _water_level(self) -> SensorQc:
+        from models.qc import WATER_LEVEL_UNITS
+
+        if self.unit.strip().lower() not in WATER_LEVEL_UNITS:
+            raise problem(f"sensors.parquet holds water levels; expected one of {', '.join(WATER_LEVEL_UNITS)}, "
+                          f"got {shown(self.unit)}", "unit")
+        return self
+
+
+class Ingest(Strict):
+    """How ingest judges what it reads."""
+
+    first_plausible_date: Date = Field(dt.date(1850, 1, 1), examples=["1850-01-01"])
+    """Readings dated before this day are quarantined (UT day)."""
+    plausible_days_ahead: Integer(0, 366, unit="days") = Field(2, examples=[2])
+    """Readings dated later than today (UTC) plus this many days are quarantined."""
+    pi_series_identity: Choice(*PI_SERIES_IDENTITIES) = Field("location-parameter", examples=["full"])
+    """location-parameter: a sensor is <locationId>/<parameterId> and of several series of one location and parameter in a file the first is kept, the others quarantined; full: qualifierId and moduleInstanceId are part of the sensor id."""
+    sensor_qc: list[SensorQc] = Field([], examples=[[{"parameter": "H.meting", "unit": "cm", "spike": 30}]])
+    """QC thresholds per parameter and unit (sensors)."""
+
+
 class Output(Strict):
     """Where a run writes, relative to the setup file."""
 
@@ -591,6 +630,10 @@ class Freshness(Strict):
 
     stale_after_days: Integer(0, 365, unit="days") = Field(3, examples=[3])
     """Meteo data older than this many days are stale."""
+    max_age_days: Integer(0, 365, unit="days") = Field(5, examples=[5])
+    """When the newest day with complete weather (and supply) lies more than this many days
+    before the run's day, the run publishes no new decisions (exit code 4); within it, the
+    decisions of the newest complete day are carried to the run's day (exit code 3)."""
 
 
 class KnmiService(Strict):
@@ -718,6 +761,8 @@ class SetupFile(Strict):
     """Public services."""
     climatology: Climatology = Climatology()
     """Climatology inputs."""
+    ingest: Ingest = Ingest()
+    """Ingest settings: plausible dates, PI series identity, sensor QC per parameter and unit."""
     allow_inputs_from: list[AllowedFolder] = Field([], examples=[["../../shared/data"]])
     """Folders outside the setup's folder from which input files may be read; default: none."""
 

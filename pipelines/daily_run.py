@@ -22,15 +22,16 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from models.restrictions.proposal import Proposal
-from pipelines import allocation, indicators, restrictions
-from pipelines import briefing
+from pipelines import allocation, briefing, indicators, restrictions, timeline
 from pipelines.briefing import bulletin_due
 from pipelines.config import Config, load_config
 from pipelines.ingest.flows import ingest_all
+from pipelines.late_data import DataDay, find_data_day, stale_problems
+from pipelines.outcome import ExitCode, Outcome, final_state, problems_from_ingest
 from pipelines.publication import publish
 from pipelines.publication.approval import request_approval
-from pipelines.publication.artifacts import publish_run_artifacts
-from pipelines.store import DECISION_LOG
+from pipelines.publication.artifacts import page_notices, publish_run_artifacts
+from pipelines.store import DECISION_LOG, INDICATORS, Store
 
 
 @task(name="compute-indicators", cache_policy=NONE)
@@ -66,16 +67,23 @@ def deficit_median_task(config: Config, day: dt.date):
     return restrictions.deficit_median(config, day)
 
 
+@task(name="find-data-day", cache_policy=NONE)
+def data_day_task(config: Config, day: dt.date) -> DataDay:
+    """The newest day up to ``day`` the allocation has every input for (pipelines/late_data.py)."""
+    return find_data_day(config, day)
+
+
 @task(name="decide-restrictions", cache_policy=NONE)
-def restrictions_task(config: Config, day: dt.date, median=None) -> Proposal:
-    """Restriction decisions with hysteresis over the season; what would change if published."""
-    return restrictions.run(config, day, median)
+def restrictions_task(config: Config, day: dt.date, median=None, valid_on: dt.date | None = None) -> Proposal:
+    """Restriction decisions with hysteresis over the season up to ``day``, in force on
+    ``valid_on`` (default ``day``); what would change if published."""
+    return restrictions.run(config, day, median, valid_on=valid_on)
 
 
 @task(name="publish-site", cache_policy=NONE)
-def publication_task(config: Config, day: dt.date, proposal: Proposal) -> Path:
+def publication_task(config: Config, day: dt.date, proposal: Proposal, notices: list | None = None) -> Path:
     """Write the citizen map, the dashboard and open data, and switch the live site in one step."""
-    return publish.run(config, day, proposal)
+    return publish.run(config, day, proposal, notices=notices)
 
 
 @task(name="write-bulletin", cache_policy=NONE)
@@ -85,41 +93,103 @@ def bulletin_task(config: Config, day: dt.date) -> list[Path]:
 
 
 @flow(name="drought-run", log_prints=True)
-def drought_run(config_path: str, date: str | None = None, dask_address: str | None = None, config=None) -> dict:
+def drought_run(config_path: str, date: str | None = None, dask_address: str | None = None,
+                output: str | None = None, republish: bool = False, config=None):
     """Run the whole pipeline for one day (``date`` as YYYY-MM-DD, default: the setup's date).
 
     ``dask_address`` names an existing Dask scheduler; without it the setup's ``dask.address``
-    is used, and without that a local cluster on loopback. ``config``: the setup at
+    is used, and without that a local cluster on loopback. ``output`` (a folder) runs the day
+    into a timeline of its own instead of the setup's live output (``pipelines/timeline.py``):
+    back-tests and replays use it. ``republish`` lets a run for a day before the live issue
+    replace it on purpose; without it such a run is refused. ``config``: the setup at
     ``config_path`` when the caller has loaded and checked it already (``droogte run`` does,
     to refuse a wrong setup before Prefect starts); else it is loaded here.
+
+    Ends in the state of ``pipelines/outcome.py`` (Completed, Degraded, Withheld, Refused,
+    Failed); the result is a dict with the day, the data day, the ingest reports, the approval,
+    the changes, the outputs and ``outcome`` (``Outcome.as_dict()``).
     """
     logger = get_run_logger()
     config = config or load_config(config_path)  # the one time this run reads and checks its setup
+    if output:
+        config = timeline.own_output(config, output)
     day = dt.date.fromisoformat(date) if date else (config.date or dt.date.today())
-    logger.info("daily run of %r for %s", config.name, day)
+    logger.info("daily run of %r for %s%s", config.name, day, f" into {output}" if output else "")
+    outcome = Outcome()
+    result = {"date": day.isoformat(), "data_day": None, "ingest": {}, "approval": None, "changes": [],
+              "outputs": {}, "outcome": None}
 
+    refused = timeline.refusal(config, day, republish=republish)
+    if refused:
+        outcome.add("timeline", refused, ExitCode.REFUSED)
+        logger.error("refused: %s", refused)
+        publish_run_artifacts(config, day, None, {}, None, outcome=outcome)
+        return _end(config, day, outcome, result)
+    if republish:
+        logger.warning("--republish: the issue for %s replaces the live one; the decision log records "
+                       "corrections", day)
+    try:
+        return _run_day(config, day, dask_address, outcome, result)
+    except Exception as exc:
+        # The summary artifact says what failed too, not only the run's state and log.
+        outcome.add("run", f"{type(exc).__name__}: {exc}", ExitCode.FAILED)
+        try:
+            publish_run_artifacts(config, day, None, result["ingest"], None, outcome=outcome)
+        except Exception as artifact_error:  # never hide the run's own error behind this one
+            logger.error("the run-summary artifact could not be written: %s", artifact_error)
+        raise
+
+
+def _run_day(config: Config, day: dt.date, dask_address: str | None, outcome: Outcome, result: dict):
+    """The stages of one day, after the timeline has accepted it."""
+    logger = get_run_logger()
     ingest_reports = ingest_all(until=day.isoformat(), config=config)
-    indicators_file = indicators_task(config, day)
-    allocation_file = allocation_task(config, day, dask_address or config.dask_address)
-    median = deficit_median_task(config, day)
-    proposal = restrictions_task(config, day, median)
+    result["ingest"] = ingest_reports
+    outcome.extend(problems_from_ingest(ingest_reports))
+    found = data_day_task(config, day)
+    result["data_day"] = found.data_day and found.data_day.isoformat()
+    outcome.extend(found.problems)
+    if found.withheld:
+        for problem in found.problems:
+            logger.error("%s", problem)
+        publish_run_artifacts(config, day, None, ingest_reports, None, outcome=outcome)
+        return _end(config, day, outcome, result)
+    computed = found.data_day  # indicators, allocation and rules run to the newest complete day
+    for problem in found.problems:
+        logger.warning("late data: %s", problem)
+
+    indicators_file = indicators_task(config, computed)
+    named = {p.source for p in outcome.problems}
+    outcome.extend(p for p in stale_problems(Store(config.processed_dir).attributes(INDICATORS), computed)
+                   if p.source not in named)
+    allocation_file = allocation_task(config, computed, dask_address or config.dask_address)
+    median = deficit_median_task(config, computed)
+    proposal = restrictions_task(config, computed, median, valid_on=day)
     approval = request_approval(config, proposal)
     if approval.approved:
-        site = publication_task(config, day, proposal)
+        site = publication_task(config, day, proposal, notices=page_notices(outcome, day, found.newest))
     else:
         site = config.site_dir
         logger.warning("publication not approved (%s): the published site stays as it was", approval.note)
     bulletin = None
     if approval.approved and bulletin_due(config, day):  # publication.bulletin_weekday
-        bulletin = bulletin_task(config, day)[0]
-    publish_run_artifacts(config, day, proposal, ingest_reports, approval)
-    outputs = {
+        bulletin = bulletin_task(config, computed)[0]  # from the run's data day (earlier when data are late)
+    publish_run_artifacts(config, day, proposal, ingest_reports, approval, outcome=outcome)
+    result.update(approval=approval, changes=proposal.changes, outputs={
         "indicators": indicators_file,
         "allocation": allocation_file,
         "decisions": config.processed_dir / DECISION_LOG,
         "site": site / "index.html",
-    }
+    })
     if bulletin is not None:
-        outputs["bulletin"] = bulletin
-    return {"date": day.isoformat(), "ingest": ingest_reports, "approval": approval,
-            "changes": proposal.changes, "outputs": outputs}
+        result["outputs"]["bulletin"] = bulletin
+    return _end(config, day, outcome, result)
+
+
+def _end(config: Config, day: dt.date, outcome: Outcome, result: dict):
+    """Log the outcome and end the flow in its state (``pipelines/outcome.py``)."""
+    logger = get_run_logger()
+    result["outcome"] = outcome.as_dict()
+    if outcome.problems:
+        logger.warning("run of %r for %s ends %s", config.name, day, outcome.message())
+    return final_state(outcome, result)

@@ -20,6 +20,7 @@ from models.allocation.outlook import outlook_category_probability
 from pipelines.config import load_config
 from pipelines.daily_run import allocation_task, indicators_task
 from pipelines.ingest.flows import ingest_all
+from pipelines.late_data import find_data_day
 from pipelines.inputs import read_districts
 from pipelines.store import OUTLOOK, Store
 
@@ -53,6 +54,14 @@ def outlook_run(config_path: str, date: str | None = None, dask_address: str | N
     day = dt.date.fromisoformat(date) if date else (config.date or dt.date.today())
     logger.info("outlook of %r from %s, %d days ahead", config.name, day, horizon)
     ingest_all(until=day.isoformat(), config=config)
+    # Late data (pipelines/late_data.py): the outlook starts from the newest complete day.
+    found = find_data_day(config, day)
+    if found.data_day is None or found.withheld:
+        raise ValueError("no outlook: " + "; ".join(str(p) for p in found.problems))
+    if found.late:
+        for problem in found.problems:
+            logger.warning("late data: %s", problem)
+        day = found.data_day
     indicators_task(config, day)
     allocation_task.with_options(name="allocate-water-and-outlook")(
         config, day, dask_address or config.dask_address, horizon_days=horizon)

@@ -39,9 +39,21 @@ def deficit_median(config: Config, day: dt.date) -> xr.DataArray:
     return triggers.median_deficit_by_season_day(Store(config.processed_dir).weather(), before_year=day.year)
 
 
-def run(config: Config, day: dt.date, median: xr.DataArray | None = None) -> Proposal:
-    """Rules with hysteresis over the season so far; merge into the decision log; compare with
-    what is published. ``median``: the result of :func:`deficit_median` (computed when absent)."""
+def run(config: Config, day: dt.date, median: xr.DataArray | None = None, *,
+        valid_on: dt.date | None = None) -> Proposal:
+    """Rules with hysteresis over the season up to ``day``; merge into the decision log; the
+    decisions in force on ``valid_on`` (default ``day``; a later day carries the decisions of
+    ``day`` unchanged, pipelines/late_data.py); compare with what is published. ``median``:
+    the result of :func:`deficit_median` (computed when absent).
+
+    Restrictions left open by an earlier season (or an earlier timeline in the same folder)
+    are closed first: each season's hysteresis starts afresh (``decision_log.close_before``).
+    The log's last decided day (``valid_on``) is kept in ``timeline.json`` (pipelines/timeline.py).
+    """
+    from models.season import season_start
+    from pipelines.timeline import decided_until, record_decided
+
+    valid_on = valid_on or day
     store = Store(config.processed_dir)
     allocation, indicators, ensemble = (store.dataset(n) for n in (ALLOCATION, INDICATORS, OUTLOOK))
     districts = read_districts(config)
@@ -52,10 +64,14 @@ def run(config: Config, day: dt.date, median: xr.DataArray | None = None) -> Pro
     store.write_dataset(trigger_values, TRIGGERS)
 
     decisions = decide(trigger_values, config.rules, until=day)
-    log = decision_log.merge_decisions(store.decision_log(), decisions, issued_at=pd.Timestamp.now(tz="UTC"))
+    issued_at = pd.Timestamp.now(tz="UTC")
+    log = decision_log.close_before(store.decision_log(), pd.Timestamp(season_start(day)), issued_at=issued_at,
+                                    last_day=decided_until(config.processed_dir))
+    log = decision_log.merge_decisions(log, decisions, issued_at=issued_at)
     store.write_decision_log(log)
+    record_decided(config.processed_dir, valid_on)
 
-    in_force = decisions_on(decision_log.current_decisions(log), day, districts)
+    in_force = decisions_on(decision_log.current_decisions(log), valid_on, districts)
     summary = summarise_allocation(allocation)
     escalation = escalation_levels(decisions, summary, districts, day=day, outlook_probability=probability.to_series())
     store.write_table(escalation, ESCALATION)
@@ -65,5 +81,5 @@ def run(config: Config, day: dt.date, median: xr.DataArray | None = None) -> Pro
     history = escalation_history(decisions, summary, districts, days=season_days[season_days <= pd.Timestamp(day)],
                                  outlook_probability=probability.to_series())
     store.write_table(history, ESCALATION_HISTORY)
-    return Proposal(day=day, decisions=in_force, changes=compare(store.table(PUBLISHED), in_force),
-                    escalation=escalation)
+    return Proposal(day=valid_on, decisions=in_force, changes=compare(store.table(PUBLISHED), in_force),
+                    escalation=escalation, computed_until=day)

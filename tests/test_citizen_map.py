@@ -120,3 +120,17 @@ def test_escapers_leave_nothing_that_ends_a_script_or_starts_markup(text):
     assert not set("<>&") & set(literal)
     assert "${" not in literal.replace("\\${", "")
     assert re.search(r"(?<!\\)(\\\\)*`", literal) is None
+
+
+def test_notices_about_late_or_failed_data_are_shown_and_escaped():
+    public = public_districts(synthetic_districts(3))
+    quiet = render_citizen_page(public, checked_metadata(synthetic_metadata()))
+    assert "data-notice" not in quiet and "Let op: niet alle gegevens" not in quiet
+    notices = [{"nl": "De gegevens over neerslag (meteo) lopen tot en met 15 augustus 2025 <b>.",
+                "en": "The data on precipitation (meteo) run up to 15 August 2025 <b>."}]
+    page = render_citizen_page(public, checked_metadata(synthetic_metadata() | {"notices": notices}))
+    assert page.count('class="notice data-notice"') == 1
+    assert "lopen tot en met 15 augustus 2025 &lt;b&gt;." in page and "<b>." not in page
+    assert 'href="#data-title"' in page and "Let op: niet alle gegevens zijn actueel." in page
+    with pytest.raises(ValueError, match="notices must be a list"):
+        checked_metadata(synthetic_metadata() | {"notices": ["plain text"]})

@@ -321,3 +321,8 @@ def test_a_dollar_name_is_text_in_the_chart_title(tmp_path):
     history = pd.DataFrame({"date": pd.date_range("2025-06-01", periods=3), "water_board": "WBO", "level": [0, 1, 2]})
     chart = levels_chart(history, names={"WBO": name})  # matplotlib would read $…$ as mathematics
     assert r"$\frac{x$ / Oost" in chart.svg["nl"] and r"$\frac{x$ / Oost" in chart.svg["en"]
+
+
+def test_the_outlook_horizon_on_the_command_line_has_the_bounds_of_the_setup_file():
+    result = _droogte("outlook", "--config", "x.yaml", "--horizon-days", "100000")
+    assert result.returncode == 2 and "expected a whole number of days from 1 to 366" in result.stderr

@@ -105,14 +105,14 @@ def test_second_run_of_the_same_day_adds_no_records(demo_run, monkeypatch):
     before = pd.read_parquet(config.processed_dir / DECISION_LOG)
     meteo_before = pd.read_parquet(config.processed_dir / "meteo.parquet")
     parsed = []
-    safe_load = yaml.safe_load
+    load = yaml.load
 
-    def counting(stream, *args, **kwargs):
-        if isinstance(stream, str) and "water_boards:" in stream:
+    def counting(stream, Loader=None, *args, **kwargs):
+        if getattr(Loader, "__name__", "") == "SetupLoader":  # pipelines/config_yaml.py
             parsed.append(1)
-        return safe_load(stream, *args, **kwargs)
+        return load(stream, Loader, *args, **kwargs)
 
-    monkeypatch.setattr(yaml, "safe_load", counting)
+    monkeypatch.setattr(yaml, "load", counting)
     result = drought_run(config_path=str(config.path))
     assert len(parsed) == 1  # the run loads its setup once and hands it to every task and flow
     after = pd.read_parquet(config.processed_dir / DECISION_LOG)
@@ -185,3 +185,69 @@ def test_before_the_deficit_season_there_is_no_chart_to_draw(demo_run):
                                                 xr.open_dataset(config.processed_dir / INDICATORS).load(),
                                                 read_districts(config))
     assert setup_chart is not None and set(board_charts) == {"WBW", "WBO"}
+
+
+# --- daily operations: freshness, late data, the live timeline, failed files ------------------
+# These run after the tests above: they move the demo's timeline forward to 17 August.
+
+
+def test_the_newest_data_held_is_reported_when_nothing_new_came_in(demo_run):
+    from pipelines.ingest.flows import ingest_groundwater
+
+    config, _ = demo_run
+    report = ingest_groundwater(config_path=str(config.path), until="2025-08-15")
+    assert report.files == 0 and report.unchanged_files == 16  # nothing new
+    assert report.newest is not None and report.newest.startswith("2025-08-14")
+
+
+def test_a_run_two_days_past_the_data_carries_the_decisions_and_says_which_data_are_missing(demo_run, capsys):
+    from pipelines.cli import main
+
+    config, _ = demo_run
+    published_before = pd.read_parquet(config.processed_dir / "published.parquet")
+    code = main(["run", "--config", str(config.path), "--date", "2025-08-17"])
+    out, err = capsys.readouterr()
+    assert code == 3, out + err
+    assert "exit code 3 (DEGRADED)" in out
+    assert "meteo: newest complete day held is 2025-08-15, the run asked for 2025-08-17" in err
+    assert "Traceback" not in out + err
+    metadata = json.loads((config.site_dir / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["valid_from"] == "2025-08-17"
+    assert any("(meteo)" in n["en"] and "15 August 2025" in n["en"] for n in metadata["notices"])
+    page = (config.site_dir / "index.html").read_text(encoding="utf-8")
+    assert "lopen tot en met 15 augustus 2025" in page
+    # carried unchanged: the same restriction per district as on the 15th
+    published = pd.read_parquet(config.processed_dir / "published.parquet")
+    columns = ["district_id", "restriction", "groundwater_ban"]
+    assert published[columns].equals(published_before[columns])
+    assert json.loads((config.processed_dir / "timeline.json").read_text())["decided_until"] == "2025-08-17"
+
+
+def test_a_back_dated_run_is_refused_and_leaves_the_live_site_and_log_alone(demo_run, capsys, tmp_path):
+    from pipelines.cli import main
+
+    config, _ = demo_run
+    live = config.site_dir.resolve()
+    log = pd.read_parquet(config.processed_dir / DECISION_LOG)
+    code = main(["run", "--config", str(config.path), "--date", "2025-06-01"])
+    out, err = capsys.readouterr()
+    assert code == 5, out + err
+    assert "decided up to 2025-08-17" in err and "--output DIR" in err
+    assert config.site_dir.resolve() == live
+    assert pd.read_parquet(config.processed_dir / DECISION_LOG).equals(log)
+
+
+def test_a_back_test_runs_into_its_own_output_and_never_touches_the_live_site(demo_run, capsys, tmp_path):
+    from pipelines.cli import main
+
+    config, _ = demo_run
+    live = config.site_dir.resolve()
+    log = pd.read_parquet(config.processed_dir / DECISION_LOG)
+    code = main(["run", "--config", str(config.path), "--date", "2025-06-01", "--output", str(tmp_path / "bt")])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    own = json.loads((tmp_path / "bt" / "site" / "metadata.json").read_text(encoding="utf-8"))
+    assert own["valid_from"] == "2025-06-01"
+    assert (tmp_path / "bt" / "processed" / DECISION_LOG).is_file()
+    assert config.site_dir.resolve() == live
+    assert pd.read_parquet(config.processed_dir / DECISION_LOG).equals(log)

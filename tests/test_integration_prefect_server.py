@@ -114,6 +114,22 @@ def test_daily_deployment_runs_on_a_worker_and_leaves_artifacts(tmp_path):
         assert len(rows) == 64 and {r["district_id"][:3] for r in rows} == {"WBW", "WBO"}
         assert link.type == "markdown" and (tmp_path / "site" / "index.html").as_uri() in link.data
         assert (tmp_path / "site" / "index.html").is_file()
+        assert run.state.name == "Completed" and "## Problems" in summary.data and "Exit code 0 (OK)" in summary.data
+
+        # A back-dated run in the live timeline: refused, and the UI says so in the run's state
+        # (Refused, of the Failed type) and in its summary artifact (pipelines/outcome.py).
+        live = (tmp_path / "site").resolve()
+        refused_id = UUID.search(services.run("trigger-back-dated", [
+            prefect, "deployment", "run", "drought-run/daily",
+            "--params", json.dumps({"config_path": str(config), "date": "2025-06-01"})])).group(0)
+        wait_until(lambda: _read_run(api, refused_id)[0].state.is_final(), timeout=300,
+                   what="back-dated run final", proc=worker, log=services.log("worker"), interval=3)
+        refused, artifacts = _read_run(api, refused_id)
+        assert refused.state.name == "Refused" and refused.state.is_failed(), refused.state
+        assert "decided up to 2025-08-15" in refused.state.message
+        summary = {a.key: a for a in artifacts}[artifact_key("demo", "run-summary")]
+        assert "Exit code 5 (REFUSED)" in summary.data and "--output DIR" in summary.data
+        assert (tmp_path / "site").resolve() == live
     finally:
         left = services.stop_all()
     assert not left, f"processes left behind: {left}"

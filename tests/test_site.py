@@ -101,19 +101,28 @@ def test_a_build_failing_midway_leaves_the_previous_site_whole_and_served(tmp_pa
         httpd.server_close()
 
 
-def test_each_issue_is_archived_by_date_and_kept(tmp_path):
+def test_each_issue_is_archived_by_validity_date_and_issue_time_and_never_overwritten(tmp_path):
     site_dir = tmp_path / "site"
-    day1 = synthetic_metadata(dt.datetime(2026, 7, 13, 6, 0, tzinfo=dt.UTC))
-    day2 = synthetic_metadata(dt.datetime(2026, 7, 14, 23, 30, tzinfo=dt.UTC))  # 15 July in Amsterdam
+    day1 = synthetic_metadata(dt.datetime(2026, 7, 13, 6, 0, tzinfo=dt.UTC)) | {"valid_from": dt.date(2026, 7, 13)}
+    day2 = synthetic_metadata(dt.datetime(2026, 7, 14, 23, 30, tzinfo=dt.UTC))  # valid from 15 July
     first = publish_site(synthetic_districts(4), day1, site_dir)
-    archived = (first / "archive" / "2026-07-13" / "restrictions.csv").read_bytes()
+    archived = (first / "archive" / "2026-07-13" / "20260713T060000000000Z" / "restrictions.csv").read_bytes()
     second = publish_site(synthetic_districts(5), day2, site_dir)
     assert sorted(p.name for p in (second / "archive").iterdir()) == ["2026-07-13", "2026-07-15"]
-    assert (second / "archive" / "2026-07-13" / "restrictions.csv").read_bytes() == archived
-    # Republishing the same day replaces that day's archive without touching older versions.
-    publish_site(synthetic_districts(6), day2, site_dir)
-    assert (second / "archive" / "2026-07-15" / "restrictions.csv").read_bytes().count(b"\r\n") == 6
-    assert (site_dir / "archive" / "2026-07-15" / "restrictions.csv").read_bytes().count(b"\r\n") == 7
+    assert (second / "archive" / "2026-07-13" / "20260713T060000000000Z" / "restrictions.csv").read_bytes() == archived
+    # A second issue for the same validity date (a correction, a back-dated run) is archived beside the
+    # first: nothing is overwritten.
+    again = day2 | {"issued_at": dt.datetime(2026, 7, 15, 9, 0, tzinfo=dt.UTC)}
+    publish_site(synthetic_districts(6), again, site_dir)
+    issues = site_dir / "archive" / "2026-07-15"
+    assert sorted(p.name for p in issues.iterdir()) == ["20260714T233000000000Z", "20260715T090000000000Z"]
+    assert (issues / "20260714T233000000000Z" / "restrictions.csv").read_bytes().count(b"\r\n") == 6
+    assert (issues / "20260715T090000000000Z" / "restrictions.csv").read_bytes().count(b"\r\n") == 7
+    # Even the same issue time twice overwrites nothing: the second is kept beside the first.
+    publish_site(synthetic_districts(3), again, site_dir)
+    assert sorted(p.name for p in issues.iterdir()) == [
+        "20260714T233000000000Z", "20260715T090000000000Z", "20260715T090000000000Z-2"]
+    assert (issues / "20260715T090000000000Z" / "restrictions.csv").read_bytes().count(b"\r\n") == 7
 
 
 def test_old_versions_are_pruned_but_the_live_one_kept(tmp_path):
@@ -147,3 +156,13 @@ def test_policy_dashboard_is_published_with_layers_chart_and_tables(tmp_path):
     assert page.count("droogte.districtLayer(") == 4 and "droogte.layerSwitch(" in page
     assert "Kans op tekort, categorie 4" in page and "dreigend watertekort" in page
     assert 'href="dashboard.html"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_an_existing_folder_is_never_moved_aside_to_become_the_site(tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("somebody's own files")
+    with pytest.raises(FileExistsError, match="is not a published site"):
+        publish_site(synthetic_districts(2), synthetic_metadata(), folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # nothing built, nothing moved
+    assert (folder / "notes.txt").read_text() == "somebody's own files"

@@ -66,7 +66,8 @@ def test_pi_json_offsets_missing_values_duplicates_and_bad_events() -> None:
     np.testing.assert_allclose(level["value"], [-0.40, np.nan, -0.42])
     assert level["flag"].tolist() == [0, 9, 1]
     reasons = sorted(item.reason for item in series.quarantined)
-    assert len(reasons) == 2 and "duplicate" in reasons[0] and "does not parse" in reasons[1]
+    assert len(reasons) == 2 and "expected date" in reasons[0] and "second event" in reasons[1]
+    assert "-0.41 replaced by -0.42" in reasons[1]  # both values kept in the reason
     meta = series.meta.set_index("sensor")
     # lat/lon of De Bilt reprojected to RD; the Q series gives x/y directly
     assert meta.loc["GEMAAL-3/H.meting"].geometry.distance(
@@ -113,7 +114,8 @@ def test_sensor_csv_dst_offsets_and_quarantine() -> None:
     assert "no UTC offset" in by_line[7]
     assert "could not convert" in by_line[8]
     assert "expected 7 fields" in by_line[9]
-    assert any("duplicate" in item.reason for item in series.quarantined)
+    assert any("second event" in item.reason and "-0.415 replaced by -0.416" in item.reason
+               for item in series.quarantined)
     meta = series.meta.set_index("sensor")
     assert meta.loc["STUW-12/H.meting"].geometry.x == 121500.0
     assert meta.loc["REGEN-1/P.meting"].geometry is None

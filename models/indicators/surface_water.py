@@ -19,9 +19,10 @@ import pandas as pd
 import xarray as xr
 
 from models.indicators import areal
+from models.qc import WATER_LEVEL_UNITS
 
-#: Units a level sensor may report, and the factor to metres.
-_TO_METRES = {"m": 1.0, "m nap": 1.0, "mnap": 1.0, "cm": 0.01, "cm nap": 0.01}
+#: Units a level sensor may report, and the factor to metres (one list with ingest's check).
+_TO_METRES = WATER_LEVEL_UNITS
 
 
 def daily_levels(sensors: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:

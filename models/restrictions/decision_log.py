@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from pathlib import Path
 
 import pandas as pd
 
@@ -132,6 +131,35 @@ def merge_decisions(
     return pd.concat([log, additions], ignore_index=True)
 
 
+def close_before(log: pd.DataFrame, start: pd.Timestamp, *, issued_at: datetime | pd.Timestamp,
+                 last_day=None) -> pd.DataFrame:
+    """The log with every decision still open from before ``start`` closed (``closed`` records).
+
+    Decisions are made season by season: a season's hysteresis starts afresh at its first day
+    (``start``), so a restriction left open by an earlier season (or an earlier back-test in
+    the same folder) must not stay in force in this one. It ends on ``last_day`` (the last day
+    its timeline decided) when that is before ``start``, else on the day before ``start``.
+    """
+    stamp = pd.Timestamp(issued_at)
+    if stamp.tzinfo is None:
+        raise ValueError(f"issued_at: {stamp} has no time zone; expected an aware time")
+    start = pd.Timestamp(start).normalize()
+    end = start - pd.Timedelta(days=1)
+    if last_day is not None and pd.Timestamp(last_day) < start:
+        end = pd.Timestamp(last_day).normalize()
+    log = _typed(log, where="log")
+    current = current_decisions(log)
+    stale = current[(current["valid_from"] < start) & current["valid_until"].isna()]
+    if stale.empty:
+        return log
+    added = []
+    for old in stale.to_dict("records"):
+        content = {c: old[c] for c in DECISION_COLUMNS}
+        content["valid_until"] = max(end, old["valid_from"])
+        added.append(_record(content, stamp.tz_convert("UTC"), corrects=old["record_id"], change="closed"))
+    return pd.concat([log, _typed(pd.DataFrame(added), where="closed records")], ignore_index=True)
+
+
 def _key(rec: dict) -> tuple:
     return rec["district_id"], rec["restriction"], rec["valid_from"]
 
@@ -206,6 +234,7 @@ __all__ = [
     "empty_log",
     "current_decisions",
     "merge_decisions",
+    "close_before",
     "checked_for_saving",
     "checked_log",
 ]

@@ -203,6 +203,15 @@ def meaning(restriction: str, *, lang: str) -> str:
         ) from None
 
 
+class ExemptionsError(ValueError):
+    """Exemption texts that cannot be used: ``key`` is the key path, ``message`` what is wrong."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        self.message = message
+        super().__init__(f"{key}: {message}")
+
+
 def exemptions_from_config(
     mapping: Mapping[str, Mapping[str, Sequence[str]]], *, where: str
 ) -> dict[str, Exemptions]:
@@ -213,24 +222,24 @@ def exemptions_from_config(
     """
     result = dict(DEFAULT_EXEMPTIONS)
     if not isinstance(mapping, Mapping):
-        raise ValueError(f"{where}: expected a mapping of restriction type to {{nl, en}} lists")
+        raise ExemptionsError(where, "expected a mapping of restriction type to {nl, en} lists")
     for kind, texts in mapping.items():
         if kind not in DEFAULT_EXEMPTIONS:
-            raise ValueError(
-                f"{where}.{kind}: unknown restriction type; expected one of "
+            raise ExemptionsError(
+                f"{where}.{kind}", "unknown restriction type; expected one of "
                 f"{sorted(DEFAULT_EXEMPTIONS)}"
             )
         if not isinstance(texts, Mapping) or set(texts) != set(LANGUAGES):
-            raise ValueError(f"{where}.{kind}: expected a mapping with exactly keys 'nl' and 'en'")
+            raise ExemptionsError(f"{where}.{kind}", "expected a mapping with exactly keys 'nl' and 'en'")
         lines = {}
         for lang in LANGUAGES:
             items = texts[lang]
             if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
-                raise ValueError(f"{where}.{kind}.{lang}: expected a list of texts")
+                raise ExemptionsError(f"{where}.{kind}.{lang}", "expected a list of texts")
             lines[lang] = tuple(items)
         if len(lines["nl"]) != len(lines["en"]):
-            raise ValueError(
-                f"{where}.{kind}: 'nl' has {len(lines['nl'])} lines and 'en' has "
+            raise ExemptionsError(
+                f"{where}.{kind}", f"'nl' has {len(lines['nl'])} lines and 'en' has "
                 f"{len(lines['en'])}; each exemption needs both languages"
             )
         result[kind] = Exemptions(nl=lines["nl"], en=lines["en"])

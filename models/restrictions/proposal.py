@@ -18,6 +18,7 @@ class Proposal:
     decisions: pd.DataFrame  # one row per district: the restrictions in force on ``day``
     changes: list[dict] = field(default_factory=list)
     escalation: pd.DataFrame | None = None
+    computed_until: dt.date | None = None  # the data day the rules ran to (pipelines/late_data.py); None: ``day``
 
     @property
     def changed(self) -> bool:

@@ -218,9 +218,8 @@ class RuleTable:
                 exemptions = explanations.exemptions_from_config(
                     mapping["exemptions"], where="exemptions"
                 )
-            except ValueError as e:
-                key, _, message = str(e).partition(": ")
-                raise RuleConfigError(source, key, message) from None
+            except explanations.ExemptionsError as e:
+                raise RuleConfigError(source, e.key, e.message) from None
         return cls(rules=tuple(rules), exemptions=exemptions, source=source)
 
 

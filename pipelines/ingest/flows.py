@@ -9,14 +9,21 @@ For every file: the original bytes go to the raw archive (content-addressed by S
 the same bytes twice are stored once); the reader parses it into the form of
 ``docs/contracts.md`` section 2, setting bad records aside in quarantine with their line and
 reason; ``models.qc`` flags every value; the rows are upserted into the processed table on
-its natural key, so re-ingesting the same or overlapping files never duplicates. A file that
-cannot be read at all fails that file only: the other files still ingest and the stored
-tables stay as they were.
+its natural key, so re-ingesting the same or overlapping files never duplicates.
+
+One bad file never fails a batch: each file is read and checked on its own (the readers
+raise nothing but ``SourceFormatError``); a file that cannot be read, or whose rows do not
+have the form of the table, is reported in ``SourceReport.failed_files`` with its path and
+reason and contributes nothing, while the rest is stored. Files that overlap are reconciled
+before anything is written (:mod:`pipelines.ingest.reconcile`): exact duplicates dropped,
+conflicting values quarantined with both values. Every table is written whole through a
+temporary file (validate first, then write atomically).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,17 +34,18 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from models.qc import run_qc
+from models.qc import run_qc, sensor_thresholds
 from pipelines.ingest.archive import archive_file
 from pipelines.config import Config, load_config
+from pipelines.ingest.reconcile import reconcile
 from pipelines.ingest.sources.dino import read_dino_csv
-from pipelines.ingest.sources.errors import SourceFormatError
+from pipelines.ingest.sources.errors import PlausibleDates, Quarantined, SourceFormatError
 from pipelines.ingest.sources.fews import read_pi_json, read_pi_xml
 from pipelines.ingest.services.bro import BRO_GLD_URL, BRO_MIN_INTERVAL_S, BroGroundwaterLevels
 from pipelines.ingest.services.fetch import Fetched, fetch_bro_groundwater, fetch_knmi_daily
 from pipelines.ingest.services.http import HttpClient
 from pipelines.ingest.services.knmi_daggegevens import DAGGEGEVENS_URL, KnmiDaggegevens
-from pipelines.ingest.sources.knmi import knmi_stations, read_knmi_daily
+from pipelines.ingest.sources.knmi import knmi_stations, read_knmi_daily, read_knmi_rain_gauge
 from pipelines.ingest.sources.sensor_csv import read_sensor_csv
 from pipelines.store import (GROUNDWATER_TABLE, INGESTED_TABLE, METEO_TABLE, QC_FOLDER, QUARANTINE_TABLE,
                              SENSORS_META_TABLE, SENSORS_TABLE, STATIONS_TABLE, WELLS_TABLE, Store)
@@ -57,13 +65,20 @@ class SourceReport:
     quarantined: int = 0
     qc: dict[str, int] = field(default_factory=dict)
     newest: str | None = None
+    #: rows of overlapping files that were exact repeats of a row already read (dropped)
+    duplicates_dropped: int = 0
+
+    @property
+    def degraded(self) -> bool:
+        """True when a file (or a service) of this source failed: the run went on without it."""
+        return bool(self.failed_files)
 
     def __str__(self) -> str:
         failed = f", {len(self.failed_files)} failed" if self.failed_files else ""
         unchanged = f", {self.unchanged_files} unchanged and skipped" if self.unchanged_files else ""
         return (f"{self.files} file(s) read{unchanged}{failed}; rows +{self.added} added, {self.updated} updated, "
-                f"{self.unchanged} unchanged; {self.quarantined} quarantined; qc {self.qc}; "
-                f"newest {self.newest}")
+                f"{self.unchanged} unchanged; {self.quarantined} quarantined, {self.duplicates_dropped} duplicate(s)"
+                f" of overlapping files dropped; qc {self.qc}; newest {self.newest}")
 
 
 def _read_files(config: Config, source: str, files: list[tuple[object, Callable]], logger
@@ -78,13 +93,20 @@ def _read_files(config: Config, source: str, files: list[tuple[object, Callable]
     """
     report = SourceReport(source)
     done = _ingested(config)
-    # The QC thresholds are part of every file's setting: new thresholds flag everything anew.
+    # The QC thresholds and the ingest settings are part of every file's setting: new ones
+    # judge every file anew.
     qc = repr(sorted((variable, sorted(tests.items())) for variable, tests in config.qc_thresholds.items()))
+    setting = f"qc={qc} ingest={config.ingest!r}"
     results, stamps = [], {}
     for entry, reader in files:
         path = entry.file
-        archived = archive_file(path, config.raw_archive_dir, source=source)
-        stamp = (source, str(path), archived.sha256, f"{entry!r} qc={qc}")
+        try:
+            archived = archive_file(path, config.raw_archive_dir, source=source)
+        except OSError as exc:
+            logger.error("%s: not ingested: %s: cannot be archived: %s", source, path, exc)
+            report.failed_files.append(f"{path}: cannot be archived: {exc}")
+            continue
+        stamp = (source, str(path), archived.sha256, f"{entry!r} {setting}")
         if stamp in done:
             report.unchanged_files += 1
             continue
@@ -92,10 +114,37 @@ def _read_files(config: Config, source: str, files: list[tuple[object, Callable]
             results.append((path, reader(path)))
             report.files += 1
             stamps[path] = stamp
-        except (SourceFormatError, OSError, ValueError) as exc:
+        except SourceFormatError as exc:  # the readers raise nothing else
             logger.error("%s: not ingested: %s", source, exc)
             report.failed_files.append(f"{path}: {exc}")
     return results, report, stamps
+
+
+def _plausible_dates(config: Config) -> PlausibleDates:
+    return PlausibleDates(config.ingest.first_plausible_date, config.ingest.plausible_days_ahead)
+
+
+def _fail_file(report: SourceReport, stamps: dict, path: Path, message: str, logger) -> None:
+    """Take a file that was read back out of the batch: it is reported and stores nothing."""
+    logger.error("%s: not ingested: %s: %s", report.source, path, message)
+    report.failed_files.append(f"{path}: {message}")
+    report.files -= 1
+    stamps.pop(path, None)
+
+
+def check_rows(path: Path, frame: pd.DataFrame, columns: dict[str, str], key: list[str]) -> None:
+    """Raise :class:`SourceFormatError` naming ``path`` unless ``frame`` has exactly the
+    ``columns`` (name: dtype kind, e.g. ``"f"`` float, ``"M"`` datetime, ``"O"``/``"T"`` text)
+    and one row per ``key``: the last check before a file's rows may join a stored table."""
+    found = list(frame.columns)
+    if sorted(found) != sorted(columns):
+        raise SourceFormatError(path, None, f"rows have columns {found}, the table expects {list(columns)}")
+    for name, kinds in columns.items():
+        if frame[name].dtype.kind not in kinds:
+            raise SourceFormatError(path, None, f"column {name} has dtype {frame[name].dtype}, expected kind {kinds}")
+    if frame.duplicated(key).any():
+        sample = frame.loc[frame.duplicated(key, keep=False), key].head(2).to_dict("records")
+        raise SourceFormatError(path, None, f"rows repeat the key {key}, e.g. {sample}")
 
 
 def _ingested(config: Config) -> set[tuple]:
@@ -119,6 +168,8 @@ def _store(config: Config, table: str, frame: pd.DataFrame, key: list[str], repo
            *, variables: dict[str, str], series_col: str, time_col: str) -> None:
     """Quality-flag ``frame`` and upsert it into ``table``; fill the report's counts."""
     frame = frame.copy()
+    # pandas 3 writes DataFrame.attrs into the Parquet metadata: reader notes stay out of it
+    frame.attrs = {}
     for value_col, variable in variables.items():
         flags, summary = run_qc(frame, variable=variable, value_col=value_col, time_col=time_col,
                                 series_col=series_col, thresholds=config.qc_thresholds)
@@ -142,19 +193,45 @@ def _quarantine(config: Config, source: str, items: list) -> int:
         {"source": source, "path": str(q.path), "line": -1 if q.line is None else int(q.line),
          "reason": q.reason, "text": q.text, "quarantined_at": now} for q in items
     ])
-    Store(config.processed_dir).upsert(QUARANTINE_TABLE, frame, key=["path", "line", "reason"])
-    return len(items)
+    # Records without a line (PI events, whole series, conflicts) differ in their text: the
+    # text is part of the key, so two bad events of one reason are two records.
+    key = ["path", "line", "reason", "text"]
+    frame = frame.drop_duplicates(key)
+    Store(config.processed_dir).upsert(QUARANTINE_TABLE, frame, key=key)
+    return len(frame)
 
 
-def _finish(config: Config, report: SourceReport, quarantined: list, stamps: dict, logger) -> SourceReport:
+def _finish(config: Config, report: SourceReport, quarantined: list, stamps: dict, logger,
+            until: str | None = None) -> SourceReport:
     """Keep the rejected records, remember the files now stored, keep and log the report."""
     report.quarantined = _quarantine(config, report.source, quarantined)
     _remember(config, stamps.values())
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    # The newest data held, whether or not this run brought anything new.
+    report.newest = newest_held(config, report.source, until=until) or report.newest
     Store(config.processed_dir).write_text(json.dumps(asdict(report), indent=2),
                                            f"{QC_FOLDER}/{report.source}-{stamp}.json")
     logger.info("%s: %s", report.source, report)
     return report
+
+
+#: The processed table and time column of each kind of source.
+SOURCE_TABLES = {"meteo": (METEO_TABLE, "date"), "groundwater": (GROUNDWATER_TABLE, "time"),
+                 "sensors": (SENSORS_TABLE, "time")}
+
+
+def newest_held(config: Config, source: str, *, until: str | None = None) -> str | None:
+    """The newest time stored for ``source`` in its processed table (text), up to the end of
+    the UT day ``until`` (YYYY-MM-DD) when given; None when there is none."""
+    table, column = SOURCE_TABLES[source]
+    path = config.processed_dir / table
+    if not path.exists():
+        return None
+    times = pd.read_parquet(path, columns=[column])[column].dropna()
+    if until:
+        end = pd.Timestamp(until) + pd.Timedelta(days=1)
+        times = times[times < (end.tz_localize("UTC") if getattr(times.dt, "tz", None) is not None else end)]
+    return None if times.empty else str(times.max())
 
 
 def _setup(config_path: str | None, config: Config | None) -> Config:
@@ -211,69 +288,118 @@ def _fetch(fetch_task, config: Config, until: dt.date, report: SourceReport, log
     return fetched
 
 
+METEO_COLUMNS = {"station": "OT", "date": "M", "precipitation_mm": "f", "evaporation_mm": "f"}
+LEVEL_COLUMNS = {"well": "OT", "time": "M", "level_m_nap": "f", "remark": "OT"}
+EVENT_COLUMNS = {"sensor": "OT", "time": "M", "value": "f", "unit": "OT", "flag": "iu"}
+
+
+def rain_gauge_as_daily(frame: pd.DataFrame) -> pd.DataFrame:
+    """A rain gauge's 08-08 UTC sums in the ``meteo.parquet`` form: each sum is labelled by the
+    UT day on which its period **starts** (the day holding 16 of its 24 hours), evaporation
+    missing (a rain gauge measures none). Values stay in mm per period."""
+    return pd.DataFrame({
+        "station": frame["station"].astype(str),
+        "date": (frame["date"] - pd.Timedelta(days=1)).astype("datetime64[us]"),
+        "precipitation_mm": frame["precipitation_mm"].astype(float),
+        "evaporation_mm": pd.Series(float("nan"), index=frame.index),
+    })
+
+
+_STATION_READERS = {"knmi-daily": read_knmi_daily, "knmi-rain-gauge": read_knmi_rain_gauge}
+
+
 @flow(name="ingest-meteo", log_prints=True)
 def ingest_meteo(config_path: str | None = None, until: str | None = None, config=None) -> SourceReport:
-    """Ingest the setup's KNMI daily station files, and new days from the KNMI service where
-    configured, into ``meteo.parquet`` and ``stations.parquet``."""
+    """Ingest the setup's KNMI daily station files and rain gauges, and new days from the KNMI
+    service where configured, into ``meteo.parquet`` and ``stations.parquet``."""
     config = _setup(config_path, config)
     logger = get_run_logger()
-    results, report, stamps = _read_files(config, "meteo", [(s, read_knmi_daily) for s in config.stations], logger)
+    window = _plausible_dates(config)
+    files = [(s, functools.partial(_STATION_READERS[s.format], dates=window)) for s in config.stations]
+    results, report, stamps = _read_files(config, "meteo", files, logger)
     by_file = {s.file: s for s in config.stations}
-    frames, quarantined = [], []
+    parts, quarantined = [], []
     for path, frame in results:
         station = by_file[path]
         found = set(frame["station"].unique())
         if found - {station.id}:
-            message = f"holds station(s) {sorted(found)}, the configuration expects {station.id!r}"
-            logger.error("meteo: %s: %s", path, message)
-            report.failed_files.append(f"{path}: {message}")
-            report.files -= 1
-            del stamps[path]
+            _fail_file(report, stamps, path, f"holds station(s) {sorted(found)}, the configuration expects"
+                       f" {station.id!r}", logger)
             continue
-        frames.append(frame)
-        quarantined += frame.attrs.get("quarantined", [])
+        items = frame.attrs.get("quarantined", [])
+        rows = rain_gauge_as_daily(frame) if station.format == "knmi-rain-gauge" else frame
+        rows = rows.reset_index(drop=True)
+        rows.attrs = {}
+        try:
+            check_rows(path, rows, METEO_COLUMNS, ["station", "date"])
+        except SourceFormatError as exc:
+            _fail_file(report, stamps, path, exc.message, logger)
+            continue
+        parts.append((path, rows))
+        quarantined += items
+    # stations whose file was read now (a failed file leaves its station's stored row alone)
+    read = [s for s in config.stations if any(s.file == path for path, _ in parts)]
     station_table = gpd.GeoDataFrame(
-        {"station": [s.id for s in config.stations], "name": [s.name for s in config.stations]},
-        geometry=gpd.points_from_xy([s.x for s in config.stations], [s.y for s in config.stations]),
+        {"station": [s.id for s in read], "name": [s.name for s in read]},
+        geometry=gpd.points_from_xy([s.x for s in read], [s.y for s in read]),
         crs="EPSG:28992",
     )
     if config.knmi_service is not None:
         fetched = _fetch(fetch_knmi_service, config, _until(until), report, logger)
         if fetched is not None:
-            frames.append(fetched.rows)
+            rows = fetched.rows.reset_index(drop=True)
+            rows.attrs = {}
+            parts.append((Path("knmi-daggegevens"), rows))
             quarantined += fetched.quarantined
         known = knmi_stations()
         station_table = pd.concat([station_table, known[known["station"].isin(config.knmi_service.stations)]],
                                   ignore_index=True)
-    if frames:
-        _store(config, METEO_TABLE, pd.concat(frames, ignore_index=True), ["station", "date"], report,
+    rows, conflicts, dropped = reconcile(parts, ["station", "date"], ["precipitation_mm", "evaporation_mm"])
+    report.duplicates_dropped += dropped
+    if len(rows):
+        _store(config, METEO_TABLE, rows, ["station", "date"], report,
                variables={"precipitation_mm": "precipitation", "evaporation_mm": "evaporation"},
                series_col="station", time_col="date")
-    Store(config.processed_dir).upsert_metadata(STATIONS_TABLE, gpd.GeoDataFrame(station_table, crs="EPSG:28992"),
-                                                key="station")
-    return _finish(config, report, quarantined, stamps, logger)
+    if len(station_table):
+        Store(config.processed_dir).upsert_metadata(STATIONS_TABLE,
+                        gpd.GeoDataFrame(station_table.drop_duplicates("station"), crs="EPSG:28992"), key="station")
+    return _finish(config, report, quarantined + conflicts, stamps, logger, until)
 
 
 @flow(name="ingest-groundwater", log_prints=True)
 def ingest_groundwater(config_path: str | None = None, until: str | None = None, config=None) -> SourceReport:
     """Ingest the setup's DINOloket CSV files, and new levels from BRO where configured, into
-    ``groundwater.parquet`` and ``wells.parquet``."""
+    ``groundwater.parquet`` and ``wells.parquet``.
+
+    Where files of one well overlap, a file with levels in m NAP of its own wins over one whose
+    levels were derived from depths below the surface (DINO's ``_0`` layout); between equals,
+    the file listed first in the configuration wins (:mod:`pipelines.ingest.reconcile`).
+    """
     config = _setup(config_path, config)
     logger = get_run_logger()
-    results, report, stamps = _read_files(config, "groundwater", [(w, read_dino_csv) for w in config.wells], logger)
+    read = functools.partial(read_dino_csv, dates=_plausible_dates(config))
+    results, report, stamps = _read_files(config, "groundwater", [(w, read) for w in config.wells], logger)
     limits = {w.file: w.lower_limit_m_nap for w in config.wells}
-    levels, wells, quarantined = [], [], []
+    order = {w.file: i for i, w in enumerate(config.wells)}
+    # NAP levels of the file's own before derived ones, then configuration order (stable sort)
+    results.sort(key=lambda item: (item[1].levels_from != "nap", order[item[0]]))
+    parts, wells, quarantined = [], [], []
     for path, record in results:
+        try:
+            check_rows(path, record.levels, LEVEL_COLUMNS, ["well", "time"])
+        except SourceFormatError as exc:
+            _fail_file(report, stamps, path, exc.message, logger)
+            continue
         well_table = record.wells.copy()
         if limits[path] is not None:
             well_table["lower_limit_m_nap"] = limits[path]
-        levels.append(record.levels)
+        parts.append((path, record.levels))
         wells.append(well_table)
         quarantined += record.quarantined
     if config.bro_service is not None:
         fetched = _fetch(fetch_bro_service, config, _until(until), report, logger)
         if fetched is not None:
-            levels.append(fetched.rows)
+            parts.append((Path("bro-gld"), fetched.rows.reset_index(drop=True)))
             quarantined += fetched.quarantined
         dossiers = config.bro_service.dossiers
         wells.append(gpd.GeoDataFrame(
@@ -281,36 +407,114 @@ def ingest_groundwater(config_path: str | None = None, until: str | None = None,
              "filter": [d.well.rsplit("-", 1)[-1] for d in dossiers],
              "lower_limit_m_nap": [d.lower_limit_m_nap for d in dossiers]},
             geometry=gpd.points_from_xy([d.x for d in dossiers], [d.y for d in dossiers]), crs="EPSG:28992"))
-    if levels:
-        _store(config, GROUNDWATER_TABLE, pd.concat(levels, ignore_index=True), ["well", "time"], report,
+    rows, conflicts, dropped = reconcile(parts, ["well", "time"], ["level_m_nap", "remark"])
+    report.duplicates_dropped += dropped
+    if len(rows):
+        _store(config, GROUNDWATER_TABLE, rows, ["well", "time"], report,
                variables={"level_m_nap": "groundwater_level"}, series_col="well", time_col="time")
     if wells:
-        Store(config.processed_dir).upsert_metadata(WELLS_TABLE, pd.concat(wells, ignore_index=True), key="well")
-    return _finish(config, report, quarantined, stamps, logger)
+        # one row per well, from the file that wins for its levels too
+        table = pd.concat(wells, ignore_index=True).drop_duplicates("well", keep="first")
+        Store(config.processed_dir).upsert_metadata(WELLS_TABLE, table, key="well")
+    return _finish(config, report, quarantined + conflicts, stamps, logger, until)
 
 
 _SENSOR_READERS = {"pi-xml": read_pi_xml, "pi-json": read_pi_json, "csv": read_sensor_csv}
 
 
+def _sensor_reader(config: Config, fmt: str) -> Callable:
+    window = _plausible_dates(config)
+    if fmt == "csv":
+        return functools.partial(read_sensor_csv, dates=window)
+    return functools.partial(_SENSOR_READERS[fmt], dates=window, identity=config.ingest.pi_series_identity)
+
+
+def water_level_series(path: Path, series, config: Config) -> tuple[pd.DataFrame, pd.DataFrame, list, dict]:
+    """The series of one sensor file that are water levels, with their QC thresholds.
+
+    ``sensors.parquet`` holds surface-water levels; a series in another unit (radar rain in mm,
+    a fill degree in %) is refused here with one quarantine record naming its unit, instead of
+    being judged by water-level thresholds and failing every later run. Returns the events and
+    metadata kept, the quarantine records and the thresholds per sensor (in its unit).
+    """
+    per_parameter = [(q.parameter, q.unit, q.tests) for q in config.ingest.sensor_qc]
+    meta = series.meta
+    thresholds, refused = {}, []
+    for row in meta.itertuples(index=False):
+        limits = sensor_thresholds(row.parameter, row.unit, config.qc_thresholds, per_parameter)
+        if limits is None:
+            refused.append(Quarantined(path, None, f"series {row.sensor} has unit {row.unit!r}, not a water level"
+                                       " (expected one of m, m NAP, cm, ...): sensors.parquet holds water levels;"
+                                       " the series is not stored", f"{row.sensor} [{row.unit}]"))
+        else:
+            thresholds[row.sensor] = limits
+    events = series.events[series.events["sensor"].isin(thresholds)].reset_index(drop=True)
+    kept_meta = meta[meta["sensor"].isin(thresholds)].reset_index(drop=True)
+    return events, kept_meta, refused, thresholds
+
+
 @flow(name="ingest-sensors", log_prints=True)
 def ingest_sensors(config_path: str | None = None, until: str | None = None, config=None) -> SourceReport:
-    """Ingest the setup's sensor files into ``sensors.parquet`` and ``sensors_meta.parquet``."""
+    """Ingest the setup's sensor files into ``sensors.parquet`` and ``sensors_meta.parquet``.
+
+    Only water-level series are stored (:func:`water_level_series`); QC thresholds are those
+    of each series' parameter and unit. Overlapping files: the one listed first wins.
+    """
     config = _setup(config_path, config)
     logger = get_run_logger()
-    files = [(s, _SENSOR_READERS[s.format]) for s in config.sensors]
+    files = [(s, _sensor_reader(config, s.format)) for s in config.sensors]
     results, report, stamps = _read_files(config, "sensors", files, logger)
-    events, meta, quarantined = [], [], []
-    for _, series in results:
-        events.append(series.events)
-        meta.append(series.meta)
-        quarantined += series.quarantined
-    if events:
-        _store(config, SENSORS_TABLE, pd.concat(events, ignore_index=True), ["sensor", "time"], report,
-               variables={"value": "water_level"}, series_col="sensor", time_col="time")
+    parts, meta, quarantined, thresholds = [], [], [], {}
+    for path, series in results:
+        events, kept_meta, refused, limits = water_level_series(path, series, config)
+        if len(series.meta) and kept_meta.empty:
+            units = sorted(set(series.meta["unit"]))
+            _fail_file(report, stamps, path, f"holds no water-level series (units {units})", logger)
+            quarantined += refused
+            continue
+        try:
+            check_rows(path, events, EVENT_COLUMNS, ["sensor", "time"])
+        except SourceFormatError as exc:
+            _fail_file(report, stamps, path, exc.message, logger)
+            continue
+        parts.append((path, events))
+        meta.append(kept_meta)
+        quarantined += series.quarantined + refused
+        for sensor, limit in limits.items():
+            thresholds.setdefault(sensor, limit)
+    rows, conflicts, dropped = reconcile(parts, ["sensor", "time"], ["value", "unit", "flag"])
+    report.duplicates_dropped += dropped
+    if len(rows):
+        _store_sensors(config, rows, thresholds, report)
     if meta:
-        Store(config.processed_dir).upsert_metadata(SENSORS_META_TABLE, pd.concat(meta, ignore_index=True),
-                                                    key="sensor")
-    return _finish(config, report, quarantined, stamps, logger)
+        table = pd.concat(meta, ignore_index=True).drop_duplicates("sensor", keep="first")
+        Store(config.processed_dir).upsert_metadata(SENSORS_META_TABLE, table, key="sensor")
+    return _finish(config, report, quarantined + conflicts, stamps, logger, until)
+
+
+def _store_sensors(config: Config, rows: pd.DataFrame, thresholds: dict[str, dict], report: SourceReport) -> None:
+    """QC each sensor by the thresholds of its parameter and unit, then upsert the events."""
+    frame = rows.copy()
+    frame.attrs = {}
+    frame["qc_value"] = 0
+    groups: dict[str, list[str]] = {}
+    for sensor, limits in thresholds.items():
+        groups.setdefault(repr(sorted(limits.items())), []).append(sensor)
+    for sensors in groups.values():
+        part = frame["sensor"].isin(sensors)
+        if not part.any():
+            continue
+        flags, summary = run_qc(frame.loc[part], variable="sensor", value_col="value", time_col="time",
+                                series_col="sensor", thresholds={"sensor": thresholds[sensors[0]]})
+        frame.loc[part, "qc_value"] = flags
+        for test, count in summary.items():
+            report.qc[test] = report.qc.get(test, 0) + int(count)
+    frame["qc_value"] = frame["qc_value"].astype("int64")
+    result = Store(config.processed_dir).upsert(SENSORS_TABLE, frame, key=["sensor", "time"])
+    report.added += result.added
+    report.updated += result.updated
+    report.unchanged += result.unchanged
+    report.newest = str(frame["time"].max())
 
 
 @flow(name="ingest-all", log_prints=True)
@@ -319,8 +523,8 @@ def ingest_all(config_path: str | None = None, until: str | None = None, config=
 
     ``until`` (YYYY-MM-DD, default today in UTC) is the last UT day asked of the services.
     """
-    config = _setup(config_path, config)
     logger = get_run_logger()
+    config = _setup(config_path, config)
     reports: dict[str, SourceReport | str] = {}
     for name, source_flow in (("meteo", ingest_meteo), ("groundwater", ingest_groundwater),
                               ("sensors", ingest_sensors)):

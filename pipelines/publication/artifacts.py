@@ -129,12 +129,26 @@ def qc_rows(ingest_reports: dict) -> list[list]:
 
 
 def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports: dict, approval,
-                         *, stale: dict[str, bool] | None = None) -> str:
-    """The Markdown summary of one daily run (see the module docstring)."""
+                         *, stale: dict[str, bool] | None = None, outcome=None) -> str:
+    """The Markdown summary of one daily run (see the module docstring). ``proposal`` and
+    ``approval`` are None when the run stopped before deciding (refused, withheld, failed);
+    ``outcome`` (``pipelines.outcome.Outcome``) adds the exit code and the problems."""
+    lines = [f"# Daily run {setup_name}, {day.isoformat()}", ""]
+    if outcome is not None:
+        lines += outcome.markdown() + [""]
+    if approval is None or proposal is None:
+        lines += ["Nothing was decided or published by this run: the published site stays as it was.", ""]
+        lines += ["## Data freshness", "", f"Age in days on {day.isoformat()} (UT days).", ""]
+        lines += _table(["source", "newest input", "age (days)", "status"],
+                        freshness_rows(day, ingest_reports, stale))
+        return "\n".join(lines) + "\n"
     verdict = "approved" if approval.approved else "NOT approved: the published site stays as it was"
-    lines = [f"# Daily run {setup_name}, {day.isoformat()}", "",
-             f"Publication {verdict} ({approval.mode}, by {_cell(approval.by)}, {approval.at}): "
-             f"{_cell(approval.note)}", "", "## Restrictions that changed", ""]
+    lines += [f"Publication {verdict} ({approval.mode}, by {_cell(approval.by)}, {approval.at}): "
+              f"{_cell(approval.note)}", ""]
+    if proposal.computed_until is not None and proposal.computed_until != day:
+        lines += [f"Decisions computed with data up to {proposal.computed_until.isoformat()} and carried "
+                  f"unchanged to {day.isoformat()} (late data, see Problems).", ""]
+    lines += ["## Restrictions that changed", ""]
     if proposal.changes:
         lines += _table(["district", "name", "water board", "was", "becomes"],
                         [[c["district_id"], c["name"], c["water_board"], restriction_words(c["was"]),
@@ -183,10 +197,39 @@ def _stale_flags(store: Store) -> dict[str, bool]:
     return {k.removeprefix("stale_"): bool(int(v)) for k, v in attrs.items() if k.startswith("stale_")}
 
 
-def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, approval) -> dict[str, str]:
+def page_notices(outcome, day: dt.date, newest: dict | None = None) -> list[dict]:
+    """What the published page tells its readers about the data, in Dutch and English: one
+    notice per source with a problem (failed, late or stale), naming the source and, where
+    known (``newest``: ``{source: date}`` of the late-data rule), the last day it covers."""
+    from models.wording import format_date, source_name
+
+    notices = []
+    for source in dict.fromkeys(p.source for p in outcome.problems):
+        last = (newest or {}).get(source)
+        nl, en = source_name(source, lang="nl"), source_name(source, lang="en")
+        if last is not None and last < day:
+            notices.append({
+                "nl": f"De gegevens over {nl} ({source}) lopen tot en met {format_date(last, lang='nl')}. De "
+                      f"beperkingen zijn bepaald met die gegevens en gelden ongewijzigd op {format_date(day, lang='nl')}.",
+                "en": f"The data on {en} ({source}) run up to {format_date(last, lang='en')}. The restrictions "
+                      f"were decided on those data and apply unchanged on {format_date(day, lang='en')}.",
+            })
+        else:
+            notices.append({
+                "nl": f"De gegevens over {nl} ({source}) zijn niet volledig of niet actueel op "
+                      f"{format_date(day, lang='nl')}: de beperkingen zijn bepaald met de nieuwste gegevens die er wel zijn.",
+                "en": f"The data on {en} ({source}) are incomplete or out of date on {format_date(day, lang='en')}: "
+                      "the restrictions were decided on the newest data available.",
+            })
+    return notices
+
+
+def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, approval, *,
+                          outcome=None) -> dict[str, str]:
     """Create the run's summary, restrictions table and map link in Prefect; returns the keys.
 
-    Call it inside the daily flow, after publication (or after the refusal to publish).
+    Call it inside the daily flow, after publication (or after the refusal to publish). With
+    no ``proposal`` (a run that stopped before deciding) only the summary is created.
     """
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
@@ -195,8 +238,11 @@ def publish_run_artifacts(config, day: dt.date, proposal, ingest_reports: dict, 
             "map": artifact_key(config.name, "published-map")}
     stale = _stale_flags(Store(config.processed_dir))
     create_markdown_artifact(
-        run_summary_markdown(config.name, day, proposal, ingest_reports, approval, stale=stale),
-        key=keys["summary"], description=f"Daily run of {config.name} for {day.isoformat()}")
+        run_summary_markdown(config.name, day, proposal, ingest_reports, approval, stale=stale, outcome=outcome),
+        key=keys["summary"], description=f"Daily run of {config.name} for {day.isoformat()}"
+        + ("" if outcome is None else f": {outcome.state_name}"))
+    if proposal is None or approval is None:
+        return {"summary": keys["summary"]}
     create_table_artifact(restriction_rows(proposal.decisions), key=keys["restrictions"],
                           description=f"Restrictions in force on {day.isoformat()} (proposed; "
                           f"{'published' if approval.approved else 'not published'})")

@@ -19,9 +19,11 @@ from pipelines.inputs import read_districts
 from pipelines.store import ALLOCATION, INDICATORS, OUTLOOK, PUBLISHED, Store
 
 
-def run(config: Config, day: dt.date, proposal: Proposal) -> Path:
-    """Publish the approved decisions: citizen map, policymaker dashboard, open data; then
-    record what is live in ``published.parquet``."""
+def run(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict] | None = None) -> Path:
+    """Publish the approved decisions, valid from ``day``: citizen map, policymaker dashboard,
+    open data; then record what is live in ``published.parquet``. ``notices``: texts
+    ``{"nl", "en"}`` the page shows about the data (a source that failed or ends early)."""
+    computed = proposal.computed_until or day  # the data day the indicators end on
     from dashboards.policy_dashboard import render_policy_dashboard
     from dashboards.public_record import checked_metadata, public_districts
     from dashboards.site import publish_site
@@ -41,10 +43,11 @@ def run(config: Config, day: dt.date, proposal: Proposal) -> Path:
         "data_ages": data_ages,
         "software_version": version("droogte"),
         "setup_name": config.name,
+        "notices": list(notices or []),
     }
-    briefing = gather(config, day, indicators=indicators, allocation=allocation, ensemble=ensemble,
+    briefing = gather(config, computed, indicators=indicators, allocation=allocation, ensemble=ensemble,
                       districts=districts, escalation=proposal.escalation)
-    frame = _dashboard_indicators(indicators, ensemble, allocation, day)
+    frame = _dashboard_indicators(indicators, ensemble, allocation, computed)
     change = restriction_change(store.table(PUBLISHED), proposal.decisions)  # against the previous issue
     frame["change"] = frame["district_id"].map(change)
     dashboard = render_policy_dashboard(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.ingest.archive import ArchiveEntry, archive_file, read_index
+from pipelines.ingest.archive import ArchiveEntry, archive_file
 from pipelines.ingest.services.bro import BroGroundwaterLevels, read_gld
 from pipelines.ingest.services.http import ServiceResponseError
 from pipelines.ingest.services.knmi_daggegevens import Download, KnmiDaggegevens, read_daggegevens

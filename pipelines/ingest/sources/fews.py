@@ -8,9 +8,14 @@ exchanges time series in "PI" documents: a ``timeZone`` (offset from UTC in hour
 ``lat``/``lon`` in WGS84, ``units``) and ``event`` elements (``date``, ``time``, ``value``,
 ``flag``; flag 0 = original reliable … 9 = missing).
 
-A sensor is named ``"<locationId>/<parameterId>"``. Event times are converted to UTC.
-x/y are taken as RD New (EPSG:28992), the CRS of Dutch FEWS systems; where a header has no
-x/y, lat/lon (EPSG:4326) are reprojected.
+A sensor is named ``"<locationId>/<parameterId>"``. A series is identified by location,
+parameter, ``qualifierId`` and ``moduleInstanceId`` (one location and parameter may come from
+two models, or as a measured and a validated series); ``identity`` chooses what happens when a
+file holds more than one series of one location and parameter (:data:`SERIES_IDENTITIES`).
+Event times are converted to UTC. x/y are taken as RD New (EPSG:28992), the CRS of Dutch FEWS
+systems, where they are metres inside the Netherlands; where a header has no such x/y (none,
+or degrees), lat/lon (EPSG:4326) are reprojected; a position that is neither is left out and
+the series quarantined with a note.
 """
 
 from __future__ import annotations
@@ -28,15 +33,30 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from pipelines.ingest.sources.errors import BadRecord, Quarantine, Quarantined, SourceFormatError
+from pipelines.ingest.sources.errors import (BadRecord, PlausibleDates, Quarantine, Quarantined, SourceFormatError,
+                                             decode_text, reader_guard)
 
 PI_NAMESPACE = "{http://www.wldelft.nl/fews/PI}"
 EVENT_COLUMNS = ["sensor", "time", "value", "unit", "flag"]
 META_COLUMNS = ["sensor", "location", "parameter", "name", "unit", "geometry"]
 # header children read as plain text; others (timeStep, startDate…) are not needed here
 _HEADER_FIELDS = {"locationId", "parameterId", "missVal", "stationName", "lat", "lon", "x", "y",
-                  "units", "type"}
+                  "units", "type", "qualifierId", "moduleInstanceId"}
 _TO_RD = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
+#: RD New extent of the Netherlands (m) and the WGS84 box around it (degrees): a position in
+#: neither is no position of a Dutch sensor.
+_RD_BOX = (-7_000.0, 289_000.0, 300_000.0, 629_000.0)
+_WGS84_BOX = (2.5, 50.5, 7.5, 54.0)
+#: FEWS quality flags run 0 (original reliable) to 9 (missing).
+_FLAG_RANGE = (0, 9)
+
+#: ``location-parameter``: the sensor is ``<locationId>/<parameterId>``; where one file holds
+#: several series of one location and parameter (other ``qualifierId`` or
+#: ``moduleInstanceId``), the **first** in the file is kept and each other series is quarantined
+#: as a whole, naming its qualifier and module instance. ``full``: every distinct series is
+#: its own sensor, ``<locationId>/<parameterId>`` followed by ``/<qualifierId>`` and
+#: ``@<moduleInstanceId>`` where the header has them.
+SERIES_IDENTITIES = ("location-parameter", "full")
 
 
 @dataclass
@@ -60,7 +80,8 @@ class PiSeries:
 class _Series:
     """One series as it is being read: header fields and raw event strings."""
 
-    header: dict[str, str]
+    header: dict[str, str] | None
+    index: int = 0
     dates: list[str] = field(default_factory=list)
     times: list[str] = field(default_factory=list)
     values: list[str] = field(default_factory=list)
@@ -68,14 +89,20 @@ class _Series:
     lines: list[int | None] = field(default_factory=list)
 
 
+@reader_guard
 def read_pi_xml(
-    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE
+    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE, dates: PlausibleDates | None = None,
+    identity: str = "location-parameter",
 ) -> PiSeries:
     """Read a PI-XML time-series document (``.xml``, or a ``.zip`` holding one ``.xml``).
 
     The document is streamed with ``ElementTree.iterparse`` and every element is cleared
     once read, so memory grows with the number of events kept, not with the XML text.
-    Raises :class:`SourceFormatError` for text that is not XML or not a PI ``TimeSeries``.
+    A series whose header lacks ``locationId`` or ``parameterId``, or that has no header at
+    all, is quarantined as a whole; an event that does not parse (or whose date lies outside
+    ``dates``, whose flag is not 0-9) is quarantined as ``series[i] event[j]``.
+    Raises :class:`SourceFormatError` (and nothing else) for text that is not XML or not a PI
+    ``TimeSeries``.
     """
     path = Path(path)
     quarantine = Quarantine(path, on_bad_record)
@@ -96,14 +123,19 @@ def read_pi_xml(
                         root_checked = True
                     if tag == "header":
                         header = {}
+                    elif tag == "series":
+                        # a series without a header must not be filed under the one before
+                        series.append(_Series(None, len(series)))
                     continue
                 if tag == "timeZone":
                     offset_hours = _offset(path, element.text)
-                elif tag == "header":
-                    series.append(_Series(header))
+                elif tag == "header" and series and series[-1].header is None:
+                    series[-1].header = header
                 elif tag in _HEADER_FIELDS:
                     header[tag] = (element.text or "").strip()
                 elif tag == "event":
+                    if not series:
+                        raise SourceFormatError(path, None, "an <event> outside any <series>")
                     current = series[-1]
                     current.dates.append(element.get("date", ""))
                     current.times.append(element.get("time", ""))
@@ -116,47 +148,67 @@ def read_pi_xml(
         except ElementTree.ParseError as error:
             line = error.position[0] if error.position else None
             raise SourceFormatError(path, line, f"not well-formed XML ({error})") from error
-    return _assemble(series, offset_hours, quarantine)
+    return _assemble(series, offset_hours, quarantine, dates or PlausibleDates(), identity)
 
 
+@reader_guard
 def read_pi_json(
-    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE
+    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE, dates: PlausibleDates | None = None,
+    identity: str = "location-parameter",
 ) -> PiSeries:
     """Read a PI-JSON document: ``{"timeZone": "1.0", "timeSeries": [{"header": {...},
     "events": [{"date", "time", "value", "flag"}, ...]}, ...]}``; numbers come as strings.
 
-    Same result as :func:`read_pi_xml`. Raises :class:`SourceFormatError` for invalid JSON
-    or a document without ``timeSeries``.
+    Same result and checks as :func:`read_pi_xml`; a series, header, event list or event of
+    the wrong JSON type is quarantined as ``timeSeries[i]`` (``events[j]``). Raises
+    :class:`SourceFormatError` (and nothing else) for invalid JSON or a document without a
+    ``timeSeries`` list.
     """
     path = Path(path)
     quarantine = Quarantine(path, on_bad_record)
     with _open_member(path, ".json") as stream:
         try:
-            document = json.load(stream)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            document = json.loads(decode_text(path, stream.read()))
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
             line = getattr(error, "lineno", None)
             raise SourceFormatError(path, line, f"not valid JSON ({error})") from error
     if not isinstance(document, dict) or not isinstance(document.get("timeSeries"), list):
         raise SourceFormatError(path, None, "expected a PI-JSON object with a 'timeSeries' list")
     offset_hours = _offset(path, document.get("timeZone", "0.0"))
     series = []
-    for item in document["timeSeries"]:
-        header = item.get("header", {})
-        flat = {key: _text(value) for key, value in header.items()}
-        current = _Series(flat)
-        for event in item.get("events", []):
-            current.dates.append(str(event.get("date", "")))
-            current.times.append(str(event.get("time", "")))
-            current.values.append(str(event.get("value", "")))
-            current.flags.append(str(event.get("flag", "")))
-            current.lines.append(None)
+    for index, item in enumerate(document["timeSeries"]):
+        where = f"timeSeries[{index}]"
+        header = item.get("header") if isinstance(item, dict) else None
+        events = item.get("events", []) if isinstance(item, dict) else None
+        if not isinstance(header, dict) or not isinstance(events, list):
+            quarantine.add(None, f"{where}: expected an object with a 'header' object and an 'events' list",
+                           json.dumps(item)[:300])
+            continue
+        current = _Series({key: _text(value) for key, value in header.items()}, index)
+        for number, event in enumerate(events):
+            if not isinstance(event, dict):
+                quarantine.add(None, f"{where}.events[{number}]: expected an object", json.dumps(event)[:300])
+                continue
+            current.dates.append(_text(event.get("date", "")))
+            current.times.append(_text(event.get("time", "")))
+            current.values.append(_text(event.get("value", "")))
+            current.flags.append(_text(event.get("flag", "")))
+            current.lines.append(None)  # JSON has no lines worth naming: the text says events[j]
         series.append(current)
-    return _assemble(series, offset_hours, quarantine)
+    return _assemble(series, offset_hours, quarantine, dates or PlausibleDates(), identity)
 
 
 def _text(value: object) -> str:
-    # startDate/endDate/timeStep are objects in PI-JSON; they are not used here.
-    return value if isinstance(value, str) else json.dumps(value)
+    # PI-JSON writes numbers as strings; startDate/endDate/timeStep are objects, not used here.
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value)
 
 
 @contextmanager
@@ -178,33 +230,62 @@ def _open_member(path: Path, suffix: str) -> Iterator[IO[bytes]]:
             yield stream
 
 
-def _offset(path: Path, text: str | None) -> float:
+def _offset(path: Path, text: object) -> float:
     try:
-        return float((text or "0").strip())
+        hours = float(str(text if text not in (None, "") else "0").strip())
     except ValueError as error:
         raise SourceFormatError(path, None, f"timeZone must be hours from UTC, got {text!r}") from error
+    if not -14 <= hours <= 14:
+        raise SourceFormatError(path, None, f"timeZone must be hours from UTC (-14 to 14), got {text!r}")
+    return hours
 
 
-def _assemble(series: list[_Series], offset_hours: float, quarantine: Quarantine) -> PiSeries:
+def _assemble(series: list[_Series], offset_hours: float, quarantine: Quarantine, window: PlausibleDates,
+              identity: str) -> PiSeries:
+    if identity not in SERIES_IDENTITIES:
+        raise ValueError(f"identity must be one of {SERIES_IDENTITIES}, got {identity!r}")
     frames, meta_rows = [], []
+    seen: dict[str, str] = {}
     for current in series:
         header = current.header
-        for needed in ("locationId", "parameterId"):
-            if not header.get(needed):
-                raise SourceFormatError(quarantine.path, None, f"a series header lacks <{needed}>")
-        sensor = f"{header['locationId']}/{header['parameterId']}"
+        where = f"series[{current.index}]"
+        if header is None:
+            quarantine.add(None, f"{where} has no <header>; its {len(current.dates)} event(s) belong to no sensor",
+                           "")
+            continue
+        lacking = [needed for needed in ("locationId", "parameterId") if not header.get(needed, "").strip()]
+        if lacking:
+            quarantine.add(None, f"{where}: header lacks {lacking}; its {len(current.dates)} event(s) are not"
+                           " stored", repr(header)[:300])
+            continue
+        sensor = f"{header['locationId'].strip()}/{header['parameterId'].strip()}"
+        qualifier = header.get("qualifierId", "").strip()
+        module = header.get("moduleInstanceId", "").strip()
+        described = f"qualifierId={qualifier!r} moduleInstanceId={module!r}"
+        if identity == "full":
+            sensor += (f"/{qualifier}" if qualifier else "") + (f"@{module}" if module else "")
+        elif sensor in seen and seen[sensor] != described:
+            quarantine.add(None, f"{where}: a second series of {sensor} ({described}; the first has {seen[sensor]});"
+                           " the first is kept (ingest.pi_series_identity: location-parameter)",
+                           f"{len(current.dates)} event(s)")
+            continue
+        seen.setdefault(sensor, described)
         unit = header.get("units", "")
+        position, note = _position(header)
+        if note:
+            quarantine.add(None, f"{where} ({sensor}): {note}; the sensor is stored without a position",
+                           repr({k: header.get(k) for k in ("x", "y", "lat", "lon")}))
         meta_rows.append(
             {
                 "sensor": sensor,
-                "location": header["locationId"],
-                "parameter": header["parameterId"],
+                "location": header["locationId"].strip(),
+                "parameter": header["parameterId"].strip(),
                 "name": header.get("stationName", ""),
                 "unit": unit,
-                "geometry": _position(header),
+                "geometry": position,
             }
         )
-        frames.append(_events(current, sensor, unit, offset_hours, quarantine))
+        frames.append(_events(current, sensor, unit, offset_hours, quarantine, window, where))
     events = pd.concat(frames, ignore_index=True) if frames else _empty_events()
     events = _drop_duplicate_times(events, quarantine)
     meta = gpd.GeoDataFrame(
@@ -215,36 +296,65 @@ def _assemble(series: list[_Series], offset_hours: float, quarantine: Quarantine
 
 
 def _position(header: dict[str, str]):
+    """The sensor's Point in EPSG:28992 and a note where the header's position was not usable.
+
+    x/y count as RD New when they are metres inside the Netherlands; x/y in degrees (some
+    systems export geographic coordinates there) and a missing x/y fall back to lat/lon."""
     from shapely import Point
 
-    try:
-        if header.get("x") and header.get("y"):
-            return Point(float(header["x"]), float(header["y"]))
-        if header.get("lat") and header.get("lon"):
-            return Point(*_TO_RD.transform(float(header["lon"]), float(header["lat"])))
-    except ValueError:
-        pass
-    return None
+    def number(key: str) -> float | None:
+        try:
+            value = float(header.get(key, "") or "nan")
+        except ValueError:
+            return None
+        return value if np.isfinite(value) else None
+
+    x, y, lat, lon = number("x"), number("y"), number("lat"), number("lon")
+    if x is not None and y is not None and _inside(_RD_BOX, x, y):
+        return Point(x, y), None
+    if lat is not None and lon is not None and _inside(_WGS84_BOX, lon, lat):
+        return Point(*_TO_RD.transform(lon, lat)), None
+    if x is not None and y is not None and _inside(_WGS84_BOX, x, y):
+        return Point(*_TO_RD.transform(x, y)), None  # degrees written as x (lon) and y (lat)
+    if not any(header.get(key) for key in ("x", "y", "lat", "lon")):
+        return None, None
+    return None, "x/y are not RD New metres and lat/lon not degrees inside the Netherlands"
+
+
+def _inside(box: tuple[float, float, float, float], x: float, y: float) -> bool:
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
 def _events(
-    current: _Series, sensor: str, unit: str, offset_hours: float, quarantine: Quarantine
+    current: _Series, sensor: str, unit: str, offset_hours: float, quarantine: Quarantine,
+    window: PlausibleDates, where: str,
 ) -> pd.DataFrame:
     stamps = pd.Series(current.dates, dtype=str) + " " + pd.Series(current.times, dtype=str)
     local = pd.to_datetime(stamps, format="%Y-%m-%d %H:%M:%S", errors="coerce")
-    values = pd.to_numeric(pd.Series(current.values, dtype=str), errors="coerce")
-    flags = pd.to_numeric(pd.Series(current.flags, dtype=str).replace("", None), errors="coerce")
-    raw_values = pd.Series(current.values, dtype=str)
-    bad_value = values.isna() & ~raw_values.str.strip().str.lower().isin(["nan", ""])
-    bad = local.isna() | bad_value | (flags.isna() & pd.Series(current.flags, dtype=str).ne(""))
-    for index in np.flatnonzero(bad.to_numpy()):
+    raw_values = pd.Series(current.values, dtype=str).str.strip()
+    values = pd.to_numeric(raw_values, errors="coerce").astype(float)
+    raw_flags = pd.Series(current.flags, dtype=str).str.strip()
+    # flags are read as floats first: a huge or odd flag must fail the range test, not overflow
+    flags = pd.to_numeric(raw_flags.replace("", None), errors="coerce").astype(float)
+    bad_value = values.isna() & ~raw_values.str.lower().isin(["nan", ""])
+    bad_flag = raw_flags.ne("") & ~(flags.between(*_FLAG_RANGE) & (flags == flags.round()))
+    reasons = np.select(
+        [local.isna().to_numpy(), bad_value.to_numpy(), bad_flag.to_numpy(), window.outside(local)],
+        [f"event of {sensor}: expected date yyyy-mm-dd and time HH:MM:SS",
+         f"event of {sensor}: value is not a number",
+         f"event of {sensor}: flag is not an integer {_FLAG_RANGE[0]}-{_FLAG_RANGE[1]}",
+         f"event of {sensor}: {window.reason()}"],
+        default="",
+    )
+    bad = reasons != ""
+    for index in np.flatnonzero(bad):
         text = (
-            f'date="{current.dates[index]}" time="{current.times[index]}" '
+            f'{where} events[{index}]: date="{current.dates[index]}" time="{current.times[index]}" '
             f'value="{current.values[index]}" flag="{current.flags[index]}"'
         )
-        quarantine.add(current.lines[index], f"event of {sensor} does not parse", text)
-    keep = ~bad.to_numpy()
-    missing_value = current.header.get("missVal", "NaN")
+        quarantine.add(current.lines[index], str(reasons[index]), text)
+    keep = ~bad
+    missing_value = (current.header or {}).get("missVal", "NaN")
     try:
         missing = float(missing_value)
     except ValueError:
@@ -278,11 +388,16 @@ def _empty_events() -> pd.DataFrame:
 
 
 def _drop_duplicate_times(events: pd.DataFrame, quarantine: Quarantine) -> pd.DataFrame:
-    """One value per sensor and time: later events win (a re-delivered value replaces the
-    earlier one); the replaced ones are quarantined."""
+    """One value per sensor and time. An exact repeat (same value, unit and flag) is dropped;
+    where the values differ the later event wins (a re-delivered value replaces the earlier
+    one) and the replaced one is quarantined with both values."""
+    events = events.drop_duplicates(EVENT_COLUMNS, keep="last")
     duplicated = events.duplicated(["sensor", "time"], keep="last").to_numpy()
-    for row in events.loc[duplicated].itertuples(index=False):
-        quarantine.add(None, "duplicate sensor and time; the later event is kept",
-                       f"{row.sensor} {row.time.isoformat()} value={row.value}")
+    if duplicated.any():
+        kept = events.loc[~duplicated].set_index(["sensor", "time"])["value"]
+        for row in events.loc[duplicated].itertuples(index=False):
+            quarantine.add(None, f"second event of {row.sensor} at {row.time.isoformat()} with another value"
+                           f" ({row.value} replaced by {kept.loc[(row.sensor, row.time)]}); the later event is kept",
+                           f"{row.sensor} {row.time.isoformat()} value={row.value} flag={row.flag}")
     events = events.loc[~duplicated].sort_values(["sensor", "time"], kind="stable")
     return events.reset_index(drop=True)[EVENT_COLUMNS]

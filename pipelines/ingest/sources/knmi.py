@@ -29,18 +29,27 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines.ingest.sources.errors import BadRecord, Quarantine, SourceFormatError
+from pipelines.ingest.sources.errors import (BadRecord, PlausibleDates, Quarantine, SourceFormatError, decode_text,
+                                             reader_guard)
 
 #: KNMI writes RH = -1 for "more than nothing but less than 0.05 mm". We count such a day as
 #: half the detection limit, so sums over dry spells are not biased low nor high.
 TRACE_PRECIPITATION_MM = 0.025
 
 _HEADER = re.compile(r"^\s*#?\s*STN\s*,\s*YYYYMMDD\s*,")
+#: Every column name KNMI writes in daily station and rain-gauge files. A header name outside
+#: this list is refused: a garbled ``EV24`` would otherwise read as "no evaporation column"
+#: and give all-missing evaporation without a word. A column KNMI adds one day goes here.
+KNOWN_COLUMNS = frozenset(
+    "STN YYYYMMDD DDVEC FHVEC FG FHX FHXH FHN FHNH FXX FXXH TG TN TNH TX TXH T10N T10NH SQ SP Q DR "
+    "RH RHX RHXH PG PX PXH PN PNH VVN VVNH VVX VVXH NG UG UX UXH UN UNH EV24 RD SX".split()
+)
 _STATIONS_CSV = Path(__file__).with_name("knmi_stations.csv")
 
 
+@reader_guard
 def read_knmi_daily(
-    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE
+    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE, dates: PlausibleDates | None = None
 ) -> pd.DataFrame:
     """Read a KNMI daily station file (``etmgeg_<STN>.zip`` holding the ``.txt``, or the ``.txt``).
 
@@ -57,12 +66,19 @@ def read_knmi_daily(
     ``attrs["units"]`` names the units, ``attrs["quarantined"]`` lists records set aside.
     A second line for the same station and day is quarantined as a duplicate.
 
-    Raises :class:`SourceFormatError` when the file has no ``# STN,YYYYMMDD,...`` header or
-    the header lacks ``RH``.
+    A line whose fields do not line up with the header (another number of fields, or a field
+    narrower or wider than its fixed-width header column, as when a download is cut off
+    inside the last field) is quarantined, as is a day outside ``dates`` (default
+    :class:`PlausibleDates`).
+
+    Raises :class:`SourceFormatError` (and nothing else) when the file has no
+    ``# STN,YYYYMMDD,...`` header, the header lacks ``RH`` or names a column KNMI does not
+    write (:data:`KNOWN_COLUMNS`), or the file cannot be read.
     """
     path = Path(path)
     quarantine = Quarantine(path, on_bad_record)
-    table = _read_table(path, quarantine, required=("STN", "YYYYMMDD", "RH"), optional=("EV24",))
+    table = _read_table(path, quarantine, required=("STN", "YYYYMMDD", "RH"), optional=("EV24",),
+                        window=dates or PlausibleDates())
     rh = table["RH"]
     precipitation = np.where(rh == -1, TRACE_PRECIPITATION_MM, rh / 10.0)
     frame = pd.DataFrame(
@@ -80,8 +96,9 @@ def read_knmi_daily(
     return frame
 
 
+@reader_guard
 def read_knmi_rain_gauge(
-    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE
+    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE, dates: PlausibleDates | None = None
 ) -> pd.DataFrame:
     """Read a KNMI manual rain-gauge file (``neerslaggeg_<NAME>_<STN>.txt``).
 
@@ -97,7 +114,8 @@ def read_knmi_rain_gauge(
     """
     path = Path(path)
     quarantine = Quarantine(path, on_bad_record)
-    table = _read_table(path, quarantine, required=("STN", "YYYYMMDD", "RD"), optional=())
+    table = _read_table(path, quarantine, required=("STN", "YYYYMMDD", "RD"), optional=(),
+                        window=dates or PlausibleDates())
     frame = pd.DataFrame(
         {
             "station": table["STN"],
@@ -142,14 +160,15 @@ def _read_lines(path: Path) -> list[str]:
                 raw = archive.read(members[0])
         else:
             raw = path.read_bytes()
-    except (zipfile.BadZipFile, EOFError) as error:
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError) as error:
         raise SourceFormatError(path, None, f"not a readable zip file ({error})") from error
-    # KNMI files are ASCII; latin-1 never fails, so a stray byte lands in quarantine instead.
-    return raw.decode("latin-1").splitlines()
+    # KNMI files are ASCII; a stray byte decodes (see decode_text) and lands in quarantine.
+    return decode_text(path, raw).splitlines()
 
 
 def _read_table(
-    path: Path, quarantine: Quarantine, *, required: tuple[str, ...], optional: tuple[str, ...]
+    path: Path, quarantine: Quarantine, *, required: tuple[str, ...], optional: tuple[str, ...],
+    window: PlausibleDates,
 ) -> dict[str, np.ndarray]:
     """Parse the records below the header into arrays for the wanted columns.
 
@@ -162,7 +181,22 @@ def _read_table(
         raise SourceFormatError(
             path, None, "expected a header line 'STN,YYYYMMDD,...' (with or without '# ')"
         )
-    names = [name.strip() for name in lines[header_at].strip().lstrip("#").split(",")]
+    header_cells = lines[header_at].rstrip().split(",")
+    header_cells[0] = header_cells[0].lstrip().lstrip("#")
+    names = [name.strip() for name in header_cells]
+    unknown = [name for name in names if name and name not in KNOWN_COLUMNS]
+    if unknown:
+        raise SourceFormatError(
+            path, header_at + 1, f"header names column(s) {unknown} that KNMI does not write; expected names"
+            f" from {sorted(KNOWN_COLUMNS)}"
+        )
+    if len(set(names)) != len(names):
+        raise SourceFormatError(path, header_at + 1, f"header repeats a column name: {names}")
+    # KNMI pads every value column to the width of its header cell ("   RH", " EV24"): a field
+    # of another width is a line cut short or run together, whose number would be wrong.
+    widths = {names.index(name): len(header_cells[names.index(name)])
+              for name in names if name not in ("STN", "YYYYMMDD", "")
+              and header_cells[names.index(name)] != name}
     missing = [name for name in required if name not in names]
     if missing:
         raise SourceFormatError(
@@ -185,11 +219,19 @@ def _read_table(
                 number, f"expected {len(names)} comma-separated fields, found {len(fields)}", line
             )
             continue
+        # an empty last field is a missing value (editors strip trailing blanks); any other
+        # field of another width is a cut or run-together line, blank or not
+        narrow = next((i for i, width in widths.items()
+                       if len(fields[i]) != width and not (fields[i] == "" and i == len(fields) - 1)), None)
+        if narrow is not None:
+            quarantine.add(number, f"field {names[narrow]} is {len(fields[narrow])} characters wide, its header"
+                           f" column {widths[narrow]}: the line does not line up with the header", line)
+            continue
         picked = dict(zip(wanted, (fields[p].strip() for p in positions)))
         try:
             record = [float(int(picked[n])) if picked[n] else np.nan for n in numeric]
             station = str(int(picked["STN"]))
-        except ValueError:
+        except (ValueError, OverflowError):
             quarantine.add(number, f"expected integers in columns {['STN', *numeric]}", line)
             continue
         if not re.fullmatch(r"\d{8}", picked["YYYYMMDD"]):
@@ -201,9 +243,13 @@ def _read_table(
         numbers.append(number)
 
     parsed_dates = pd.to_datetime(pd.Series(dates, dtype=str), format="%Y%m%d", errors="coerce")
-    valid = parsed_dates.notna().to_numpy()
+    valid = parsed_dates.notna().to_numpy().copy()
     for index in np.flatnonzero(~valid):
         quarantine.add(numbers[index], "expected a calendar date YYYYMMDD", lines[numbers[index] - 1])
+    implausible = window.outside(parsed_dates)
+    for index in np.flatnonzero(implausible):
+        quarantine.add(numbers[index], window.reason(), lines[numbers[index] - 1])
+    valid &= ~implausible
 
     matrix = np.array(values, dtype=float).reshape(len(values), len(numeric))[valid]
     table: dict[str, np.ndarray] = {

@@ -23,57 +23,71 @@ import numpy as np
 import pandas as pd
 from shapely import Point
 
-from pipelines.ingest.sources.errors import BadRecord, Quarantine, SourceFormatError
-from pipelines.ingest.sources.fews import META_COLUMNS, PiSeries, _drop_duplicate_times
+from pipelines.ingest.sources.errors import (BadRecord, PlausibleDates, Quarantine, SourceFormatError, decode_text,
+                                             reader_guard)
+from pipelines.ingest.sources.fews import _FLAG_RANGE, _RD_BOX, META_COLUMNS, PiSeries, _drop_duplicate_times, _inside
 
 REQUIRED = ["sensor", "time", "value", "unit"]
 
 
+@reader_guard
 def read_sensor_csv(
-    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE
+    path: Path | str, *, on_bad_record: BadRecord = BadRecord.QUARANTINE, dates: PlausibleDates | None = None
 ) -> PiSeries:
     """Read a sensor CSV into the same :class:`PiSeries` form as the FEWS readers.
 
     Times are converted to UTC. A row without an offset in its time, with a value that is not
     a number, or with the wrong number of fields is quarantined; a second row for the same
-    sensor and time replaces the first (the first is quarantined). Raises
-    :class:`SourceFormatError` when the header lacks a required column.
+    sensor and time replaces the first (the first is quarantined), an exact repeat is dropped.
+    Also quarantined: a time outside ``dates`` (default :class:`PlausibleDates`), a flag that
+    is not an integer 0-9, an x/y that is not a number in the RD New extent of the Netherlands.
+    A byte-order mark, CR-only line ends and Windows-1252 text are read as well. Raises
+    :class:`SourceFormatError` (and nothing else) when the header lacks a required column
+    or the file cannot be read.
     """
     path = Path(path)
     quarantine = Quarantine(path, on_bad_record)
+    window = dates or PlausibleDates()
     rows: list[dict[str, object]] = []
     positions: dict[str, Point] = {}
     units: dict[str, str] = {}
-    with path.open(newline="", encoding="utf-8") as stream:
-        reader = csv.reader(stream)
-        header, header_line = None, 0
-        for fields in reader:
-            if not any(f.strip() for f in fields) or fields[0].startswith("#"):
-                continue
-            if header is None:
-                header = [f.strip() for f in fields]
-                header_line = reader.line_num
-                missing = [name for name in REQUIRED if name not in header]
-                if missing:
-                    raise SourceFormatError(
-                        path, header_line,
-                        f"header lacks {missing}; expected 'sensor,time,value,unit[,flag][,x,y]'",
-                    )
-                continue
-            text = ",".join(fields)
-            if len(fields) != len(header):
-                quarantine.add(reader.line_num, f"expected {len(header)} fields, found {len(fields)}", text)
-                continue
-            record = dict(zip(header, (f.strip() for f in fields)))
-            try:
-                rows.append(_row(record))
-            except ValueError as error:
-                quarantine.add(reader.line_num, str(error), text)
-                continue
-            sensor = record["sensor"]
-            units.setdefault(sensor, record["unit"])
-            if record.get("x") and record.get("y") and sensor not in positions:
-                positions[sensor] = Point(float(record["x"]), float(record["y"]))
+    header, header_line = None, 0
+    # each line parsed on its own: a stray quote costs that line, not the rest of the file
+    for number, line in enumerate(decode_text(path, path.read_bytes()).splitlines(), start=1):
+        fields = next(csv.reader([line]), [])
+        if not any(f.strip() for f in fields) or fields[0].startswith("#"):
+            continue
+        if header is None:
+            header = [f.strip() for f in fields]
+            header_line = number
+            missing = [name for name in REQUIRED if name not in header]
+            if missing:
+                raise SourceFormatError(
+                    path, header_line,
+                    f"header lacks {missing}; expected 'sensor,time,value,unit[,flag][,x,y]'",
+                )
+            if len(set(header)) != len(header):
+                raise SourceFormatError(path, header_line, f"header repeats a column name: {header}")
+            continue
+        text = ",".join(fields)
+        if len(fields) != len(header):
+            quarantine.add(number, f"expected {len(header)} fields, found {len(fields)}", text)
+            continue
+        record = dict(zip(header, (f.strip() for f in fields)))
+        try:
+            row = _row(record)
+            position = _point(record)
+        except (ValueError, OverflowError, TypeError) as error:
+            quarantine.add(number, str(error), text)
+            continue
+        if window.outside([row["time"]])[0]:
+            quarantine.add(number, window.reason(), text)
+            continue
+        rows.append(row)
+        sensor = record["sensor"]
+        units.setdefault(sensor, record["unit"])
+        if position is not None and sensor not in positions:
+            positions[sensor] = position
     if header is None:
         raise SourceFormatError(path, 1, "empty file; expected a header 'sensor,time,value,unit'")
 
@@ -107,5 +121,18 @@ def _row(record: dict[str, str]) -> dict[str, object]:
         raise ValueError(f"time {record['time']!r} has no UTC offset (write e.g. +01:00 or Z)")
     value = float(record["value"]) if record["value"] else np.nan
     flag = int(record["flag"]) if record.get("flag") else pd.NA
+    if flag is not pd.NA and not _FLAG_RANGE[0] <= flag <= _FLAG_RANGE[1]:
+        raise ValueError(f"flag {flag} is not in the FEWS scheme {_FLAG_RANGE[0]}-{_FLAG_RANGE[1]}")
     return {"sensor": record["sensor"], "time": time.tz_convert("UTC"), "value": value,
             "unit": record["unit"], "flag": flag}
+
+
+def _point(record: dict[str, str]) -> Point | None:
+    """The row's position in EPSG:28992, None where it gives none; ValueError where x/y are
+    not numbers or lie outside the RD New extent of the Netherlands (degrees, say)."""
+    if not (record.get("x") and record.get("y")):
+        return None
+    x, y = float(record["x"]), float(record["y"])
+    if not _inside(_RD_BOX, x, y):
+        raise ValueError(f"x={x:g}, y={y:g} are not RD New metres inside the Netherlands (EPSG:28992)")
+    return Point(x, y)
