@@ -57,9 +57,9 @@ def test_summary_names_changes_levels_freshness_and_failed_sources():
     assert "| sensors |  |  | not configured |" in text
     assert "| meteo | 6 | 0 | +0 / 0 / 0 | 0 | 90 | 87 | range 3 |" in text
     assert restriction_rows(decisions) == [{
-        "district_id": "WBA-001", "name": "Polder | Oost", "water_board": "WBA",
-        "restriction": "Surface-water withdrawal ban", "groundwater_ban": "yes", "valid_from": "2025-08-12",
-        "reason_en": "dry"}]
+        "district": "WBA-001", "name": "Polder | Oost", "water board": "WBA",
+        "restriction": "Surface-water withdrawal ban", "groundwater irrigation ban": "yes", "valid from": "2025-08-12",
+        "reason": "dry"}]
     assert artifact_key("Demo Setup", "run-summary") == "demo-setup-run-summary"
 
 
@@ -111,7 +111,7 @@ def test_daily_deployment_runs_on_a_worker_and_leaves_artifacts(tmp_path):
         assert summary is not None and summary.type == "markdown", sorted(by_key)
         assert "## Escalation levels" in summary.data and "| meteo | 2025-08-15 | 0 | ok |" in summary.data
         rows = json.loads(table.data) if isinstance(table.data, str) else table.data
-        assert len(rows) == 64 and {r["district_id"][:3] for r in rows} == {"WBW", "WBO"}
+        assert len(rows) == 64 and {r["district"][:3] for r in rows} == {"WBW", "WBO"}
         assert link.type == "markdown" and (tmp_path / "site" / "index.html").as_uri() in link.data
         assert (tmp_path / "site" / "index.html").is_file()
         assert run.state.name == "Completed" and "## Problems" in summary.data and "Exit code 0 (OK)" in summary.data

@@ -29,6 +29,10 @@ SOURCES = ("meteo", "groundwater", "sensors")
 # Columns of the restrictions table, in this order (docs/contracts.md section 6).
 RESTRICTION_COLUMNS = ("district_id", "name", "water_board", "restriction", "groundwater_ban",
                        "valid_from", "reason_en")
+# The table's headers in words: the analyst reads the table in the Prefect UI.
+RESTRICTION_HEADERS = {"district_id": "district", "name": "name", "water_board": "water board",
+                       "restriction": "restriction", "groundwater_ban": "groundwater irrigation ban",
+                       "valid_from": "valid from", "reason_en": "reason"}
 
 
 def artifact_key(setup_name: str, what: str) -> str:
@@ -175,18 +179,20 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
 
 
 def restriction_rows(decisions: pd.DataFrame) -> list[dict]:
-    """The restrictions in force, one JSON-ready dict per district (``RESTRICTION_COLUMNS``)."""
+    """The restrictions in force, one JSON-ready dict per district (``RESTRICTION_COLUMNS``,
+    keyed by their headers in words, ``RESTRICTION_HEADERS``), restrictions named in words."""
     rows = []
     for record in decisions.to_dict("records"):
         row = {}
         for column in RESTRICTION_COLUMNS:
             value = record.get(column)
+            header = RESTRICTION_HEADERS[column]
             if column == "groundwater_ban":
-                row[column] = "yes" if bool(value) else "no"
+                row[header] = "yes" if bool(value) else "no"
             elif column == "restriction":
-                row[column] = restriction_words(_text(value))
+                row[header] = restriction_words(_text(value))
             else:
-                row[column] = _text(value)
+                row[header] = _text(value)
         rows.append(row)
     return rows
 
