@@ -185,7 +185,7 @@ def test_on_demand_outlook_with_a_longer_horizon_publishes_nothing(demo_run):
     path = outlook_run(config_path=str(config.path), horizon_days=14)
     with xr.open_dataset(path) as ensemble:
         assert ensemble.sizes["time"] == 14
-        assert str(ensemble["time"].values[0])[:10] == "2025-08-16"
+        assert str(ensemble["time"].values[0])[:10] == "2025-08-15"  # it starts today, from today's state
         assert ensemble.sizes["member"] == 34  # one per past year, 1991-2024
         probability = ensemble["shortage_probability"]
         assert float(probability.min()) >= 0 and float(probability.max()) <= 1
@@ -197,13 +197,13 @@ def test_before_the_deficit_season_there_is_no_chart_to_draw(demo_run):
     import datetime as dt
 
     from pipelines.inputs import read_districts
-    from pipelines.publication.publish import _deficit_charts
+    from pipelines.briefing import deficit_charts
 
     config, _ = demo_run
-    assert _deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
-    setup_chart, board_charts = _deficit_charts(config, dt.date(2025, 8, 15),
-                                                xr.open_dataset(config.processed_dir / INDICATORS).load(),
-                                                read_districts(config))
+    assert deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
+    setup_chart, board_charts = deficit_charts(config, dt.date(2025, 8, 15),
+                                               xr.open_dataset(config.processed_dir / INDICATORS).load(),
+                                               read_districts(config))
     assert setup_chart is not None and set(board_charts) == {"WBW", "WBO"}
 
 
