@@ -171,10 +171,14 @@ def _config_command(args: argparse.Namespace) -> int:
     from pipelines.config import load_config
     from pipelines.config_reference import json_schema, markdown_reference
 
-    if args.config_command == "schema":
-        print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
-    elif args.config_command == "reference":
-        print(markdown_reference(), end="")
+    if args.config_command in ("schema", "reference"):
+        text = (json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n" if args.config_command == "schema"
+                else markdown_reference())
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `droogte config schema | head`: the reader had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     else:
         config = load_config(args.file)  # a ConfigError is reported by main
         print(f"{config.path}: valid: setup {config.name!r}, {len(config.water_boards)} water board(s), "
@@ -264,7 +268,7 @@ def _ingest(config, source: str) -> int:
 
 #: Exit status of ``droogte ingest`` (the codes of ``pipelines/outcome.py``): everything
 #: stored; some file (or service) failed and the rest was stored; a whole source failed.
-EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
+EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3  # ExitCode.OK, .FAILED, .DEGRADED of pipelines/outcome.py
 
 
 def _ingest_status(report) -> int:

@@ -53,29 +53,44 @@ def markdown_reference() -> str:
         "- An empty value (`wells:` with nothing after it) means the key's default.",
         "",
     ]
-    sections: list[tuple[str, dict[str, Any]]] = [("(top level)", schema)]
-    done: set[str] = set()
-    while sections:
-        path, node = sections.pop(0)
-        out += _section(path, node, defs, sections, done)
+    # Breadth first, so that a section comes after the one that names it; a mapping used at
+    # several keys (the QC tests of each variable) is described once, under all its keys.
+    order: list[dict[str, Any]] = []
+    paths: dict[int, list[str]] = {}
+    queue: list[tuple[str, dict[str, Any]]] = [("(top level)", schema)]
+    while queue:
+        path, node = queue.pop(0)
+        if id(node) not in paths:
+            order.append(node)
+            paths[id(node)] = []
+            queue += _children(path, node, defs)
+        paths[id(node)].append(path)
+    for node in order:
+        out += _section(paths[id(node)], node, defs)
     return "\n".join(out).rstrip() + "\n"
 
 
-def _section(path: str, node: dict[str, Any], defs: dict[str, Any],
-             queue: list[tuple[str, dict[str, Any]]], done: set[str]) -> list[str]:
-    title = f"`{path}`" if path != "(top level)" else "Top level"
+def _children(path: str, node: dict[str, Any], defs: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    prefix = "" if path == "(top level)" else path + "."
+    found = []
+    for key, prop in node.get("properties", {}).items():
+        child = _kind(prop, defs)[1]
+        if child is not None:
+            found.append((prefix + key + child[0], child[1]))
+    return found
+
+
+def _section(paths: list[str], node: dict[str, Any], defs: dict[str, Any]) -> list[str]:
+    title = ", ".join(f"`{p}`" for p in paths) if paths != ["(top level)"] else "Top level"
+    path = paths[0]
     lines = [f"## {title}", ""]
     if node.get("description") and path != "(top level)":
         lines += [_cell(node["description"]), ""]
     lines += ["| key | type | unit | default | allowed | example | meaning |",
               "|---|---|---|---|---|---|---|"]
     required = set(node.get("required", ()))
-    prefix = "" if path == "(top level)" else path + "."
     for key, prop in node.get("properties", {}).items():
         kind, child = _kind(prop, defs)
-        if child is not None:
-            suffix, target = child
-            queue.append((prefix + key + suffix, target))
         variants = _variants(prop)
         unit = next((v["unit"] for v in variants if "unit" in v), "")
         default = ("required" if key in required else "—" if "default" not in prop
@@ -113,10 +128,10 @@ def _kind(prop: dict[str, Any], defs: dict[str, Any]) -> tuple[str, tuple[str, d
         values = v.get("additionalProperties", {})
         if values.get("type") == "array" and "$ref" in values.get("items", {}):
             name = values["items"]["$ref"].rsplit("/", 1)[-1]
-            text, child = "mapping of lists of mappings", (".<key>[]", defs[name])
+            text, child = "mapping of lists of mappings", (f".<{prop.get('x-key', 'key')}>[]", defs[name])
         elif "$ref" in values:
             name = values["$ref"].rsplit("/", 1)[-1]
-            text, child = "mapping of mappings", (".<key>", defs[name])
+            text, child = "mapping of mappings", (f".<{prop.get('x-key', 'key')}>", defs[name])
         else:
             text = "mapping"
     else:
@@ -131,6 +146,8 @@ def _scalar(v: dict[str, Any]) -> str:
         return "date"
     if v.get("format") == "path":
         return "path"
+    if v.get("format") == "pandas-duration":  # not JSON Schema's ISO 8601 "duration": 6h, 3D
+        return "duration"
     return kind
 
 

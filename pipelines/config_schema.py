@@ -198,6 +198,16 @@ def _url(value: str) -> str:
 Url = Annotated[Text, AfterValidator(_url)]
 
 
+def _link(value: str) -> str:
+    if not re.match(r"^(https?://[^\s/]+|mailto:\S+|tel:\+?[0-9 ()-]+$)", value):
+        raise problem(f"expected an https://, http://, mailto: or tel: address, got {shown(value)}")
+    return value
+
+
+# An address a public page may link to (never javascript: or a relative path).
+Link = Annotated[Text, AfterValidator(_link)]
+
+
 def _duration(value: Any) -> str:
     import pandas as pd  # the QC reads durations with pandas; the same parser checks them here
 
@@ -210,7 +220,7 @@ def _duration(value: Any) -> str:
     return value
 
 
-Duration = Annotated[str, BeforeValidator(_duration)]
+Duration = Annotated[str, Field(json_schema_extra={"format": "pandas-duration"}), BeforeValidator(_duration)]
 
 
 def _shown_path(path: Path) -> str:
@@ -394,6 +404,10 @@ class WaterBoard(Strict):
     """Display name; default: the id."""
     inlet_capacity_m3_day: Number(0.0, MAX_FLOW_M3_DAY, unit="m³/day") = Field(examples=[1.5e6])
     """Most water the board can let in from the national system, m³/day."""
+    announcement_url: Link | None = Field(None, examples=["https://zoek.officielebekendmakingen.nl/wsb-2025-1234.html"])
+    """The board's formal announcement of its restrictions (Waterschapsblad); the citizen page links to it."""
+    contact_url: Link | None = Field(None, examples=["https://www.waterschap.example.nl/contact", "tel:+31881234567"])
+    """Where citizens can ask the board about restrictions; the citizen page links to it."""
 
 
 class Source(Strict):
@@ -607,6 +621,10 @@ class Publication(Strict):
     """Background map tiles; default: no background map."""
     bulletin_weekday: Choice(*WEEKDAYS, "never") = Field("tuesday", examples=["friday"])
     """Day of the week (of the run's date) on which the daily run writes the weekly drought bulletin beside the site; never: only by `droogte bulletin`."""
+    site_url: Url | None = Field(None, examples=["https://droogte.example.nl/"])
+    """The published site's public address: makes the Atom feeds' links absolute; default: relative links."""
+    update_every_days: Integer(1, 366, unit="days") = Field(1, examples=[1])
+    """Days between issues: the citizen page's "next update" is the day decided for plus this."""
 
 
 class Dask(Strict):
@@ -738,12 +756,12 @@ class SetupFile(Strict):
     """The national source."""
     priorities: Priorities = Priorities()
     """Order of uses in categories 3 and 4; default: the national order."""
-    rules: dict[Text, RuleList] = Field({}, examples=[{"*": [{"id": "ban-shortage", "restriction": "surface_water_ban",
+    rules: dict[Text, RuleList] = Field({}, json_schema_extra={"x-key": "water board"}, examples=[{"*": [{"id": "ban-shortage", "restriction": "surface_water_ban",
                                                               "indicator": "shortage_fraction_4", "operator": ">=",
                                                               "threshold": 0.3, "min_days": 14,
                                                               "lift_threshold": 0.1, "lift_days": 7}]}])
     """Restriction rules per water board id ("*": every board without rules of its own); default: the rules of models/restrictions/rules.py."""
-    exemptions: dict[ExemptionType, ExemptionTexts] | None = None
+    exemptions: dict[ExemptionType, ExemptionTexts] | None = Field(None, json_schema_extra={"x-key": "restriction"})
     """Exemption texts per restriction type; types left out keep the defaults."""
     output: Output = Output()
     """Output folders."""

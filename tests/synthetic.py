@@ -65,8 +65,10 @@ def synthetic_metadata(issued_at: dt.datetime | None = None) -> dict:
     return {
         "issued_at": issued_at,
         "valid_from": dt.date(2026, 7, 15),
-        "data_ages": {"KNMI neerslag": issued_at - dt.timedelta(hours=30),
-                      "grondwater": issued_at - dt.timedelta(days=5)},
+        # keys as the pipeline names its inputs; daily inputs are labelled by their UT day (midnight)
+        "data_ages": {"meteo": dt.datetime(2026, 7, 13, tzinfo=dt.UTC),
+                      "groundwater": dt.datetime(2026, 7, 9, tzinfo=dt.UTC),
+                      "sensors": dt.datetime(2026, 7, 14, 4, 50, tzinfo=dt.UTC)},
         "software_version": "0.1.0",
         "setup_name": "demo",
     }
@@ -132,3 +134,28 @@ def synthetic_briefing(districts: gpd.GeoDataFrame, *, seed: int = 0, board_char
                              "p_end": rng.uniform(0, 0.5), "horizon_days": 42, "members": "1991-2025"}
                             for b in boards])
     return {**charts, "level_history": history, "reasons": reasons, "outlook_summary": outlook}
+
+
+def synthetic_citizen_inputs(districts: gpd.GeoDataFrame) -> dict:
+    """What ``publish_site(citizen=...)`` takes, made up to match ``synthetic_districts``: a name
+    and links per water board, municipalities of 3×3 districts and one province around all."""
+    boards = sorted(set(districts["water_board"]))
+    xmin, ymin, xmax, ymax = districts.total_bounds
+    size = 3 * float(np.sqrt(districts.geometry.area.iloc[0])) if len(districts) else 6_000.0
+    cells = [shapely.box(x, y, x + size, y + size)
+             for y in np.arange(ymin, ymax, size) for x in np.arange(xmin, xmax, size)]
+    municipalities = gpd.GeoDataFrame({"name": [f"Gemeente {chr(65 + k % 26)}{k // 26 or ''}" for k in range(len(cells))]},
+                                      geometry=cells, crs="EPSG:28992")
+    provinces = gpd.GeoDataFrame({"name": ["Provincie Midden"]},
+                                 geometry=[shapely.box(xmin, ymin, xmax, ymax).buffer(1_000)], crs="EPSG:28992")
+    return {
+        "boards": {b: {"name": f"Waterschap {b[-2:]}-land",
+                       "announcement_url": f"https://zoek.officielebekendmakingen.nl/wsb-{k}",
+                       "contact_url": "tel:+31000000000"} for k, b in enumerate(boards)},
+        "orientation": {"municipalities": municipalities, "provinces": provinces},
+        "groundwater": {"meaning_nl": "U mag niet beregenen met grondwater.",
+                        "meaning_en": "You may not irrigate with groundwater.",
+                        "exemptions_nl": "drinkwater voor vee; water geven met een gieter",
+                        "exemptions_en": "drinking water for cattle; hand watering with a watering can"},
+        "next_update": dt.date(2026, 7, 16),
+    }

@@ -1,5 +1,8 @@
 """The published site in a real browser: headless Chromium driven by Playwright.
 
+This file covers the policymaker dashboard; the citizen page has its own,
+``tests/test_browser_citizen.py``.
+
 The site is served by ``http.server`` on 127.0.0.1 from a thread; every request the page
 makes is recorded, and any that leaves loopback or fails fails the test. Skipped (with the
 reason) where /usr/bin/chromium or the Python package ``playwright`` is absent;
@@ -124,90 +127,6 @@ def _open(browser, url: str, *, width: int, height: int):
     page.on("pageerror", lambda e: record["errors"].append(str(e)))
     page.goto(url, wait_until="load")
     return context, page, record
-
-
-def test_citizen_page_draws_every_district_and_loads_nothing_from_elsewhere(browser, server, site):
-    _, districts = site
-    context, page, record = _open(browser, server + "/index.html", width=1280, height=900)
-    try:
-        assert record["errors"] == []
-        assert record["failed"] == []
-        hosts = {urlsplit(u).hostname for u in record["requests"] if not u.startswith("data:")}
-        assert hosts == {"127.0.0.1"}
-        assert page.locator("path.leaflet-interactive").count() == len(districts)
-        assert page.locator("#district-rows tr").count() == len(districts)
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "citizen-desktop.png"), full_page=False)
-    finally:
-        context.close()
-
-
-def test_hostile_names_show_as_text_and_run_nothing(browser, server):
-    context, page, record = _open(browser, server + "/index.html", width=1280, height=900)
-    try:
-        rows = page.locator("#district-rows")
-        assert rows.get_by_text(HOSTILE_NAME, exact=True).is_visible()
-        assert rows.get_by_text(QUOTED_NAME, exact=True).is_visible()
-        # Open the popups too: their text is built in the browser.
-        rows.get_by_text(HOSTILE_NAME, exact=True).click()
-        popup = page.locator(".leaflet-popup-content")
-        popup.wait_for()
-        assert popup.get_by_text(HOSTILE_NAME, exact=True).is_visible()
-        rows.get_by_text(QUOTED_NAME, exact=True).click()
-        page.get_by_text("</script><script>alert(3)</script>", exact=True).first.wait_for()
-        assert page.locator("img[src='x']").count() == 0
-        assert record["dialogs"] == []
-        assert record["errors"] == []
-    finally:
-        context.close()
-
-
-def test_filter_and_language_switch_work_without_network(browser, server, site):
-    _, districts = site
-    expected = int(districts["name"].str.lower().str.contains("polder 1", regex=False).sum())
-    assert 0 < expected < len(districts)
-    context, page, _ = _open(browser, server + "/index.html", width=1280, height=900)
-    try:
-        expect = playwright_sync.expect
-        page.get_by_label("Zoek op naam").fill("Polder 1")
-        expect(page.locator("#district-rows tr")).to_have_count(expected)
-        expect(page.locator("#district-count")).to_have_text(f"{expected} van {len(districts)} gebieden")
-        page.get_by_role("button", name="English").click()
-        assert page.evaluate("document.documentElement.lang") == "en"
-        assert page.get_by_role("heading", name="May I use water here?").is_visible()
-        expect(page.locator("#district-rows tr")).to_have_count(expected)
-        expect(page.locator("#district-count")).to_have_text(f"{expected} of {len(districts)} districts")
-    finally:
-        context.close()
-
-
-def test_phone_layout_screenshot(browser, server, site):
-    _, districts = site
-    context, page, record = _open(browser, server + "/index.html", width=390, height=844)
-    try:
-        assert record["failed"] == []
-        assert page.locator("path.leaflet-interactive").count() == len(districts)
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390, "the page must not scroll sideways on a phone"
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "citizen-phone.png"))
-        page.locator("#list-title").scroll_into_view_if_needed()
-        page.screenshot(path=str(ARTIFACTS / "citizen-phone-list.png"))
-    finally:
-        context.close()
-
-
-def test_citizen_page_has_no_wcag_a_or_aa_violations(browser, server):
-    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
-                                     reason="Python package axe-playwright-python is not installed")
-    context, page, _ = _open(browser, server + "/index.html", width=1280, height=900)
-    try:
-        results = axe_module.Axe().run(page, options={
-            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
-        violations = results.response["violations"]
-        assert violations == [], results.generate_report()
-    finally:
-        context.close()
 
 
 def test_dashboard_switches_layers_and_legends_and_passes_axe(browser, server, site):

@@ -64,6 +64,9 @@ def test_tiles_are_the_only_way_to_a_third_party_and_are_off_by_default(tmp_path
     page = (site / "index.html").read_text(encoding="utf-8")
     assert "https://service.pdok.nl/brt/{z}/{x}/{y}.png" in page
     assert "<b>PDOK</b>" not in page  # the attribution is escaped text
+    assert "De achtergrondkaart komt van Kaart: &lt;b&gt;PDOK&lt;/b&gt;" in page  # named in the privacy line
+    plain = (publish_site(synthetic_districts(4), synthetic_metadata(), tmp_path / "plain") / "index.html")
+    assert "Deze pagina laadt niets van andere websites." in plain.read_text(encoding="utf-8")
 
 
 def test_publishing_switches_the_served_site_in_one_step(tmp_path):

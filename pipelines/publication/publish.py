@@ -65,9 +65,30 @@ def run(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict]
         board_names=briefing.board_names,
         tiles=config.tiles,
     )
-    publish_site(public, metadata, config.site_dir, tiles=config.tiles, extra_pages={"dashboard.html": dashboard})
+    publish_site(public, metadata, config.site_dir, tiles=config.tiles, extra_pages={"dashboard.html": dashboard},
+                 citizen=citizen_page_inputs(config, day))
     store.write_table(proposal.decisions, PUBLISHED)
     return config.site_dir  # the live name; it now points at the version just built
+
+
+def citizen_page_inputs(config: Config, day: dt.date) -> dict:
+    """What the citizen page needs beyond the decisions (``dashboards.site.publish_site``'s
+    ``citizen``): water boards by name with their links, the orientation layer (municipality
+    and province borders from the reference geography, EPSG:28992), the groundwater ban's texts
+    and the day of the next issue."""
+    from models.restrictions import explanations
+    from pipelines.reference.geography import reference_layer
+
+    exemptions = config.rules.exemptions.get("groundwater_ban", explanations.DEFAULT_EXEMPTIONS["groundwater_ban"])
+    return {
+        "boards": {b.id: {"name": b.name, "announcement_url": b.announcement_url, "contact_url": b.contact_url}
+                   for b in config.water_boards},
+        "orientation": {layer: reference_layer(layer, crs="EPSG:28992") for layer in ("municipalities", "provinces")},
+        "groundwater": {f"meaning_{lang}": explanations.meaning("groundwater_ban", lang=lang) for lang in ("nl", "en")}
+        | {f"exemptions_{lang}": exemptions.text(lang) for lang in ("nl", "en")},
+        "next_update": day + dt.timedelta(days=config.update_every_days),
+        "site_url": config.site_url,
+    }
 
 
 def _dashboard_indicators(indicators: xr.Dataset, ensemble: xr.Dataset, allocation: xr.Dataset,
