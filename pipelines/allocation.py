@@ -39,19 +39,24 @@ def run(config: Config, day: dt.date, *, dask_address: str | None = None,
     boards = water_boards(config)
     with dask_client(dask_address, workers=config.dask_workers) as client:
         national, board_runs = board_split.start(districts, boards, season, supply, order, client=client)
-        # Today's state starts every member: storage at the end of today, the running
-        # deficit that drives irrigation; the source keeps today's supply (persistence).
+        # The outlook starts today, from the state at the start of today (storage, the
+        # running deficit that drives irrigation) with today's observed weather as every
+        # member's first day: its first day is today's allocation again, so its
+        # probabilities read on from today's shortage instead of beside it. Past years'
+        # weather follows; the source keeps today's supply (persistence).
         ensemble = outlook(
             districts, boards, weather.sel(time=weather["time"] < pd.Timestamp(day.year, 1, 1)), order,
-            start=pd.Timestamp(day) + pd.Timedelta(days=1),
-            storage=national.storage_end_m3,
+            start=pd.Timestamp(day),
+            storage=national.storage_last_start_m3,
             supply_m3_day=float(supply.isel(time=-1)),
             horizon_days=horizon_days or config.outlook_horizon_days,
-            deficit_initial_mm=national.deficit_end_mm,
+            deficit_initial_mm=national.deficit_last_start_mm,
+            observed=season.sel(time=[pd.Timestamp(day)]),
             client=client,
         )
         allocation = board_runs.dataset()
     allocation.attrs.update({"date": day.isoformat(), "season_start": days[0].date().isoformat()})
-    ensemble.attrs.update({"date": day.isoformat(), "supply_assumption": "today's supply held for the horizon"})
+    ensemble.attrs.update({"date": day.isoformat(), "supply_assumption": "today's supply held for the horizon",
+                           "first_day": "today, with today's observed weather and state (reproduces today's allocation)"})
     store.write_dataset(ensemble, OUTLOOK)
     return store.write_dataset(allocation, ALLOCATION)

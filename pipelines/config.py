@@ -204,6 +204,9 @@ class Config:
     max_age_days: int = 5  # freshness.max_age_days: more days of missing data and no new decisions (pipelines/late_data.py)
     qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
     knmi_national_deficit: Path | None = None  # KNMI's int_nl.dat, for the deficit chart's climatology
+    # The weekly bulletin: the day of the week of the run's date on which the daily run writes
+    # it (publication.bulletin_weekday); None: only on demand (droogte bulletin).
+    bulletin_weekday: str | None = "tuesday"
     knmi_service: KnmiService | None = None
     bro_service: BroService | None = None
     ingest: IngestSettings = field(default_factory=IngestSettings)
@@ -313,6 +316,7 @@ def _config(setup: SetupFile, path: Path) -> Config:
         approval=setup.publication.approval,
         approval_timeout_s=setup.publication.approval_timeout_s,
         tiles=setup.publication.tiles.model_dump() if setup.publication.tiles else None,
+        bulletin_weekday=None if setup.publication.bulletin_weekday == "never" else setup.publication.bulletin_weekday,
         site_url=setup.publication.site_url,
         update_every_days=setup.publication.update_every_days,
         dask_address=setup.dask.address,

@@ -607,6 +607,9 @@ class Tiles(Strict):
     """Attribution shown on the map."""
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 class Publication(Strict):
     """How a run publishes."""
 
@@ -616,6 +619,8 @@ class Publication(Strict):
     """How long a run waits for the analyst's approval, s (at most a week)."""
     tiles: Tiles | None = None
     """Background map tiles; default: no background map."""
+    bulletin_weekday: Choice(*WEEKDAYS, "never") = Field("tuesday", examples=["friday"])
+    """Day of the week (of the run's date) on which the daily run writes the weekly drought bulletin beside the site; never: only by `droogte bulletin`."""
     site_url: Url | None = Field(None, examples=["https://droogte.example.nl/"])
     """The published site's public address: makes the Atom feeds' links absolute; default: relative links."""
     update_every_days: Integer(1, 366, unit="days") = Field(1, examples=[1])
