@@ -21,6 +21,8 @@ SHIPPED = (
     "leaflet/images/marker-shadow.png",
     "droogte-map.js",
     "droogte.css",
+    "citizen.js",
+    "citizen.css",
 )
 
 

@@ -29,7 +29,9 @@ from pathlib import Path
 import geopandas as gpd
 
 from dashboards.assets import copy_assets
+from dashboards.changes import change_history, read_issue
 from dashboards.citizen_map import render_citizen_page
+from dashboards.feed import feed_file_name, render_feed
 from dashboards.open_data import write_open_data
 from dashboards.public_record import checked_metadata, public_districts
 
@@ -39,7 +41,7 @@ _PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.html")
 
 def publish_site(districts: gpd.GeoDataFrame, metadata: dict, site_dir: Path, *,
                  tiles: dict | None = None, extra_pages: dict | None = None,
-                 keep: int = KEEP_VERSIONS) -> Path:
+                 keep: int = KEEP_VERSIONS, citizen: dict | None = None) -> Path:
     """Build the whole site and switch ``site_dir`` to it in one step; return the new version.
 
     ``districts``: GeoDataFrame in EPSG:28992 with the columns of
@@ -49,6 +51,15 @@ def publish_site(districts: gpd.GeoDataFrame, metadata: dict, site_dir: Path, *,
     ``tiles``: optional background tiles ``{"url", "attribution"}`` (off: no third party).
     ``extra_pages``: further rendered pages ``{"dashboard.html": html text or bytes}``.
     ``keep``: how many versions to keep on disk, the live one included.
+    ``citizen``: what the citizen page needs beyond the decisions, all optional:
+    ``boards`` (``{id: {"name", "announcement_url", "contact_url"}}``), ``orientation``
+    (``{"municipalities": gdf, "provinces": gdf}`` in EPSG:28992), ``groundwater`` (the
+    groundwater ban's texts), ``next_update`` (date), ``site_url`` (the site's public address,
+    which makes the feeds' links absolute).
+
+    The citizen page shows what changed since the issue now live, and the Atom feeds
+    (``feed.atom``, ``feed-en.atom``, ``feeds/<water board>.atom``) list the changes over the
+    archived issues (see ``dashboards/changes.py`` and ``dashboards/feed.py``).
 
     Returns the path of the new version folder, which ``site_dir`` now links to. The issue's
     open data is also archived in ``archive/<valid_from>/<issued_at UTC stamp>/``
@@ -66,7 +77,7 @@ def publish_site(districts: gpd.GeoDataFrame, metadata: dict, site_dir: Path, *,
     building = site_dir.with_name(f"{version.name}.building")
     building.mkdir()
     try:
-        _build(building, public, meta, previous=site_dir, tiles=tiles, pages=pages)
+        _build(building, public, meta, previous=site_dir, tiles=tiles, pages=pages, citizen=citizen or {})
         _flush_tree(building)
         os.rename(building, version)
     except BaseException:
@@ -112,10 +123,20 @@ def prune_versions(site_dir: Path, *, keep: int = KEEP_VERSIONS) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _build(folder: Path, public, meta: dict, *, previous: Path, tiles, pages: dict[str, object]) -> None:
+def _build(folder: Path, public, meta: dict, *, previous: Path, tiles, pages: dict[str, object],
+           citizen: dict) -> None:
     copy_assets(folder)
+    last = read_issue(previous)
+    boards = citizen.get("boards") or {}
+    feeds = write_feeds(folder, change_history(previous / "archive", public, meta["issued_at"]),
+                        public, meta, boards=boards, site_url=citizen.get("site_url"))
     (folder / "index.html").write_text(
-        render_citizen_page(public, meta, tiles=tiles, extra_links=tuple(pages)), encoding="utf-8")
+        render_citizen_page(public, meta, tiles=tiles, extra_links=tuple(pages), boards=boards,
+                            orientation=citizen.get("orientation"), previous=last,
+                            previous_issued_at=None if last is None or last.empty else last["issued_at"].iloc[0],
+                            groundwater=citizen.get("groundwater"), next_update=citizen.get("next_update"),
+                            feeds=feeds),
+        encoding="utf-8")
     write_open_data(public, meta, folder)
     _carry_archive(previous / "archive", folder / "archive")
     issue = folder / archive_name(meta)
@@ -138,6 +159,35 @@ def archive_name(meta: dict) -> str:
     a back-dated issue, a correction and a second issue of a day each get a folder of their own."""
     issued = meta["issued_at"].astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return f"archive/{meta['valid_from'].isoformat()}/{issued}"
+
+
+def write_feeds(folder: Path, history: list, public, meta: dict, *, boards: dict,
+                site_url: str | None) -> list[dict]:
+    """Write the Atom feeds of ``history`` (all changes, newest first) into ``folder``; return
+    the links for the page (``href``, ``label_nl``, ``label_en``)."""
+    base = (site_url.rstrip("/") + "/") if site_url else ""
+    names = {b: str((boards.get(b) or {}).get("name") or "") for b in sorted(set(public["water_board"]))}
+    links = []
+    targets = [(None, "feed.atom", "feed-en.atom")]
+    targets += [(b, feed_file_name(n, "nl"), feed_file_name(n, "en")) for b, n in names.items() if n]
+    for board, name_nl, name_en in targets:
+        changes = [c for c in history if board is None or c.water_board == board]
+        for lang, name in (("nl", name_nl), ("en", name_en)):
+            depth = "../" * name.count("/")
+            body = render_feed(changes, setup=meta["setup_name"], lang=lang, issued_at=meta["issued_at"],
+                               board_names=names, board=board,
+                               page_url=(base + "index.html") if base else depth + "index.html",
+                               self_url=(base + name) if base else name.rsplit("/", 1)[-1])
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+        label = names.get(board, "") if board else ""
+        links.append({"href": name_nl, "board": board is not None,
+                      "label_nl": f"Wijzigingen {label}" if board else "Alle wijzigingen (Atom-feed)",
+                      "label_en": f"Changes {label}" if board else "All changes (Atom feed)"})
+        links.append({"href": name_en, "board": board is not None, "label_nl": (f"Wijzigingen {label}" if board else "Alle wijzigingen")
+                      + " (Engels)", "label_en": (f"Changes {label}" if board else "All changes") + " (English)"})
+    return links
 
 
 def _checked_pages(pages: dict) -> dict:

@@ -63,7 +63,7 @@ CATEGORY_NAMES: Mapping[str, tuple[str, str]] = {
 SOURCE_NAMES: Mapping[str, tuple[str, str]] = {
     "meteo": ("neerslag en verdamping", "precipitation and evaporation"),
     "groundwater": ("grondwaterstanden", "groundwater levels"),
-    "sensors": ("oppervlaktewaterpeilen", "surface-water levels"),
+    "sensors": ("waterpeilen in sloten en vaarten", "water levels in ditches and canals"),
     "supply": ("aanvoer uit het hoofdwatersysteem", "supply from the national water system"),
 }
 

@@ -5,6 +5,7 @@
     droogte run --config FILE         run the daily pipeline for a setup
     droogte outlook --config FILE     the outlook for the coming weeks, publishing nothing
     droogte ingest --config FILE      ingest the setup's files only
+    droogte bulletin --config FILE    write the weekly drought bulletin of a day's stored run
     droogte config check FILE         validate a setup file without running anything
     droogte config schema             print the setup file's JSON Schema (for editors)
     droogte config reference          print the setup file's reference (docs/configuration.md)
@@ -129,6 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help="days ahead (default: outlook.horizon_days in the configuration, 42)")
     outlook.add_argument("--dask-address", default=None, help="address of an existing Dask scheduler")
 
+    bulletin = sub.add_parser("bulletin", help="write the weekly drought bulletin (HTML, Dutch and English)",
+                              description="Write the bulletin of the week of --date from the stored run of "
+                              "that day (run `droogte run --date` first) beside the published site, in "
+                              "Dutch and English. The daily run writes it by itself on "
+                              "publication.bulletin_weekday.")
+    bulletin.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
+    bulletin.add_argument("--date", type=_date, default=None,
+                          help="the day, YYYY-MM-DD (default: the configuration's date, else today)")
+
     ingest = sub.add_parser("ingest", help="ingest the setup's data files only",
                             description="Archive, read, quality-check and store the setup's files.")
     ingest.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
@@ -188,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(config, args.date, args.dask_address, output=args.output, republish=args.republish)
         if args.command == "outlook":
             return _outlook(config, args.date, args.horizon_days, args.dask_address)
+        if args.command == "bulletin":
+            return _bulletin(config, args.date)
         if args.forget is not None:
             return _forget(config, args.forget)
         return _ingest(config, args.source)
@@ -304,6 +316,21 @@ def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_addres
     return 0
 
 
+def _bulletin(config, date: dt.date | None) -> int:
+    from pipelines.briefing import write_bulletin
+
+    day = date or config.date or dt.date.today()
+    try:
+        pages = write_bulletin(config, day)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"droogte: {exc}", file=sys.stderr)
+        return 1
+    print(f"[droogte] weekly bulletin of setup {config.name!r} for {day.isoformat()}", flush=True)
+    for page in pages:
+        print(f"  bulletin       {page}")
+    return 0
+
+
 def _ingest(config, source: str) -> int:
     from pipelines.ingest import flows as ingest
 
@@ -316,7 +343,7 @@ def _ingest(config, source: str) -> int:
 
 #: Exit status of ``droogte ingest`` (the codes of ``pipelines/outcome.py``): everything
 #: stored; some file (or service) failed and the rest was stored; a whole source failed.
-EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
+EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3  # ExitCode.OK, .FAILED, .DEGRADED of pipelines/outcome.py
 
 
 def _ingest_status(report) -> int:

@@ -117,6 +117,9 @@ class WaterBoard:
     id: str
     name: str
     inlet_capacity_m3_day: float
+    # The citizen page links to these where given (https, http, mailto or tel).
+    announcement_url: str | None = None  # the board's formal announcement of its restrictions
+    contact_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,8 @@ class Config:
     approval: str = "auto"
     approval_timeout_s: int = 3600
     tiles: dict[str, str] | None = None
+    site_url: str | None = None  # publication.site_url: the site's public address (absolute feed links)
+    update_every_days: int = 1  # publication.update_every_days: days between issues (the page's "next update")
     dask_address: str | None = None
     dask_workers: int = 2
     outlook_horizon_days: int = 42
@@ -213,6 +218,9 @@ class Config:
     max_age_days: int = 5  # freshness.max_age_days: more days of missing data and no new decisions (pipelines/late_data.py)
     qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
     knmi_national_deficit: Path | None = None  # KNMI's int_nl.dat, for the deficit chart's climatology
+    # The weekly bulletin: the day of the week of the run's date on which the daily run writes
+    # it (publication.bulletin_weekday); None: only on demand (droogte bulletin).
+    bulletin_weekday: str | None = "tuesday"
     knmi_service: KnmiService | None = None
     bro_service: BroService | None = None
     ingest: IngestSettings = field(default_factory=IngestSettings)
@@ -310,7 +318,8 @@ def _config(setup: SetupFile, path: Path) -> Config:
                        for s in setup.stations),
         wells=tuple(Well(file=w.file, lower_limit_m_nap=w.lower_limit_m_nap) for w in setup.wells),
         sensors=tuple(SensorFile(file=s.file, format=s.format) for s in setup.sensors),
-        water_boards=tuple(WaterBoard(id=b.id, name=b.name or b.id, inlet_capacity_m3_day=b.inlet_capacity_m3_day)
+        water_boards=tuple(WaterBoard(id=b.id, name=b.name or b.id, inlet_capacity_m3_day=b.inlet_capacity_m3_day,
+                                      announcement_url=b.announcement_url, contact_url=b.contact_url)
                            for b in setup.water_boards),
         source=_source(setup, path),
         priorities=setup.priorities.as_mapping(),
@@ -321,6 +330,9 @@ def _config(setup: SetupFile, path: Path) -> Config:
         approval=setup.publication.approval,
         approval_timeout_s=setup.publication.approval_timeout_s,
         tiles=setup.publication.tiles.model_dump() if setup.publication.tiles else None,
+        bulletin_weekday=None if setup.publication.bulletin_weekday == "never" else setup.publication.bulletin_weekday,
+        site_url=setup.publication.site_url,
+        update_every_days=setup.publication.update_every_days,
         dask_address=setup.dask.address,
         dask_workers=setup.dask.workers,
         outlook_horizon_days=setup.outlook.horizon_days,

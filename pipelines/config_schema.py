@@ -198,6 +198,16 @@ def _url(value: str) -> str:
 Url = Annotated[Text, AfterValidator(_url)]
 
 
+def _link(value: str) -> str:
+    if not re.match(r"^(https?://[^\s/]+|mailto:\S+|tel:\+?[0-9 ()-]+$)", value):
+        raise problem(f"expected an https://, http://, mailto: or tel: address, got {shown(value)}")
+    return value
+
+
+# An address a public page may link to (never javascript: or a relative path).
+Link = Annotated[Text, AfterValidator(_link)]
+
+
 def _duration(value: Any) -> str:
     import pandas as pd  # the QC reads durations with pandas; the same parser checks them here
 
@@ -394,6 +404,10 @@ class WaterBoard(Strict):
     """Display name; default: the id."""
     inlet_capacity_m3_day: Number(0.0, MAX_FLOW_M3_DAY, unit="m³/day") = Field(examples=[1.5e6])
     """Most water the board can let in from the national system, m³/day."""
+    announcement_url: Link | None = Field(None, examples=["https://zoek.officielebekendmakingen.nl/wsb-2025-1234.html"])
+    """The board's formal announcement of its restrictions (Waterschapsblad); the citizen page links to it."""
+    contact_url: Link | None = Field(None, examples=["https://www.waterschap.example.nl/contact", "tel:+31881234567"])
+    """Where citizens can ask the board about restrictions; the citizen page links to it."""
 
 
 #: Largest river discharge accepted, m³/s: the Rhine at Lobith in its record flood of 1926.
@@ -637,6 +651,9 @@ class Tiles(Strict):
     """Attribution shown on the map."""
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 class Publication(Strict):
     """How a run publishes."""
 
@@ -646,6 +663,12 @@ class Publication(Strict):
     """How long a run waits for the analyst's approval, s (at most a week)."""
     tiles: Tiles | None = None
     """Background map tiles; default: no background map."""
+    bulletin_weekday: Choice(*WEEKDAYS, "never") = Field("tuesday", examples=["friday"])
+    """Day of the week (of the run's date) on which the daily run writes the weekly drought bulletin beside the site; never: only by `droogte bulletin`."""
+    site_url: Url | None = Field(None, examples=["https://droogte.example.nl/"])
+    """The published site's public address: makes the Atom feeds' links absolute; default: relative links."""
+    update_every_days: Integer(1, 366, unit="days") = Field(1, examples=[1])
+    """Days between issues: the citizen page's "next update" is the day decided for plus this."""
 
 
 class Dask(Strict):

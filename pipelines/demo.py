@@ -405,7 +405,10 @@ def _write_config(path: Path, date: dt.date, wells: list[dict], outputs: dict[st
                      for s, n, x, y in STATIONS],
         "wells": wells,
         "sensors": [{"file": "sensors/oppervlaktewaterpeilen.xml", "format": "pi-xml"}],
-        "water_boards": [{"id": b, "name": n, "inlet_capacity_m3_day": c} for b, n, c in WATER_BOARDS],
+        # The boards are fictional: their announcement link is the official-announcements site
+        # (where real boards publish theirs in the Waterschapsblad), to show where it goes.
+        "water_boards": [{"id": b, "name": n, "inlet_capacity_m3_day": c,
+                          "announcement_url": "https://www.officielebekendmakingen.nl/"} for b, n, c in WATER_BOARDS],
         "source": {"file": "source/supply.csv"},
         "priorities": {
             "category_3": ["high_value_irrigation", "process_water"],
@@ -413,7 +416,7 @@ def _write_config(path: Path, date: dt.date, wells: list[dict], outputs: dict[st
         },
         "rules": {},
         "output": outputs,
-        "publication": {"approval": "auto"},
+        "publication": {"approval": "auto", "bulletin_weekday": "friday"},  # the demo day, 15 August 2025, is a Friday
         "dask": {"workers": 2},
         "outlook": {"horizon_days": 42},
     }

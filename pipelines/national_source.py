@@ -71,21 +71,25 @@ def read_supply(config: Config, days: pd.DatetimeIndex) -> xr.DataArray:
 
 
 def outlook_supply(config: Config, day: dt.date, today_supply_m3_day: float, *, horizon_days: int,
-                   years) -> tuple[dict[int, np.ndarray] | float, str]:
+                   years, starts_today: bool = False) -> tuple[dict[int, np.ndarray] | float, str]:
     """The supply (m³/day) for the outlook's members and a sentence saying how it was made.
 
     Without a discharge series every member holds today's supply. With one, each member
     follows its own year's relative change of the discharge from today's value
     (:func:`models.allocation.river_supply.discharge_members`), through the supply model;
-    only data up to ``day`` are used for today's value.
+    only data up to ``day`` are used for today's value. ``starts_today``: the outlook's first
+    day is ``day`` itself (it then has today's supply in every member), else ``day + 1``.
     """
     series = discharge_series(config)
     if series is None:
         return today_supply_m3_day, "today's supply held for the horizon"
     # Past years only, so every window ends before ``day``: the members see no data after it.
+    ahead = horizon_days - 1 if starts_today else horizon_days
     members = discharge_members(series.loc[:pd.Timestamp(day)], start=pd.Timestamp(day) + pd.Timedelta(days=1),
-                                horizon_days=horizon_days, years=[y for y in years if y < day.year])
+                                horizon_days=ahead, years=[y for y in years if y < day.year])
     model = config.source.river_model
     supply = {year: np.asarray(model.supply_m3_day(q), dtype=float) for year, q in members.items()}
+    if starts_today:
+        supply = {year: np.concatenate([[today_supply_m3_day], s]) for year, s in supply.items()}
     return supply, ("each member starts from today's Lobith discharge and follows its own year's relative "
                     "change of the discharge, through the river supply model")

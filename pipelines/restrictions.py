@@ -13,12 +13,12 @@ import xarray as xr
 
 from models.allocation.outlook import outlook_category_probability
 from models.restrictions import decision_log, triggers
-from models.restrictions.escalation import EscalationRules, escalation_levels, summarise_allocation
+from models.restrictions.escalation import EscalationRules, escalation_history, escalation_levels, summarise_allocation
 from models.restrictions.proposal import Proposal, compare, decisions_on
 from models.restrictions.rules import decide
 from pipelines.config import Config
 from pipelines.inputs import read_districts
-from pipelines.store import ALLOCATION, ESCALATION, INDICATORS, OUTLOOK, PUBLISHED, TRIGGERS, Store
+from pipelines.store import ALLOCATION, ESCALATION, ESCALATION_HISTORY, INDICATORS, OUTLOOK, PUBLISHED, TRIGGERS, Store
 
 
 def weather_fingerprint(config: Config) -> str:
@@ -89,9 +89,18 @@ def run(config: Config, day: dt.date, median: xr.DataArray | None = None, *,
     record_decided(config.processed_dir, valid_on)
 
     in_force = decisions_on(decision_log.current_decisions(log), valid_on, districts)
-    escalation = escalation_levels(decisions, summarise_allocation(allocation), districts, day=day,
+    summary = summarise_allocation(allocation)
+    escalation = escalation_levels(decisions, summary, districts, day=day,
                                    outlook_probability=probability.to_series(), rules=escalation_rules(config),
                                    **river_facts(allocation, trigger_values, day))
     store.write_table(escalation, ESCALATION)
+    # The levels of every day of the season so far, for the dashboard's and the bulletin's
+    # "season at a glance" (the outlook counts on the last day only: earlier ones are not kept).
+    season_days = pd.DatetimeIndex(allocation["time"].values)
+    past = season_days[season_days <= pd.Timestamp(day)]
+    history = escalation_history(decisions, summary, districts, days=past,
+                                 outlook_probability=probability.to_series(), rules=escalation_rules(config),
+                                 river={d: river_facts(allocation, trigger_values, d.date()) for d in past})
+    store.write_table(history, ESCALATION_HISTORY)
     return Proposal(day=valid_on, decisions=in_force, changes=compare(store.table(PUBLISHED), in_force),
                     escalation=escalation, computed_until=day)

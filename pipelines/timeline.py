@@ -28,14 +28,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-TIMELINE = "timeline.json"
-DECISION_LOG = "decisions.parquet"
+from pipelines.store import DECISION_LOG, TIMELINE, Store
 
 
 def own_output(config, folder: Path | str):
@@ -75,20 +72,9 @@ def decided_until(processed_dir: Path) -> dt.date | None:
 def record_decided(processed_dir: Path, day: dt.date) -> None:
     """Remember that the decision log has decided up to ``day`` (never moves backwards,
     except by a republish, which records the day it republished). Written atomically."""
-    path = Path(processed_dir) / TIMELINE
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"decided_until": day.isoformat(),
                        "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=2)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    Store(processed_dir).write_text(text, TIMELINE)
 
 
 def live_valid_from(site_dir: Path) -> dt.date | None:

@@ -65,8 +65,10 @@ def synthetic_metadata(issued_at: dt.datetime | None = None) -> dict:
     return {
         "issued_at": issued_at,
         "valid_from": dt.date(2026, 7, 15),
-        "data_ages": {"KNMI neerslag": issued_at - dt.timedelta(hours=30),
-                      "grondwater": issued_at - dt.timedelta(days=5)},
+        # keys as the pipeline names its inputs; daily inputs are labelled by their UT day (midnight)
+        "data_ages": {"meteo": dt.datetime(2026, 7, 13, tzinfo=dt.UTC),
+                      "groundwater": dt.datetime(2026, 7, 9, tzinfo=dt.UTC),
+                      "sensors": dt.datetime(2026, 7, 14, 4, 50, tzinfo=dt.UTC)},
         "software_version": "0.1.0",
         "setup_name": "demo",
     }
@@ -92,3 +94,68 @@ def synthetic_dashboard_inputs(districts: gpd.GeoDataFrame, *, seed: int = 0) ->
     )
     escalation = {"national": 1, "boards": {b: int(rng.integers(0, 3)) for b in boards}}
     return {"indicators": indicators, "board_shortage": board_shortage, "escalation": escalation}
+
+
+def synthetic_briefing(districts: gpd.GeoDataFrame, *, seed: int = 0, board_charts: bool = True) -> dict:
+    """Seeded charts, level history, shortage reasons and outlook for the dashboard and the
+    bulletin of ``districts`` (as :func:`synthetic_dashboard_inputs`, season 1 April - 14 July 2026)."""
+    import pandas as pd
+
+    from dashboards.charts import Threshold, deficit_chart, river_chart
+    from models.allocation.shortage_reasons import ShortageReason
+
+    rng = np.random.default_rng(seed)
+    boards = sorted(set(districts["water_board"]))
+    days = pd.date_range("2026-04-01", "2026-07-14", freq="D")
+    season = pd.date_range("2001-04-01", "2001-09-30", freq="D").strftime("%m-%d")
+    climatology = pd.DataFrame({"median": np.linspace(0, 110, len(season)),
+                                "driest_5pct": np.linspace(0, 260, len(season)),
+                                "1976": np.linspace(0, 330, len(season)),
+                                "2018": np.linspace(0, 300, len(season))}, index=season)
+    climatology.attrs["reference_years"] = "1906-2019"
+    current = pd.Series(np.cumsum(rng.uniform(0, 3.2, len(days))), index=days)
+    charts = {"deficit_chart": deficit_chart(current, climatology, scope_nl="het gebied", scope_en="the area")}
+    charts["board_deficit_charts"] = {
+        b: deficit_chart(current * rng.uniform(0.8, 1.2), climatology, scope_nl=f"waterschap {b}",
+                         scope_en=f"water board {b}") for b in boards} if board_charts else {}
+    discharge = pd.Series(np.linspace(2400, 1050, len(days)) + rng.normal(0, 60, len(days)), index=days)
+    charts["river_chart"] = river_chart(
+        discharge, [Threshold(1400, "dreigend watertekort", "threatening water shortage"),
+                    Threshold(1200, "landelijke coördinatie grijpt in", "national coordination acts")],
+        title_nl="Rijnafvoer bij Lobith", title_en="Rhine discharge at Lobith", unit="m³/s")
+    history = pd.DataFrame([{"date": d, "water_board": b, "level": int(min(3, max(0, (k - 40) // 20 + (j % 2))))}
+                            for k, d in enumerate(days) for j, b in enumerate([*boards, "NL"])])
+    reasons = [ShortageReason(boards[0], "1b", 120.0, 1000.0, {4: ["Polder 1"]}, {4: 1.0},
+                              "Categorie 1b: 12 % van de vraag niet geleverd. Oorzaak: het gebied heeft geen inlaat "
+                              "en zijn eigen voorraad was op (100 % van het tekort; in Polder 1).",
+                              "Category 1b: 12 % of demand not supplied. Cause: the district has no inlet and its "
+                              "own storage had run out (100 % of the shortage; in Polder 1).")]
+    outlook = pd.DataFrame([{"water_board": b, "category": "4", "short_today": rng.uniform(0, 0.7), "p_any": 1.0,
+                             "p_end": rng.uniform(0, 0.5), "horizon_days": 42, "members": "1991-2025"}
+                            for b in boards])
+    return {**charts, "level_history": history, "reasons": reasons, "outlook_summary": outlook}
+
+
+def synthetic_citizen_inputs(districts: gpd.GeoDataFrame) -> dict:
+    """What ``publish_site(citizen=...)`` takes, made up to match ``synthetic_districts``: a name
+    and links per water board, municipalities of 3×3 districts and one province around all."""
+    boards = sorted(set(districts["water_board"]))
+    xmin, ymin, xmax, ymax = districts.total_bounds
+    size = 3 * float(np.sqrt(districts.geometry.area.iloc[0])) if len(districts) else 6_000.0
+    cells = [shapely.box(x, y, x + size, y + size)
+             for y in np.arange(ymin, ymax, size) for x in np.arange(xmin, xmax, size)]
+    municipalities = gpd.GeoDataFrame({"name": [f"Gemeente {chr(65 + k % 26)}{k // 26 or ''}" for k in range(len(cells))]},
+                                      geometry=cells, crs="EPSG:28992")
+    provinces = gpd.GeoDataFrame({"name": ["Provincie Midden"]},
+                                 geometry=[shapely.box(xmin, ymin, xmax, ymax).buffer(1_000)], crs="EPSG:28992")
+    return {
+        "boards": {b: {"name": f"Waterschap {b[-2:]}-land",
+                       "announcement_url": f"https://zoek.officielebekendmakingen.nl/wsb-{k}",
+                       "contact_url": "tel:+31000000000"} for k, b in enumerate(boards)},
+        "orientation": {"municipalities": municipalities, "provinces": provinces},
+        "groundwater": {"meaning_nl": "U mag niet beregenen met grondwater.",
+                        "meaning_en": "You may not irrigate with groundwater.",
+                        "exemptions_nl": "drinkwater voor vee; water geven met een gieter",
+                        "exemptions_en": "drinking water for cattle; hand watering with a watering can"},
+        "next_update": dt.date(2026, 7, 16),
+    }

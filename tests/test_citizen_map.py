@@ -25,7 +25,7 @@ def _page(districts):
 
 
 def _data_block(page: str) -> dict:
-    match = re.search(r'<script type="application/json" id="district-data">(.*?)</script>', page, re.S)
+    match = re.search(r'<script type="application/json" id="citizen-data">(.*?)</script>', page, re.S)
     return json.loads(match.group(1))
 
 
@@ -42,15 +42,17 @@ def test_hostile_values_reach_the_page_only_as_escaped_text():
     districts.loc[0, "name"] = HOSTILE
     districts.loc[1, "reason_en"] = "</script><script>alert(2)</script>"
     districts.loc[2, "water_board"] = "`${alert(3)}`"
-    metadata = synthetic_metadata()
-    metadata["setup_name"] = '"><svg onload=alert(4)>'
-    page = render_citizen_page(public_districts(districts), checked_metadata(metadata))
+    boards = {"`${alert(3)}`": {"name": '"><svg onload=alert(4)>', "announcement_url": "https://example.org/a?b=1&c=2"}}
+    page = render_citizen_page(public_districts(districts), checked_metadata(synthetic_metadata()), boards=boards)
     assert HOSTILE not in page
     assert "<script>alert(2)" not in page
     assert "<svg onload" not in page
-    assert "&#34;&gt;&lt;svg onload=alert(4)&gt;" in page  # shown as text in the title and header
+    assert "&#34;&gt;&lt;svg onload=alert(4)&gt;" in page  # a board's name is shown as text
     data = _data_block(page)  # the data block still carries the exact text
-    assert HOSTILE in data["strings"] and "`${alert(3)}`" in data["strings"]
+    assert HOSTILE in data["strings"] and '"><svg onload=alert(4)>' in [b["name_nl"] for b in data["boards"]]
+    with pytest.raises(ValueError, match="announcement_url"):
+        render_citizen_page(public_districts(districts), checked_metadata(synthetic_metadata()),
+                            boards={"WB00": {"name": "x", "announcement_url": "javascript:alert(5)"}})
 
 
 def test_only_allow_listed_columns_are_published():
@@ -73,10 +75,16 @@ def test_legend_names_every_restriction_in_both_languages_with_counts():
 
 def test_page_shows_decision_time_in_amsterdam_and_the_age_of_each_source():
     page = _page(synthetic_districts(4))
-    # issued 06:00 UTC on 14 July (summer time) is 08:00 in Amsterdam
+    # issued 06:00 UTC on 14 July (summer time) is 08:00 in Amsterdam, for 15 July
     assert "14 juli 2026 om 08:00" in page and "14 July 2026 at 08:00" in page
-    assert "KNMI neerslag" in page and "30 uur" in page and "30 hours" in page
-    assert "5 dagen" in page and "5 days" in page
+    assert "Geldt op 15 juli 2026" in page and "Volgende update: 16 juli 2026" in page
+    # daily inputs are days (not 02:00), aged from the day decided for, named for people
+    assert "Neerslag en verdamping: 13 juli 2026 (2 dagen oud)" in page
+    assert "Precipitation and evaporation: 13 July 2026 (2 days old)" in page
+    assert "Grondwaterstanden: 9 juli 2026 (6 dagen oud)" in page
+    # a sub-daily input keeps its time, in Europe/Amsterdam
+    assert "Waterpeilen in sloten en vaarten: 14 juli 2026 om 06:50 (1 dag oud)" in page
+    assert "meteo" not in page.split('id="citizen-data"')[0]
 
 
 def test_compact_geometry_decodes_to_the_district_shapes():

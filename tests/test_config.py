@@ -35,6 +35,8 @@ def test_demo_configuration_loads_with_absolute_paths(demo_config):
     assert {b.id for b in config.water_boards} == {"WBW", "WBO"}
     assert config.site_dir == (demo_config.parent.parent / "site").resolve()
     assert config.approval == "auto"
+    assert all(b.announcement_url.startswith("https://") for b in config.water_boards)
+    assert config.update_every_days == 1 and config.site_url is None
 
 
 @pytest.mark.parametrize(
@@ -68,6 +70,10 @@ def test_demo_configuration_loads_with_absolute_paths(demo_config):
          "services.bro_gld.dossiers[0].y", "is required"),
         (lambda d: d.update(climatology={"knmi_national_deficit": "int_nl.dat"}), "climatology.knmi_national_deficit",
          "file not found"),
+        (lambda d: d["water_boards"][0].update(announcement_url="javascript:alert(1)"),
+         "water_boards[0].announcement_url", "expected an https://, http://, mailto: or tel: address"),
+        (lambda d: d.update(publication={"site_url": "ftp://x"}), "publication.site_url", "expected an http:// or https://"),
+        (lambda d: d.update(publication={"update_every_days": 0}), "publication.update_every_days", "expected a whole number from 1 to 366 days"),
     ],
 )
 def test_wrong_values_fail_naming_file_key_and_what_is_valid(demo_config, tmp_path, change, key, expected):

@@ -39,6 +39,26 @@ def test_run_reports_its_outputs(demo_run):
     assert reports["meteo"].files == 6 and not reports["meteo"].failed_files
     assert reports["groundwater"].files == 16
     assert reports["sensors"].files == 1
+    # The demo's day is a Friday, its publication.bulletin_weekday: the run writes the bulletin.
+    bulletin = result["outputs"]["bulletin"]
+    assert bulletin.name == "bulletin-demo-2025-W33-nl.html" and bulletin.parent == config.site_dir.parent / "bulletins"
+    page = bulletin.read_text(encoding="utf-8")
+    assert "Droogtebericht demo – week 33, 2025" in page and "Rijnafvoer bij Lobith" in page
+    assert (bulletin.parent / "bulletin-demo-2025-W33-en.html").exists()
+
+
+def test_the_dashboard_reads_the_outlook_on_from_today(demo_run):
+    """The outlook's first day is today's allocation; the dashboard says what its chances are of."""
+    config, _ = demo_run
+    allocation = xr.open_dataset(config.processed_dir / ALLOCATION)
+    ensemble = xr.open_dataset(config.processed_dir / "outlook.nc")
+    today = allocation.isel(time=-1)
+    short = (today["shortage"] > 1e-9 * today["demand"] + 1e-9).transpose("district", "use").values
+    first = ensemble["shortage_probability_daily"].isel(time=0).transpose("district", "use").values
+    assert short.any() and (first == short).all()
+    page = (config.site_dir / "dashboard.html").read_text(encoding="utf-8")
+    assert "op minstens één dag, vandaag meegerekend" in page and "Rijnafvoer bij Lobith" in page
+    assert "Tekort vandaag en waardoor" in page and "Oorzaak:" in page
 
 
 def test_ingest_stores_the_demo_files_through_the_real_readers(demo_run):
@@ -91,7 +111,11 @@ def test_published_map_opens_offline_and_shows_every_district(demo_run):
     config, _ = demo_run
     html = (config.site_dir / "index.html").read_text(encoding="utf-8")
     assert "<html lang=" in html and "<title>" in html
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the page must load nothing external"
+    # Links a person may follow (the water board's announcement) are allowed; nothing is loaded.
+    loads = re.findall(r"""<(?:script|img|link|iframe|source)\b[^>]*?\b(?:src|href)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""",
+                       html)
+    assert loads == [], "the page must load nothing external"
+    assert '<a href="https://www.officielebekendmakingen.nl/">' in html  # the demo boards' announcement
     for district in gpd.read_file(config.districts)["name"]:
         assert district.split()[0] in html
     geojson = json.loads((config.site_dir / "restrictions.geojson").read_text(encoding="utf-8"))
@@ -165,7 +189,7 @@ def test_on_demand_outlook_with_a_longer_horizon_publishes_nothing(demo_run):
     path = outlook_run(config_path=str(config.path), horizon_days=14)
     with xr.open_dataset(path) as ensemble:
         assert ensemble.sizes["time"] == 14
-        assert str(ensemble["time"].values[0])[:10] == "2025-08-16"
+        assert str(ensemble["time"].values[0])[:10] == "2025-08-15"  # it starts today, from today's state
         assert ensemble.sizes["member"] == 34  # one per past year, 1991-2024
         probability = ensemble["shortage_probability"]
         assert float(probability.min()) >= 0 and float(probability.max()) <= 1
@@ -177,13 +201,13 @@ def test_before_the_deficit_season_there_is_no_chart_to_draw(demo_run):
     import datetime as dt
 
     from pipelines.inputs import read_districts
-    from pipelines.publication.publish import _deficit_charts
+    from pipelines.briefing import deficit_charts
 
     config, _ = demo_run
-    assert _deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
-    setup_chart, board_charts = _deficit_charts(config, dt.date(2025, 8, 15),
-                                                xr.open_dataset(config.processed_dir / INDICATORS).load(),
-                                                read_districts(config))
+    assert deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
+    setup_chart, board_charts = deficit_charts(config, dt.date(2025, 8, 15),
+                                               xr.open_dataset(config.processed_dir / INDICATORS).load(),
+                                               read_districts(config))
     assert setup_chart is not None and set(board_charts) == {"WBW", "WBO"}
 
 
@@ -243,11 +267,12 @@ def test_a_back_test_runs_into_its_own_output_and_never_touches_the_live_site(de
     config, _ = demo_run
     live = config.site_dir.resolve()
     log = pd.read_parquet(config.processed_dir / DECISION_LOG)
-    code = main(["run", "--config", str(config.path), "--date", "2025-06-01", "--output", str(tmp_path / "bt")])
+    # (the demo's sensor records begin in mid-June: a day within them keeps every source fresh)
+    code = main(["run", "--config", str(config.path), "--date", "2025-07-15", "--output", str(tmp_path / "bt")])
     out, err = capsys.readouterr()
     assert code == 0, out + err
     own = json.loads((tmp_path / "bt" / "site" / "metadata.json").read_text(encoding="utf-8"))
-    assert own["valid_from"] == "2025-06-01"
+    assert own["valid_from"] == "2025-07-15" and own["notices"] == []
     assert (tmp_path / "bt" / "processed" / DECISION_LOG).is_file()
     assert config.site_dir.resolve() == live
     assert pd.read_parquet(config.processed_dir / DECISION_LOG).equals(log)

@@ -62,7 +62,7 @@ def test_metadata_describes_the_issue_and_the_files(published):
     meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
     assert meta["issued_at"] == "2026-07-14T06:00:00+00:00"
     assert meta["valid_from"] == "2026-07-15"
-    assert meta["data_ages"]["grondwater"] == "2026-07-09T06:00:00+00:00"
+    assert meta["data_ages"]["groundwater"] == "2026-07-09T00:00:00+00:00"
     assert meta["software_version"] == "0.1.0" and meta["setup_name"] == "demo"
     assert meta["columns"] == list(OPEN_DATA_COLUMNS) and meta["crs"] == "EPSG:4326"
     for name, facts in meta["files"].items():

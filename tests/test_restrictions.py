@@ -262,10 +262,12 @@ def test_decide_gives_intervals_per_track_with_explanations():
     gw = out.iloc[1]
     assert (gw.value, gw.threshold) == (0.634, 0.5)
     assert gw.reason_nl == (
-        "Op 2 juni 2026 was het deel van de grondwatermeetpunten onder hun ondergrens 63% "
-        "(drempel: 50% of meer; regel a-gw). Van kracht sinds 2 juni 2026."
+        "Op 2 juni 2026 stond het grondwater bij 63% van de meetpunten te laag. "
+        "Bij 50% of meer van de meetpunten geldt deze maatregel. Daarom geldt deze maatregel sinds 2 juni 2026."
     )
-    assert "was 0.35 m (threshold: 0.00 m or more; rule a-ban)" in out.iloc[3].reason_en
+    assert "was 0.35 m below the lowest level allowed. This measure applies at 0.00 m or more below that level." \
+        in out.iloc[3].reason_en
+    assert "a-gw" not in gw.reason_nl and "a-ban" not in out.iloc[3].reason_en  # no rule ids for the public
     assert "0,35 m" in out.iloc[3].reason_nl
     assert "07:00 en 19:00" in out.iloc[2].meaning_nl
     assert out.iloc[2].exemptions_en.startswith("streams and waters that always carry water")
@@ -282,8 +284,9 @@ def test_decide_after_a_more_severe_level_names_the_day_the_lower_rule_triggered
     assert out["restriction"].tolist() == ["watch", "daytime_sprinkling_ban", "watch", "none"]
     back = out.iloc[2]
     assert (str(back.triggered_on.date()), back.value) == ("2026-06-01", 80.0)
-    assert back.reason_en.endswith("(threshold: 60 mm or more; rule a-watch). "
-                                   "In force since 5 June 2026.")
+    assert back.reason_en.startswith("On 1 June 2026 the rainfall deficit was 80 mm larger")
+    assert back.reason_en.endswith("This measure applies at 60 mm or more above normal. This lighter measure has "
+                                   "applied since 5 June 2026; a stricter one applied before.")
 
 
 def test_decide_until_leaves_later_days_out_and_open_intervals_open():

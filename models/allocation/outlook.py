@@ -190,16 +190,23 @@ def outlook(
     deficit_initial_mm=0.0,
     district_station: pd.Series | None = None,
     years=None,
+    observed: xr.Dataset | None = None,
     client=None,
 ) -> xr.Dataset:
     """Summary over members of the allocation from ``start`` for ``horizon_days`` days.
 
     ``storage`` (m³ per district, default ``storage_initial_m3``) and ``deficit_initial_mm``
-    are today's state; ``supply_m3_day`` the national source for the coming days: a scalar or
-    one value per day, the same for every member, or ``{year: one value per day}`` for a
-    supply of each member's own (e.g. from each year's course of the Rhine discharge; years
-    without one are left out); ``client`` a ``distributed.Client`` or
-    None (serial); the result is the same either way.
+    are the state at the start of ``start``; ``supply_m3_day`` the national source for the
+    coming days (scalar or one value per day), the same for every member, or ``{year: one value
+    per day}`` for a supply of each member's own (e.g. each year's course of the Rhine discharge;
+    years without one are left out); ``client`` a
+    ``distributed.Client`` or None (serial); the result is the same either way.
+
+    ``observed``: the weather already known for the first days from ``start`` (same form as
+    ``history``), shared by every member; past years' weather follows it. The daily run
+    starts the outlook *today* with today's observed weather and the state at the start of
+    today, so the outlook's first day is today's allocation again (every member short
+    exactly where today is short) and its probabilities read on from today's figures.
     """
     table = district_table(districts)
     network = Network.from_tables(table, boards)
@@ -216,20 +223,30 @@ def outlook(
         history = history.assign_coords(station=history["station"].astype(str))
     if years is None:
         years = sorted(set(pd.DatetimeIndex(history["time"].values).year))
+    known = None
+    if observed is not None:
+        known = observed[["precipitation_mm", "evaporation_mm"]].sel(time=slice(start, None)).load()
+        if known.sizes["time"] > horizon_days:
+            known = known.isel(time=slice(0, horizon_days))
+        if bool(known["precipitation_mm"].isnull().any()) or bool(known["evaporation_mm"].isnull().any()):
+            raise ValueError("outlook: observed weather has missing values")
+    n_known = 0 if known is None else known.sizes["time"]
     per_member = isinstance(supply_m3_day, dict)
-    # The history as two (time, district) arrays, cut once: slicing arrays per member is far
-    # cheaper than selecting from the Dataset (a season replay runs dozens of outlooks).
-    p_all, e_all = _member_weather(history, table.index, stations)
-    history_days = pd.DatetimeIndex(history["time"].values)
     items = []
     for year in years:
-        if (per_member and int(year) not in supply_m3_day) or year == start.year:
+        if year == start.year or (per_member and int(year) not in supply_m3_day):
             continue
-        window = _window_arrays(p_all, e_all, history_days, int(year), start, horizon_days)
+        if n_known == horizon_days:
+            window = known
+        else:
+            window = member_window(history, year, start + pd.Timedelta(days=n_known), horizon_days - n_known)
+            if window is not None and n_known:
+                window = xr.concat([known, window.drop_vars([v for v in window.data_vars
+                                                              if v not in known.data_vars])], dim="time")
         if window is not None:
             own = (np.broadcast_to(np.asarray(supply_m3_day[int(year)], dtype=float), (horizon_days,))
                    if per_member else None)
-            items.append((int(year), window, time, own))
+            items.append((int(year), window.load(), time, own))
     supply = np.full(horizon_days, np.nan) if per_member else \
         np.broadcast_to(np.asarray(supply_m3_day, dtype=float), (horizon_days,))
     summary = parallel.map_ordered(

@@ -148,22 +148,44 @@ def escalation_levels(
     ``water_board == "NL"``; columns :data:`ESCALATION_COLUMNS`.
     """
     rules = rules or EscalationRules()
-    day = pd.Timestamp(day).normalize()
+    prepared = _prepare(decisions, allocation_summary, districts, outlook_probability, rules)
+    return _levels_on(pd.Timestamp(day).normalize(), prepared, rules, with_outlook=True,
+                      discharge_m3_s=discharge_m3_s, deficit_anomaly_mm=deficit_anomaly_mm)
+
+
+def escalation_history(
+    decisions: pd.DataFrame,
+    allocation_summary: pd.DataFrame,
+    districts: pd.DataFrame,
+    *,
+    days,
+    outlook_probability: pd.Series | None = None,
+    rules: EscalationRules | None = None,
+    river: Mapping | None = None,
+) -> pd.DataFrame:
+    """The escalation levels of :func:`escalation_levels` on each of ``days``: the season at a
+    glance. The outlook counts only on the last day (earlier outlooks are not kept; a past
+    day's level rests on its decisions and allocation alone). Same columns, one block per day.
+    ``river``: per day, ``{"discharge_m3_s": ..., "deficit_anomaly_mm": ...}`` for the national
+    discharge criteria (days absent: left out).
+    """
+    rules = rules or EscalationRules()
+    prepared = _prepare(decisions, allocation_summary, districts, outlook_probability, rules)
+    days = [pd.Timestamp(d).normalize() for d in days]
+    river = river or {}
+    frames = [_levels_on(d, prepared, rules, with_outlook=d == days[-1], **river.get(d, {})) for d in days]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(ESCALATION_COLUMNS))
+
+
+def _prepare(decisions, allocation_summary, districts, outlook_probability, rules) -> dict:
+    """What every day's levels need, computed once: areas, decisions, priority shortages."""
     areas = _district_areas(districts)
     _check_known(decisions["district_id"], areas, "decisions")
     _check_known(allocation_summary["district_id"], areas, "allocation_summary")
-
-    valid = decisions.loc[
-        (decisions["valid_from"] <= day)
-        & (decisions["valid_until"].isna() | (decisions["valid_until"] >= day))
-    ]
-    restricted = set(valid.loc[valid["restriction"] != Restriction.NONE, "district_id"])
-    banned = set(valid.loc[valid["restriction"] == Restriction.SURFACE_WATER_BAN, "district_id"])
     outlook = set()
     if outlook_probability is not None:
         _check_known(pd.Series(outlook_probability.index), areas, "outlook_probability")
         outlook = set(outlook_probability.index[outlook_probability >= rules.outlook_probability])
-
     alloc = allocation_summary
     short = (alloc["category"].astype(str).isin(PRIORITY_CATEGORIES)
              & (alloc["shortage_m3_day"] > rules.shortage_tolerance * alloc["demand_m3_day"])
@@ -171,12 +193,28 @@ def escalation_levels(
     priority = alloc.loc[short, ["date", "district_id"]].copy()
     priority["date"] = pd.to_datetime(priority["date"]).dt.normalize()
     priority["water_board"] = priority["district_id"].map(areas["water_board"])
+    return {"areas": areas, "decisions": decisions, "outlook": outlook,
+            "priority": {board: group for board, group in priority.groupby("water_board")},
+            "members": {board: members for board, members in areas.groupby("water_board")}}
 
+
+def _levels_on(day: pd.Timestamp, prepared: dict, rules: EscalationRules, *, with_outlook: bool,
+               discharge_m3_s: float | None = None, deficit_anomaly_mm: float | None = None) -> pd.DataFrame:
+    decisions = prepared["decisions"]
+    valid = decisions.loc[
+        (decisions["valid_from"] <= day)
+        & (decisions["valid_until"].isna() | (decisions["valid_until"] >= day))
+    ]
+    restricted = set(valid.loc[valid["restriction"] != Restriction.NONE, "district_id"])
+    banned = set(valid.loc[valid["restriction"] == Restriction.SURFACE_WATER_BAN, "district_id"])
+    outlook = prepared["outlook"] if with_outlook else set()
+    empty = pd.DataFrame(columns=["date", "district_id", "water_board"])
     rows = []
-    for board, members in areas.groupby("water_board"):
+    for board, members in prepared["members"].items():
         ids = set(members.index)
         ban_share = members.loc[list(ids & banned), "area_m2"].sum() / members["area_m2"].sum()
-        mine = priority.loc[priority["water_board"] == board]
+        mine = prepared["priority"].get(board, empty)
+        mine = mine.loc[mine["date"] <= day]
         short_today = set(mine.loc[mine["date"] == day, "district_id"])
         run = _days_in_a_row(set(mine["date"]), day)
         facts = {

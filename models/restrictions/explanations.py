@@ -122,7 +122,64 @@ _INDICATOR_PHRASE = {
     ),
 }
 
-_OPERATOR = {">=": ("of meer", "or more"), "<=": ("of minder", "or less")}
+# The reason as whole sentences for the public (Dutch at language level B1: short sentences,
+# everyday words), one per indicator: {day} the day the trigger held, {value} the indicator
+# then. Written out per indicator rather than assembled from a phrase and a number, because
+# "was <phrase> <number>" does not make a sentence in either language.
+_REASON_SENTENCE = {
+    "shortage_fraction_4": (
+        "Op {day} was er te weinig water voor landbouw, natuur en andere gebruikers: "
+        "{value} van het water dat zij nodig hadden, kon niet worden geleverd.",
+        "On {day} there was not enough water for farming, nature and other users: "
+        "{value} of the water they needed could not be supplied.",
+    ),
+    "shortage_fraction_3": (
+        "Op {day} was er te weinig water voor dure teelten en voor bedrijven: "
+        "{value} van het water dat zij nodig hadden, kon niet worden geleverd.",
+        "On {day} there was not enough water for high-value crops and for businesses: "
+        "{value} of the water they needed could not be supplied.",
+    ),
+    "groundwater_low_share": (
+        "Op {day} stond het grondwater bij {value} van de meetpunten te laag.",
+        "On {day} the groundwater was too low at {value} of the measuring points.",
+    ),
+    "surface_level_below_critical": (
+        "Op {day} stond het water in sloten en vaarten {value} onder het laagste peil dat "
+        "mag.",
+        "On {day} the water in ditches and canals was {value} below the lowest level "
+        "allowed.",
+    ),
+    "deficit_anomaly_mm": (
+        "Op {day} was het neerslagtekort {value} groter dan in een gewoon jaar. Er is dus "
+        "veel minder regen gevallen dan er is verdampt.",
+        "On {day} the rainfall deficit was {value} larger than in a normal year. Much less "
+        "rain has fallen than has evaporated.",
+    ),
+    "outlook_shortage_probability": (
+        "Op {day} was de kans {value} dat er de komende weken te weinig water is voor "
+        "landbouw en natuur.",
+        "On {day} the chance that there will be too little water for farming and nature in "
+        "the coming weeks was {value}.",
+    ),
+}
+
+# The limit of a rule, as a sentence per indicator ({limit} the threshold, {more} "of meer" /
+# "or more" for ">=" and "of minder" / "or less" for "<=").
+_LIMIT_SENTENCE = {
+    "shortage_fraction_4": ("Bij een tekort van {limit} {more} geldt deze maatregel.",
+                            "This measure applies at a shortfall of {limit} {more}."),
+    "shortage_fraction_3": ("Bij een tekort van {limit} {more} geldt deze maatregel.",
+                            "This measure applies at a shortfall of {limit} {more}."),
+    "groundwater_low_share": ("Bij {limit} {more} van de meetpunten geldt deze maatregel.",
+                              "This measure applies at {limit} {more} of the measuring points."),
+    "surface_level_below_critical": ("Bij {limit} {more} onder dat peil geldt deze maatregel.",
+                                     "This measure applies at {limit} {more} below that level."),
+    "deficit_anomaly_mm": ("Bij {limit} {more} boven normaal geldt deze maatregel.",
+                           "This measure applies at {limit} {more} above normal."),
+    "outlook_shortage_probability": ("Bij een kans van {limit} {more} geldt deze maatregel.",
+                                     "This measure applies at a chance of {limit} {more}."),
+}
+_MORE = {">=": ("of meer", "or more"), "<=": ("of minder", "or less")}
 
 def format_value(value: float, unit: str, *, lang: str) -> str:
     """An indicator value with its unit, as a citizen reads it.
@@ -163,34 +220,42 @@ def reason(
     since: date,
     lang: str,
 ) -> str:
-    """Why a restriction applies: the rule, the value against the threshold, since when.
+    """Why a restriction applies, in whole sentences for the public: the value against the
+    limit on the day the trigger held, and since when the restriction applies.
 
     ``triggered_on`` is the day the rule's trigger held with ``value``; ``since`` the first
     day of this restriction (later than ``triggered_on`` when a more severe restriction
-    applied in between).
+    applied in between; the text then says so, so the two dates never contradict each
+    other). ``rule_id`` is kept in the decision's ``rule`` column, never in this text: a
+    public page shows no internal ids.
     """
-    phrase = indicator_phrase(indicator, lang=lang)
+    del rule_id  # in the decision record, not in the words
+    if indicator not in _REASON_SENTENCE:
+        indicator_phrase(indicator, lang=lang)  # raises the error naming the valid indicators
+    if operator not in _MORE:
+        raise ValueError(f"operator {operator!r} has no text; expected one of {sorted(_MORE)}")
     shown = format_value(value, unit, lang=lang)
-    limit = f"{format_value(threshold, unit, lang=lang)} {pick(_OPERATOR[operator], lang)}"
+    limit = format_value(threshold, unit, lang=lang)
     day = format_date(triggered_on, lang=lang)
     first = format_date(since, lang=lang)
-    if lang == "nl":
-        return (
-            f"Op {day} was {phrase} {shown} (drempel: {limit}; regel {rule_id}). "
-            f"Van kracht sinds {first}."
-        )
-    return (
-        f"On {day}, {phrase} was {shown} (threshold: {limit}; rule {rule_id}). "
-        f"In force since {first}."
-    )
+    measured = pick(_REASON_SENTENCE[indicator], lang).format(day=day, value=shown)
+    rule = pick(_LIMIT_SENTENCE[indicator], lang).format(limit=limit, more=pick(_MORE[operator], lang))
+    if triggered_on < since:
+        start = (f"Sinds {first} geldt deze lichtere maatregel; daarvoor gold een strengere."
+                 if lang == "nl" else
+                 f"This lighter measure has applied since {first}; a stricter one applied before.")
+        return f"{measured} {rule} {start}"
+    start = (f"Daarom geldt deze maatregel sinds {first}." if lang == "nl"
+             else f"That is why this measure has applied since {first}.")
+    return f"{measured} {rule} {start}"
 
 
 def no_restriction_reason(*, since: date, lang: str) -> str:
     """The reason text of a ``none`` record: no surface-water rule is in force."""
     day = format_date(since, lang=lang)
     if check_language(lang) == "nl":
-        return f"Geen van de regels voor oppervlaktewater is van kracht, sinds {day}."
-    return f"None of the surface-water rules is in force, since {day}."
+        return f"Er is nu geen reden voor een beperking. Dat is zo sinds {day}."
+    return f"There is no reason for a restriction now. This has been so since {day}."
 
 
 def meaning(restriction: str, *, lang: str) -> str:

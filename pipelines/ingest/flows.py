@@ -114,9 +114,9 @@ def _read_files(config: Config, source: str, files: list[tuple[object, Callable]
             results.append((path, reader(path)))
             report.files += 1
             stamps[path] = stamp
-        except SourceFormatError as exc:  # the readers raise nothing else
+        except SourceFormatError as exc:  # the readers raise nothing else; the error names the file
             logger.error("%s: not ingested: %s", source, exc)
-            report.failed_files.append(f"{path}: {exc}")
+            report.failed_files.append(str(exc))
     return results, report, stamps
 
 
