@@ -28,4 +28,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_demo.py
 
 clean:
-	rm -rf $(VENV) data/raw/demo data/processed/demo dashboards/site
+	rm -rf $(VENV) data/raw/demo data/processed/demo dashboards/site dashboards/bulletins

@@ -1,27 +1,28 @@
-"""The policymaker dashboard (``dashboard.html``): where we stand, who is short, what may come.
+"""The policymaker dashboard (``dashboard.html``): the morning briefing on the drought.
 
-One self-contained page in Dutch and English: a map with one layer at a time (restrictions,
-precipitation deficit, groundwater standing, and the outlook's probability of shortage for
-each category of the verdringingsreeks), the escalation levels, a summary per water board, the
-KNMI-style precipitation-deficit chart for the whole setup and per water board, and per water
-board the shortage per category over the season so far (a chart with a table beside it).
+One self-contained page in Dutch and English, key facts first: the national and water-board
+escalation levels and what changed since the previous issue, the precipitation deficit
+against normal and against 1976 and 2018, the river discharge (or national supply) against
+its thresholds, and the outlook. Then a map with one layer at a time (restrictions, what
+changed, precipitation deficit, groundwater, the outlook's probability of shortage per
+category of the verdringingsreeks), a summary per water board, every shortage of today with
+what limits it, the outlook with what each probability is of, and the season at a glance
+(escalation levels per board, deficit, discharge, shortage per category).
 
 The *verdringingsreeks* is the legal priority order for water in shortage: categories 1a, 1b,
 1c (safety and irreversible damage), 2a, 2b (utilities), 3 (small-scale high-value use) and 4
 (other interests), highest first. An *escalation level* is the stage of the national drought
 protocol a water board (or the country) is in: 0 normal … 3 (threatening) crisis.
 
-Built from the same pieces as the citizen page (``SelfContainedMap``, ``DistrictLayer``, the
-compact data block, ``droogte-map.js``), so nothing is loaded from elsewhere; every value from
-data reaches the page escaped (Jinja autoescaping, ``dashboards/escape.py`` for the inline
-charts and the data block).
+Charts come from :mod:`dashboards.charts` (matplotlib, SVG in the page's language, each with a
+table as its text alternative). Built from the same pieces as the citizen page
+(``SelfContainedMap``, ``DistrictLayer``, the compact data block, ``droogte-map.js``), so
+nothing is loaded from elsewhere; every value from data reaches the page escaped (Jinja
+autoescaping; matplotlib escapes the text it writes into SVG).
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -30,24 +31,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
-from PIL import Image
 
+from dashboards.charts import REDS_5, REDS_6, Chart, levels_chart, shortage_chart
 from dashboards.citizen_map import TEMPLATE_ENVIRONMENT, data_ages, page_data
-from dashboards.escape import html_text, json_for_script
+from dashboards.escape import json_for_script
 from dashboards.leaflet_map import DistrictLayer, SelfContainedMap, add_tiles, render_map_parts
 from dashboards.public_record import local_time
 from dashboards.restriction_styles import GROUNDWATER_LABEL_EN, GROUNDWATER_LABEL_NL, PATTERN_SVG, RESTRICTIONS
-from models.allocation.verdringingsreeks import CATEGORIES
-from models.wording import CATEGORY_NAMES, LEVEL_NAMES, format_date, format_moment, format_number, month_abbreviation
+from models.allocation.verdringingsreeks import CATEGORIES as VERDRINGINGSREEKS_CATEGORIES
+from models.wording import CATEGORY_NAMES, LEVEL_NAMES, format_date, format_moment, format_number
 
-_SEQUENTIAL = ("#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154")  # viridis, light = good
+# The categories of the verdringingsreeks, highest priority first, with what they protect,
+# and the escalation levels, each named in Dutch and English (models/wording.py).
+CATEGORIES: dict[str, tuple[str, str]] = {c: CATEGORY_NAMES[c] for c in VERDRINGINGSREEKS_CATEGORIES}
+ESCALATION: dict[int, tuple[str, str]] = dict(LEVEL_NAMES)
 _TOP = 1e12  # upper bound of the last class (JSON has no infinity)
-# One colour and one dash pattern per category in the shortage charts (Okabe-Ito colours;
-# the dashes keep the lines apart where colours are not seen).
-_CATEGORY_LINES: dict[str, tuple[str, str]] = {
-    "1a": ("#000000", ""), "1b": ("#8c5a00", "8 3"), "1c": ("#009e73", "2 2"), "2a": ("#0072b2", ""),
-    "2b": ("#56b4e9", "8 3 2 3"), "3": ("#d55e00", "4 2"), "4": ("#cc79a7", ""),
-}
+# What changed since the previous issue is not a drought quantity but a direction: lighter
+# (blue), the same (grey), stricter (red), told apart by lightness too.
+_CHANGE_COLOURS = ("#6baed6", "#f2f2f2", "#cb181d")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ class NumericLayer:
     """A map layer coloured by a numeric indicator per district, in classes.
 
     ``key`` names the column of ``indicators``; values are multiplied by ``scale`` before they
-    are shown (a share 0–1 becomes a percentage); ``legend`` names the legend the layer uses.
+    are shown (a share 0–1 becomes a percentage); ``legend`` names the legend the layer uses;
+    ``colours`` one colour per class (light to dark red for drought quantities); ``labels``
+    optional ``(nl, en)`` names of the classes (else made from the bounds).
     """
 
     key: str
@@ -66,20 +69,20 @@ class NumericLayer:
     decimals: int
     legend: str
     scale: float = 1.0
+    colours: tuple[str, ...] = REDS_6
+    labels: tuple[tuple[str, str], ...] = ()
 
     def classes(self) -> list[dict]:
         edges = (None, *self.bounds, None)
         out = []
+        fmt = f"{{:.{self.decimals}f}}"
         for k in range(len(edges) - 1):
             low, high = edges[k], edges[k + 1]
-            labels = {}
-            for lang in ("nl", "en"):
-                def fmt(value, lang=lang):
-                    return _fmt(value, self.decimals, lang)
-                labels[lang] = (f"< {fmt(high)}" if low is None else f"≥ {fmt(low)}" if high is None
-                                else f"{fmt(low)} – {fmt(high)}") + f" {self.unit}"
-            out.append({"below": _TOP if high is None else high, "colour": _SEQUENTIAL[k],
-                        "label_nl": labels["nl"], "label_en": labels["en"]})
+            label = (f"< {fmt.format(high)}" if low is None else f"≥ {fmt.format(low)}" if high is None
+                     else f"{fmt.format(low)} – {fmt.format(high)}") + f" {self.unit}"
+            nl, en = self.labels[k] if self.labels else (label, label)
+            out.append({"below": _TOP if high is None else high, "colour": self.colours[k],
+                        "label_nl": nl, "label_en": en})
         return out
 
 
@@ -87,86 +90,69 @@ DEFICIT_LAYER = NumericLayer("precipitation_deficit_mm", "Neerslagtekort sinds 1
                              "Precipitation deficit since 1 April", "mm", (50, 100, 150, 200, 250), 0, "deficit")
 GROUNDWATER_LAYER = NumericLayer("groundwater_low_share", "Aandeel peilbuizen onder ondergrens",
                                  "Share of wells below their lower limit", "%", (20, 40, 60, 80), 0, "groundwater",
-                                 scale=100)
+                                 scale=100, colours=REDS_5)
+STILL_SHORT_LAYER = NumericLayer("still_short_probability_4", "Kans dat categorie 4 over 6 weken nog tekort heeft",
+                                 "Chance that category 4 is still short in 6 weeks", "%", (20, 40, 60, 80), 0,
+                                 "outlook", scale=100, colours=REDS_5)
+CHANGE_LAYER = NumericLayer("change", "Veranderd sinds de vorige uitgave", "Changed since the previous issue", "",
+                            (-0.5, 0.5), 0, "change", colours=_CHANGE_COLOURS,
+                            labels=(("lichtere beperking", "lighter restriction"), ("niet veranderd", "unchanged"),
+                                    ("strengere beperking", "stricter restriction")))
 
 
 def outlook_layer(category: str) -> NumericLayer:
-    """The map layer of the outlook's probability that a use of ``category`` runs short."""
+    """The map layer of the outlook's probability that a use of ``category`` is short on at
+    least one day of the coming weeks (today included)."""
     return NumericLayer(f"shortage_probability_{category}", f"Kans op tekort, categorie {category}",
-                        f"Probability of shortage, category {category}", "%", (20, 40, 60, 80), 0, "outlook",
-                        scale=100)
-
-
-@dataclass(frozen=True)
-class DeficitChart:
-    """A rendered precipitation-deficit chart (PNG) and the figures its text alternative states.
-
-    All in mm on ``day``: this season's deficit, the climatological median and the 5 %-driest
-    line (exceeded in one year in twenty) over ``reference_years``.
-    """
-
-    png: bytes
-    day: dt.date
-    deficit_mm: float
-    median_mm: float
-    driest_5pct_mm: float
-    reference_years: str
-
-    @classmethod
-    def from_series(cls, png: bytes, current: pd.Series, climatology: pd.DataFrame) -> DeficitChart:
-        """Take the figures from what the chart was drawn from: ``current`` (mm by date) and the
-        climatology table of ``models.indicators.climatology.deficit_climatology`` (index ``"MM-DD"``)."""
-        current = current.dropna()
-        if current.empty:
-            raise ValueError("current: no deficit values")
-        day = pd.Timestamp(current.index[-1])
-        row = climatology.reindex([day.strftime("%m-%d")]).iloc[0]
-        return cls(png=png, day=day.date(), deficit_mm=float(current.iloc[-1]),
-                   median_mm=float(row.get("median", np.nan)), driest_5pct_mm=float(row.get("driest_5pct", np.nan)),
-                   reference_years=str(climatology.attrs.get("reference_years", "")))
-
-    def data_uri(self) -> str:
-        return _png_data_uri(self.png)
-
-    def alt(self, scope_nl: str, scope_en: str) -> dict[str, str]:
-        """The chart in words, in both languages."""
-        ref = f" ({self.reference_years})" if self.reference_years else ""
-        return {
-            "nl": (f"Grafiek van het neerslagtekort in {scope_nl}, {self.day.year}: op {format_date(self.day, lang='nl')} "
-                   f"{_fmt(self.deficit_mm, 0, 'nl')} mm, tegen een mediaan van {_fmt(self.median_mm, 0, 'nl')} mm en "
-                   f"{_fmt(self.driest_5pct_mm, 0, 'nl')} mm in een 5 %-droogste jaar{ref}."),
-            "en": (f"Chart of the precipitation deficit in {scope_en}, {self.day.year}: {_fmt(self.deficit_mm, 0, 'en')} mm "
-                   f"on {format_date(self.day, lang='en')}, against a median of {_fmt(self.median_mm, 0, 'en')} mm and "
-                   f"{_fmt(self.driest_5pct_mm, 0, 'en')} mm in a 5 %-driest year{ref}."),
-        }
+                        f"Chance of shortage, category {category}", "%", (20, 40, 60, 80), 0, "outlook",
+                        scale=100, colours=REDS_5)
 
 
 def render_policy_dashboard(districts: gpd.GeoDataFrame, metadata: dict, *, indicators: pd.DataFrame,
                             board_shortage: pd.DataFrame, escalation: pd.DataFrame | Mapping,
-                            deficit_chart: DeficitChart | None = None,
-                            board_deficit_charts: Mapping[str, DeficitChart] | None = None,
-                            deficit_chart_png: bytes | None = None, tiles: dict | None = None) -> str:
+                            deficit_chart: Chart | None = None,
+                            board_deficit_charts: Mapping[str, Chart] | None = None,
+                            river_chart: Chart | None = None,
+                            level_history: pd.DataFrame | None = None,
+                            reasons: list | None = None,
+                            outlook_summary: pd.DataFrame | None = None,
+                            outlook_weather: Mapping | None = None,
+                            board_names: Mapping[str, str] | None = None,
+                            tiles: dict | None = None) -> str:
     """Return the HTML of ``dashboard.html``.
 
     - ``districts``/``metadata``: as for ``public_record.public_districts``/``checked_metadata``
       (already checked; districts in EPSG:28992).
     - ``indicators``: one row per district: ``district_id``, ``precipitation_deficit_mm`` (mm
       since 1 April), ``groundwater_low_share`` (0–1 share of wells below their lower limit),
-      and ``shortage_probability_<category>`` (0–1, outlook probability that a use of that
-      category runs short) for each category with demand; a category without a column gets
-      no layer, and the page says so. A lone ``shortage_probability`` column is read as
-      category 4. Missing districts or NaN show as "no value".
+      ``shortage_probability_<category>`` (0–1, outlook probability that a use of that
+      category is short on at least one day of the horizon, today included) for each
+      category with demand; optionally ``still_short_probability_4`` (0–1, the probability
+      that category 4 is still short on the horizon's last day) and ``change`` (-1 lighter,
+      0 the same, 1 stricter restrictions than in the previous issue). A category without a
+      column gets no layer, and the page says so. A lone ``shortage_probability`` column is
+      read as category 4. Missing districts or NaN show as "no value".
     - ``board_shortage``: long table over the season so far: ``date`` (day), ``water_board``,
       ``category`` (``"1a"`` … ``"4"``), ``shortage_m3_day`` (m³/day), and optionally
-      ``demand_m3_day`` (m³/day; gives the share of demand short on the last day).
+      ``demand_m3_day`` (m³/day; gives the shares of demand short).
     - ``escalation``: the escalation table of ``docs/contracts.md`` section 6 (``scope``,
       ``water_board``, ``level``, ``reason_nl``, ``reason_en``; the national row has scope
       ``national``), or ``{"national": level, "boards": {water_board: level}}`` (levels 0–3).
-    - ``deficit_chart``: the precipitation-deficit chart of the whole setup;
-      ``board_deficit_charts``: the same per water board. ``deficit_chart_png``: the whole
-      setup's chart as bare PNG bytes, when its figures are not at hand (used when
-      ``deficit_chart`` is not given).
-    - ``tiles``: optional background tiles, as for the citizen page.
+    - ``deficit_chart``: the precipitation-deficit chart of the whole setup
+      (:func:`dashboards.charts.deficit_chart`); ``board_deficit_charts``: the same per water
+      board; ``river_chart``: the river discharge (or national supply) against its thresholds
+      (:func:`dashboards.charts.river_chart`).
+    - ``level_history``: escalation levels over the season (``date``, ``water_board``,
+      ``level``; the national row ``"NL"``), from ``escalation_history.parquet``.
+    - ``reasons``: :class:`models.allocation.shortage_reasons.ShortageReason` of today.
+    - ``outlook_summary``: per ``water_board`` and ``category``: ``short_today`` (0–1 share of
+      demand unmet today), ``p_any`` (0–1, highest over the board's districts of the
+      probability of a shortage on at least one day of the horizon), ``p_end`` (the same for
+      the horizon's last day), ``horizon_days``, ``members`` (e.g. "1991-2024").
+    - ``outlook_weather``: why the outlook may differ from today, in numbers
+      (:func:`pipelines.briefing.outlook_weather`: ``recent_mm_day``, ``ahead_mm_day``,
+      ``drier_members``, ``members``, ``weeks``, ``recent_days``; E − P in mm/day).
+    - ``board_names``: display name per water-board id. ``tiles``: as for the citizen page.
     """
     indicators = _checked_indicators(indicators)
     for key in ("date", "water_board", "category", "shortage_m3_day"):
@@ -176,45 +162,60 @@ def render_policy_dashboard(districts: gpd.GeoDataFrame, metadata: dict, *, indi
     unknown = sorted(set(board_shortage["category"].astype(str)) - set(CATEGORIES))
     if unknown:
         raise ValueError(f"board_shortage: unknown category {unknown}; expected one of {list(CATEGORIES)}")
-    for chart in [deficit_chart, *(board_deficit_charts or {}).values()]:
-        if chart is not None and not chart.png.startswith(b"\x89PNG\r\n\x1a\n"):
-            raise ValueError("deficit charts must be PNG bytes")
-    if deficit_chart_png is not None and not deficit_chart_png.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise ValueError("deficit_chart_png must be PNG bytes")
+    for chart in [deficit_chart, river_chart, *(board_deficit_charts or {}).values()]:
+        if chart is not None and not isinstance(chart, Chart):
+            raise ValueError(f"charts must be dashboards.charts.Chart; got {type(chart).__name__}")
 
     outlook_categories = [c for c in CATEGORIES if f"shortage_probability_{c}" in indicators.columns]
-    layers = (DEFICIT_LAYER, GROUNDWATER_LAYER, *(outlook_layer(c) for c in outlook_categories))
+    layers = [DEFICIT_LAYER, GROUNDWATER_LAYER, *(outlook_layer(c) for c in outlook_categories)]
+    if "still_short_probability_4" in indicators.columns:
+        layers.append(STILL_SHORT_LAYER)
+    if "change" in indicators.columns:
+        layers.insert(0, CHANGE_LAYER)
     national, boards = _escalation(escalation)
     data, parts, switch = _map(districts, indicators, layers, tiles)
 
     issued = local_time(metadata["issued_at"])
     setup = metadata["setup_name"]
+    names = {str(k): str(v) for k, v in (board_names or {}).items()}
+    headings = {b: _heading(b, names) for b in set(districts["water_board"].astype(str)) | set(names)}
     shortage = board_shortage.assign(date=pd.to_datetime(board_shortage["date"]).dt.normalize(),
                                      category=board_shortage["category"].astype(str),
                                      water_board=board_shortage["water_board"].astype(str))
     board_ids = sorted(set(districts["water_board"]) | set(shortage["water_board"]))
     # Fragment ids by position: water-board ids are data and may hold any character.
     anchors = {board: f"board-{k}" for k, board in enumerate(board_ids, start=1)}
+    demand_short = _demand_short_today(shortage, board_ids, names)
+    history_chart = None
+    if level_history is not None and len(level_history):
+        history_chart = levels_chart(level_history, names=names)
     template = TEMPLATE_ENVIRONMENT.get_template("dashboard.html.j2")
     return template.render(
         map=parts, patterns=Markup(PATTERN_SVG), data_json=Markup(json_for_script(data)), layer_switch=switch,
         setup_name=setup, software_version=metadata["software_version"],
+        notices=metadata.get("notices") or [],
         issued_nl=format_moment(issued, lang="nl"), issued_en=format_moment(issued, lang="en"),
         valid_from_nl=format_date(metadata["valid_from"], lang="nl"), valid_from_en=format_date(metadata["valid_from"], lang="en"),
         restriction_legend=[{"fill": f"url(#{s.pattern})" if s.pattern else s.colour, "level": s.level,
                              "label_nl": s.label_nl, "label_en": s.label_en} for s in RESTRICTIONS],
         groundwater_nl=GROUNDWATER_LABEL_NL, groundwater_en=GROUNDWATER_LABEL_EN,
         numeric_legends=_numeric_legends(layers),
-        categories=[{"code": c, "nl": nl, "en": en} for c, (nl, en) in CATEGORY_NAMES.items()],
+        categories=[{"code": c, "nl": nl, "en": en} for c, (nl, en) in CATEGORIES.items()],
         outlook_missing=[c for c in CATEGORIES if c not in outlook_categories],
         levels_nl=", ".join(f"{k} {nl}" for k, (nl, _) in LEVEL_NAMES.items()),
         levels_en=", ".join(f"{k} {en}" for k, (_, en) in LEVEL_NAMES.items()),
-        national=national, escalation_boards=[boards.get(b, _level_record(None)) | {"board": b, "anchor": anchors[b]}
-                           for b in board_ids],
-        setup_chart=_setup_chart(deficit_chart, deficit_chart_png, setup),
-        summary=_board_summary(districts, indicators, boards, anchors),
-        demand_short=_demand_short_today(shortage, board_ids),
-        boards=[_board_section(b, anchors[b], shortage, (board_deficit_charts or {}).get(b)) for b in board_ids],
+        national=national, escalation_boards=[boards.get(b, _level_record(None)) | {
+            "board": b, "name": names.get(b, b), "anchor": anchors[b]} for b in board_ids],
+        key_facts=key_facts(national, boards, names, level_history, indicators, deficit_chart, river_chart,
+                            outlook_summary, setup),
+        setup_chart=deficit_chart, river_chart=river_chart, history_chart=history_chart,
+        summary=_board_summary(districts, indicators, boards, anchors, names, demand_short),
+        demand_short=demand_short,
+        reasons=[entry | headings.get(entry["board"], _heading(entry["board"], names))
+                 for entry in _reasons_view(reasons or [], names)],
+        outlook=_outlook_view(outlook_summary, names, outlook_weather),
+        boards=[_board_section(b, anchors[b], names.get(b, b), shortage, (board_deficit_charts or {}).get(b))
+                | _heading(b, names) for b in board_ids],
         data_ages=data_ages(metadata),
     )
 
@@ -243,7 +244,7 @@ def _level_record(level, name_nl: str = "", name_en: str = "", reason_nl: str = 
     if level is None or pd.isna(level):
         return {"level": "–", "name_nl": "onbekend", "name_en": "unknown", "reason_nl": "", "reason_en": ""}
     level = int(level)
-    default_nl, default_en = LEVEL_NAMES.get(level, (str(level), str(level)))
+    default_nl, default_en = ESCALATION.get(level, (str(level), str(level)))
     return {"level": level, "name_nl": name_nl or default_nl, "name_en": name_en or default_en,
             "reason_nl": reason_nl, "reason_en": reason_en}
 
@@ -309,8 +310,8 @@ def _numeric_legends(layers) -> list[dict]:
     legends: dict[str, dict] = {}
     titles = {"deficit": (DEFICIT_LAYER.label_nl + " (mm)", DEFICIT_LAYER.label_en + " (mm)"),
               "groundwater": (GROUNDWATER_LAYER.label_nl, GROUNDWATER_LAYER.label_en),
-              "outlook": ("Kans op tekort in de komende weken (verwachting)",
-                          "Probability of shortage in the coming weeks (outlook)")}
+              "outlook": ("Kans op tekort (verwachting)", "Chance of shortage (outlook)"),
+              "change": (CHANGE_LAYER.label_nl, CHANGE_LAYER.label_en)}
     for layer in layers:
         if layer.legend not in legends:
             nl, en = titles[layer.legend]
@@ -318,36 +319,133 @@ def _numeric_legends(layers) -> list[dict]:
     return list(legends.values())
 
 
+# --- key facts ------------------------------------------------------------------------------
+
+
+def key_facts(national: dict, boards: dict, names: dict, level_history: pd.DataFrame | None,
+              indicators: pd.DataFrame, deficit: Chart | None, river: Chart | None,
+              outlook_summary: pd.DataFrame | None, setup: str) -> list[dict]:
+    """The four facts a briefing starts with, each a title and sentences in both languages:
+    the levels and what changed, the deficit, the river (or supply), the outlook."""
+    facts = []
+    changed_nl, changed_en = level_changes(level_history, names)
+    if "change" in indicators.columns:
+        stricter, lighter = int((indicators["change"] > 0).sum()), int((indicators["change"] < 0).sum())
+        changed_nl.append(f"Sinds de vorige uitgave: {stricter} gebied(en) strenger, {lighter} lichter.")
+        changed_en.append(f"Since the previous issue: {stricter} district(s) stricter, {lighter} lighter.")
+    level_words = [(names.get(b, b), r) for b, r in sorted(boards.items())]
+    facts.append({
+        "key": "levels", "title_nl": "Escalatie", "title_en": "Escalation",
+        "nl": [f"Landelijk niveau {national['level']}: {national['name_nl']}."]
+              + ["; ".join(f"{n}: {r['level']} ({r['name_nl']})" for n, r in level_words) + "."] + changed_nl,
+        "en": [f"National level {national['level']}: {national['name_en']}."]
+              + ["; ".join(f"{n}: {r['level']} ({r['name_en']})" for n, r in level_words) + "."] + changed_en,
+    })
+    if deficit is not None:
+        f = deficit.facts
+        years_nl = ", ".join(f"{y[5:9]}: {_fmt(v, 0)} mm" for y, v in f.items() if y.startswith("year_"))
+        versus = f["deficit_mm"] - f["median_mm"]
+        facts.append({
+            "key": "deficit", "title_nl": "Neerslagtekort", "title_en": "Precipitation deficit",
+            "nl": [f"{_fmt(f['deficit_mm'], 0)} mm op {format_date(f['day'], lang='nl')} in het gebied van {setup}: "
+                   f"{_fmt(abs(versus), 0)} mm {'boven' if versus >= 0 else 'onder'} normaal "
+                   f"(mediaan {_fmt(f['median_mm'], 0)} mm; 5 % droogste jaren {_fmt(f['driest_5pct_mm'], 0)} mm)."]
+                  + ([f"Op dezelfde dag in {years_nl}."] if years_nl else []),
+            "en": [f"{_fmt(f['deficit_mm'], 0)} mm on {format_date(f['day'], lang='en')} in the area of {setup}: "
+                   f"{_fmt(abs(versus), 0)} mm {'above' if versus >= 0 else 'below'} normal "
+                   f"(median {_fmt(f['median_mm'], 0)} mm; 5 % driest years {_fmt(f['driest_5pct_mm'], 0)} mm)."]
+                  + ([f"On the same day in {years_nl}."] if years_nl else []),
+        })
+    if river is not None:
+        f = river.facts
+        below = [t for t in f["thresholds"] if f["now"] < t.value]
+        facts.append({
+            "key": "river", "title_nl": f["title_nl"], "title_en": f["title_en"],
+            "nl": [f"{_fmt(f['now'], 0)} {f['unit']} op {format_date(f['day'], lang='nl')}"
+                   + (", onder " + " en ".join(f"{_fmt(t.value, 0)} {f['unit']} ({t.label_nl})" for t in below)
+                      if below else ", boven alle drempels") + "."],
+            "en": [f"{_fmt(f['now'], 0)} {f['unit']} on {format_date(f['day'], lang='en')}"
+                   + (", below " + " and ".join(f"{_fmt(t.value, 0)} {f['unit']} ({t.label_en})" for t in below)
+                      if below else ", above every threshold") + "."],
+        })
+    if outlook_summary is not None and len(outlook_summary):
+        four = outlook_summary[outlook_summary["category"] == "4"]
+        if len(four):
+            weeks = int(round(int(four["horizon_days"].iloc[0]) / 7))
+            facts.append({
+                "key": "outlook", "title_nl": "Verwachting", "title_en": "Outlook",
+                "nl": [f"{names.get(r.water_board, r.water_board)}: kans dat categorie 4 over {weeks} weken nog "
+                       f"tekort heeft {_fmt(100 * r.p_end, 0)} % (vandaag {_fmt(100 * r.short_today, 0)} % niet "
+                       "geleverd)." for r in four.itertuples()],
+                "en": [f"{names.get(r.water_board, r.water_board)}: chance that category 4 is still short in {weeks} "
+                       f"weeks {_fmt(100 * r.p_end, 0)} % (today {_fmt(100 * r.short_today, 0)} % not supplied)."
+                       for r in four.itertuples()],
+            })
+    return facts
+
+
+def level_changes(level_history: pd.DataFrame | None, names: dict) -> tuple[list[str], list[str]]:
+    """Sentences on the levels that changed since the day before, from the level history."""
+    if level_history is None or level_history.empty:
+        return [], []
+    history = level_history.assign(date=pd.to_datetime(level_history["date"]).dt.normalize())
+    days = sorted(history["date"].unique())
+    if len(days) < 2:
+        return [], []
+    today = history[history["date"] == days[-1]].set_index("water_board")["level"]
+    before = history[history["date"] == days[-2]].set_index("water_board")["level"]
+    nl, en = [], []
+    for board, level in today.items():
+        was = before.get(board)
+        if was is not None and int(was) != int(level):
+            name_nl = "landelijk" if board == "NL" else names.get(board, board)
+            name_en = "national" if board == "NL" else names.get(board, board)
+            nl.append(f"{name_nl}: niveau {int(was)} → {int(level)} sinds gisteren.")
+            en.append(f"{name_en}: level {int(was)} → {int(level)} since yesterday.")
+    if not nl:
+        nl, en = ["Geen niveau veranderd sinds gisteren."], ["No level changed since yesterday."]
+    return nl, en
+
+
 # --- per water board ------------------------------------------------------------------------
 
 
 def _board_summary(districts: gpd.GeoDataFrame, indicators: pd.DataFrame, levels: dict,
-                   anchors: dict[str, str]) -> list[dict]:
-    """One row per water board: level and reason, districts per restriction, ban area, deficit, outlook."""
+                   anchors: dict[str, str], names: dict, demand_short: dict) -> list[dict]:
+    """One row per water board: level and reason, restricted districts, ban area, deficit,
+    category-4 shortage today and its outlook."""
     area = districts.geometry.to_crs(28992).area  # m², in RD New whatever the input's CRS
     joined = pd.DataFrame(districts.drop(columns="geometry")).assign(area_m2=area.to_numpy())
     joined = joined.merge(indicators, on="district_id", how="left")
+    today = {row["board"]: row for row in demand_short["rows"]}
     rows = []
     for board, group in joined.groupby("water_board", sort=True):
         counts = group["restriction"].value_counts()
         banned = group.loc[group["restriction"] == "surface_water_ban", "area_m2"].sum()
         total = group["area_m2"].sum()
         outlook = group["shortage_probability_4"].max() if "shortage_probability_4" in group else np.nan
+        still = group["still_short_probability_4"].max() if "still_short_probability_4" in group else np.nan
+        restricted = int((group["restriction"] != "none").sum())
+        parts = [(int(counts.get(s.code, 0)), s) for s in reversed(RESTRICTIONS) if s.code != "none"]
         rows.append({
-            "board": board,
+            "board": board, "name": names.get(board, board),
             "anchor": anchors[board],
             "escalation": levels.get(board, _level_record(None)),
             "districts": len(group),
-            "counts": [int(counts.get(s.code, 0)) for s in RESTRICTIONS],
+            "restricted": restricted,
+            "breakdown_nl": ", ".join(f"{n} {s.label_nl.lower()}" for n, s in parts if n),
+            "breakdown_en": ", ".join(f"{n} {s.label_en.lower()}" for n, s in parts if n),
             "groundwater": int(group["groundwater_ban"].sum()),
-            "ban_area": _both(100 * banned / total if total > 0 else np.nan, 0),
-            "deficit": _both(group[DEFICIT_LAYER.key].mean(), 0),
-            "outlook": _both(100 * outlook, 0),
+            "ban_area": _fmt(100 * banned / total if total > 0 else np.nan, 0),
+            "deficit": _fmt(group[DEFICIT_LAYER.key].mean(), 0),
+            "short_4": today.get(board, {}).get("by_category", {}).get("4", "–"),
+            "outlook": _fmt(100 * outlook, 0),
+            "still": _fmt(100 * still, 0),
         })
     return rows
 
 
-def _demand_short_today(shortage: pd.DataFrame, boards: list[str]) -> dict:
+def _demand_short_today(shortage: pd.DataFrame, boards: list[str], names: dict) -> dict:
     """Per water board and category: the share (%) of demand not met on the last day."""
     if shortage.empty or "demand_m3_day" not in shortage.columns:
         return {"date_nl": "", "date_en": "", "rows": []}
@@ -356,147 +454,89 @@ def _demand_short_today(shortage: pd.DataFrame, boards: list[str]) -> dict:
         ["shortage_m3_day", "demand_m3_day"]].sum()
     rows = []
     for board in boards:
-        cells = []
+        cells = {}
         for category in CATEGORIES:
             short, demand = today.reindex([(board, category)]).iloc[0]
-            cells.append(_both(100 * short / demand if demand > 0 else np.nan, 1))
-        rows.append({"board": board, "cells": cells})
+            cells[category] = _fmt(100 * short / demand, 0) if demand > 0 else "–"
+        rows.append({"board": board, "name": names.get(board, board), "cells": list(cells.values()),
+                     "by_category": cells})
     return {"date_nl": format_date(last.date(), lang="nl"), "date_en": format_date(last.date(), lang="en"), "rows": rows}
 
 
-def _board_section(board: str, anchor: str, shortage: pd.DataFrame, chart: DeficitChart | None) -> dict:
-    """A water board's deficit chart, its shortage chart and the table behind that chart."""
+def _reasons_view(reasons: list, names: dict) -> list[dict]:
+    """Today's shortages per water board, each with what limits it, in words."""
+    out: dict[str, dict] = {}
+    for r in reasons:
+        entry = out.setdefault(r.water_board, {"board": r.water_board, "name": names.get(r.water_board, r.water_board),
+                                               "items": []})
+        entry["items"].append({"category": r.category, "nl": r.text_nl, "en": r.text_en,
+                               "priority": r.category[0] in "12"})
+    return list(out.values())
+
+
+def _outlook_view(summary: pd.DataFrame | None, names: dict, weather: Mapping | None = None) -> dict | None:
+    """The outlook per water board and category short today or later, with what it is of."""
+    if summary is None or summary.empty:
+        return None
+    horizon = int(summary["horizon_days"].iloc[0])
+    rows = []
+    for r in summary.itertuples():
+        if r.p_any <= 0 and r.short_today <= 0:
+            continue
+        rows.append({"board": names.get(r.water_board, r.water_board), "category": r.category,
+                     "today": _fmt(100 * r.short_today, 0), "any": _fmt(100 * r.p_any, 0),
+                     "end": _fmt(100 * r.p_end, 0)})
+    why = None
+    if weather:
+        w = weather
+        why = {
+            "nl": (f"In de afgelopen {w['recent_days']} dagen verdampte er gemiddeld "
+                   f"{format_number(w['recent_mm_day'], 1, lang='nl')} mm per dag meer dan er regende; in de "
+                   f"weerjaren van de verwachting is dat de komende {w['weeks']} weken gemiddeld "
+                   f"{format_number(w['ahead_mm_day'], 1, lang='nl')} mm per dag, en in {w['drier_members']} van "
+                   f"de {w['members']} jaren even droog of droger dan nu."),
+            "en": (f"In the last {w['recent_days']} days evaporation exceeded rain by "
+                   f"{format_number(w['recent_mm_day'], 1, lang='en')} mm a day on average; in the weather years "
+                   f"of the outlook it does so by {format_number(w['ahead_mm_day'], 1, lang='en')} mm a day over the "
+                   f"coming {w['weeks']} weeks, and {w['drier_members']} of the {w['members']} years are as dry as "
+                   "now or drier."),
+        }
+    return {"horizon_days": horizon, "weeks": int(round(horizon / 7)), "members": str(summary["members"].iloc[0]),
+            "rows": rows, "why": why}
+
+
+def _board_section(board: str, anchor: str, name: str, shortage: pd.DataFrame, chart: Chart | None) -> dict:
+    """A water board's deficit chart and its chart (and table) of shortage per category."""
     own = shortage[shortage["water_board"] == board]
-    daily = own.pivot_table(index="date", columns="category", values="shortage_m3_day", aggfunc="sum")
-    daily = daily.reindex(columns=list(CATEGORIES)).fillna(0.0).sort_index()
-    section = {"board": board, "anchor": anchor, "deficit": None, "shortage": None}
-    if chart is not None:
-        section["deficit"] = {"src": chart.data_uri(), "alt": chart.alt(f"waterschap {board}", f"water board {board}")}
-    if not daily.empty:
-        section["shortage"] = _shortage_view(daily, board)
+    section = {"board": board, "name": name, "anchor": anchor, "deficit": chart, "shortage": None}
+    if own.empty:
+        return section
+    short = own.pivot_table(index="date", columns="category", values="shortage_m3_day", aggfunc="sum")
+    if "demand_m3_day" in own.columns:
+        demand = own.pivot_table(index="date", columns="category", values="demand_m3_day", aggfunc="sum")
+        with_demand = [c for c in CATEGORIES if c in demand.columns and demand[c].max() > 0]
+        share = (100 * short[with_demand] / demand[with_demand].where(demand[with_demand] > 0)).sort_index()
+    else:  # no demand known: the share cannot be drawn; show the categories short at all
+        share = (100 * short.gt(0).astype(float)).reindex(columns=[c for c in CATEGORIES if c in short.columns])
+    section["shortage"] = shortage_chart(share, scope_nl=f"waterschap {name}", scope_en=f"water board {name}",
+                                         categories=CATEGORIES)
     return section
 
 
-def _shortage_view(daily: pd.DataFrame, board: str) -> dict:
-    """The chart, its words and the weekly table of one board's shortage per category (m³/day)."""
-    short = [c for c in CATEGORIES if daily[c].max() > 0]
-    first, last = daily.index[0].date(), daily.index[-1].date()
-    if short:
-        peaks = [(c, daily[c].max(), daily[c].idxmax().date()) for c in short]
-        words_nl = "; ".join(f"categorie {c}: hoogste tekort {_fmt(v, 0, 'nl')} m³/dag op {format_date(d, lang='nl')}" for c, v, d in peaks)
-        words_en = "; ".join(f"category {c}: largest shortage {_fmt(v, 0, 'en')} m³/day on {format_date(d, lang='en')}" for c, v, d in peaks)
-    else:
-        words_nl, words_en = "geen tekort in enige categorie", "no shortage in any category"
-    weekly = daily.resample("7D", origin="start").mean()  # weeks counted from the season's first day
-    return {
-        "svg": shortage_chart_svg(daily[short]) if short else None,
-        "alt": {"nl": f"Grafiek van het tekort per categorie in waterschap {board}, {format_date(first, lang='nl')} tot en met "
-                      f"{format_date(last, lang='nl')}: {words_nl}.",
-                "en": f"Chart of the shortage per category in water board {board}, {format_date(first, lang='en')} to "
-                      f"{format_date(last, lang='en')}: {words_en}."},
-        "lines": [{"code": c, "colour": _CATEGORY_LINES[c][0], "dash": _CATEGORY_LINES[c][1]} for c in short],
-        "not_short": [c for c in CATEGORIES if c not in short],
-        "table": {
-            "weeks": [{"nl": format_date(d.date(), lang="nl"), "en": format_date(d.date(), lang="en")} for d in weekly.index],
-            "rows": [[_both(v, 0) for v in row] for row in weekly.to_numpy()],
-        },
-    }
-
-
-def shortage_chart_svg(daily: pd.DataFrame, *, width: int = 640, height: int = 220) -> Markup:
-    """An inline SVG line chart of shortage (m³/day) per category over time.
-
-    ``daily``: index days, one column per category (``"1a"`` … ``"4"``). Month labels come in
-    both languages (``class="nl"``/``"en"``; the page shows one). The chart carries no text
-    alternative itself: the page labels it and gives the numbers in a table.
-    """
-    left, right, top, bottom = 64, 10, 24, 26
-    plot_w, plot_h = width - left - right, height - top - bottom
-    days = (daily.index - daily.index[0]).days.to_numpy(dtype=float)
-    span = max(days[-1], 1.0)
-    peak = _nice_ceiling(float(np.nanmax(daily.to_numpy())))
-
-    def x(day: float) -> float:
-        return left + plot_w * day / span
-
-    def y(value: float) -> float:
-        return top + plot_h * (1 - value / peak)
-
-    out = [f'<svg class="line-chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-           'aria-hidden="true" focusable="false">']
-    for tick in (0, peak / 2, peak):
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" class="grid"/>'
-                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{_tspans(_both(tick, 0))}</text>')
-    out.append(f'<text x="{left - 6}" y="12" text-anchor="end">m³/d</text>')
-    start = daily.index[0]
-    for month in pd.date_range(start.normalize() - pd.offsets.MonthBegin(1), daily.index[-1], freq="MS"):
-        if month < start:
-            continue
-        px = x((month - start).days)
-        out.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{top}" y2="{top + plot_h}" class="grid"/>'
-                   f'<text x="{px + 3:.1f}" y="{height - 8}">{_tspans({lang: month_abbreviation(month.month, lang=lang) for lang in ("nl", "en")})}</text>')
-    for category in daily.columns:
-        colour, dash = _CATEGORY_LINES[category]
-        points = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in zip(days, daily[category].to_numpy()))
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>')
-    out.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" class="frame"/></svg>')
-    return Markup("".join(out))
+def _heading(board: str, names: dict) -> dict:
+    """A water board's heading: its name where the setup gives one (it says "Waterschap …"
+    itself), else "Waterschap <id>" / "Water board <id>"."""
+    if board in names and names[board] != board:
+        return {"heading_nl": names[board], "heading_en": names[board]}
+    return {"heading_nl": f"Waterschap {board}", "heading_en": f"Water board {board}"}
 
 
 # --- formatting -----------------------------------------------------------------------------
 
 
-def _setup_chart(chart: DeficitChart | None, png: bytes | None, setup: str) -> dict | None:
-    if chart is not None:
-        return {"src": chart.data_uri(), "alt": chart.alt(f"het gebied van {setup}", f"the area of {setup}")}
-    if png is not None:
-        return {"src": _png_data_uri(png),
-                "alt": {"nl": f"Grafiek van het neerslagtekort in het gebied van {setup}, dit jaar tegen de mediaan "
-                              "en het 5 %-droogste jaar.",
-                        "en": f"Chart of the precipitation deficit in the area of {setup}, this year against the "
-                              "median and the 5 %-driest year."}}
-    return None
-
-
-def _png_data_uri(png: bytes) -> str:
-    """``png`` as a data URI, re-encoded with a palette of 64 colours where it decodes: a line
-    chart keeps its look at about a quarter of the bytes, which keeps the page light."""
-    try:
-        with Image.open(io.BytesIO(png)) as image:
-            buffer = io.BytesIO()
-            image.convert("RGB").quantize(colors=64, method=Image.Quantize.FASTOCTREE).save(
-                buffer, format="PNG", optimize=True)
-        smaller = buffer.getvalue()
-        png = smaller if len(smaller) < len(png) else png
-    except (OSError, ValueError):
-        pass  # not decodable here: embed the bytes as given (they start with the PNG signature)
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above ``value`` (an axis top that reads well)."""
-    if not np.isfinite(value) or value <= 0:
-        return 1.0
-    power = 10 ** np.floor(np.log10(value))
-    return float(next(s * power for s in (1, 2, 2.5, 5, 10) if s * power >= value))
-
-
-def _fmt(value, decimals: int, lang: str) -> str:
-    """A number in ``lang``'s form (:func:`models.wording.format_number`, thousands grouped);
+def _fmt(value, decimals: int) -> str:
+    """A number with a thin space between thousands (Dutch and English readers both read it);
     "–" for a missing value."""
     if value is None or pd.isna(value):
         return "–"
-    return format_number(value, decimals, lang=lang, grouping=True)
-
-
-def _both(value, decimals: int) -> dict[str, str]:
-    """A number in Dutch and in English form, for a table cell (the page shows one language)."""
-    return {lang: _fmt(value, decimals, lang) for lang in ("nl", "en")}
-
-
-def _tspans(text: dict[str, str]) -> str:
-    """Inline SVG text in both languages: one ``<tspan>`` each, plain text when they agree."""
-    if text["nl"] == text["en"]:
-        return html_text(text["nl"])
-    return "".join(f'<tspan class="{lang}">{html_text(text[lang])}</tspan>' for lang in ("nl", "en"))
+    return f"{value:,.{decimals}f}".replace(",", "\u202f")

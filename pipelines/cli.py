@@ -1,9 +1,11 @@
 """The ``droogte`` command line: generate the demo, run the daily pipeline, ingest alone.
 
     droogte demo                      generate the embedded demo and run the pipeline on it
+    droogte init --out DIR ...        write a setup of real water boards from real files
     droogte run --config FILE         run the daily pipeline for a setup
     droogte outlook --config FILE     the outlook for the coming weeks, publishing nothing
     droogte ingest --config FILE      ingest the setup's files only
+    droogte bulletin --config FILE    write the weekly drought bulletin of a day's stored run
     droogte config check FILE         validate a setup file without running anything
     droogte config schema             print the setup file's JSON Schema (for editors)
     droogte config reference          print the setup file's reference (docs/configuration.md)
@@ -63,6 +65,45 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dask-address", default=None,
                       help="address of an existing Dask scheduler (default: a local cluster)")
 
+    init = sub.add_parser(
+        "init", help="write a complete setup of real water boards from real boundaries and data files",
+        description="Make districts from your own polygons (--districts) or from the public water-board and "
+        "municipality boundaries the project carries (--boards), pick the KNMI stations, DINO wells, FEWS "
+        "sensors, the Lobith discharge and KNMI's national deficit series found in the --data folders, fill "
+        "every district property with a documented default (marked as assumed), and write droogte.yaml and "
+        "districts.geojson into --out. Nothing is copied; the setup refers to the files where they are.")
+    init.add_argument("--out", type=Path, required=True, help="folder to write the setup into")
+    where = init.add_mutually_exclusive_group(required=True)
+    where.add_argument("--boards", nargs="+", metavar="BOARD",
+                       help="water boards by code (WS21) or part of the name (Rijnland), or 'all'")
+    where.add_argument("--districts", type=Path, metavar="FILE",
+                       help="your own district polygons: GeoPackage, GeoJSON or Shapefile, any CRS")
+    init.add_argument("--id-column", help="with --districts: the column with each district's unique id")
+    init.add_argument("--name-column", help="with --districts: the column with the district's name (default: the id)")
+    init.add_argument("--board-column", help="with --districts: the column with the water-board id "
+                      "(default: the carried water board each district overlaps most)")
+    init.add_argument("--data", type=Path, nargs="+", default=[], metavar="FOLDER",
+                      help="folders to search for KNMI daily files, DINO CSVs, FEWS files, the Lobith "
+                      "discharge and int_nl.dat (searched recursively)")
+    init.add_argument("--name", help="name of the setup (default: from the water boards)")
+    init.add_argument("--min-district-km2", type=float, default=1.0,
+                      help="districts smaller than this are dropped as slivers and reported (default: 1 km²)")
+    init.add_argument("--stations-per-district", type=int, default=3,
+                      help="KNMI stations to use per district, the nearest with a file (default: 3)")
+
+    replay = sub.add_parser(
+        "replay", help="replay a season day by day into its own output, and write its timeline",
+        description="Run each day from --from to --to as the daily run would have, with only the data up "
+        "to that day, in one run; write the decisions, escalation and a timeline (table, chart, changes) "
+        "into their own folder. The live site is never touched.")
+    replay.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
+    replay.add_argument("--from", dest="first", type=_date, required=True, help="first day, YYYY-MM-DD")
+    replay.add_argument("--to", dest="last", type=_date, required=True, help="last day, YYYY-MM-DD")
+    replay.add_argument("--out", type=Path, default=None,
+                        help="folder for the replay (default: <setup folder>/replays/<from>_<to>)")
+    replay.add_argument("--outlook-every", type=int, default=7,
+                        help="days between outlook ensembles; the days between reuse the last one (default: 7)")
+
     run = sub.add_parser("run", help="run the daily pipeline for a setup",
                          description="Ingest, compute indicators, allocate, decide restrictions and "
                          "publish for one day.")
@@ -88,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     outlook.add_argument("--horizon-days", type=_horizon_days, default=None,
                          help="days ahead (default: outlook.horizon_days in the configuration, 42)")
     outlook.add_argument("--dask-address", default=None, help="address of an existing Dask scheduler")
+
+    bulletin = sub.add_parser("bulletin", help="write the weekly drought bulletin (HTML, Dutch and English)",
+                              description="Write the bulletin of the week of --date from the stored run of "
+                              "that day (run `droogte run --date` first) beside the published site, in "
+                              "Dutch and English. The daily run writes it by itself on "
+                              "publication.bulletin_weekday.")
+    bulletin.add_argument("--config", type=Path, required=True, help="the setup's YAML configuration file")
+    bulletin.add_argument("--date", type=_date, default=None,
+                          help="the day, YYYY-MM-DD (default: the configuration's date, else today)")
 
     ingest = sub.add_parser("ingest", help="ingest the setup's data files only",
                             description="Archive, read, quality-check and store the setup's files.")
@@ -162,11 +212,17 @@ def main(argv: list[str] | None = None) -> int:
             if args.generate_only:
                 return 0
             return _run(load_config(config_path), None, args.dask_address)
+        if args.command == "init":
+            return _init(args)
         config = load_config(args.config)
+        if args.command == "replay":
+            return _replay(config, args)
         if args.command == "run":
             return _run(config, args.date, args.dask_address, output=args.output, republish=args.republish)
         if args.command == "outlook":
             return _outlook(config, args.date, args.horizon_days, args.dask_address)
+        if args.command == "bulletin":
+            return _bulletin(config, args.date)
         if args.forget is not None:
             return _forget(config, args.forget)
         return _ingest(config, args.source)
@@ -216,6 +272,37 @@ def _generate_demo(root: Path, seed: int | None) -> Path:
     )
 
 
+def _init(args) -> int:
+    from pipelines.setup_init import InitError, init_setup
+
+    try:
+        report = init_setup(args.out, data=args.data, boards=args.boards, districts_file=args.districts,
+                            id_column=args.id_column, name_column=args.name_column, board_column=args.board_column,
+                            name=args.name, min_district_km2=args.min_district_km2,
+                            stations_per_district=args.stations_per_district)
+    except InitError as exc:
+        print(f"droogte init: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    print(f"next: droogte run --config {report.config} --date YYYY-MM-DD")
+    return 0
+
+
+def _replay(config, args) -> int:
+    from pipelines.replay import replay_season
+
+    if args.last < args.first:
+        print("droogte replay: --to is before --from", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    print(f"[droogte] replay of setup {config.name!r} from {args.first} to {args.last}", flush=True)
+    result = replay_season(config, args.first, args.last, out=args.out, outlook_every=args.outlook_every)
+    print(f"[droogte] replay finished in {time.perf_counter() - started:.1f} s", flush=True)
+    for label, path in result.items():
+        print(f"  {label:<14} {path}")
+    return 0
+
+
 def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path | None = None,
          republish: bool = False) -> int:
     from pipelines.daily_run import drought_run
@@ -253,6 +340,21 @@ def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_addres
     path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
                        horizon_days=horizon_days, config=config)
     print(f"  outlook        {path}")
+    return 0
+
+
+def _bulletin(config, date: dt.date | None) -> int:
+    from pipelines.briefing import write_bulletin
+
+    day = date or config.date or dt.date.today()
+    try:
+        pages = write_bulletin(config, day)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"droogte: {exc}", file=sys.stderr)
+        return 1
+    print(f"[droogte] weekly bulletin of setup {config.name!r} for {day.isoformat()}", flush=True)
+    for page in pages:
+        print(f"  bulletin       {page}")
     return 0
 
 

@@ -26,7 +26,11 @@ Example (the demo writes a complete one to ``data/raw/demo/droogte.yaml``)::
       - {file: sensors/peilen.xml}
     water_boards:
       - {id: WBN, name: Waterschap Demo-Noord, inlet_capacity_m3_day: 1.5e6}
-    source: {file: source/supply.csv}
+    source: {file: source/supply.csv}   # or {supply_m3_day: 2.0e+6}, or the river:
+    # source:
+    #   discharge: lobith_discharge_daily.csv    # m3/s; or a services export (+ discharge_location: LOBI)
+    #   river_model: {minimum_flow_m3_s: 200, regional_fraction: 0.24, max_regional_m3_s: 500, setup_share: 1}
+    #   national_criteria: {threatening_m3_s: 1400, acting_m3_s: 1200}
     priorities: {category_3: [...], category_4: [...]}
     rules: {...}
 """
@@ -42,6 +46,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from models.allocation.river_supply import RiverSupplyModel
 from models.qc import thresholds_with
 from models.restrictions.explanations import DEFAULT_EXEMPTIONS, Exemptions
 from models.restrictions.rules import Restriction, Rule, RuleTable, default_rules
@@ -119,10 +124,19 @@ class WaterBoard:
 
 @dataclass(frozen=True)
 class Source:
-    """The national source: a constant supply (m³/day) or a CSV ``date,supply_m3_day``."""
+    """The national source: a constant supply (m³/day), a CSV ``date,supply_m3_day``, or the
+    Rhine discharge at Lobith (``discharge``, m³/s) through the river supply model
+    (:mod:`models.allocation.river_supply`), with the national committee's discharge criteria
+    (m³/s) that the national escalation reads."""
 
     supply_m3_day: float | None = None
     file: Path | None = None
+    discharge: Path | None = None
+    discharge_location: str | None = None  # LOCATIE_CODE in a services export holding several
+    river_model: RiverSupplyModel = field(default_factory=RiverSupplyModel)
+    river_model_assumed: tuple[str, ...] = ()  # parameters left at their documented defaults
+    threatening_m3_s: float = 1400.0
+    acting_m3_s: float = 1200.0
 
 
 @dataclass(frozen=True)
@@ -204,6 +218,9 @@ class Config:
     max_age_days: int = 5  # freshness.max_age_days: more days of missing data and no new decisions (pipelines/late_data.py)
     qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
     knmi_national_deficit: Path | None = None  # KNMI's int_nl.dat, for the deficit chart's climatology
+    # The weekly bulletin: the day of the week of the run's date on which the daily run writes
+    # it (publication.bulletin_weekday); None: only on demand (droogte bulletin).
+    bulletin_weekday: str | None = "tuesday"
     knmi_service: KnmiService | None = None
     bro_service: BroService | None = None
     ingest: IngestSettings = field(default_factory=IngestSettings)
@@ -308,7 +325,7 @@ def _config(setup: SetupFile, path: Path) -> Config:
         water_boards=tuple(WaterBoard(id=b.id, name=b.name or b.id, inlet_capacity_m3_day=b.inlet_capacity_m3_day,
                                       announcement_url=b.announcement_url, contact_url=b.contact_url)
                            for b in setup.water_boards),
-        source=Source(supply_m3_day=setup.source.supply_m3_day, file=setup.source.file),
+        source=_source(setup, path),
         priorities=setup.priorities.as_mapping(),
         rules=_rule_table(setup, path),
         processed_dir=output.processed or Path(os.path.abspath(base / "processed" / setup.name)),
@@ -317,6 +334,7 @@ def _config(setup: SetupFile, path: Path) -> Config:
         approval=setup.publication.approval,
         approval_timeout_s=setup.publication.approval_timeout_s,
         tiles=setup.publication.tiles.model_dump() if setup.publication.tiles else None,
+        bulletin_weekday=None if setup.publication.bulletin_weekday == "never" else setup.publication.bulletin_weekday,
         site_url=setup.publication.site_url,
         update_every_days=setup.publication.update_every_days,
         dask_address=setup.dask.address,
@@ -338,6 +356,23 @@ def _config(setup: SetupFile, path: Path) -> Config:
         service_deadline_s=setup.services.deadline_s,
         service_task_timeout_s=setup.services.task_timeout_s,
     )
+
+
+def _source(setup: SetupFile, path: Path) -> Source:
+    """The national source; with a discharge, the river supply model with the setup's parameters."""
+    source = setup.source
+    if source.discharge is None:
+        return Source(supply_m3_day=source.supply_m3_day, file=source.file)
+    given = source.river_model.model_dump(exclude_none=True)
+    try:
+        model = RiverSupplyModel(**given)
+    except ValueError as exc:
+        name, _, message = str(exc).partition(": ")
+        raise ConfigError(path, f"source.river_model.{name}", message) from None
+    return Source(discharge=source.discharge, discharge_location=source.discharge_location,
+                  river_model=model, river_model_assumed=tuple(model.assumed(set(given))),
+                  threatening_m3_s=source.national_criteria.threatening_m3_s,
+                  acting_m3_s=source.national_criteria.acting_m3_s)
 
 
 def _rule_table(setup: SetupFile, path: Path) -> RuleTable:

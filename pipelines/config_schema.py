@@ -410,19 +410,63 @@ class WaterBoard(Strict):
     """Where citizens can ask the board about restrictions; the citizen page links to it."""
 
 
+#: Largest river discharge accepted, m³/s: the Rhine at Lobith in its record flood of 1926.
+MAX_DISCHARGE_M3_S = 12_600.0
+
+
+class RiverModel(Strict):
+    """The river supply model (models/allocation/river_supply.py): supply_m3_day = setup_share ·
+    min(max_regional_m3_s, regional_fraction · max(0, Q − minimum_flow_m3_s)) · 86,400. A parameter
+    left out keeps its documented default, and the published pages say it is assumed."""
+
+    minimum_flow_m3_s: Number(0.0, MAX_DISCHARGE_M3_S, unit="m³/s") | None = Field(None, examples=[200.0])
+    """Lobith discharge that gives the regions nothing (default 200 m³/s, assumed)."""
+    regional_fraction: Number(0.0, 1.0, unit="1") | None = Field(None, examples=[0.24])
+    """Share of the discharge above the minimum that reaches the regional inlets (default 0.24, the IJssel's share at low flow, assumed)."""
+    max_regional_m3_s: Number(0.0, MAX_DISCHARGE_M3_S, unit="m³/s") | None = Field(None, examples=[500.0])
+    """All regional inlets from the main system together (default 500 m³/s, assumed)."""
+    setup_share: Number(0.0, 1.0, unit="1") | None = Field(None, examples=[0.094])
+    """This setup's share of the national regional supply (default 1; droogte init writes the share by area)."""
+
+
+class NationalCriteria(Strict):
+    """The Lobith discharge criteria of the national escalation (LCW's public criteria)."""
+
+    threatening_m3_s: Number(0.0, MAX_DISCHARGE_M3_S, unit="m³/s") = 1400.0
+    """National level 1 (threatening shortage) below this discharge while drier than normal."""
+    acting_m3_s: Number(0.0, MAX_DISCHARGE_M3_S, unit="m³/s") = 1200.0
+    """National level 2 (actual shortage) below this discharge while drier than normal."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NationalCriteria:
+        if self.acting_m3_s > self.threatening_m3_s:
+            raise problem(f"must not exceed threatening_m3_s ({self.threatening_m3_s:g}); got {self.acting_m3_s:g}",
+                          "acting_m3_s")
+        return self
+
+
 class Source(Strict):
-    """The national source: give exactly one of supply_m3_day or file."""
+    """The national source: give exactly one of supply_m3_day, file or discharge."""
 
     supply_m3_day: Number(0.0, MAX_FLOW_M3_DAY, unit="m³/day") | None = Field(None, examples=[4.0e6])
     """Constant supply of the national source, m³/day."""
     file: InputFile | None = Field(None, examples=["source/supply.csv"])
     """CSV with columns date,supply_m3_day (m³/day per day), relative to the setup file."""
+    discharge: InputFile | None = Field(None, examples=["lobith_discharge_daily.csv"])
+    """The Rhine discharge at Lobith (m³/s per day): date,discharge_m3_s or a Rijkswaterstaat services CSV export; the supply follows from river_model."""
+    discharge_location: Text | None = Field(None, examples=["LOBI"])
+    """In a services export holding several locations: the LOCATIE_CODE or MEETPUNT_IDENTIFICATIE to read."""
+    river_model: RiverModel = RiverModel()
+    """Parameters of the river supply model (with discharge only)."""
+    national_criteria: NationalCriteria = NationalCriteria()
+    """Lobith criteria of the national escalation (with discharge only)."""
 
     @model_validator(mode="before")
     @classmethod
     def _one(cls, data: Any) -> Any:
-        if isinstance(data, dict) and (data.get("supply_m3_day") is None) == (data.get("file") is None):
-            raise problem("give exactly one of supply_m3_day (a number, m³/day) or file (a CSV date,supply_m3_day)")
+        if isinstance(data, dict) and sum(data.get(k) is not None for k in ("supply_m3_day", "file", "discharge")) != 1:
+            raise problem("give exactly one of supply_m3_day (a number, m³/day), file (a CSV date,supply_m3_day) "
+                          "or discharge (the Lobith discharge, m³/s)")
         return data
 
 
@@ -607,6 +651,9 @@ class Tiles(Strict):
     """Attribution shown on the map."""
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 class Publication(Strict):
     """How a run publishes."""
 
@@ -616,6 +663,8 @@ class Publication(Strict):
     """How long a run waits for the analyst's approval, s (at most a week)."""
     tiles: Tiles | None = None
     """Background map tiles; default: no background map."""
+    bulletin_weekday: Choice(*WEEKDAYS, "never") = Field("tuesday", examples=["friday"])
+    """Day of the week (of the run's date) on which the daily run writes the weekly drought bulletin beside the site; never: only by `droogte bulletin`."""
     site_url: Url | None = Field(None, examples=["https://droogte.example.nl/"])
     """The published site's public address: makes the Atom feeds' links absolute; default: relative links."""
     update_every_days: Integer(1, 366, unit="days") = Field(1, examples=[1])

@@ -24,7 +24,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from models.restrictions.proposal import Proposal
-from pipelines import allocation, indicators, restrictions, timeline
+from pipelines import allocation, briefing, indicators, restrictions, timeline
+from pipelines.briefing import bulletin_due
 from pipelines.config import Config, load_config
 from pipelines.ingest.flows import ingest_all
 from pipelines.late_data import DataDay, find_data_day, stale_problems
@@ -92,6 +93,12 @@ def restrictions_task(config: Config, day: dt.date, median=None, valid_on: dt.da
 def publication_task(config: Config, day: dt.date, proposal: Proposal, notices: list | None = None) -> Path:
     """Write the citizen map, the dashboard and open data, and switch the live site in one step."""
     return publish.run(config, day, proposal, notices=notices)
+
+
+@task(name="write-bulletin", cache_policy=NONE)
+def bulletin_task(config: Config, day: dt.date) -> list[Path]:
+    """The weekly drought bulletin (Dutch and English) beside the published site."""
+    return briefing.write_bulletin(config, day)
 
 
 @flow(name="drought-run", log_prints=True)
@@ -201,6 +208,9 @@ def _run_day(config: Config, day: dt.date, dask_address: str | None, outcome: Ou
     else:
         site = config.site_dir
         logger.warning("publication not approved (%s): the published site stays as it was", approval.note)
+    bulletin = None
+    if approval.approved and bulletin_due(config, day):  # publication.bulletin_weekday
+        bulletin = bulletin_task(config, computed)[0]  # from the run's data day (earlier when data are late)
     publish_run_artifacts(config, day, proposal, ingest_reports, approval, outcome=outcome)
     result.update(approval=approval, changes=proposal.changes, outputs={
         "indicators": indicators_file,
@@ -208,6 +218,8 @@ def _run_day(config: Config, day: dt.date, dask_address: str | None, outcome: Ou
         "decisions": config.processed_dir / DECISION_LOG,
         "site": site / "index.html",
     })
+    if bulletin is not None:
+        result["outputs"]["bulletin"] = bulletin
     return _end(config, day, outcome, result)
 
 

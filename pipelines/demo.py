@@ -416,7 +416,7 @@ def _write_config(path: Path, date: dt.date, wells: list[dict], outputs: dict[st
         },
         "rules": {},
         "output": outputs,
-        "publication": {"approval": "auto"},
+        "publication": {"approval": "auto", "bulletin_weekday": "friday"},  # the demo day, 15 August 2025, is a Friday
         "dask": {"workers": 2},
         "outlook": {"horizon_days": 42},
     }

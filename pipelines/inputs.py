@@ -20,6 +20,9 @@ def read_districts(config: Config) -> gpd.GeoDataFrame:
     missing = {"district_id", "name", "water_board"} - set(districts.columns)
     if missing:
         raise ValueError(f"{config.districts}: missing properties {sorted(missing)}")
+    for column in ("target_level_m_nap", "critical_level_m_nap"):
+        if column in districts.columns:  # all-null in GeoJSON reads as object: unknown levels are NaN
+            districts[column] = pd.to_numeric(districts[column], errors="coerce").astype(float)
     unknown = set(districts["water_board"]) - {b.id for b in config.water_boards}
     if unknown:
         raise ValueError(f"{config.districts}: water_board {sorted(unknown)} not among the "
@@ -28,22 +31,11 @@ def read_districts(config: Config) -> gpd.GeoDataFrame:
 
 
 def read_supply(config: Config, days: pd.DatetimeIndex) -> xr.DataArray:
-    """The national source's supply (m³/day) on ``days``, from the configuration."""
-    if config.source.file is None:
-        values = np.full(len(days), config.source.supply_m3_day, dtype=float)
-    else:
-        path = config.source.file
-        table = pd.read_csv(path, comment="#")
-        if not {"date", "supply_m3_day"} <= set(table.columns):
-            raise ValueError(f"{path}: expected columns date,supply_m3_day; found {list(table.columns)}")
-        series = table.set_index(pd.to_datetime(table["date"]))["supply_m3_day"].astype(float)
-        values = series.reindex(days).to_numpy()
-        if np.isnan(values).any():
-            first = days[np.isnan(values)][0].date()
-            raise ValueError(f"{path}: no supply_m3_day for {first}; the run needs every day "
-                             f"from {days[0].date()} to {days[-1].date()}")
-    return xr.DataArray(values, dims="time", coords={"time": days}, name="supply_m3_day",
-                        attrs={"units": "m3/day", "long_name": "supply of the national source"})
+    """The national source's supply (m³/day) on ``days`` (:mod:`pipelines.national_source`);
+    with a river source, ``discharge_m3_s`` rides along as a coordinate on ``time``."""
+    from pipelines.national_source import read_supply as national_supply
+
+    return national_supply(config, days)
 
 
 def water_boards(config: Config) -> pd.DataFrame:

@@ -13,12 +13,12 @@ import xarray as xr
 
 from models.allocation.outlook import outlook_category_probability
 from models.restrictions import decision_log, triggers
-from models.restrictions.escalation import escalation_levels, summarise_allocation
+from models.restrictions.escalation import EscalationRules, escalation_history, escalation_levels, summarise_allocation
 from models.restrictions.proposal import Proposal, compare, decisions_on
 from models.restrictions.rules import decide
 from pipelines.config import Config
 from pipelines.inputs import read_districts
-from pipelines.store import ALLOCATION, ESCALATION, INDICATORS, OUTLOOK, PUBLISHED, TRIGGERS, Store
+from pipelines.store import ALLOCATION, ESCALATION, ESCALATION_HISTORY, INDICATORS, OUTLOOK, PUBLISHED, TRIGGERS, Store
 
 
 def weather_fingerprint(config: Config) -> str:
@@ -37,6 +37,23 @@ def deficit_median(config: Config, day: dt.date) -> xr.DataArray:
     """Median precipitation deficit (mm) per season day and district over the years before
     ``day``'s year, from the areal weather (the reference that ``deficit_anomaly_mm`` uses)."""
     return triggers.median_deficit_by_season_day(Store(config.processed_dir).weather(), before_year=day.year)
+
+
+def escalation_rules(config: Config) -> EscalationRules:
+    """The escalation rules with the setup's national discharge criteria (m³/s)."""
+    return EscalationRules(discharge_threatening_m3_s=config.source.threatening_m3_s,
+                           discharge_acting_m3_s=config.source.acting_m3_s)
+
+
+def river_facts(allocation: xr.Dataset, trigger_values: xr.Dataset, day: dt.date) -> dict:
+    """Lobith discharge (m³/s) and mean deficit anomaly (mm) on ``day`` for the national
+    discharge criteria; empty where the setup has no discharge series."""
+    if "discharge_m3_s" not in allocation:
+        return {}
+    stamp = pd.Timestamp(day)
+    anomaly = trigger_values["deficit_anomaly_mm"].sel(time=stamp).mean("district", skipna=True)
+    return {"discharge_m3_s": float(allocation["discharge_m3_s"].sel(time=stamp)),
+            "deficit_anomaly_mm": float(anomaly)}
 
 
 def run(config: Config, day: dt.date, median: xr.DataArray | None = None, *,
@@ -72,8 +89,18 @@ def run(config: Config, day: dt.date, median: xr.DataArray | None = None, *,
     record_decided(config.processed_dir, valid_on)
 
     in_force = decisions_on(decision_log.current_decisions(log), valid_on, districts)
-    escalation = escalation_levels(decisions, summarise_allocation(allocation), districts, day=day,
-                                   outlook_probability=probability.to_series())
+    summary = summarise_allocation(allocation)
+    escalation = escalation_levels(decisions, summary, districts, day=day,
+                                   outlook_probability=probability.to_series(), rules=escalation_rules(config),
+                                   **river_facts(allocation, trigger_values, day))
     store.write_table(escalation, ESCALATION)
+    # The levels of every day of the season so far, for the dashboard's and the bulletin's
+    # "season at a glance" (the outlook counts on the last day only: earlier ones are not kept).
+    season_days = pd.DatetimeIndex(allocation["time"].values)
+    past = season_days[season_days <= pd.Timestamp(day)]
+    history = escalation_history(decisions, summary, districts, days=past,
+                                 outlook_probability=probability.to_series(), rules=escalation_rules(config),
+                                 river={d: river_facts(allocation, trigger_values, d.date()) for d in past})
+    store.write_table(history, ESCALATION_HISTORY)
     return Proposal(day=valid_on, decisions=in_force, changes=compare(store.table(PUBLISHED), in_force),
                     escalation=escalation, computed_until=day)

@@ -49,6 +49,7 @@ OUTLOOK = "outlook.nc"
 TRIGGERS = "triggers.nc"
 DECISION_LOG = "decisions.parquet"
 ESCALATION = "escalation.parquet"
+ESCALATION_HISTORY = "escalation_history.parquet"  # the levels of every day of the season so far
 PUBLISHED = "published.parquet"
 APPROVALS = "approvals.parquet"
 TIMELINE = "timeline.json"  # how far the decision log has decided (pipelines/timeline.py)

@@ -96,6 +96,46 @@ def synthetic_dashboard_inputs(districts: gpd.GeoDataFrame, *, seed: int = 0) ->
     return {"indicators": indicators, "board_shortage": board_shortage, "escalation": escalation}
 
 
+def synthetic_briefing(districts: gpd.GeoDataFrame, *, seed: int = 0, board_charts: bool = True) -> dict:
+    """Seeded charts, level history, shortage reasons and outlook for the dashboard and the
+    bulletin of ``districts`` (as :func:`synthetic_dashboard_inputs`, season 1 April - 14 July 2026)."""
+    import pandas as pd
+
+    from dashboards.charts import Threshold, deficit_chart, river_chart
+    from models.allocation.shortage_reasons import ShortageReason
+
+    rng = np.random.default_rng(seed)
+    boards = sorted(set(districts["water_board"]))
+    days = pd.date_range("2026-04-01", "2026-07-14", freq="D")
+    season = pd.date_range("2001-04-01", "2001-09-30", freq="D").strftime("%m-%d")
+    climatology = pd.DataFrame({"median": np.linspace(0, 110, len(season)),
+                                "driest_5pct": np.linspace(0, 260, len(season)),
+                                "1976": np.linspace(0, 330, len(season)),
+                                "2018": np.linspace(0, 300, len(season))}, index=season)
+    climatology.attrs["reference_years"] = "1906-2019"
+    current = pd.Series(np.cumsum(rng.uniform(0, 3.2, len(days))), index=days)
+    charts = {"deficit_chart": deficit_chart(current, climatology, scope_nl="het gebied", scope_en="the area")}
+    charts["board_deficit_charts"] = {
+        b: deficit_chart(current * rng.uniform(0.8, 1.2), climatology, scope_nl=f"waterschap {b}",
+                         scope_en=f"water board {b}") for b in boards} if board_charts else {}
+    discharge = pd.Series(np.linspace(2400, 1050, len(days)) + rng.normal(0, 60, len(days)), index=days)
+    charts["river_chart"] = river_chart(
+        discharge, [Threshold(1400, "dreigend watertekort", "threatening water shortage"),
+                    Threshold(1200, "landelijke coördinatie grijpt in", "national coordination acts")],
+        title_nl="Rijnafvoer bij Lobith", title_en="Rhine discharge at Lobith", unit="m³/s")
+    history = pd.DataFrame([{"date": d, "water_board": b, "level": int(min(3, max(0, (k - 40) // 20 + (j % 2))))}
+                            for k, d in enumerate(days) for j, b in enumerate([*boards, "NL"])])
+    reasons = [ShortageReason(boards[0], "1b", 120.0, 1000.0, {4: ["Polder 1"]}, {4: 1.0},
+                              "Categorie 1b: 12 % van de vraag niet geleverd. Oorzaak: het gebied heeft geen inlaat "
+                              "en zijn eigen voorraad was op (100 % van het tekort; in Polder 1).",
+                              "Category 1b: 12 % of demand not supplied. Cause: the district has no inlet and its "
+                              "own storage had run out (100 % of the shortage; in Polder 1).")]
+    outlook = pd.DataFrame([{"water_board": b, "category": "4", "short_today": rng.uniform(0, 0.7), "p_any": 1.0,
+                             "p_end": rng.uniform(0, 0.5), "horizon_days": 42, "members": "1991-2025"}
+                            for b in boards])
+    return {**charts, "level_history": history, "reasons": reasons, "outlook_summary": outlook}
+
+
 def synthetic_citizen_inputs(districts: gpd.GeoDataFrame) -> dict:
     """What ``publish_site(citizen=...)`` takes, made up to match ``synthetic_districts``: a name
     and links per water board, municipalities of 3×3 districts and one province around all."""

@@ -45,7 +45,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """Two issues of 64 districts, a day apart, with three districts made stricter in the second."""
+    """Two issues of 64 districts, a day apart, with three districts made stricter in the second
+    and a notice about the data."""
     districts = synthetic_districts(64, seed=7)
     districts.loc[0, "name"] = HOSTILE_NAME
     districts.loc[1, "name"] = DIACRITIC_NAME
@@ -55,7 +56,9 @@ def site(tmp_path_factory):
     publish_site(districts, first, site_dir, citizen=citizen)
     changed = districts.index[districts["restriction"] == "none"][:3]
     districts.loc[changed, "restriction"] = "surface_water_ban"
-    publish_site(districts, synthetic_metadata(), site_dir, citizen=citizen)
+    second = synthetic_metadata()
+    second["notices"] = [{"nl": "De grondwaterstanden zijn 6 dagen oud.", "en": "The groundwater levels are 6 days old."}]
+    publish_site(districts, second, site_dir, citizen=citizen)
     return site_dir, districts, citizen
 
 
@@ -118,9 +121,9 @@ def test_page_loads_nothing_from_elsewhere_fits_the_screen_and_the_height_budget
         _shot(page, f"citizen-{size}.png")
         page.locator("#all-districts summary").click()  # the list, once opened, carries every district
         surface = page.locator("#district-groups .group:not(.groundwater-group) .district-list button")
-        assert surface.count() == len(districts)
+        playwright_sync.expect(surface).to_have_count(len(districts))  # built on the details' toggle event
         ground = page.locator("#district-groups .groundwater-group .district-list button")
-        assert ground.count() == int(districts["groundwater_ban"].sum())
+        playwright_sync.expect(ground).to_have_count(int(districts["groundwater_ban"].sum()))
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         _shot(page, f"citizen-{size}-list.png")
     finally:
@@ -253,7 +256,7 @@ def test_hostile_names_show_as_text_and_run_nothing(browser, server):
         page.get_by_role("option").first.click()
         playwright_sync.expect(page.locator("#answer-card h2")).to_have_text(HOSTILE_NAME)
         page.locator("#all-districts summary").click()
-        assert page.locator("#district-groups").get_by_text(HOSTILE_NAME, exact=True).count() >= 1
+        playwright_sync.expect(page.locator("#district-groups").get_by_text(HOSTILE_NAME, exact=True).first).to_be_visible()
         assert page.locator("img[src='x']").count() == 0
         assert record["dialogs"] == [] and record["errors"] == []
     finally:
@@ -287,6 +290,7 @@ def test_axe_finds_no_wcag_a_or_aa_violation(browser, server, site, size, lang):
         assert results.response["violations"] == [], results.generate_report()
         page.get_by_role("combobox").press("Enter")  # … then the card and the opened list
         page.locator("#all-districts summary").click()
+        page.locator("#district-groups .district-list button").first.wait_for()
         results = axe_module.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
         assert results.response["violations"] == [], results.generate_report()
     finally:

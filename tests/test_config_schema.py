@@ -315,14 +315,12 @@ def test_config_schema_is_json_schema_that_the_demo_satisfies(demo_config):
 def test_a_dollar_name_is_text_in_the_chart_title(tmp_path):
     import pandas as pd
 
-    from dashboards.deficit_chart import deficit_chart
+    from dashboards.charts import levels_chart
 
-    days = pd.date_range("2025-04-01", "2025-06-30", freq="D")
-    current = pd.Series(range(len(days)), index=days, dtype=float)
-    index = pd.date_range("2001-04-01", "2001-09-30", freq="D").strftime("%m-%d")
-    climatology = pd.DataFrame({"median": 1.0, "driest_5pct": 2.0}, index=index)
-    png = deficit_chart(current, climatology, title=r"Neerslagtekort $\frac{x$ / precipitation deficit")
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    name = r"Waterschap $\frac{x$ / Oost"
+    history = pd.DataFrame({"date": pd.date_range("2025-06-01", periods=3), "water_board": "WBO", "level": [0, 1, 2]})
+    chart = levels_chart(history, names={"WBO": name})  # matplotlib would read $…$ as mathematics
+    assert r"$\frac{x$ / Oost" in chart.svg["nl"] and r"$\frac{x$ / Oost" in chart.svg["en"]
 
 
 def test_the_outlook_horizon_on_the_command_line_has_the_bounds_of_the_setup_file():

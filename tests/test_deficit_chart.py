@@ -1,13 +1,11 @@
-"""The deficit chart renders a real PNG from KNMI's series and its climatology."""
+"""The deficit chart draws KNMI's series against its climatology (1906-2019, 1976, 2018)."""
 
 from __future__ import annotations
-
-import struct
 
 import numpy as np
 import pytest
 
-from dashboards.deficit_chart import deficit_chart
+from dashboards.charts import deficit_chart
 from models.indicators import climatology
 
 
@@ -37,24 +35,15 @@ def test_int_nl_bad_line_names_file_and_line(tmp_path):
 
 
 @pytest.mark.realdata
-def test_chart_is_a_valid_png(knmi_series, tmp_path):
+def test_chart_of_2022_against_knmi_climatology(knmi_series):
     table = climatology.deficit_climatology(knmi_series)
     current = knmi_series["2022-04-01":"2022-08-15"]
-    target = tmp_path / "deficit.png"
-    png = deficit_chart(current, table, title="Nederland: neerslagtekort 2022", path=target)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and target.read_bytes() == png
-    width, height = struct.unpack(">II", png[16:24])
-    assert 600 <= width <= 1200 and 300 <= height <= 700
-    assert 10_000 < len(png) < 500_000
-
-
-@pytest.mark.parametrize("name", ["$\\frac{", "Polder $x$ en $", "$\\undefinedcommand$"])
-def test_a_title_with_mathtext_characters_is_drawn_as_text(name):
-    import pandas as pd
-
-    days = pd.date_range("2025-04-01", periods=30, freq="D")
-    current = pd.Series(np.linspace(0, 60, 30), index=days)
-    climatology_table = pd.DataFrame({"median": np.linspace(0, 40, 30), "driest_5pct": np.linspace(0, 90, 30)},
-                                     index=days.strftime("%m-%d"))
-    png = deficit_chart(current, climatology_table, title=f"Neerslagtekort {name}")
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    chart = deficit_chart(current, table, scope_nl="Nederland", scope_en="the Netherlands")
+    assert chart.facts["deficit_mm"] == pytest.approx(knmi_series["2022-08-15"])
+    assert chart.facts["year_1976_mm"] == pytest.approx(knmi_series["1976-08-15"])
+    for lang, words in (("nl", ("mediaan", "5 % droogste jaren", "aug")), ("en", ("median", "5 % driest years"))):
+        svg = chart.svg[lang]
+        assert svg.startswith("<svg") and 'aria-hidden="true"' in svg and "viewBox" in svg
+        assert all(w in svg for w in words) and "1976" in svg and "2018" in svg
+        assert 20_000 < len(svg) < 200_000  # real text, paths only for the lines
+    assert "(1906-2019)" in chart.alt["nl"]

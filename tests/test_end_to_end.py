@@ -39,6 +39,26 @@ def test_run_reports_its_outputs(demo_run):
     assert reports["meteo"].files == 6 and not reports["meteo"].failed_files
     assert reports["groundwater"].files == 16
     assert reports["sensors"].files == 1
+    # The demo's day is a Friday, its publication.bulletin_weekday: the run writes the bulletin.
+    bulletin = result["outputs"]["bulletin"]
+    assert bulletin.name == "bulletin-demo-2025-W33-nl.html" and bulletin.parent == config.site_dir.parent / "bulletins"
+    page = bulletin.read_text(encoding="utf-8")
+    assert "Droogtebericht demo – week 33, 2025" in page and "Rijnafvoer bij Lobith" in page
+    assert (bulletin.parent / "bulletin-demo-2025-W33-en.html").exists()
+
+
+def test_the_dashboard_reads_the_outlook_on_from_today(demo_run):
+    """The outlook's first day is today's allocation; the dashboard says what its chances are of."""
+    config, _ = demo_run
+    allocation = xr.open_dataset(config.processed_dir / ALLOCATION)
+    ensemble = xr.open_dataset(config.processed_dir / "outlook.nc")
+    today = allocation.isel(time=-1)
+    short = (today["shortage"] > 1e-9 * today["demand"] + 1e-9).transpose("district", "use").values
+    first = ensemble["shortage_probability_daily"].isel(time=0).transpose("district", "use").values
+    assert short.any() and (first == short).all()
+    page = (config.site_dir / "dashboard.html").read_text(encoding="utf-8")
+    assert "op minstens één dag, vandaag meegerekend" in page and "Rijnafvoer bij Lobith" in page
+    assert "Tekort vandaag en waardoor" in page and "Oorzaak:" in page
 
 
 def test_ingest_stores_the_demo_files_through_the_real_readers(demo_run):
@@ -169,7 +189,7 @@ def test_on_demand_outlook_with_a_longer_horizon_publishes_nothing(demo_run):
     path = outlook_run(config_path=str(config.path), horizon_days=14)
     with xr.open_dataset(path) as ensemble:
         assert ensemble.sizes["time"] == 14
-        assert str(ensemble["time"].values[0])[:10] == "2025-08-16"
+        assert str(ensemble["time"].values[0])[:10] == "2025-08-15"  # it starts today, from today's state
         assert ensemble.sizes["member"] == 34  # one per past year, 1991-2024
         probability = ensemble["shortage_probability"]
         assert float(probability.min()) >= 0 and float(probability.max()) <= 1
@@ -181,13 +201,13 @@ def test_before_the_deficit_season_there_is_no_chart_to_draw(demo_run):
     import datetime as dt
 
     from pipelines.inputs import read_districts
-    from pipelines.publication.publish import _deficit_charts
+    from pipelines.briefing import deficit_charts
 
     config, _ = demo_run
-    assert _deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
-    setup_chart, board_charts = _deficit_charts(config, dt.date(2025, 8, 15),
-                                                xr.open_dataset(config.processed_dir / INDICATORS).load(),
-                                                read_districts(config))
+    assert deficit_charts(config, dt.date(2025, 3, 15), None, None) == (None, {})
+    setup_chart, board_charts = deficit_charts(config, dt.date(2025, 8, 15),
+                                               xr.open_dataset(config.processed_dir / INDICATORS).load(),
+                                               read_districts(config))
     assert setup_chart is not None and set(board_charts) == {"WBW", "WBO"}
 
 

@@ -162,3 +162,27 @@ def test_current_records_of_the_decision_log_escalate():
     log = merge_decisions(empty_log(), decisions, issued_at=pd.Timestamp("2026-08-03T05:00Z"))
     out = escalation_levels(current_decisions(log), _allocation(), DISTRICTS, day=DAY)
     assert out["level"].tolist() == [2, 0, 0, 1]  # WBA, WBB, WBC, NL
+
+
+def test_history_gives_each_day_the_levels_of_that_day():
+    """escalation_history is escalation_levels day by day (outlook on the last day only)."""
+    from models.restrictions.escalation import escalation_history
+
+    days = pd.date_range("2025-08-10", periods=6)
+    districts = pd.DataFrame({"district_id": ["A-1", "A-2", "B-1"], "water_board": ["A", "A", "B"],
+                              "area_m2": [1.0, 3.0, 1.0]})
+    decisions = pd.DataFrame({"district_id": ["A-2", "B-1"], "restriction": ["surface_water_ban", "watch"],
+                              "valid_from": [days[2], days[4]], "valid_until": [pd.NaT, pd.NaT]})
+    summary = pd.DataFrame([{"date": d, "district_id": i, "category": "1b", "demand_m3_day": 100.0,
+                             "shortage_m3_day": 50.0 if (i == "B-1" and d >= days[1]) else 0.0}
+                            for d in days for i in districts["district_id"]])
+    outlook = pd.Series({"A-1": 0.9, "A-2": 0.0, "B-1": 0.0})
+    history = escalation_history(decisions, summary, districts, days=days, outlook_probability=outlook)
+    assert len(history) == len(days) * 3
+    for day in days:
+        expected = escalation_levels(decisions, summary, districts, day=day,
+                                     outlook_probability=outlook if day == days[-1] else None)
+        got = history[history["date"] == day].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected)
+    b = history[history["water_board"] == "B"].set_index("date")["level"]
+    assert b.tolist() == [0, 2, 2, 2, 2, 3]  # category 1-2 short from day 2; 5 days in a row: crisis

@@ -47,16 +47,19 @@ def test_summary_names_changes_levels_freshness_and_failed_sources():
     text = run_summary_markdown("Demo Setup", day, proposal, reports, approval, stale={"meteo": True})
 
     assert "NOT approved" in text
-    assert "| WBA-001 | Polder \\| Oost | WBA | watch | surface_water_ban + groundwater_ban |" in text
-    assert "| water_board | WBA | 2 | actual water shortage |" in text
+    # Words, not codes, for the analyst.
+    assert ("| WBA-001 | Polder \\| Oost | WBA | Watch: use water sparingly | Surface-water withdrawal ban + "
+            "groundwater irrigation ban |") in text
+    assert "| water board | WBA | 2 | actual water shortage |" in text
+    assert "surface_water_ban" not in text and "| water_board |" not in text
     assert "| meteo | 2025-08-13 | 2 | stale |" in text
     assert "| groundwater |  |  | FAILED: disk full |" in text
     assert "| sensors |  |  | not configured |" in text
     assert "| meteo | 6 | 0 | +0 / 0 / 0 | 0 | 90 | 87 | range 3 |" in text
     assert restriction_rows(decisions) == [{
-        "district_id": "WBA-001", "name": "Polder | Oost", "water_board": "WBA",
-        "restriction": "surface_water_ban", "groundwater_ban": True, "valid_from": "2025-08-12",
-        "reason_en": "dry"}]
+        "district": "WBA-001", "name": "Polder | Oost", "water board": "WBA",
+        "restriction": "Surface-water withdrawal ban", "groundwater irrigation ban": "yes", "valid from": "2025-08-12",
+        "reason": "dry"}]
     assert artifact_key("Demo Setup", "run-summary") == "demo-setup-run-summary"
 
 
@@ -108,7 +111,7 @@ def test_daily_deployment_runs_on_a_worker_and_leaves_artifacts(tmp_path):
         assert summary is not None and summary.type == "markdown", sorted(by_key)
         assert "## Escalation levels" in summary.data and "| meteo | 2025-08-15 | 0 | ok |" in summary.data
         rows = json.loads(table.data) if isinstance(table.data, str) else table.data
-        assert len(rows) == 64 and {r["district_id"][:3] for r in rows} == {"WBW", "WBO"}
+        assert len(rows) == 64 and {r["district"][:3] for r in rows} == {"WBW", "WBO"}
         assert link.type == "markdown" and (tmp_path / "site" / "index.html").as_uri() in link.data
         assert (tmp_path / "site" / "index.html").is_file()
         assert run.state.name == "Completed" and "## Problems" in summary.data and "Exit code 0 (OK)" in summary.data

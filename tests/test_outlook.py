@@ -108,3 +108,35 @@ def test_member_in_chunks_of_days_gives_one_long_run():
     np.testing.assert_array_equal(short, shortage > 1e-9 * demand + 1e-9)
     np.testing.assert_array_equal(member["shortage_m3"], shortage.sum(axis=0))
     np.testing.assert_array_equal(member["demand_m3"], demand.sum(axis=0))
+
+
+@pytest.mark.parametrize("season_days", [1, 2, 9, 17])
+def test_outlook_from_today_reproduces_todays_shortage(season_days):
+    """The daily run starts the outlook today, from the state at the start of today and with
+    today's observed weather: its first day must be today's allocation again, member for
+    member, so its probabilities cannot contradict today's figures."""
+    from models.allocation import board_split
+
+    districts = districts_frame()
+    ids = list(districts["district_id"])
+    past = history().sel(station=xr.DataArray(["260", "348", "348"], dims="district")).drop_vars("station")
+    past = past.assign_coords(district=ids)
+    season_time = pd.date_range("2026-06-01", periods=season_days)
+    rng = np.random.default_rng(5)
+    season = xr.Dataset({"precipitation_mm": (("time", "district"), rng.gamma(0.3, 1.0, (season_days, 3))),
+                         "evaporation_mm": (("time", "district"), rng.uniform(3, 5, (season_days, 3)))},
+                        coords={"time": season_time, "district": ids})
+    supply = xr.DataArray(np.full(season_days, 1_500.0), dims="time", coords={"time": season_time})
+    national, runs = board_split.start(districts, BOARDS, season, supply, ORDER, deficit_initial_mm=40.0,
+                                       storage_initial=[0.0, 3_000.0, 20_000.0])
+    today = runs.dataset().isel(time=-1)
+    short_today = (today["shortage"] > 1e-9 * today["demand"] + 1e-9).transpose("district", "use")
+    assert short_today.any() and not short_today.all()  # a test that can tell right from wrong
+
+    ds = outlook(districts, BOARDS, past, ORDER, start=season_time[-1], storage=national.storage_last_start_m3,
+                 deficit_initial_mm=national.deficit_last_start_mm, supply_m3_day=1_500.0, horizon_days=20,
+                 observed=season.sel(time=[season_time[-1]]))
+    first = ds["shortage_probability_daily"].isel(time=0)
+    np.testing.assert_array_equal(first.values, short_today.values.astype(float))
+    # "Short on at least one day of the horizon" includes today: never below today's 0/1.
+    assert (ds["shortage_probability"].values >= short_today.values).all()

@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from dashboards.policy_dashboard import CATEGORIES, DeficitChart, render_policy_dashboard, shortage_chart_svg
+from dashboards.charts import deficit_chart, river_chart, Threshold
+from dashboards.policy_dashboard import CATEGORIES, render_policy_dashboard
 from dashboards.public_record import checked_metadata, public_districts
 from tests.synthetic import synthetic_districts, synthetic_metadata
 from pipelines.publication.publish import _board_shortage, _dashboard_indicators, _escalation_levels
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
@@ -156,17 +156,24 @@ def test_summary_per_board_counts_area_deficit_and_outlook():
     districts.loc[5, "groundwater_ban"] = True
     inputs = _inputs(districts)
     indicators = inputs["indicators"]
+    indicators["still_short_probability_4"] = np.linspace(0, 0.7, len(indicators))
+    frame = inputs["board_shortage"]
+    last = frame["date"].max()
+    frame.loc[(frame["date"] == last) & (frame["water_board"] == "A") & (frame["category"] == "4"),
+              "shortage_m3_day"] = 400.0
     page = _parse(_render(districts, **inputs))
     rows = {r[0]: r for r in page.tables["summary-caption"][1:]}
     a, b = rows["A"], rows["B"]
-    assert a[1] == "1 dreigend watertekort" and a[2] == "1 gebied met beperking"
-    assert b[1] == "2 feitelijk watertekort"
-    assert a[3:7] == ["1", "0", "0", "3"] and b[3:7] == ["3", "1", "0", "0"]  # per restriction level 0-3
-    assert a[7] == "0" and b[7] == "1"  # groundwater bans
-    assert a[8] == "75" and b[8] == "0"  # % of the area under a surface-water ban
+    assert len(a) == 7  # seven columns: they fit beside each other at 1366 px, as cards on a phone
+    assert a[1] == "1 dreigend watertekort: 1 gebied met beperking"
+    assert b[1] == "2 feitelijk watertekort: verbod op oppervlaktewater in 50% van het oppervlak"
+    assert a[2] == "3 van 4 (3 onttrekkingsverbod oppervlaktewater)"
+    assert b[2] == "1 van 4 (1 let op: zuinig met water); 1 beregeningsverbod grondwater"
+    assert a[3] == "75" and b[3] == "0"  # % of the area under a surface-water ban
     on_a = indicators["district_id"].str.startswith("A")
-    assert a[9] == f"{indicators.loc[on_a, 'precipitation_deficit_mm'].mean():.0f}"
-    assert b[10] == f"{100 * indicators.loc[~on_a, 'shortage_probability_4'].max():.0f}"
+    assert a[4] == f"{indicators.loc[on_a, 'precipitation_deficit_mm'].mean():.0f}"
+    assert a[5] == "40" and b[5] == "0"  # category 4 not supplied today, % of demand
+    assert b[6] == f"{100 * indicators.loc[~on_a, 'still_short_probability_4'].max():.0f}"
 
 
 def test_share_of_demand_short_today_per_category():
@@ -180,8 +187,14 @@ def test_share_of_demand_short_today_per_category():
     table = _parse(_render(districts, **inputs)).tables["demand-caption"]
     assert table[0] == ["Waterschap", *CATEGORIES]
     rows = {r[0]: r[1:] for r in table[1:]}
-    assert rows["B"] == ["0,0"] * 6 + ["25,0"]  # the Dutch text writes a decimal comma
+    assert rows["B"] == ["0"] * 6 + ["25"]
     assert rows["A"][0] == "–"  # no demand, no share
+
+
+def _svgs(section: str) -> dict[str, list[str]]:
+    """The inline SVGs of a page part, per language of the box that holds them."""
+    return {lang: re.findall(rf'<div class="chart-box {lang}"[^>]*>(<svg.*?</svg>)</div>', section, re.S)
+            for lang in ("nl", "en")}
 
 
 def test_shortage_chart_and_weekly_table_per_board():
@@ -189,53 +202,136 @@ def test_shortage_chart_and_weekly_table_per_board():
     inputs = _inputs(districts, days=14)
     frame = inputs["board_shortage"]
     on_b4 = (frame["water_board"] == "B") & (frame["category"] == "4")
-    frame.loc[on_b4, "shortage_m3_day"] = np.arange(on_b4.sum(), dtype=float) * 100  # 0 … 1300
+    frame.loc[on_b4, "shortage_m3_day"] = np.arange(on_b4.sum(), dtype=float) * 50  # 0 … 650 of 1000
     page = _render(districts, **inputs)
     parsed = _parse(page)
     sections = re.split(r'<section class="board"', page)[1:]
     assert len(sections) == 2
-    assert "<polyline" not in sections[0] and "geen tekort in enige categorie" in sections[0]
-    assert sections[1].count("<polyline") == 1
-    assert "categorie 4: hoogste tekort 1.300 m³/dag op 14 juli 2026" in sections[1]
-    weekly = parsed.tables["board-2-caption"]
-    assert [r[0] for r in weekly[1:]] == ["1 juli 2026", "8 juli 2026"]
-    assert weekly[1][-1] == "300" and weekly[2][-1] == "1.000"  # weekly means of 0…600, 700…1300
+    assert "geen tekort in enige categorie" in sections[0]
+    svgs = _svgs(sections[1])
+    assert len(svgs["nl"]) == len(svgs["en"]) == 1
+    # Drawn in the page's language: Dutch axis and legend in the Dutch chart, English in the other.
+    assert "% niet geleverd" in svgs["nl"][0] and "categorie 4" in svgs["nl"][0] and ">jul<" in svgs["nl"][0]
+    assert "% not supplied" in svgs["en"][0] and "category 4" in svgs["en"][0]
+    assert "not supplied" not in svgs["nl"][0]
+    assert "categorie 4: hoogst 65 % op 14 jul, nu 65 %" in sections[1]
+    weekly = parsed.tables["board-2-shortage"]
+    assert [r[0] for r in weekly[1:]] == ["1 jul", "8 jul"]
+    assert weekly[1][-1] == "15" and weekly[2][-1] == "50"  # weekly means of 0…30 % and 35…65 %
 
 
-def test_shortage_chart_svg_scales_the_peak_to_the_axis_top():
-    days = pd.date_range("2026-04-01", periods=61, freq="D")
-    daily = pd.DataFrame({"3": np.zeros(61), "4": np.linspace(0, 800, 61)}, index=days)
-    svg = str(shortage_chart_svg(daily, width=640, height=220))
-    lines = re.findall(r'<polyline points="([^"]+)"', svg)
-    assert len(lines) == 2
-    last_x, last_y = map(float, lines[1].split()[-1].split(","))
-    assert last_x == pytest.approx(630.0)  # right edge: width minus the right margin
-    # 800 on an axis topped at 1000: 80 % of the plot height up from the bottom (y 194).
-    assert last_y == pytest.approx(194 - 0.8 * 170, abs=0.1)
-    assert ">mei<" in svg and ">May<" in svg and ">1.000<" in svg and ">1,000<" in svg
+def _climatology():
+    season_days = pd.date_range("2001-04-01", "2001-09-30", freq="D").strftime("%m-%d")
+    climatology = pd.DataFrame({"median": np.linspace(0, 100, len(season_days)),
+                                "driest_5pct": np.linspace(0, 250, len(season_days)),
+                                "1976": np.linspace(0, 300, len(season_days)),
+                                "2018": np.linspace(0, 280, len(season_days))}, index=season_days)
+    climatology.attrs["reference_years"] = "1991-2024"
+    return climatology
 
 
 def test_deficit_charts_state_their_figures_in_both_languages():
-    from dashboards.deficit_chart import deficit_chart
-
     days = pd.date_range("2026-04-01", "2026-07-14", freq="D")
     current = pd.Series(np.linspace(0, 180, len(days)), index=days)
-    season_days = pd.date_range("2001-04-01", "2001-09-30", freq="D").strftime("%m-%d")
-    climatology = pd.DataFrame({"median": np.linspace(0, 100, len(season_days)),
-                                "driest_5pct": np.linspace(0, 250, len(season_days))}, index=season_days)
-    climatology.attrs["reference_years"] = "1991-2024"
-    chart = DeficitChart.from_series(deficit_chart(current, climatology, title="A", dpi=40), current, climatology)
-    assert chart.day == dt.date(2026, 7, 14) and chart.deficit_mm == pytest.approx(180)
-    assert chart.median_mm == pytest.approx(climatology.loc["07-14", "median"])
+    climatology = _climatology()
+    chart = deficit_chart(current, climatology, scope_nl="het gebied", scope_en="the area")
+    assert chart.facts["day"] == dt.date(2026, 7, 14) and chart.facts["deficit_mm"] == pytest.approx(180)
+    assert chart.facts["median_mm"] == pytest.approx(climatology.loc["07-14", "median"])
+    assert chart.facts["year_1976_mm"] == pytest.approx(climatology.loc["07-14", "1976"])
+    assert "neerslagtekort (mm)" in chart.svg["nl"] and "mediaan" in chart.svg["nl"] and ">mei<" in chart.svg["nl"]
+    assert "precipitation deficit (mm)" in chart.svg["en"] and "median" in chart.svg["en"]
+    assert "op 14 jul 180 mm" in chart.alt["nl"] and "180 mm on 14 Jul" in chart.alt["en"]
+    assert "(1991-2024)" in chart.alt["en"] and "1976: " in chart.alt["nl"]
+    # Its table: the first of each month and today, with the references beside this year.
+    assert chart.table.header[1:4] == [("2026", "2026"), ("mediaan", "median"), ("5 % droogste", "5 % driest")]
+    assert [r[0][1] for r in chart.table.rows] == ["1 Apr", "1 May", "1 Jun", "1 Jul", "14 Jul"]
     districts = _districts()
     page = _render(districts, **_inputs(districts), deficit_chart=chart, board_deficit_charts={"B": chart})
-    images = _parse(page).images
-    assert len(images) == 2
-    for image in images:
-        assert image["src"].startswith("data:image/png;base64,iVBORw0KGgo")
-        assert "op 14 juli 2026 180 mm" in image["alt"] and image["alt"] == image["data-alt-nl"]
-        assert "180 mm on 14 July 2026" in image["data-alt-en"] and "(1991-2024)" in image["data-alt-en"]
-    assert "waterschap B" in images[1]["alt"]
+    assert len(_svgs(page)["nl"]) == 2 + 2  # the setup's, board B's, and the two shortage charts
+    facts = page[page.index('id="facts-title"'):page.index('id="summary-title"')]
+    assert "180 mm op 14 juli 2026" in facts and "mediaan" in facts and "1976: 300 mm" not in facts
+
+
+def test_key_facts_come_first_with_levels_deficit_river_and_outlook():
+    districts = _districts()
+    inputs = _inputs(districts)
+    days = pd.date_range("2026-04-01", "2026-07-14", freq="D")
+    river = pd.Series(np.linspace(2000, 1100, len(days)), index=days)
+    chart = river_chart(river, [Threshold(1400, "dreigend watertekort", "threatening water shortage"),
+                                Threshold(1200, "coördinatie grijpt in", "coordination acts")],
+                        title_nl="Rijnafvoer bij Lobith", title_en="Rhine discharge at Lobith", unit="m³/s")
+    history = pd.DataFrame({"date": [pd.Timestamp("2026-07-13")] * 3 + [pd.Timestamp("2026-07-14")] * 3,
+                            "water_board": ["A", "B", "NL"] * 2, "level": [1, 1, 0, 1, 2, 2]})
+    outlook = pd.DataFrame({"water_board": ["A", "B"], "category": ["4", "4"], "short_today": [0.25, 0.67],
+                            "p_any": [1.0, 1.0], "p_end": [0.1, 0.4], "horizon_days": [42, 42],
+                            "members": ["1991-2024"] * 2})
+    weather = {"recent_mm_day": 3.14, "ahead_mm_day": -0.4, "drier_members": 1, "members": 34, "weeks": 6,
+               "recent_days": 14}
+    page = _render(districts, **inputs, river_chart=chart, level_history=history, outlook_summary=outlook,
+                   outlook_weather=weather)
+    order = [page.index(marker) for marker in ('id="facts-title"', 'id="summary-title"', 'class="map-box"',
+                                               'id="outlook-title"', 'id="season-title"')]
+    assert order == sorted(order)
+    facts = _parse(page[page.index('id="facts-title"'):page.index('id="summary-title"')])
+    text = page[page.index('id="facts-title"'):page.index('id="summary-title"')]
+    assert "Landelijk niveau 2: feitelijk watertekort." in text
+    assert "B: niveau 1 → 2 sinds gisteren." in text and "landelijk: niveau 0 → 2 sinds gisteren." in text
+    assert "1 100 m³/s op 14 juli 2026, onder 1 400 m³/s (dreigend watertekort)" in text
+    assert "B: kans dat categorie 4 over 6 weken nog tekort heeft 40 % (vandaag 67 % niet geleverd)." in text
+    assert facts is not None
+    # The outlook says what each probability is of, so it cannot read as a contradiction of today.
+    outlook_part = page[page.index('id="outlook-title"'):page.index('id="season-title"')]
+    assert "op minstens één dag, vandaag meegerekend" in outlook_part
+    assert "Kans dat er over 6 weken nog tekort is" in outlook_part
+    assert "in de meeste jaren valt er in de komende weken meer regen" in outlook_part
+    assert ("In de afgelopen 14 dagen verdampte er gemiddeld 3,1 mm per dag meer dan er regende; in de weerjaren "
+            "van de verwachting is dat de komende 6 weken gemiddeld -0,4 mm per dag, en in 1 van de 34 jaren even "
+            "droog of droger dan nu.") in outlook_part
+    # The season at a glance: the levels per board, as a chart and its table.
+    levels = _parse(page).tables
+    assert any(t[0][:2] == ["", "veranderingen van niveau"] for t in levels.values())
+
+
+def test_every_shortage_today_is_explained():
+    from models.allocation.shortage_reasons import ShortageReason
+
+    districts = _districts()
+    reason = ShortageReason("B", "1b", 50.0, 100.0, {4: ["Polder 5"]}, {4: 1.0},
+                            "Categorie 1b: 50 % van de vraag niet geleverd. Oorzaak: eigen voorraad op.",
+                            "Category 1b: 50 % of demand not supplied. Cause: own storage ran out.")
+    page = _render(districts, **_inputs(districts), reasons=[reason])
+    part = page[page.index('id="shortage-title"'):]
+    assert '<li class="priority">' in part and "Oorzaak: eigen voorraad op." in part
+    assert "Cause: own storage ran out." in part
+
+
+def test_change_layer_shows_what_changed_since_the_previous_issue():
+    districts = _districts()
+    inputs = _inputs(districts)
+    inputs["indicators"]["change"] = [1, 0, 0, -1, 0, 0, 1, np.nan]
+    page = _render(districts, **inputs)
+    data = _data_block(page)
+    assert data["values"]["change"]["numbers"][:7] == [1, 0, 0, -1, 0, 0, 1]
+    assert [c["label_nl"] for c in data["values"]["change"]["classes"]] == [
+        "lichtere beperking", "niet veranderd", "strengere beperking"]
+    assert "2 gebied(en) strenger, 1 lichter" in page
+
+
+def test_drought_layers_run_from_light_to_dark_red():
+    from matplotlib.colors import to_rgb
+
+    def lightness(colour):
+        r, g, b = to_rgb(colour)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    districts = _districts()
+    data = _data_block(_render(districts, **_inputs(districts)))
+    for key in ("precipitation_deficit_mm", "groundwater_low_share", "shortage_probability_4"):
+        colours = [c["colour"] for c in data["values"][key]["classes"]]
+        shades = [lightness(c) for c in colours]
+        assert shades == sorted(shades, reverse=True), key  # light to dark
+        assert min(a - b for a, b in zip(shades, shades[1:])) > 0.05, key  # classes that can be told apart
+        assert all(to_rgb(c)[0] >= max(to_rgb(c)[1:]) for c in colours), key  # reds
 
 
 def test_values_from_data_are_escaped():
@@ -244,7 +340,7 @@ def test_values_from_data_are_escaped():
     inputs = _inputs(districts)
     inputs["board_shortage"]["water_board"] = inputs["board_shortage"]["water_board"].replace("A", HOSTILE)
     inputs["escalation"].loc[0, ["water_board", "reason_nl"]] = [HOSTILE, "</script><script>alert(2)</script>"]
-    page = _render(districts, **inputs, deficit_chart_png=PNG)
+    page = _render(districts, **inputs)
     assert HOSTILE not in page and "<script>alert(2)" not in page
     assert html.escape(HOSTILE) in page and "&lt;/script&gt;&lt;script&gt;alert(2)" in page
     assert 'lang="nl"' in page and "<title>Droogte-dashboard demo – Drought dashboard</title>" in page

@@ -146,17 +146,16 @@ def test_extra_page_names_must_be_plain_file_names(tmp_path):
 def test_policy_dashboard_is_published_with_layers_chart_and_tables(tmp_path):
     from dashboards.policy_dashboard import render_policy_dashboard
     from dashboards.public_record import checked_metadata, public_districts
-    from tests.synthetic import synthetic_dashboard_inputs
+    from tests.synthetic import synthetic_briefing, synthetic_dashboard_inputs
 
     districts = synthetic_districts(8, seed=6)
     districts.loc[0, "water_board"] = "<script>alert(1)</script>"
     public, meta = public_districts(districts), checked_metadata(synthetic_metadata())
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
-    html = render_policy_dashboard(public, meta, deficit_chart_png=png, **synthetic_dashboard_inputs(public))
+    html = render_policy_dashboard(public, meta, **synthetic_dashboard_inputs(public), **synthetic_briefing(public))
     site = publish_site(districts, synthetic_metadata(), tmp_path / "site", extra_pages={"dashboard.html": html})
     page = (site / "dashboard.html").read_text(encoding="utf-8")
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "data:image/png;base64,iVBORw0KGgo" in page
+    assert page.count('<div class="chart-box nl" role="img"') >= 3  # charts drawn into the page, no images
     assert page.count("droogte.districtLayer(") == 4 and "droogte.layerSwitch(" in page
     assert "Kans op tekort, categorie 4" in page and "dreigend watertekort" in page
     assert 'href="dashboard.html"' in (site / "index.html").read_text(encoding="utf-8")

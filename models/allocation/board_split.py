@@ -42,6 +42,10 @@ class NationalPass:
     source_fraction: np.ndarray  # (time, use): NaN all fitted, inf source not binding, else f
     storage_end_m3: np.ndarray  # (district,): storage at the end of the last day, m³
     deficit_end_mm: np.ndarray  # (district,): running precipitation deficit then, mm
+    # The state at the start of the last day (the end of the day before), m³ and mm: the
+    # outlook starts from it, so its first day is the last day of this run again.
+    storage_last_start_m3: np.ndarray | None = None
+    deficit_last_start_mm: np.ndarray | None = None
 
 
 def national_pass(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
@@ -50,17 +54,25 @@ def national_pass(network: Network, table: pd.DataFrame, order: PriorityOrder, p
     and the source's ``supply`` (m³/day per day)."""
     fraction = np.empty((len(precipitation_mm), len(order)))
     out = None
+    end = network.storage_initial_m3 if storage is None else storage
+    last_start = end
     for days, _, out in allocate_in_chunks(network, table, order, precipitation_mm, evaporation_mm, supply,
                                            storage=storage, deficit_initial_mm=deficit_initial_mm):
         fraction[days] = out["source_fraction"]
-    end = network.storage_initial_m3 if storage is None else storage
-    if out is not None:
-        end = out["storage"][-1]
-    deficit = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (len(network.districts),))
+        chunk_days = days.indices(len(precipitation_mm))
+        n = len(range(*chunk_days))
+        last_start = out["storage"][n - 2].copy() if n >= 2 else np.array(end, dtype=float)
+        end = out["storage"][n - 1].copy()
+    initial = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (len(network.districts),))
+    deficit, deficit_last_start = initial, initial
     if len(precipitation_mm):
-        deficit = running_deficit(precipitation_mm, evaporation_mm, deficit_initial_mm)[-1]
+        running = running_deficit(precipitation_mm, evaporation_mm, deficit_initial_mm)
+        deficit = running[-1]
+        deficit_last_start = running[-2] if len(running) >= 2 else initial
     return NationalPass(source_fraction=fraction, storage_end_m3=np.array(end, dtype=float),
-                        deficit_end_mm=np.array(deficit, dtype=float))
+                        deficit_end_mm=np.array(deficit, dtype=float),
+                        storage_last_start_m3=np.array(last_start, dtype=float),
+                        deficit_last_start_mm=np.array(deficit_last_start, dtype=float))
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,21 @@ def member_window(history: xr.Dataset, year: int, start: pd.Timestamp, horizon_d
     return window
 
 
+def _window_arrays(p, e, days: pd.DatetimeIndex, year: int, start: pd.Timestamp, horizon_days: int):
+    """P and E of the ``horizon_days`` from ``start``'s calendar day in ``year`` (as
+    :func:`member_window`), or None when the window is incomplete."""
+    day = min(start.day, 28) if start.month == 2 and start.day == 29 else start.day
+    first = pd.Timestamp(year=year, month=start.month, day=day)
+    i = days.searchsorted(first)
+    j = i + horizon_days
+    if i >= len(days) or j > len(days) or days[i] != first or days[j - 1] != first + pd.Timedelta(days=horizon_days - 1):
+        return None
+    window = (np.ascontiguousarray(p[i:j]), np.ascontiguousarray(e[i:j]))
+    if np.isnan(window[0]).any() or np.isnan(window[1]).any():
+        return None
+    return window
+
+
 def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -> tuple[np.ndarray, np.ndarray]:
     """P and E (time, district), mm/day, in the order of ``districts``."""
     if district_station is None:
@@ -139,8 +154,11 @@ def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOr
     carrying the storage along: a member holds a few days of (day, district, use) arrays in
     float64, and only the booleans ``short`` cover the whole horizon.
     """
-    year, window, _ = item  # the member's days carry the labels of the outlook's own days
-    p, e = _member_weather(window, table.index, district_station)
+    # (year, weather window, the outlook's own day labels[, the member's own supply m³/day]);
+    # the window is a Dataset, or already P and E (time, district) in the table's order
+    year, window, _, *own = item
+    supply = supply if not own or own[0] is None else own[0]
+    p, e = window if isinstance(window, tuple) else _member_weather(window, table.index, district_station)
     short = np.empty(p.shape + (len(order),), bool)
     shortage_m3 = np.zeros(short.shape[1:])
     demand_m3 = np.zeros(short.shape[1:])
@@ -172,14 +190,23 @@ def outlook(
     deficit_initial_mm=0.0,
     district_station: pd.Series | None = None,
     years=None,
+    observed: xr.Dataset | None = None,
     client=None,
 ) -> xr.Dataset:
     """Summary over members of the allocation from ``start`` for ``horizon_days`` days.
 
     ``storage`` (m³ per district, default ``storage_initial_m3``) and ``deficit_initial_mm``
-    are today's state; ``supply_m3_day`` the national source for the coming days (scalar or
-    one value per day), the same for every member; ``client`` a ``distributed.Client`` or
-    None (serial); the result is the same either way.
+    are the state at the start of ``start``; ``supply_m3_day`` the national source for the
+    coming days (scalar or one value per day), the same for every member, or ``{year: one value
+    per day}`` for a supply of each member's own (e.g. each year's course of the Rhine discharge;
+    years without one are left out); ``client`` a
+    ``distributed.Client`` or None (serial); the result is the same either way.
+
+    ``observed``: the weather already known for the first days from ``start`` (same form as
+    ``history``), shared by every member; past years' weather follows it. The daily run
+    starts the outlook *today* with today's observed weather and the state at the start of
+    today, so the outlook's first day is today's allocation again (every member short
+    exactly where today is short) and its probabilities read on from today's figures.
     """
     table = district_table(districts)
     network = Network.from_tables(table, boards)
@@ -196,12 +223,32 @@ def outlook(
         history = history.assign_coords(station=history["station"].astype(str))
     if years is None:
         years = sorted(set(pd.DatetimeIndex(history["time"].values).year))
+    known = None
+    if observed is not None:
+        known = observed[["precipitation_mm", "evaporation_mm"]].sel(time=slice(start, None)).load()
+        if known.sizes["time"] > horizon_days:
+            known = known.isel(time=slice(0, horizon_days))
+        if bool(known["precipitation_mm"].isnull().any()) or bool(known["evaporation_mm"].isnull().any()):
+            raise ValueError("outlook: observed weather has missing values")
+    n_known = 0 if known is None else known.sizes["time"]
+    per_member = isinstance(supply_m3_day, dict)
     items = []
     for year in years:
-        window = member_window(history, year, start, horizon_days)
-        if window is not None and year != start.year:
-            items.append((int(year), window.load(), time))
-    supply = np.broadcast_to(np.asarray(supply_m3_day, dtype=float), (horizon_days,))
+        if year == start.year or (per_member and int(year) not in supply_m3_day):
+            continue
+        if n_known == horizon_days:
+            window = known
+        else:
+            window = member_window(history, year, start + pd.Timedelta(days=n_known), horizon_days - n_known)
+            if window is not None and n_known:
+                window = xr.concat([known, window.drop_vars([v for v in window.data_vars
+                                                              if v not in known.data_vars])], dim="time")
+        if window is not None:
+            own = (np.broadcast_to(np.asarray(supply_m3_day[int(year)], dtype=float), (horizon_days,))
+                   if per_member else None)
+            items.append((int(year), window.load(), time, own))
+    supply = np.full(horizon_days, np.nan) if per_member else \
+        np.broadcast_to(np.asarray(supply_m3_day, dtype=float), (horizon_days,))
     summary = parallel.map_ordered(
         client, run_member, items, combine, ShortageSummary(),
         table=table, network=network, order=order, supply=supply,

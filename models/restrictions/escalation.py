@@ -21,6 +21,18 @@ A use counts as short when its shortage exceeds ``shortage_tolerance`` of its de
 rounding in the allocation does not escalate. Nationally, level *L* holds when at least
 ``national_boards[L]`` boards are at level *L* or higher (fewer where fewer boards take part);
 besides, one board at level 2 makes the nation at least 1, and one board at 3 at least 2.
+
+Where the setup gives the Rhine discharge at Lobith, the national level also follows the
+public criteria of the national water-distribution committee (LCW, Landelijke Coördinatie-
+commissie Waterverdeling; Rijkswaterstaat, "Droogte: landelijke aanpak" and the Landelijk
+Draaiboek Waterverdeling en Droogte): it speaks of a threatening water shortage when Lobith is
+expected below about 1,400 m³/s, and in summer it acts around 1,200 m³/s. A low river alone is
+not a shortage (in a wet spring the regions need no water from it), so each criterion counts
+only while the country is drier than normal (the mean precipitation-deficit anomaly of the
+districts above 0 mm):
+
+* national **1** when the discharge is below ``discharge_threatening_m3_s`` and it is drier than normal;
+* national **2** when the discharge is below ``discharge_acting_m3_s`` and it is drier than normal.
 """
 
 from __future__ import annotations
@@ -63,6 +75,8 @@ class EscalationRules:
     shortage_tolerance: float = 0.01
     crisis_days: int = 5
     national_boards: Mapping[int, int] = field(default_factory=lambda: {1: 3, 2: 3, 3: 2})
+    discharge_threatening_m3_s: float = 1400.0  # LCW: threatening shortage below about 1,400 m³/s
+    discharge_acting_m3_s: float = 1200.0  # LCW: acts around 1,200 m³/s in summer
 
 
 def summarise_allocation(allocation: xr.Dataset) -> pd.DataFrame:
@@ -115,6 +129,8 @@ def escalation_levels(
     day: date,
     outlook_probability: pd.Series | None = None,
     rules: EscalationRules | None = None,
+    discharge_m3_s: float | None = None,
+    deficit_anomaly_mm: float | None = None,
 ) -> pd.DataFrame:
     """Escalation level 0–3 on ``day`` per water board and nationally, with the reasons.
 
@@ -123,28 +139,53 @@ def escalation_levels(
     table of :func:`summarise_allocation` (days before ``day`` are needed for level 3; a day
     that is absent counts as not short). ``districts``: ``district_id``, ``water_board`` and
     ``area_m2`` or a geometry in EPSG:28992. ``outlook_probability``: probability 0–1 of a
-    category-4 shortage in the coming weeks, indexed by ``district_id``.
+    category-4 shortage in the coming weeks, indexed by ``district_id``. ``discharge_m3_s``:
+    the Rhine discharge at Lobith on ``day`` (m³/s) and ``deficit_anomaly_mm`` the mean
+    precipitation-deficit anomaly of the districts (mm, > 0 drier than normal), for the
+    national discharge criteria; None leaves them out.
 
     Returns one row per water board (sorted) and one with ``scope == "national"`` and
     ``water_board == "NL"``; columns :data:`ESCALATION_COLUMNS`.
     """
     rules = rules or EscalationRules()
-    day = pd.Timestamp(day).normalize()
+    prepared = _prepare(decisions, allocation_summary, districts, outlook_probability, rules)
+    return _levels_on(pd.Timestamp(day).normalize(), prepared, rules, with_outlook=True,
+                      discharge_m3_s=discharge_m3_s, deficit_anomaly_mm=deficit_anomaly_mm)
+
+
+def escalation_history(
+    decisions: pd.DataFrame,
+    allocation_summary: pd.DataFrame,
+    districts: pd.DataFrame,
+    *,
+    days,
+    outlook_probability: pd.Series | None = None,
+    rules: EscalationRules | None = None,
+    river: Mapping | None = None,
+) -> pd.DataFrame:
+    """The escalation levels of :func:`escalation_levels` on each of ``days``: the season at a
+    glance. The outlook counts only on the last day (earlier outlooks are not kept; a past
+    day's level rests on its decisions and allocation alone). Same columns, one block per day.
+    ``river``: per day, ``{"discharge_m3_s": ..., "deficit_anomaly_mm": ...}`` for the national
+    discharge criteria (days absent: left out).
+    """
+    rules = rules or EscalationRules()
+    prepared = _prepare(decisions, allocation_summary, districts, outlook_probability, rules)
+    days = [pd.Timestamp(d).normalize() for d in days]
+    river = river or {}
+    frames = [_levels_on(d, prepared, rules, with_outlook=d == days[-1], **river.get(d, {})) for d in days]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(ESCALATION_COLUMNS))
+
+
+def _prepare(decisions, allocation_summary, districts, outlook_probability, rules) -> dict:
+    """What every day's levels need, computed once: areas, decisions, priority shortages."""
     areas = _district_areas(districts)
     _check_known(decisions["district_id"], areas, "decisions")
     _check_known(allocation_summary["district_id"], areas, "allocation_summary")
-
-    valid = decisions.loc[
-        (decisions["valid_from"] <= day)
-        & (decisions["valid_until"].isna() | (decisions["valid_until"] >= day))
-    ]
-    restricted = set(valid.loc[valid["restriction"] != Restriction.NONE, "district_id"])
-    banned = set(valid.loc[valid["restriction"] == Restriction.SURFACE_WATER_BAN, "district_id"])
     outlook = set()
     if outlook_probability is not None:
         _check_known(pd.Series(outlook_probability.index), areas, "outlook_probability")
         outlook = set(outlook_probability.index[outlook_probability >= rules.outlook_probability])
-
     alloc = allocation_summary
     short = (alloc["category"].astype(str).isin(PRIORITY_CATEGORIES)
              & (alloc["shortage_m3_day"] > rules.shortage_tolerance * alloc["demand_m3_day"])
@@ -152,12 +193,28 @@ def escalation_levels(
     priority = alloc.loc[short, ["date", "district_id"]].copy()
     priority["date"] = pd.to_datetime(priority["date"]).dt.normalize()
     priority["water_board"] = priority["district_id"].map(areas["water_board"])
+    return {"areas": areas, "decisions": decisions, "outlook": outlook,
+            "priority": {board: group for board, group in priority.groupby("water_board")},
+            "members": {board: members for board, members in areas.groupby("water_board")}}
 
+
+def _levels_on(day: pd.Timestamp, prepared: dict, rules: EscalationRules, *, with_outlook: bool,
+               discharge_m3_s: float | None = None, deficit_anomaly_mm: float | None = None) -> pd.DataFrame:
+    decisions = prepared["decisions"]
+    valid = decisions.loc[
+        (decisions["valid_from"] <= day)
+        & (decisions["valid_until"].isna() | (decisions["valid_until"] >= day))
+    ]
+    restricted = set(valid.loc[valid["restriction"] != Restriction.NONE, "district_id"])
+    banned = set(valid.loc[valid["restriction"] == Restriction.SURFACE_WATER_BAN, "district_id"])
+    outlook = prepared["outlook"] if with_outlook else set()
+    empty = pd.DataFrame(columns=["date", "district_id", "water_board"])
     rows = []
-    for board, members in areas.groupby("water_board"):
+    for board, members in prepared["members"].items():
         ids = set(members.index)
         ban_share = members.loc[list(ids & banned), "area_m2"].sum() / members["area_m2"].sum()
-        mine = priority.loc[priority["water_board"] == board]
+        mine = prepared["priority"].get(board, empty)
+        mine = mine.loc[mine["date"] <= day]
         short_today = set(mine.loc[mine["date"] == day, "district_id"])
         run = _days_in_a_row(set(mine["date"]), day)
         facts = {
@@ -170,7 +227,7 @@ def escalation_levels(
         }
         level, reasons = _board_level(facts, rules)
         rows.append(_row(day, "water_board", str(board), level, reasons, facts))
-    rows.append(_national_row(day, rows, rules))
+    rows.append(_national_row(day, rows, rules, discharge_m3_s, deficit_anomaly_mm))
     return pd.DataFrame(rows, columns=list(ESCALATION_COLUMNS))
 
 
@@ -212,7 +269,8 @@ def _board_level(f: dict, rules: EscalationRules) -> tuple[int, list[tuple[str, 
     return level, [text for lvl, text in met if lvl == level]
 
 
-def _national_row(day: pd.Timestamp, boards: list[dict], rules: EscalationRules) -> dict:
+def _national_row(day: pd.Timestamp, boards: list[dict], rules: EscalationRules,
+                  discharge_m3_s: float | None = None, deficit_anomaly_mm: float | None = None) -> dict:
     levels = [b["level"] for b in boards]
     level, reasons = 0, []
     for lvl in (1, 2, 3):
@@ -226,6 +284,11 @@ def _national_row(day: pd.Timestamp, boards: list[dict], rules: EscalationRules)
     if top - 1 > level:
         level = top - 1
         reasons = [(f"een waterschap op niveau {top}", f"a water board at level {top}")]
+    river_level, river_reason = _river_level(rules, discharge_m3_s, deficit_anomaly_mm)
+    if river_level > level:
+        level, reasons = river_level, [river_reason]
+    elif river_level == level and river_level > 0:
+        reasons.append(river_reason)
     facts = {
         "restricted": sum(b["restricted_districts"] for b in boards),
         "ban_share": float("nan"),
@@ -233,6 +296,27 @@ def _national_row(day: pd.Timestamp, boards: list[dict], rules: EscalationRules)
         "run": max((b["priority_shortage_days"] for b in boards), default=0),
     }
     return _row(day, "national", NATIONAL, level, reasons, facts)
+
+
+def _river_level(rules: EscalationRules, discharge_m3_s: float | None,
+                 deficit_anomaly_mm: float | None) -> tuple[int, tuple[str, str]]:
+    """The national level the Lobith discharge criteria give (0 when they do not apply)."""
+    if discharge_m3_s is None or deficit_anomaly_mm is None:
+        return 0, ("", "")
+    if not (pd.notna(discharge_m3_s) and pd.notna(deficit_anomaly_mm)) or deficit_anomaly_mm <= 0:
+        return 0, ("", "")
+    dry = (f"neerslagtekort {deficit_anomaly_mm:.0f} mm boven normaal",
+           f"precipitation deficit {deficit_anomaly_mm:.0f} mm above normal")
+    for level, limit in ((2, rules.discharge_acting_m3_s), (1, rules.discharge_threatening_m3_s)):
+        if discharge_m3_s < limit:
+            return level, (f"Rijn bij Lobith {_nl(discharge_m3_s)} m³/s, onder {_nl(limit)} m³/s; {dry[0]}",
+                           f"Rhine at Lobith {discharge_m3_s:,.0f} m³/s, below {limit:,.0f} m³/s; {dry[1]}")
+    return 0, ("", "")
+
+
+def _nl(value: float) -> str:
+    """A whole number with the Dutch thousands separator (1.400)."""
+    return f"{value:,.0f}".replace(",", ".")
 
 
 def _row(day, scope, board, level, reasons, facts) -> dict:

@@ -47,8 +47,10 @@ def changes_markdown(day: dt.date, changes: list[dict]) -> str:
     lines = [f"# Proposed restriction changes for {day.isoformat()}", "",
              f"{len(changes)} district(s) would change.", "",
              "| district | name | water board | published now | proposed |", "|---|---|---|---|---|"]
-    lines += [f"| {c['district_id']} | {c['name']} | {c['water_board']} | {c['was']} | {c['becomes']} |"
-              for c in changes]
+    from pipelines.publication.artifacts import restriction_words
+
+    lines += [f"| {c['district_id']} | {c['name']} | {c['water_board']} | {restriction_words(c['was'])} | "
+              f"{restriction_words(c['becomes'])} |" for c in changes]
     return "\n".join(lines)
 
 

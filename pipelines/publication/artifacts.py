@@ -29,12 +29,37 @@ SOURCES = ("meteo", "groundwater", "sensors")
 # Columns of the restrictions table, in this order (docs/contracts.md section 6).
 RESTRICTION_COLUMNS = ("district_id", "name", "water_board", "restriction", "groundwater_ban",
                        "valid_from", "reason_en")
+# The table's headers in words: the analyst reads the table in the Prefect UI.
+RESTRICTION_HEADERS = {"district_id": "district", "name": "name", "water_board": "water board",
+                       "restriction": "restriction", "groundwater_ban": "groundwater irrigation ban",
+                       "valid_from": "valid from", "reason_en": "reason"}
 
 
 def artifact_key(setup_name: str, what: str) -> str:
     """A Prefect artifact key (lowercase letters, digits, dashes) for ``what`` of a setup."""
     slug = re.sub(r"[^a-z0-9]+", "-", f"{setup_name}-{what}".lower()).strip("-")
     return slug or what
+
+
+_SCOPES = {"water_board": "water board", "national": "national"}
+
+
+def restriction_words(state: str) -> str:
+    """A restriction state in words for the analyst: ``"surface_water_ban + groundwater_ban"``
+    → ``"Surface-water withdrawal ban + groundwater irrigation ban"`` (codes it does not know
+    are kept as they are, so nothing is hidden)."""
+    from dashboards.restriction_styles import BY_CODE, GROUNDWATER_LABEL_EN
+
+    words = []
+    for part in str(state).split(" + "):
+        part = part.strip()
+        if part == "groundwater_ban":
+            words.append(GROUNDWATER_LABEL_EN.lower() if words else GROUNDWATER_LABEL_EN)
+        elif part in BY_CODE:
+            words.append(BY_CODE[part].label_en)
+        else:
+            words.append(part)
+    return " + ".join(words)
 
 
 def _text(value) -> str:
@@ -130,8 +155,8 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
     lines += ["## Restrictions that changed", ""]
     if proposal.changes:
         lines += _table(["district", "name", "water board", "was", "becomes"],
-                        [[c["district_id"], c["name"], c["water_board"], c["was"], c["becomes"]]
-                         for c in proposal.changes])
+                        [[c["district_id"], c["name"], c["water_board"], restriction_words(c["was"]),
+                          restriction_words(c["becomes"])] for c in proposal.changes])
     else:
         lines.append("None: the proposed restrictions equal the published ones.")
     lines += ["", "## Escalation levels", "",
@@ -139,12 +164,14 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
     escalation = proposal.escalation
     if escalation is not None and len(escalation):
         lines += _table(["scope", "water board", "level", "meaning", "reason"],
-                        [[r.get("scope", ""), r["water_board"], r["level"], r.get("level_name_en", ""),
-                          r.get("reason_en", "")] for r in escalation.to_dict("records")])
+                        [[_SCOPES.get(r.get("scope", ""), r.get("scope", "")), r["water_board"], r["level"],
+                          r.get("level_name_en", ""), r.get("reason_en", "")] for r in escalation.to_dict("records")])
     else:
         lines.append("Not computed.")
     lines += ["", "## Data freshness", "", f"Age in days on {day.isoformat()} (UT days).", ""]
     lines += _table(["source", "newest input", "age (days)", "status"], freshness_rows(day, ingest_reports, stale))
+    lines += ["", "QC flags: range (value outside its plausible range), spike (sudden jump), flatline (value "
+              "stuck), gap (missing days)."]
     lines += ["", "## Quality control of this run's ingest", ""]
     lines += _table(["source", "files", "failed files", "rows added / updated / unchanged", "quarantined",
                      "values", "passed", "flagged by test"], qc_rows(ingest_reports))
@@ -152,16 +179,20 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
 
 
 def restriction_rows(decisions: pd.DataFrame) -> list[dict]:
-    """The restrictions in force, one JSON-ready dict per district (``RESTRICTION_COLUMNS``)."""
+    """The restrictions in force, one JSON-ready dict per district (``RESTRICTION_COLUMNS``,
+    keyed by their headers in words, ``RESTRICTION_HEADERS``), restrictions named in words."""
     rows = []
     for record in decisions.to_dict("records"):
         row = {}
         for column in RESTRICTION_COLUMNS:
             value = record.get(column)
+            header = RESTRICTION_HEADERS[column]
             if column == "groundwater_ban":
-                row[column] = bool(value)
+                row[header] = "yes" if bool(value) else "no"
+            elif column == "restriction":
+                row[header] = restriction_words(_text(value))
             else:
-                row[column] = _text(value)
+                row[header] = _text(value)
         rows.append(row)
     return rows
 

@@ -13,9 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from models.allocation.outlook import outlook_category_probability
-from models.indicators.deficit import board_mean_deficit
 from models.restrictions.proposal import Proposal
-from models.season import SEASON_START
 from pipelines.config import Config
 from pipelines.input_status import input_status
 from pipelines.inputs import read_districts
@@ -30,6 +28,7 @@ def run(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict]
     from dashboards.policy_dashboard import render_policy_dashboard
     from dashboards.public_record import checked_metadata, public_districts
     from dashboards.site import publish_site
+    from pipelines.briefing import gather, restriction_change
 
     store = Store(config.processed_dir)
     districts = read_districts(config)
@@ -45,23 +44,60 @@ def run(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict]
         "data_ages": data_ages,
         "software_version": version("droogte"),
         "setup_name": config.name,
-        "notices": list(notices or []),
+        "notices": list(notices or []) + assumption_notices(config, districts),
         "input_status": input_status(config, indicators.attrs),
     }
-    setup_chart, board_charts = _deficit_charts(config, computed, indicators, districts)
+    briefing = gather(config, computed, indicators=indicators, allocation=allocation, ensemble=ensemble,
+                      districts=districts, escalation=proposal.escalation)
+    frame = _dashboard_indicators(indicators, ensemble, allocation, computed)
+    change = restriction_change(store.table(PUBLISHED), proposal.decisions)  # against the previous issue
+    frame["change"] = frame["district_id"].map(change)
     dashboard = render_policy_dashboard(
         public_districts(public), checked_metadata(metadata),
-        indicators=_dashboard_indicators(indicators, ensemble, allocation, computed),
-        board_shortage=_board_shortage(allocation),
+        indicators=frame,
+        board_shortage=briefing.board_shortage,
         escalation=_escalation_levels(proposal.escalation),
-        deficit_chart=setup_chart,
-        board_deficit_charts=board_charts,
+        deficit_chart=briefing.deficit_chart,
+        board_deficit_charts=briefing.board_deficit_charts,
+        river_chart=briefing.river_chart,
+        level_history=briefing.level_history,
+        reasons=briefing.reasons,
+        outlook_summary=briefing.outlook_summary,
+        outlook_weather=briefing.outlook_weather,
+        board_names=briefing.board_names,
         tiles=config.tiles,
     )
     publish_site(public, metadata, config.site_dir, tiles=config.tiles, extra_pages={"dashboard.html": dashboard},
                  citizen=citizen_page_inputs(config, day))
     store.write_table(proposal.decisions, PUBLISHED)
     return config.site_dir  # the live name; it now points at the version just built
+
+
+def assumption_notices(config: Config, districts: gpd.GeoDataFrame) -> list[dict[str, str]]:
+    """The notice every page shows while the setup rests on documented defaults: the district
+    properties listed in the districts' ``assumed`` property (``droogte init`` writes it) and
+    the river supply parameters left at their defaults. ``[{"nl": ..., "en": ...}]`` or ``[]``."""
+    parts = assumed_values(config, districts)
+    if not parts:
+        return []
+    return [{"nl": "Let op: deze kaart rust deels op aangenomen standaardwaarden, niet op gegevens van het "
+                   "waterschap: " + "; ".join(nl for nl, _ in parts) + ".",
+             "en": "Note: this map rests partly on assumed default values, not on the water board's own "
+                   "data: " + "; ".join(en for _, en in parts) + "."}]
+
+
+def assumed_values(config: Config, districts: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    """What rests on documented defaults, as ``[(text_nl, text_en), ...]``."""
+    out = []
+    if "assumed" in districts.columns:
+        n = int((districts["assumed"].fillna("").astype(str) != "").sum())
+        if n:
+            out.append((f"gebiedskenmerken van {n} van de {len(districts)} gebieden",
+                        f"district properties of {n} of {len(districts)} districts"))
+    if config.source.discharge is not None and config.source.river_model_assumed:
+        names = ", ".join(config.source.river_model_assumed)
+        out.append((f"het model van de aanvoer uit de Rijn ({names})", f"the river supply model ({names})"))
+    return out
 
 
 def citizen_page_inputs(config: Config, day: dt.date) -> dict:
@@ -89,7 +125,8 @@ def _dashboard_indicators(indicators: xr.Dataset, ensemble: xr.Dataset, allocati
     """Per district on ``day``: deficit (mm), share of wells below their limit (0–1), and the
     outlook probability of shortage (0–1) per category of the verdringingsreeks, as
     ``shortage_probability_<category>`` — only for categories with demand somewhere this
-    season (a category nobody asks water for cannot run short)."""
+    season (a category nobody asks water for cannot run short) — and the probability that
+    category 4 is still short on the outlook's last day (``still_short_probability_4``)."""
     at = indicators.sel(time=pd.Timestamp(day))
     frame = pd.DataFrame({"district_id": at["district"].values.astype(str),
                           "precipitation_deficit_mm": at["precipitation_deficit"].values})
@@ -99,6 +136,10 @@ def _dashboard_indicators(indicators: xr.Dataset, ensemble: xr.Dataset, allocati
     for category in demand["category"].values[demand.values > 0]:
         probability = outlook_category_probability(ensemble, str(category)).to_series()
         frame[f"shortage_probability_{category}"] = frame["district_id"].map(probability)
+    if "4" in set(demand["category"].values[demand.values > 0]) and "shortage_probability_daily" in ensemble:
+        uses = ensemble["use"].values[[c == "4" for c in ensemble["category"].values]]
+        still = ensemble["shortage_probability_daily"].isel(time=-1).sel(use=list(uses)).max("use").to_series()
+        frame["still_short_probability_4"] = frame["district_id"].map(still)
     return frame
 
 
@@ -117,38 +158,3 @@ def _escalation_levels(escalation: pd.DataFrame | None) -> pd.DataFrame:
     """The escalation table (contracts section 6) as the dashboard reads it; empty when none."""
     columns = ["scope", "water_board", "level", "level_name_nl", "level_name_en", "reason_nl", "reason_en"]
     return pd.DataFrame(columns=columns) if escalation is None else escalation[columns]
-
-
-def _deficit_charts(config: Config, day: dt.date, indicators: xr.Dataset, districts: gpd.GeoDataFrame):
-    """The KNMI-style deficit charts: one of the setup's mean deficit, and one per water board
-    of the mean over its districts of the indicators' deficit (mm since 1 April). Against
-    KNMI's national climatology (median and 5 %-driest over 1906-2019, 1976, 2018) where the
-    setup names ``int_nl.dat``, else against the climatology of the setup's (or the board's)
-    own record. Returns ``(DeficitChart, {water_board: DeficitChart})``."""
-    from dashboards.deficit_chart import deficit_chart
-    from dashboards.policy_dashboard import DeficitChart
-    from models.indicators.climatology import deficit_climatology, own_record_deficit, read_int_nl
-
-    weather = Store(config.processed_dir).weather()
-    national = (None if config.knmi_national_deficit is None
-                else deficit_climatology(read_int_nl(config.knmi_national_deficit)))
-    current, climatology = own_record_deficit(weather, day=day)
-    if current.empty:
-        return None, {}  # before 1 April: the deficit season has not started, nothing to draw
-    climatology = national if national is not None else climatology
-    title = f"Neerslagtekort {config.name} / precipitation deficit, {day.year}"
-    setup = DeficitChart.from_series(deficit_chart(current, climatology, title=title), current, climatology)
-
-    per_board = board_mean_deficit(indicators["precipitation_deficit"],
-                                   districts.set_index("district_id")["water_board"],
-                                   start=dt.date(day.year, *SEASON_START), end=day)
-    boards = {}
-    for board, current in per_board.items():
-        ids = districts.loc[districts["water_board"].astype(str) == board, "district_id"].astype(str)
-        ids = [i for i in ids if i in set(indicators["district"].values.astype(str))]
-        climatology = national if national is not None else own_record_deficit(weather.sel(district=ids), day=day)[1]
-        # A smaller image per board keeps the page light; the setup's chart stays full size.
-        png = deficit_chart(current, climatology, title=f"{board}: neerslagtekort / precipitation deficit, {day.year}",
-                            dpi=80)
-        boards[board] = DeficitChart.from_series(png, current, climatology)
-    return setup, boards
