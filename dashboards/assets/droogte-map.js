@@ -162,90 +162,6 @@
     return layer;
   }
 
-  function normalise(text) {
-    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-  }
-
-  /* The text alternative: one table row per district, filtered by a plain text input.
-     Long lists show the first ROW_LIMIT matches and a button for the rest, so a phone stays
-     responsive with thousands of districts; typing a name narrows the list. */
-  var ROW_LIMIT = 300;
-
-  function districtTable(dataElement, tbody, filterInput, countElement) {
-    var state = load(dataElement);
-    var data = state.data;
-    var showAll = false;
-    var more = element("button", null, "link-button more-rows");
-    more.type = "button";
-    more.addEventListener("click", function () { showAll = true; render(); });
-    tbody.parentNode.parentNode.insertBefore(more, tbody.parentNode.nextSibling);
-    state.districts.forEach(function (d) { d.search = normalise(d.name + " " + d.water_board); });
-
-    function showOnMap(district) {
-      var shape = state.layers[district.index];
-      if (!shape || !state.map) return;
-      state.map.fitBounds(shape.getBounds(), {maxZoom: 13});
-      shape.openPopup();
-      state.map.getContainer().scrollIntoView({behavior: "smooth", block: "center"});
-    }
-
-    function row(district, lang) {
-      var tr = element("tr");
-      var head = element("th");
-      head.scope = "row";
-      var button = element("button", district.name, "link-button");
-      button.type = "button";
-      button.title = ui(data, "show_on_map");
-      button.addEventListener("click", function () { showOnMap(district); });
-      head.appendChild(button);
-      tr.appendChild(head);
-      var style = data.styles[district.restriction];
-      var cell = element("td");
-      cell.dataset.label = ui(data, "restriction");
-      var mark = element("span", String(style.level), "level level-" + style.level);
-      mark.setAttribute("aria-hidden", "true");
-      cell.appendChild(mark);
-      cell.appendChild(document.createTextNode(" " + style["label_" + lang]));
-      if (district.groundwater) {
-        cell.appendChild(element("br"));
-        cell.appendChild(element("span", ui(data, "groundwater_yes"), "groundwater-ban"));
-      }
-      tr.appendChild(cell);
-      [["water_board", district.water_board], ["since", district["since_" + lang]],
-       ["meaning", district["meaning_" + lang]], ["exemptions", district["exemptions_" + lang]],
-       ["reason", district["reason_" + lang]]].forEach(function (pair) {
-        var td = element("td", pair[1]);
-        td.dataset.label = ui(data, pair[0]);
-        tr.appendChild(td);
-      });
-      return tr;
-    }
-
-    function render() {
-      var lang = currentLang();
-      var query = normalise(filterInput.value.trim());
-      var matches = state.districts.filter(function (d) { return !query || d.search.indexOf(query) !== -1; });
-      var shown = showAll ? matches : matches.slice(0, ROW_LIMIT);
-      var fragment = document.createDocumentFragment();
-      shown.forEach(function (district) { fragment.appendChild(row(district, lang)); });
-      tbody.textContent = "";
-      tbody.appendChild(fragment);
-      countElement.textContent = ui(data, "count").replace("{shown}", matches.length)
-        .replace("{total}", state.districts.length);
-      more.hidden = shown.length === matches.length;
-      more.textContent = ui(data, "show_all").replace("{n}", matches.length);
-    }
-
-    var pending = null;
-    filterInput.addEventListener("input", function () {
-      showAll = false;
-      clearTimeout(pending);
-      pending = setTimeout(render, 120);
-    });
-    render();
-    return {render: render};
-  }
-
   /* The language switch: Dutch by default, English by button or by #en in the address. */
   function languageSwitch(button, onChange) {
     function apply(lang) {
@@ -304,7 +220,6 @@
 
   window.droogte = {
     districtLayer: districtLayer,
-    districtTable: districtTable,
     languageSwitch: languageSwitch,
     layerSwitch: layerSwitch,
     localiseLabels: localiseLabels,
