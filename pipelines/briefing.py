@@ -26,8 +26,12 @@ from pipelines.store import ALLOCATION, ESCALATION, ESCALATION_HISTORY, INDICATO
 #: The Rhine at Lobith (m³/s): the national coordination speaks of a threatening shortage
 #: when it is expected below about 1,400 m³/s and acts around 1,200 m³/s in summer
 #: (Landelijk Draaiboek Waterverdeling en Droogte; see docs of the domain).
-LOBITH_THRESHOLDS_M3_S = ((1400.0, "dreigend watertekort", "threatening water shortage"),
-                          (1200.0, "landelijke coördinatie grijpt in", "national coordination acts"))
+def lobith_thresholds(config: Config) -> tuple[tuple[float, str, str], ...]:
+    """The national committee's discharge criteria at Lobith (m³/s) as the setup states them
+    (``source.national_criteria``; LCW's public figures 1,400 and 1,200 m³/s by default),
+    with their names in Dutch and English."""
+    return ((config.source.threatening_m3_s, "dreigend watertekort", "threatening water shortage"),
+            (config.source.acting_m3_s, "landelijke coördinatie grijpt in", "national coordination acts"))
 
 
 @dataclass
@@ -104,12 +108,15 @@ def deficit_charts(config: Config, day: dt.date, indicators: xr.Dataset, distric
 
 
 def national_supply(config: Config, days: pd.DatetimeIndex) -> tuple[pd.Series | None, pd.Series | None]:
-    """The river discharge at Lobith (m³/s) and the national supply (m³/day) on ``days``, from
-    the setup's source file (columns ``lobith_m3_s``, ``supply_m3_day``); None where absent.
+    """The river discharge at Lobith (m³/s) and the national supply (m³/day) on ``days``; None
+    where absent. The discharge is the setup's measured Lobith series (``source.discharge``,
+    through the river supply model) where it names one, else a ``lobith_m3_s`` column of its
+    supply file (as the demo has); the supply comes from the supply model or that file."""
+    from pipelines.national_source import discharge_series
 
-    The hook for a measured Lobith series (Rijkswaterstaat's daily discharge): where the
-    setup names one, read it here and the dashboard draws it against the LCW thresholds.
-    """
+    if config.source.discharge is not None:
+        discharge = discharge_series(config)
+        return discharge, config.source.river_model.supply_m3_day(discharge.reindex(days))
     if config.source.file is None:
         return None, None
     table = pd.read_csv(config.source.file, comment="#")
@@ -135,7 +142,7 @@ def river_chart(config: Config, day: dt.date, allocation: xr.Dataset):
         if len(earlier):
             by_day = earlier.groupby(earlier.index.strftime("%m-%d")).median()
             normal = pd.Series(by_day.reindex(days.strftime("%m-%d")).to_numpy(), index=days)
-        thresholds = [Threshold(v, nl, en) for v, nl, en in LOBITH_THRESHOLDS_M3_S]
+        thresholds = [Threshold(v, nl, en) for v, nl, en in lobith_thresholds(config)]
         return draw(discharge.reindex(days), thresholds, title_nl="Rijnafvoer bij Lobith",
                     title_en="Rhine discharge at Lobith", unit="m³/s", normal=normal)
     if supply is None or supply.isna().all():

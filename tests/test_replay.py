@@ -115,3 +115,21 @@ def test_changes_list_exactly_the_days_levels_moved(replayed):
     moved = level[level != level.shift(fill_value=0)]
     assert list(national["date"]) == list(moved.index)
     assert list(national["becomes"].astype(int)) == list(moved.to_numpy())
+
+
+def test_briefing_draws_the_measured_discharge_against_the_setups_criteria(river_setup, tmp_path):
+    """A setup with a Lobith series shows that series (not a supply-file column) in the
+    briefing's river chart, with the national criteria the setup states."""
+    from pipelines.briefing import lobith_thresholds, national_supply
+
+    data = yaml.safe_load(river_setup.read_text())
+    data["source"]["national_criteria"] = {"threatening_m3_s": 1500, "acting_m3_s": 1100}
+    path = river_setup.parent / "river-criteria.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    config = load_config(path)
+    days = pd.date_range("2025-07-01", "2025-08-15", freq="D")
+    discharge, supply = national_supply(config, days)
+    measured = pd.read_csv(river_setup.parent / "source" / "lobith.csv", index_col="date", parse_dates=True)
+    assert discharge.reindex(days).to_numpy() == pytest.approx(measured["discharge_m3_s"].reindex(days).to_numpy())
+    assert supply.to_numpy() == pytest.approx(config.source.river_model.supply_m3_day(discharge.reindex(days)))
+    assert [value for value, _, _ in lobith_thresholds(config)] == [1500.0, 1100.0]
