@@ -111,7 +111,9 @@ def test_the_scheduler_creates_runs_of_the_deployments_and_a_worker_completes_on
                 f"delay {delay:.1f} s (worker polling every 2 s, scheduler loop 5 s)")
         (tmp_path / "logs" / "schedule-delay.txt").write_text(note + "\n")
         print(note)
-        assert delay >= 0
+        # A worker submits a run up to its prefetch time (Prefect's default: 10 s) before the
+        # scheduled moment, so a run may start a moment early, never much earlier.
+        assert delay >= -10.0
     finally:
         left = services.stop_all()
     assert not left, f"processes left behind: {left}"
