@@ -139,3 +139,29 @@ def http_ok(url: str) -> bool:
             return response.status == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
+
+
+def start_prefect_server(tmp_path: Path, *, pool: str, **env: str) -> tuple[Services, str]:
+    """A real ``prefect server start`` on a free 127.0.0.1 port with its own ``PREFECT_HOME``,
+    healthy, and a process work pool ``pool`` on it. Returns the services (stop them with
+    ``stop_all``) and the API URL; ``env`` adds settings (e.g. the scheduler's loop)."""
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    services = Services(tmp_path / "logs", env={
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+        "DROOGTE_HOME": str(ROOT),
+        **env,
+    })
+    prefect = str(BIN / "prefect")
+    try:
+        server = services.start("server", [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)])
+        wait_until(lambda: http_ok(f"{api}/health"), timeout=120, what="Prefect server health",
+                   proc=server, log=services.log("server"))
+        services.run("pool", [prefect, "work-pool", "create", pool, "--type", "process"])
+    except BaseException:
+        services.stop_all()
+        raise
+    return services, api

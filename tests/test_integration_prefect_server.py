@@ -20,7 +20,7 @@ from pipelines.publication.artifacts import artifact_key, restriction_rows, run_
 from pipelines.demo import write_demo
 from pipelines.ingest.flows import SourceReport
 from models.restrictions.proposal import Proposal
-from tests.integration_helpers import BIN, ROOT, Services, free_port, http_ok, wait_until
+from tests.integration_helpers import BIN, ROOT, start_prefect_server, wait_until
 
 PROJECT = ROOT  # where prefect.yaml and the flows' code are
 POOL = "droogte-process"
@@ -65,23 +65,11 @@ def test_summary_names_changes_levels_freshness_and_failed_sources():
 
 @pytest.mark.integration
 def test_daily_deployment_runs_on_a_worker_and_leaves_artifacts(tmp_path):
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    services = Services(tmp_path / "logs", env={
-        "PREFECT_HOME": str(tmp_path / "prefect-home"),
-        "PREFECT_API_URL": api,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "INFO",
-        "DROOGTE_HOME": str(PROJECT),
-    })
     prefect = str(BIN / "prefect")
     config = write_demo(tmp_path / "raw", processed_dir=tmp_path / "processed", site_dir=tmp_path / "site",
                         archive_dir=tmp_path / "archive")
+    services, api = start_prefect_server(tmp_path, pool=POOL)
     try:
-        server = services.start("server", [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)])
-        wait_until(lambda: http_ok(f"{api}/health"), timeout=90, what="Prefect server health",
-                   proc=server, log=services.log("server"))
-        services.run("pool", [prefect, "work-pool", "create", POOL, "--type", "process"])
         services.run("deploy", [prefect, "--no-prompt", "deploy", "--name", "daily"], cwd=PROJECT, timeout=180)
         # no scheduled run may slip in beside the one triggered here
         services.run("schedule", [prefect, "deployment", "schedule", "clear", "drought-run/daily", "-y"])

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pipelines.demo import write_demo
-from tests.integration_helpers import BIN, ROOT, Services, free_port, http_ok, wait_until
+from tests.integration_helpers import BIN, ROOT, start_prefect_server, wait_until
 
 POOL = "droogte-process"
 
@@ -54,24 +54,12 @@ def _auto_runs(api: str, deployment: str):
 
 @pytest.mark.integration
 def test_the_scheduler_creates_runs_of_the_deployments_and_a_worker_completes_one(tmp_path):
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    services = Services(tmp_path / "logs", env={
-        "PREFECT_HOME": str(tmp_path / "prefect-home"),
-        "PREFECT_API_URL": api,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "INFO",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
-        "DROOGTE_HOME": str(ROOT),
-    })
     prefect = str(BIN / "prefect")
     config = write_demo(tmp_path / "raw", processed_dir=tmp_path / "processed", site_dir=tmp_path / "site",
                         archive_dir=tmp_path / "archive")
+    services, api = start_prefect_server(tmp_path, pool=POOL, PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5")
+    server = dict(services.procs)["server"]
     try:
-        server = services.start("server", [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)])
-        wait_until(lambda: http_ok(f"{api}/health"), timeout=120, what="Prefect server health",
-                   proc=server, log=services.log("server"))
-        services.run("pool", [prefect, "work-pool", "create", POOL, "--type", "process"])
         services.run("deploy", [prefect, "--no-prompt", "deploy", "--all"], cwd=ROOT, timeout=300)
 
         # 1. The schedules of prefect.yaml as they are: the scheduler fills them in by itself.
