@@ -62,7 +62,7 @@ import xarray as xr
 from dask import delayed
 
 from models.indicators.deficit import precipitation_deficit
-from models.indicators.spi import spi
+from models.indicators.spi import monthly_totals, spi, spi_monthly
 
 FIRST_DAY = "1985-01-01"
 
@@ -139,6 +139,7 @@ def warm_up() -> None:
     """Load (or compile) the kernels: a few series through both indicators."""
     p, e = synthetic(2, 3, 2, lazy=False)
     spi(p, window_days=91).values, precipitation_deficit(p, e).values
+    spi_monthly(monthly_totals(p), scale_months=3).values
 
 
 def peak_rss_gb() -> float:
@@ -165,6 +166,10 @@ def run_serial(args) -> None:
     spi_step = timed(lambda: total(spi(p, window_days=91)))
     deficit_step = timed(lambda: total(precipitation_deficit(p, e)))
     _report("serial ", generate, spi_step, deficit_step, f"peak RSS {peak_rss_gb():.2f} GB")
+    totals = timed(lambda: monthly_totals(p).compute())
+    monthly = timed(lambda: total(spi_monthly(totals[0], scale_months=3)))
+    print(f"serial : monthly totals {totals[1]:6.1f} s ({totals[2]:6.1f} s CPU), monthly SPI-3 {monthly[1]:6.1f} s "
+          f"({monthly[2]:6.1f} s CPU) of {totals[0].sizes['time']} months; checksum {monthly[0]:.6e}")
 
 
 def run_dask(args) -> None:
