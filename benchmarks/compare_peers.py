@@ -117,7 +117,8 @@ def max_difference(ours: np.ndarray, theirs: np.ndarray, *, clipped: bool = Fals
     only_theirs = int((~np.isfinite(ours) & np.isfinite(theirs)).sum())
     if not both.any():
         return "no value defined in both"
-    return (f"max |Δ| {np.abs(ours[both] - theirs[both]).max():.2e} over {int(both.sum()):,} values"
+    difference = np.abs(ours[both] - theirs[both])
+    return (f"max |Δ| {difference.max():.2e}, mean {difference.mean():.1e} over {int(both.sum()):,} values"
             f" (defined only here {only_ours:,}, only there {only_theirs:,})")
 
 
