@@ -28,13 +28,28 @@ A peer that is not installed is skipped with the reason. xclim and climate_indic
 with the ``[peers]`` extra (``make peers``); pywr requires pandas < 3 and runs in its own
 environment, ``.venv-pywr`` (``make peers`` makes it; ``--pywr-python`` points elsewhere).
 
-Measured on this machine, 2 cores shared with five other developers' work (load average
-5-9 during the runs, so wall times are 2-5 times the CPU times; CPU-time ratios are the
-steadier figure), medians of 3 interleaved rounds, 30 November 2026:
+Measured on 30 November 2026 (issue 19) on this machine's 2 cores, shared with five other
+developers' work: load average 11-20 during the runs, so wall times were 2-9 times the CPU
+times, and the CPU-time ratios are the steadier figure. Medians of 3 interleaved rounds:
 
-    monthly SPI-3, 10,000 series x 40 years:  see the closing note of issue 19
-    daily SPI-90, 200 series x 40 years:      see the closing note of issue 19
-    allocation vs pywr, 100 / 1,000 districts: see the closing note of issue 19
+    monthly SPI-3, 10,000 series x 40 years:
+        project 0.51 s CPU (4.4 s wall); climate_indices 2.11 s CPU (x 4.2; wall x 4.6);
+        xclim APP 9.27 s CPU (x 18.3; wall x 17.2); xclim ML 16.3 s CPU (x 32.2; wall x 32.5)
+        max |Δ|: scipy reference 1.0e-13 (20 series); xclim ML 9.9e-8; climate_indices and
+        xclim APP (Thom's approximation) 1.2e-3, mean 2.2e-5, where |SPI| < 3.09
+        (an earlier run, at 0.59 s CPU for the project: climate_indices x 2.7 CPU, 1.59 s;
+        its own CPU time varied by a third between runs under this load)
+    daily SPI, 90-day window, 200 series x 40 years:
+        project 0.30 s CPU (1.5 s wall); xclim APP 6.44 s CPU (x 21.2; wall x 23.1);
+        max |Δ| 1.37 (per day of the year there, per calendar month here: information only)
+    allocation, 100 districts (10 boards) x 7 ranks x 183 days:
+        project 3 ms CPU; pywr (GLPK) run 1.33 s CPU (x 398; wall x 418), its model build
+        2.5 s CPU more; per-rank totals per day equal to 6e-15 of the largest
+    allocation, 1,000 districts (21 boards): pywr's model build alone took 327 s CPU
+        (1,633 s wall; 8,000 nodes, 7,000 recorders: 130 times the build at 100 districts
+        for 10 times the nodes), and the run was stopped by the 40-minute limit of the
+        session's command before its first round ended: no ratio measured here. Allow
+        about 10 minutes of CPU for this size, or pass ``--districts 100 300``.
 
     python benchmarks/compare_peers.py                 # all, default sizes
     python benchmarks/compare_peers.py --only spi-monthly --series 10000
@@ -332,6 +347,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pywr-python", help="a Python with pywr (default: .venv-pywr/bin/python)")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each figure as it comes, also into a file
     quiet_peers()
     only = set(args.only or ("spi-monthly", "spi-daily", "allocation"))
     print(f"{os.cpu_count()} CPUs; {load()}")
