@@ -503,21 +503,27 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
 
 def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
                        evaporation_mm, supply, *, storage=None, deficit_initial_mm=0.0, source_fraction=None,
-                       days_per_chunk: int = DAYS_PER_CHUNK):
+                       days_per_chunk: int = DAYS_PER_CHUNK, buffers: dict | None = None):
     """Demand, local water and allocation from P and E (time, district; mm/day), a few days
     at a time, carrying the storage along; yields ``(days, demand, out)`` per chunk.
 
     ``days`` is the chunk's slice of the time axis, ``demand`` and ``out`` as for
     :func:`allocate_arrays`; both are buffers the next chunk overwrites, so whatever the
     caller keeps it copies. ``supply`` (m³/day per day) and ``source_fraction`` as for
-    :func:`allocate_arrays`.
+    :func:`allocate_arrays`. ``buffers``, a dict kept by the caller, carries the chunk buffers
+    and work arrays over to the next call on a network of the same size (the members of one
+    outlook task), so a run of members makes them once.
     """
     p, e = np.asarray(precipitation_mm, dtype=float), np.asarray(evaporation_mm, dtype=float)
     deficit = running_deficit(p, e, deficit_initial_mm)
     inflow, evaporation = local_water_arrays(p, e, table)
     model = DemandModel(table, order)
-    demand = out = None
-    work = kernel_work(len(network.districts), len(order), len(network.boards))
+    buffers = {} if buffers is None else buffers
+    size = (len(network.districts), len(order), len(network.boards), days_per_chunk)
+    if buffers.get("size") != size:
+        buffers.clear()
+        buffers.update(size=size, work=kernel_work(*size[:3]), demand=None, out=None)
+    demand, out, work = buffers["demand"], buffers["out"], buffers["work"]
     for first in range(0, len(p), days_per_chunk):
         days = slice(first, first + days_per_chunk)
         demand = model.demand(p[days], e[days], deficit[days], out=demand)
@@ -528,6 +534,8 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
             out = allocate_arrays(network, demand, inflow[days], evaporation[days], None, storage,
                                   source_fraction=source_fraction[days], out=out, work=work)
         storage = out["storage"][-1].copy()  # the buffer is overwritten by the next days
+        if len(demand) == days_per_chunk:  # a shorter last chunk is not worth keeping
+            buffers["demand"], buffers["out"] = demand, out
         yield days, demand, out
 
 
