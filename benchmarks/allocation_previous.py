@@ -1,4 +1,4 @@
-"""The allocation kernel as it was before issue 19 (the compiled kernel of issue 15), kept so that
+"""The allocation kernel as it was before issue 19, kept so that
 ``benchmarks/bench_allocation.py`` can check that today's kernel gives its results bit for bit.
 Not used by the project; the text below is its module docstring of the time.
 

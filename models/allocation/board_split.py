@@ -33,6 +33,7 @@ from models.allocation import parallel
 from models.allocation.network import Network, allocation_dataset, allocate_arrays, allocate_in_chunks
 from models.allocation.demand import DemandModel, district_table, local_water_arrays, running_deficit, weather_arrays
 from models.allocation.verdringingsreeks import PriorityOrder
+from models.jit import kernel
 
 
 @dataclass(frozen=True)
@@ -109,16 +110,48 @@ class BoardRuns:
 
     def dataset(self) -> xr.Dataset:
         n_time, n, n_use = len(self.time), len(self.network.districts), len(self.order)
-        whole: dict[str, np.ndarray] = {}
+        # Every district belongs to one board, so every value is written: no zeros needed.
+        whole = {name: np.empty((n_time, n, n_use)) for name in ("demand", "allocated", "allocated_shared", "shortage")}
+        whole["limit"] = np.empty((n_time, n, n_use), np.int8)
+        for name in ("storage", "inlet", "evaporation", "spill"):
+            whole[name] = np.empty((n_time, n))
+        board_shortage = np.zeros((n_time, len(self.network.boards), n_use))
+        board_index = {name: k for k, name in enumerate(self.network.boards)}
         for board, result in zip(self._boards, self._submitted.results(), strict=True):
-            for name, values in result.items():
-                if name == "source_fraction":
-                    continue
-                if name not in whole:
-                    shape = (n_time, n, n_use) if values.ndim == 3 else (n_time, n)
-                    whole[name] = np.zeros(shape, dtype=values.dtype)
-                whole[name][:, board.where] = values
-        return allocation_dataset(self.network, self.order, self.time, whole.pop("demand"), whole)
+            where = np.asarray(board.where, np.intp)
+            _place_board(where, result["demand"], result["allocated"], result["allocated_shared"], result["limit"],
+                         whole["demand"], whole["allocated"], whole["allocated_shared"], whole["limit"],
+                         whole["shortage"], board_shortage[:, board_index[board.name]])
+            for name in ("storage", "inlet", "evaporation", "spill"):
+                whole[name][:, where] = result[name]
+        shortage = whole.pop("shortage")
+        return allocation_dataset(self.network, self.order, self.time, whole.pop("demand"), whole,
+                                  shortage=shortage, board_shortage=board_shortage)
+
+
+@kernel
+def _place_board(where, demand, allocated, shared, limit, all_demand, all_allocated, all_shared, all_limit,
+                 all_shortage, board_shortage):
+    """Puts one board's (time, district, use) results at its districts' places ``where`` in
+    the whole network's arrays and, in the same pass, its shortage ``max(demand - allocated,
+    0)`` (m³/day) and the board's total shortage per day and use. The board's districts are
+    summed in ascending order, as ``shortage[:, board].sum(axis=1)`` sums them, so the totals
+    are those of numpy bit for bit. (One compiled pass instead of numpy's fancy indexing of
+    each array and a masked copy of the shortage per board: the 748 MiB of a national season
+    took about 3 s that way.)"""
+    n_time, n_local, n_use = demand.shape
+    for t in range(n_time):
+        for k in range(n_local):
+            i = where[k]
+            for u in range(n_use):
+                d, a = demand[t, k, u], allocated[t, k, u]
+                short = max(d - a, 0.0)
+                all_demand[t, i, u] = d
+                all_allocated[t, i, u] = a
+                all_shared[t, i, u] = shared[t, k, u]
+                all_limit[t, i, u] = limit[t, k, u]
+                all_shortage[t, i, u] = short
+                board_shortage[t, u] += short
 
 
 def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, supply_m3_day: xr.DataArray,

@@ -539,11 +539,17 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
         yield days, demand, out
 
 
-def allocation_dataset(network: Network, order: PriorityOrder, time, demand, out) -> xr.Dataset:
-    """The Dataset of docs/contracts.md section 5 from the arrays of :func:`allocate_arrays`."""
+def allocation_dataset(network: Network, order: PriorityOrder, time, demand, out, *, shortage=None,
+                       board_shortage=None) -> xr.Dataset:
+    """The Dataset of docs/contracts.md section 5 from the arrays of :func:`allocate_arrays`.
+
+    ``shortage`` (time, district, use) and ``board_shortage`` (time, board, use), m³/day, when
+    the caller already has them (:mod:`models.allocation.board_split` takes them while it puts
+    the water boards together); otherwise they are computed here."""
     tdu, td = ("time", "district", "use"), ("time", "district")
     m3 = "m3/day"
-    shortage = np.maximum(demand - out["allocated"], 0.0)
+    if shortage is None:
+        shortage = np.maximum(demand - out["allocated"], 0.0)
     ds = xr.Dataset(
         {
             "demand": (tdu, demand, {"units": m3, "long_name": "water demand"}),
@@ -567,8 +573,11 @@ def allocation_dataset(network: Network, order: PriorityOrder, time, demand, out
     )
     # xarray cannot hold a dimension and a non-index coordinate of one name, so the board
     # dimension is ``board`` while ``water_board`` stays the coordinate on ``district``.
+    if board_shortage is None:
+        board_shortage = np.stack([shortage[:, network.board_of_district == k].sum(axis=1)
+                                   for k in range(len(network.boards))], axis=1)
     board_shortage = xr.DataArray(
-        np.stack([shortage[:, network.board_of_district == k].sum(axis=1) for k in range(len(network.boards))], axis=1),
+        board_shortage,
         dims=("time", "board", "use"),
         coords={"board": list(network.boards)},
     )
