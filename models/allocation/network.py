@@ -186,11 +186,9 @@ def _board_fractions(active_values, active_board, n_active, target, bound, g, de
             b = active_board[k]
             if todo[b]:
                 x = g[b] * residual[k]
-                if x < cap[k]:
-                    value[b] += x
-                    slope[b] += residual[k]
-                else:
-                    value[b] += cap[k]
+                below = x < cap[k]
+                value[b] += x if below else cap[k]
+                slope[b] += residual[k] if below else 0.0
         again = False
         for b in range(n_groups):
             if todo[b]:
@@ -214,12 +212,12 @@ def _national_fraction(residual, reach, n_active, source, demand_sum):
         value = 0.0
         slope = 0.0
         for k in range(n_active):
+            # Without branches (which way each district goes is a coin toss for the
+            # processor): adding min(x, reach) and adding 0.0 give the same sums bit for bit.
             x = f * residual[k]
-            if x < reach[k]:
-                value += x
-                slope += residual[k]
-            else:
-                value += reach[k]
+            below = x < reach[k]
+            value += x if below else reach[k]
+            slope += residual[k] if below else 0.0
         gap = source - value
         if gap > _RELATIVE_TOLERANCE * source and slope > 0:
             f += gap / slope
