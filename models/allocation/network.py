@@ -116,10 +116,11 @@ class Network:
         if unknown:
             raise ValueError(f"districts: water_board {unknown} not in the boards table {board_ids}")
         position = {b: k for k, b in enumerate(board_ids)}
+        # tolist() first: iterating a pandas 3 string column element by element is slow
         return cls(
-            districts=tuple(districts.index),
+            districts=tuple(districts.index.tolist()),
             boards=tuple(board_ids),
-            board_of_district=np.array([position[b] for b in districts["water_board"]], dtype=np.intp),
+            board_of_district=np.array([position[b] for b in districts["water_board"].tolist()], dtype=np.intp),
             district_inlet_m3_day=districts["inlet_capacity_m3_day"].to_numpy(float),
             board_inlet_m3_day=boards["inlet_capacity_m3_day"].to_numpy(float),
             storage_max_m3=districts["storage_max_m3"].to_numpy(float),
