@@ -18,7 +18,9 @@ each water board shares it out within):
    storage at the end of the national pass.
 
 The board results are put together in the network's district order into the Dataset of
-:func:`models.allocation.network.allocation_dataset` (docs/contracts.md section 5).
+:func:`models.allocation.network.allocation_dataset` (docs/contracts.md section 5): on a
+cluster by a thread of the calling process as each board finishes, while the workers run
+the outlook members (:class:`BoardRuns`).
 """
 
 from __future__ import annotations

@@ -36,9 +36,14 @@ common: given the fractions of a run of the whole network (``source_fraction``),
 board's districts allocated on their own get exactly what they got in that run. That is how
 :mod:`models.allocation.board_split` runs a national pass first and then the water boards in parallel.
 
-The day loop is a compiled kernel (:mod:`models.jit`): a national day of 10,000 districts and
-12 steps takes about 2 ms. ``tests/test_allocation_reference.py`` keeps the first, numpy
-implementation and holds the kernel to its results.
+The day loop is a compiled kernel (:mod:`models.jit`). A day makes one pass over all
+districts (local water; what each use still lacks is listed per use) and then, per priority
+step, works only on the districts listed, writing straight into the outputs; the Newton
+steps read contiguous copies of the step's values. Every sum is taken in ascending district
+order, as the first compiled kernel took it, so the results are the same bit for bit
+(``benchmarks/bench_allocation.py`` checks them against ``benchmarks/allocation_previous.py``
+and gives the time per national day). ``tests/test_allocation_reference.py`` keeps the first,
+numpy implementation and holds the kernel to its results.
 """
 
 from __future__ import annotations
@@ -355,11 +360,12 @@ def _allocate_days(
                 before += d
                 used += local
                 rest = d - local
-                if rest > 0.0:
-                    k = n_active[u]
-                    active[u, k] = i
-                    residual[u, k] = rest
-                    n_active[u] = k + 1
+                # Listed without a branch (whether a use lacks water is a coin toss for the
+                # processor): the slot is always written, and kept only where rest > 0.
+                k = n_active[u]
+                active[u, k] = i
+                residual[u, k] = rest
+                n_active[u] = k + (rest > 0.0)
                 total += rest
                 allocated[t, i, u] = local
                 allocated_shared[t, i, u] = 0.0
