@@ -3,29 +3,46 @@
 
 Synthetic but realistic-sized input: districts spread over 21 boards, weather from 11
 stations over past years, a national source that binds on dry days. Runs the stage as
-``pipelines.allocation.run`` does: the national pass over the season in this process,
-then the 21 water-board tasks and the 50 member tasks side by side on a local Dask cluster of
-1 and of 2 worker processes, then the season's allocation put together (a 748 MiB Dataset).
-Reports wall time per part, peak memory (resident set of this process and the workers) and
-the compute time per task as the workers report it, plus one member's parts in one process.
+``pipelines.allocation.run`` does, on the stage's own local Dask cluster
+(:func:`pipelines.dask_cluster.dask_client`, 1 and 2 worker processes): the national pass over
+the season in this process, then the 21 water-board tasks and the outlook members (a few
+tasks of several members per worker) side by side, the boards' results taken and placed
+by a thread of this process as they finish, then the season's allocation put together (a
+748 MiB Dataset). Prints, in this order:
 
-Measured at the stated size on this machine's 2 cores, otherwise idle (November 2026):
+- the check that the stage's results (allocation, outlook, national fractions) are bit for
+  bit those of the previous kernel (``benchmarks/allocation_previous.py``) at a reduced size
+  (2,000 districts, 4 members, 61 days, the source at 2, 0.5 and 0.1 of its supply);
+- one member's parts in one process;
+- the kernel over one member's horizon against a memory-bound pass over the same arrays
+  (its inputs read once, its seven outputs written once, nothing computed), in CPU time of
+  the thread, and their ratio;
+- per number of workers: wall time per part and of the whole stage, peak memory (resident
+  set of this process, the nannies and the workers), CPU time (user, system) of all of them,
+  the load average, and the compute time per kind of task as the workers report it.
 
-| workers | national pass | members, boards alongside | boards' results put together | whole stage | peak memory |
-|---|---|---|---|---|---|
-| 1 | 0.9 s | 35.0 s | 5.7 s | 41.6 s | 2.9 GiB |
-| 2 | 0.8 s | 21.5 s | 5.0 s | 27.3 s | 3.9 GiB |
+Figures (wall times are only comparable on a quiet machine; the A/B lines were interleaved
+in one process):
 
-Where the time goes: a member takes 0.48 s in one process (weather and local water 0.05 s,
-demand 0.06 s, the allocation kernel 0.35 s, about 2 ms per national day) and 0.64 s on a
-lone worker, 0.75 s each with two workers sharing the machine's memory bandwidth. Dask workers
-hand freed memory back to the system at once (``MALLOC_TRIM_THRESHOLD_``), so memory asked for
-again is faulted in again: the kernel therefore allocates nothing per day, which took a member
-on a worker from 0.84 s to 0.51 s (the same member run over and over in one task). The rest of
-the gap to 0.64 s comes with each task (a member's arrays made anew, its weather and results
-in transit); raising the workers' trim threshold did not change it. The 21 board tasks take
-1.8 s of compute in all; putting their 748 MiB together (transfer from the workers, placing
-districts, the aggregates) takes about 5 s. The first numpy implementation of a member took 13 s.
+| | before issue 19 (quiet machine) | issue 19 (shared machine, load average 13-17 on 2 cores) |
+|---|---|---|
+| whole stage, 1 worker | 17.7 s (docstring before: 41.6 s) | 289 s wall, 48 s user + 17 s system CPU |
+| whole stage, 2 workers | 14.8 s (docstring before: 27.3 s) | 248 s wall, 39 s user + 10 s system CPU |
+| boards' wait and assembly after the members | about 3 s | 0.6-0.8 s (under that load) |
+| peak memory, 1 / 2 workers | 2.9 / 4.45 GiB | 2.77 / 3.96 GiB |
+| kernel, one member, 183 days | 129 ms (0.71 ms per national day) | A/B, thread CPU time, best of 5: previous 197-218 ms, now 139 ms |
+| kernel / memory-bound pass | about 16x (pass over the ensemble) | 5.7x before the last change, 139 / 27 ms = 5.1x after |
+
+At the same load the baseline stage took 254 s (1 worker) and 233 s (2 workers) with 37 s
+and 77 s of CPU in all. Where the time went before: about 3 s assembling the boards'
+results after the members, about 0.08 s of task overhead per member (now a few tasks per
+worker sharing buffers), 15 s of system time from page faults (the local workers now keep
+arrays of up to 32 MiB on the heap, ``pipelines.dask_cluster.WORKER_MALLOC``: a member faulted
+in 0.1 GiB instead of 0.5 GiB), Python checks and pandas 3 string iteration around the
+kernel (the national pass's set-up took 1.1 s of it). The kernel's own day: one pass over the
+districts for local water (most of its time: about 90 ms of the 139 when every demand fits),
+then per priority step only the districts with residual demand. The first numpy
+implementation of a member took 13 s.
 
     python benchmarks/bench_allocation.py                    # national scale
     python benchmarks/bench_allocation.py --districts 2000 --members 10 --days 183
