@@ -33,8 +33,9 @@ in one process):
 | kernel, one member, 183 days | 129 ms (0.71 ms per national day) | A/B, thread CPU time, best of 5: previous 197-218 ms, now 139 ms |
 | kernel / memory-bound pass | about 16x (pass over the ensemble) | 5.7x before the last change, 139 / 27 ms = 5.1x after |
 
-At the same load the baseline stage took 254 s (1 worker) and 233 s (2 workers) with 37 s
-and 77 s of CPU in all. Where the time went before: about 3 s assembling the boards'
+On the same shared machine earlier the same day (load average 5-13) the stage as it was
+took 254 s (1 worker) and 233 s (2 workers), peak memory 3.28 / 4.25 GiB, 12.9 / 45.1 s of
+it waiting for and assembling the boards after the members. Where the time went before: about 3 s assembling the boards'
 results after the members, about 0.08 s of task overhead per member (now a few tasks per
 worker sharing buffers), 15 s of system time from page faults (the local workers now keep
 arrays of up to 32 MiB on the heap, ``pipelines.dask_cluster.WORKER_MALLOC``: a member faulted
