@@ -136,7 +136,8 @@ def synthetic_briefing(districts: gpd.GeoDataFrame, *, seed: int = 0, board_char
     return {**charts, "level_history": history, "reasons": reasons, "outlook_summary": outlook}
 
 
-PLACE_IN_DISTRICT = "Nieuw-Ééndorp"  # lies in the first district
+PLACE_IN_DISTRICT = "Nieuw-Ééndorp"  # lies in district PLACE_DISTRICT (page order)
+PLACE_DISTRICT = 7
 PLACE_ALTERNATE = "Oud Eendorp"
 PLACE_NEAR = "Buitenhuizen"  # 1.5 km east of the grid, in no district
 PLACE_FAR = "Verweg"  # 100 km away: known by name only
@@ -155,9 +156,10 @@ def synthetic_citizen_inputs(districts: gpd.GeoDataFrame) -> dict:
                                       geometry=cells, crs="EPSG:28992")
     provinces = gpd.GeoDataFrame({"name": ["Provincie Midden"]},
                                  geometry=[shapely.box(xmin, ymin, xmax, ymax).buffer(1_000)], crs="EPSG:28992")
-    # Places: one in the middle of every 7th district; one just outside the grid (shipped with
-    # its point, in no district); one far away (shipped by name only).
-    inside = districts.geometry.iloc[::7].centroid
+    # Places: one in the middle of every 7th district from the 8th on (the first is
+    # PLACE_IN_DISTRICT); one just outside the grid (shipped with its point, in no district);
+    # one far away (shipped by name only).
+    inside = districts.geometry.iloc[PLACE_DISTRICT::7].centroid
     places = gpd.GeoDataFrame(
         {"name": [PLACE_IN_DISTRICT] + [f"Dorp {k}" for k in range(1, len(inside))] + [PLACE_NEAR, PLACE_FAR],
          "population": [12_000] + [1_000 + k for k in range(1, len(inside))] + [800, 50_000],

@@ -580,7 +580,11 @@
       else if (event.key === "Enter") { if (matches.length) { choose(active >= 0 ? active : 0); event.preventDefault(); } }
       else if (event.key === "Escape") { close(); }
     });
-    input.addEventListener("blur", function () { window.setTimeout(close, 150); });
+    // Closed a moment after leaving the box (a click on a suggestion lands first), unless the
+    // box has the focus again by then: typing straight after a choice keeps its suggestions.
+    input.addEventListener("blur", function () {
+      window.setTimeout(function () { if (document.activeElement !== input) close(); }, 150);
+    });
 
     /* --- my location -------------------------------------------------------------------- */
     options.locate.addEventListener("click", function () {
