@@ -34,21 +34,9 @@
     return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
   }
 
-  function decodeRing(flat, scale) {
-    var ring = [], x = 0, y = 0;
-    for (var i = 0; i < flat.length; i += 2) {
-      x += flat[i];
-      y += flat[i + 1];
-      ring.push([x / scale, y / scale]);
-    }
-    if (ring.length) ring.push(ring[0]);
-    return ring;
-  }
-
+  /* The compact geometry is decoded by assets/droogte-map.js (loaded with every map page). */
   function decodeShape(polygons, scale) {
-    return polygons.map(function (rings) {
-      return rings.map(function (flat) { return decodeRing(flat, scale); });
-    });
+    return window.droogte.decodeShape(polygons, scale);
   }
 
   /* Ray casting over the decoded rings (lon/lat); holes count by the even-odd rule.
