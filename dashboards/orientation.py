@@ -13,9 +13,10 @@ passed in as GeoDataFrames; this module only makes them light enough to ship ins
 
 Places (woonplaatsen, GeoNames) travel as points with their other names, for the search and as
 labels at close zoom: those within ``PLACE_MARGIN_M`` of a district with their point (the page
-finds the district around the point itself, as for "my location"), the rest of the country by
-name only, so that a search for a town elsewhere says it lies outside this map instead of
-finding nothing. Large lakes (Natural Earth) are clipped to the area and drawn under the
+finds the district around the point itself, as for "my location"); the larger towns of the
+rest of the country (``FAR_MIN_POPULATION``) by name only, so that a search for a town
+elsewhere says it lies outside this map instead of finding nothing, while the page stays light
+(about 11 kB for those names). Large lakes (Natural Earth) are clipped to the area and drawn under the
 districts. Postcodes are not carried: no open postcode-area (PC4) data is reachable here.
 """
 
@@ -31,6 +32,7 @@ MARGIN_M = 5_000.0  # areas within this distance of a district are kept
 TOLERANCE_M = {"municipalities": 80.0, "provinces": 250.0}
 MIN_OVERLAP_SHARE = 0.05  # a district "lies in" an area when this share of it does
 PLACE_MARGIN_M = 3_000.0  # places this close to a district travel with their point
+FAR_MIN_POPULATION = 5_000  # farther places this large travel by name (about 550 of 1,966)
 WATER_TOLERANCE_M = 150.0
 
 
@@ -88,7 +90,7 @@ def orientation_data(layers: dict[str, gpd.GeoDataFrame] | None,
 def _places(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> dict:
     """``{"near": [[name, lon, lat, population, municipality, alternates], …], "far": ["name|alt|…"]}``:
     places within ``PLACE_MARGIN_M`` of a district with their point (EPSG:4326, 5 decimals),
-    largest first; all others by their names only."""
+    largest first; others of at least ``FAR_MIN_POPULATION`` inhabitants by their names only."""
     for column in ("population", "municipality", "alternates"):
         if column not in places.columns:
             raise ValueError(f"orientation['places'] lacks column {column!r}")
@@ -103,7 +105,7 @@ def _places(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> dict:
             point = wgs.iloc[i]
             out["near"].append([str(record.name), round(point.x, 5), round(point.y, 5), int(record.population),
                                 str(record.municipality or ""), "|".join(names[1:])])
-        else:
+        elif record.population >= FAR_MIN_POPULATION:
             out["far"].append("|".join(names))
     return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shapely
 
-from dashboards.orientation import PLACE_MARGIN_M, orientation_data
+from dashboards.orientation import FAR_MIN_POPULATION, PLACE_MARGIN_M, orientation_data
 from pipelines.reference.geography import reference_places, reference_waters
 from pipelines.reference.make_places import _latin, alternate_names, places_from_geonames, search_key
 from tests.synthetic import PLACE_FAR, PLACE_IN_DISTRICT, PLACE_NEAR, synthetic_citizen_inputs, synthetic_districts
@@ -77,6 +77,10 @@ def test_a_page_ships_nearby_places_with_their_point_and_the_rest_by_name():
     moved.loc[moved["name"] == PLACE_NEAR, "geometry"] = shapely.Point(xmax + PLACE_MARGIN_M + 100.0,
                                                                        districts.total_bounds[1] + 10.0)
     block = orientation_data(layers | {"places": moved}, districts)
+    assert PLACE_NEAR not in [row[0] for row in block["places"]["near"]]
+    assert PLACE_NEAR not in block["places"]["far"]  # 800 inhabitants: too small to name from afar
+    moved.loc[moved["name"] == PLACE_NEAR, "population"] = FAR_MIN_POPULATION
+    block = orientation_data(layers | {"places": moved}, districts)
     assert PLACE_NEAR in block["places"]["far"]
 
 
@@ -88,4 +92,7 @@ def test_a_page_over_the_veluwe_ships_only_the_places_around_it():
     near = [row[0] for row in block["places"]["near"]]
     assert near[0] == "Apeldoorn"  # largest first
     assert 5 <= len(near) < 60
-    assert len(near) + len(block["places"]["far"]) == len(places)
+    far = [entry.split("|")[0] for entry in block["places"]["far"]]
+    assert "Den Haag" in far and "Apeldoorn" not in far
+    assert len(far) == (places["population"] >= FAR_MIN_POPULATION).sum() - sum(
+        1 for row in block["places"]["near"] if row[3] >= FAR_MIN_POPULATION)
