@@ -213,6 +213,7 @@ def test_a_place_answers_with_the_district_around_it_by_any_of_its_names(browser
         expect(page.locator("#answer-card h2")).to_have_text(target)
         expect(page.locator("#answer-card .place-note")).to_have_text(f"{PLACE_IN_DISTRICT} ligt in het gebied {target}.")
         expect(page.locator("#answer-card dl")).to_contain_text("Waarom?")  # the whole card, not a stub
+        expect(page.locator("#search-status")).to_have_text(re.compile(f"^{PLACE_IN_DISTRICT} ligt in het gebied {target}. Hier "))
         search.fill(PLACE_ALTERNATE[:6].lower())  # another name of the same place
         expect(page.get_by_role("option").first).to_contain_text(f"({PLACE_ALTERNATE})")
         page.get_by_role("option").first.click()

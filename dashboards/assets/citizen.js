@@ -357,6 +357,8 @@
         showDistrict(hit, how);
         current.place = place;
         placeNote(place, hit);
+        announce(ui("place_in").replace("{name}", place.name).replace("{district}", districts[hit].name) + " " +
+                 headline(districts[hit]));
         return;
       }
       current = {kind: "outside", place: place};
