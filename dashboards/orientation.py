@@ -16,8 +16,9 @@ labels at close zoom: those within ``PLACE_MARGIN_M`` of a district with their p
 finds the district around the point itself, as for "my location"); the larger towns of the
 rest of the country (``FAR_MIN_POPULATION``) by name only, so that a search for a town
 elsewhere says it lies outside this map instead of finding nothing, while the page stays light
-(about 11 kB for those names). Large lakes (Natural Earth) are clipped to the area and drawn under the
-districts. Postcodes are not carried: no open postcode-area (PC4) data is reachable here.
+(about 11 kB for those names). Large lakes and the sea (Natural Earth) are clipped to a wider
+box (``WATER_MARGIN_M``) and drawn under the districts. Postcodes are not carried: no open
+postcode-area (PC4) data is reachable here.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ MIN_OVERLAP_SHARE = 0.05  # a district "lies in" an area when this share of it d
 PLACE_MARGIN_M = 3_000.0  # places this close to a district travel with their point
 FAR_MIN_POPULATION = 5_000  # farther places this large travel by name (about 550 of 1,966)
 WATER_TOLERANCE_M = 150.0
+WATER_MARGIN_M = 25_000.0  # waters are clipped this far out: a lake at the edge still reads as one
 
 
 def _checked(layer: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
@@ -81,7 +83,8 @@ def orientation_data(layers: dict[str, gpd.GeoDataFrame] | None,
     if layers.get("places") is not None:
         out["places"] = _places(_checked(layers["places"], "places"), districts)
     if layers.get("waters") is not None:
-        waters = _waters(_checked(layers["waters"], "waters"), area)
+        waters = _waters(_checked(layers["waters"], "waters"),
+                         shapely.box(*districts.total_bounds).buffer(WATER_MARGIN_M))
         if waters:
             out["waters"] = waters
     return out

@@ -152,6 +152,10 @@
       container.classList.toggle("zoom-near", map.getZoom() >= NEAR_ZOOM);
       container.classList.toggle("zoom-far", map.getZoom() < NEAR_ZOOM);
       container.classList.toggle("zoom-close", map.getZoom() >= ALL_PLACES_ZOOM);
+      // The waters are drawn at 1:10 million (shores about 1 km off): at close zoom that would
+      // mislead more than it helps, and the place names orient instead.
+      var watersPane = map.getPane("waters");
+      if (watersPane) watersPane.style.display = map.getZoom() >= ALL_PLACES_ZOOM ? "none" : "";
     }
     map.on("zoomend", zoomClass);
     map.on("moveend", drawPlaceLabels);
