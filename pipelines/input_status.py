@@ -10,15 +10,20 @@ from __future__ import annotations
 from pipelines.config import Config
 
 
+def configured_series(config: Config) -> dict[str, list[str]]:
+    """Per source, the stations, wells (files or BRO dossiers) and sensor files the setup names."""
+    return {"meteo": [s.id for s in config.stations] + list(config.knmi_service.stations if config.knmi_service else []),
+            "groundwater": [str(w.file.stem) for w in config.wells]
+            + [d.well for d in (config.bro_service.dossiers if config.bro_service else ())],
+            "sensors": [str(s.file.name) for s in config.sensors]}
+
+
 def input_status(config: Config, attrs: dict) -> dict[str, dict]:
     """Per source the setup uses: how many stations, wells or sensors it has, and which are
     stale or without data (from the ``series_*`` attributes of ``indicators.nc``, see
     :func:`models.indicators.freshness.series_attrs`). A source the setup names but of which
     nothing is stored has all its measuring points missing."""
-    configured = {"meteo": [s.id for s in config.stations] + list(config.knmi_service.stations if config.knmi_service else []),
-                  "groundwater": [str(w.file.stem) for w in config.wells]
-                  + [d.well for d in (config.bro_service.dossiers if config.bro_service else ())],
-                  "sensors": [str(s.file.name) for s in config.sensors]}
+    configured = configured_series(config)
     status = {}
     for source, names in configured.items():
         if f"series_count_{source}" in attrs:
