@@ -50,7 +50,10 @@ def degraded_inputs(config: Config, attrs: dict, ingest_reports: dict | None = N
         if entry["stale"]:
             reasons.append(f"{source}: {len(entry['stale'])} of {entry['count']} out of date "
                            f"({', '.join(entry['stale'][:10])})")
-        if entry["missing"]:
+        if entry["missing"] and len(entry["missing"]) >= entry["count"]:
+            reasons.append(f"{source}: no data held at all ({', '.join(entry['missing'][:10])}); the decisions "
+                           "it feeds keep the decision log's state, or are unknown where none was decided before")
+        elif entry["missing"]:
             reasons.append(f"{source}: {len(entry['missing'])} of {entry['count']} without data "
                            f"({', '.join(entry['missing'][:10])})")
     return reasons
