@@ -187,6 +187,8 @@ CITIZEN_TEXT = {
         "since_text": "Sinds {since}. Dit geldt tot het waterschap het opheft. Wij bekijken de situatie elke dag; "
                       "de volgende update is op {next}.",
         "since_none": "Zo is het sinds {since}. Wij bekijken de situatie elke dag; de volgende update is op {next}.",
+        "since_unknown": "Zolang de metingen ontbreken. Wij bekijken de situatie elke dag; de volgende update is op "
+                         "{next}.",
         "since_short": "sinds {since}", "announcement": "Officiële bekendmaking", "contact": "Contact",
         "change_stricter": "Nieuw: strenger dan bij de vorige update.",
         "change_lighter": "Nieuw: minder streng dan bij de vorige update.",
@@ -213,6 +215,8 @@ CITIZEN_TEXT = {
         "since_text": "Since {since}. This applies until the water board lifts it. We review the situation every "
                       "day; the next update is on {next}.",
         "since_none": "This has been so since {since}. We review the situation every day; the next update is on {next}.",
+        "since_unknown": "As long as the measurements are missing. We review the situation every day; the next "
+                         "update is on {next}.",
         "since_short": "since {since}", "announcement": "Official announcement", "contact": "Contact",
         "change_stricter": "New: stricter than at the last update.",
         "change_lighter": "New: less strict than at the last update.",
@@ -413,8 +417,8 @@ def input_ages(metadata: dict) -> list[dict]:
             points_en = _points(points, "of", "measuring points out of date", "without data")
         if newest is None:
             ages.append({"name_nl": name_nl, "name_en": name_en, "when_nl": "geen gegevens",
-                         "when_en": "no data", "age_nl": "besluiten die hierop steunen blijven zoals ze waren",
-                         "age_en": "decisions that rest on it stay as they were",
+                         "when_en": "no data", "age_nl": "besluiten die hierop steunen blijven zoals ze waren, of zijn onbekend",
+                         "age_en": "decisions that rest on it stay as they were, or are unknown",
                          "points_nl": points_nl, "points_en": points_en})
             continue
         daily = source in DAILY_SOURCES

@@ -18,7 +18,8 @@ from models.restrictions.proposal import Proposal, compare, decisions_on
 from models.restrictions.rules import decide
 from pipelines.config import Config
 from pipelines.inputs import read_districts
-from pipelines.store import ALLOCATION, ESCALATION, ESCALATION_HISTORY, INDICATORS, OUTLOOK, PUBLISHED, TRIGGERS, Store
+from pipelines.store import (ALLOCATION, ESCALATION, ESCALATION_HISTORY, INDICATORS, OUTLOOK, PUBLISHED, TRIGGERS,
+                             UNKNOWN_DECISIONS, Store)
 
 
 def weather_fingerprint(config: Config) -> str:
@@ -98,8 +99,15 @@ def run(config: Config, day: dt.date, median: xr.DataArray | None = None, *,
     board_of = dict(zip(districts["district_id"].astype(str), districts["water_board"].astype(str)))
     affected = missing_input.affected_tracks(missing_input.unknown_indicators(indicators), config.rules, board_of)
     last = None if last_decided is None else pd.Timestamp(last_decided)
-    decisions = missing_input.hold_decisions(decisions, before, affected, last_decided=last, until=pd.Timestamp(day))
-    uncertain = missing_input.uncertain_tracks(decisions, before, affected, last_decided=last, day=pd.Timestamp(day))
+    earlier_unknown = store.table(UNKNOWN_DECISIONS)
+    earlier_unknown = (set() if earlier_unknown is None else
+                       set(zip(earlier_unknown["district_id"].astype(str), earlier_unknown["track"].astype(str))))
+    undecided = missing_input.without_earlier_decision(decisions, before, affected, last_decided=last,
+                                                       day=pd.Timestamp(day), before=earlier_unknown)
+    decisions = missing_input.hold_decisions(decisions, before, affected, last_decided=last, until=pd.Timestamp(day),
+                                             undecided=undecided)
+    uncertain = missing_input.uncertain_tracks(decisions, affected, undecided, day=pd.Timestamp(day))
+    store.write_table(pd.DataFrame(sorted(undecided), columns=["district_id", "track"], dtype=str), UNKNOWN_DECISIONS)
     log = decision_log.merge_decisions(log, decisions, issued_at=issued_at)
     store.write_decision_log(log)
     record_decided(config.processed_dir, valid_on)

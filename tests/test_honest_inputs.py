@@ -85,7 +85,7 @@ def test_the_citizen_page_names_stale_points_and_a_source_without_data():
     assert "2 van 16 meetpunten verouderd: GMW01-001, GMW02-001" in page
     assert "2 of 16 measuring points out of date" in page
     assert "3 zonder gegevens: PEIL_A, PEIL_B, PEIL_C" in page
-    assert "no data (decisions that rest on it stay as they were)" in page
+    assert "no data (decisions that rest on it stay as they were, or are unknown)" in page
 
 
 def test_degraded_inputs_name_failed_sources_and_stale_points(tmp_path):

@@ -114,6 +114,10 @@ def test_a_first_run_with_the_sensor_file_broken_marks_the_surface_water_state_u
     # the groundwater track, fed by wells that report, is decided as in the clean run
     assert now["groundwater_ban"].equals(before["groundwater_ban"]) and not now["groundwater_ban_unknown"].any()
 
+    # the next run, the file still broken: what the first run logged is no valid earlier state
+    again = _decide(config).decisions.set_index("district_id")
+    assert again["restriction"].equals(now["restriction"])
+
     reasons = degraded_inputs(config, Store(config.processed_dir).attributes(INDICATORS))
     assert any(r.startswith("sensors: no data held at all") for r in reasons)
 

@@ -232,7 +232,7 @@
       card.appendChild(head);
       if (d.change) card.appendChild(el("p", ui("change_" + d.change), "change-note"));
       var list = el("dl");
-      field(list, ui("since_label"), ui(d.restriction === "none" ? "since_none" : "since_text")
+      field(list, ui("since_label"), ui(d.restriction === "none" ? "since_none" : d.restriction === "unknown" ? "since_unknown" : "since_text")
         .replace("{since}", d["since_" + l]).replace("{next}", data.dates["next_" + l]));
       field(list, ui("meaning"), d["meaning_" + l]);
       if (d.groundwater === 1) field(list, data.groundwater["label_" + l], data.groundwater["meaning_" + l]);

@@ -83,8 +83,26 @@ def has_earlier_decision(log: pd.DataFrame, district: str, last: pd.Timestamp | 
     return bool(covers.any())
 
 
+def without_earlier_decision(new: pd.DataFrame, log: pd.DataFrame, affected: Mapping[tuple[str, str], int], *,
+                             last_decided: pd.Timestamp | None, day: pd.Timestamp,
+                             before: set[tuple[str, str]] = frozenset()) -> set[tuple[str, str]]:
+    """The affected district tracks that have no valid earlier decision: the log never decided
+    the district, or the track was already without one in the run before (``before``, kept in
+    ``unknown_decisions.parquet``): what the log holds for it then rests on the rules with input
+    alone, a lower bound, not a state to keep."""
+    day = pd.Timestamp(day).normalize()
+    last = None if last_decided is None else min(pd.Timestamp(last_decided).normalize(), day)
+    out = set()
+    for key in affected:
+        rows = new[new["district_id"] == key[0]]
+        if key in before or rows.empty or not has_earlier_decision(log, key[0], last, rows["valid_from"].min()):
+            out.add(key)
+    return out
+
+
 def hold_decisions(new: pd.DataFrame, log: pd.DataFrame, affected: Mapping[tuple[str, str], int], *,
-                   last_decided: pd.Timestamp | None, until: pd.Timestamp) -> pd.DataFrame:
+                   last_decided: pd.Timestamp | None, until: pd.Timestamp,
+                   undecided: set[tuple[str, str]] = frozenset()) -> pd.DataFrame:
     """``new`` decisions (from :func:`~models.restrictions.rules.decide`) with the tracks in
     ``affected`` taken from the decision log where it decided them.
 
@@ -92,7 +110,8 @@ def hold_decisions(new: pd.DataFrame, log: pd.DataFrame, affected: Mapping[tuple
     ``last_decided``: the last day the log decided (``timeline.json``); ``until``: the last day
     of ``new``. Day by day, the log's state stands unless the new decisions are stricter; after
     the log's last day its state on that day is carried. A district the log never decided keeps
-    its new decisions (see :func:`uncertain_tracks`).
+    its new decisions (see :func:`uncertain_tracks`), and so does every track in ``undecided``
+    (:func:`without_earlier_decision`).
     """
     if not affected or new.empty:
         return new
@@ -102,7 +121,7 @@ def hold_decisions(new: pd.DataFrame, log: pd.DataFrame, affected: Mapping[tuple
     log_track = _track_of(log["restriction"]) if len(log) else np.array([], dtype=str)
     keep = np.ones(len(new), dtype=bool)
     rebuilt: list[dict] = []
-    for (district, track) in sorted(affected):
+    for (district, track) in sorted(set(affected) - set(undecided)):
         of_new = (new["district_id"] == district).to_numpy()
         if not of_new.any():
             continue
@@ -168,34 +187,32 @@ def _segments(days, from_log, log_level, log_index, log_rows, new_level, new_ind
     return rows
 
 
-def uncertain_tracks(decisions: pd.DataFrame, log: pd.DataFrame, affected: Mapping[tuple[str, str], int], *,
-                     last_decided: pd.Timestamp | None, day: pd.Timestamp) -> dict[tuple[str, str], int]:
-    """The affected district tracks without an earlier decision whose state on ``day`` is
-    below what a rule without input could set (so the true state is unknown):
-    ``{(district, track): severity decided by the rules with input}``."""
+def uncertain_tracks(decisions: pd.DataFrame, affected: Mapping[tuple[str, str], int],
+                     undecided: set[tuple[str, str]], *, day: pd.Timestamp) -> dict[tuple[str, str], int]:
+    """The ``undecided`` district tracks whose state on ``day`` is below what a rule without
+    input could set, so the true state is unknown: ``{(district, track): severity the rules with
+    input decided}``."""
     day = pd.Timestamp(day).normalize()
-    last = None if last_decided is None else pd.Timestamp(last_decided).normalize()
     out = {}
-    for (district, track), highest in affected.items():
+    for key in sorted(undecided):
+        district, track = key
         rows = decisions[decisions["district_id"] == district]
-        if rows.empty:
-            continue
-        if has_earlier_decision(log, district, None if last is None else min(last, day), rows["valid_from"].min()):
-            continue
         on = rows[(rows["valid_from"] <= day) & (rows["valid_until"].isna() | (rows["valid_until"] >= day))]
         on = on[_track_of(on["restriction"]) == track]
         level = max((_severity(r) for r in on["restriction"]), default=0)
-        if level < highest:
-            out[(district, track)] = level
+        if level < affected[key]:
+            out[key] = level
     return out
 
 
+#: What is certain all the same: the level the rules with input decided (not said for none).
+KNOWN_LEVEL = (" Wel geldt zeker: {known_nl}.", " What does apply for certain: {known_en}.")
 #: Why a state is unknown, per track: (Dutch, English) with ``{source}`` the missing data.
 UNKNOWN_REASON = {
     "surface_water": ("Metingen van {source_nl} ontbreken. Daarom weten we nu niet of u hier water uit sloten "
-                      "en vaarten mag halen. Vast staat alleen: {known_nl}.",
+                      "en vaarten mag halen.",
                       "Measurements of {source_en} are missing. So we do not know now whether you may take "
-                      "water from ditches and canals here. All that is certain: {known_en}."),
+                      "water from ditches and canals here."),
     "groundwater": ("Metingen van {source_nl} ontbreken. Daarom weten we nu niet of u hier mag beregenen "
                     "met grondwater.",
                     "Measurements of {source_en} are missing. So we do not know now whether you may irrigate "
@@ -219,10 +236,11 @@ def mark_unknown(in_force: pd.DataFrame, uncertain: Mapping[tuple[str, str], int
         source = sources.get(track, "")
         names = {lang: source_name(source, lang=lang) for lang in ("nl", "en")}
         if track == "surface_water":
-            known = {lang: restriction_name(str(out.loc[row, "restriction"].iloc[0]), lang=lang)
-                     for lang in ("nl", "en")}
+            decided = str(out.loc[row, "restriction"].iloc[0])
+            known = {lang: restriction_name(decided, lang=lang) for lang in ("nl", "en")}
             for k, lang in enumerate(("nl", "en")):
-                out.loc[row, f"reason_{lang}"] = UNKNOWN_REASON[track][k].format(
+                text = UNKNOWN_REASON[track][k] + (KNOWN_LEVEL[k] if decided != "none" else "")
+                out.loc[row, f"reason_{lang}"] = text.format(
                     source_nl=names["nl"], source_en=names["en"], known_nl=known["nl"].lower(),
                     known_en=known["en"].lower())
                 out.loc[row, f"meaning_{lang}"] = UNKNOWN_MEANING[k]
