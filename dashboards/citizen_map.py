@@ -187,7 +187,7 @@ CITIZEN_TEXT = {
         "since_text": "Sinds {since}. Dit geldt tot het waterschap het opheft. Wij bekijken de situatie elke dag; "
                       "de volgende update is op {next}.",
         "since_none": "Zo is het sinds {since}. Wij bekijken de situatie elke dag; de volgende update is op {next}.",
-        "since_unknown": "Zolang de metingen ontbreken. Wij bekijken de situatie elke dag; de volgende update is op "
+        "since_unknown": "Dit blijft zo tot de metingen er weer zijn. Wij bekijken de situatie elke dag; de volgende update is op "
                          "{next}.",
         "since_short": "sinds {since}", "announcement": "Officiële bekendmaking", "contact": "Contact",
         "change_stricter": "Nieuw: strenger dan bij de vorige update.",
@@ -215,7 +215,7 @@ CITIZEN_TEXT = {
         "since_text": "Since {since}. This applies until the water board lifts it. We review the situation every "
                       "day; the next update is on {next}.",
         "since_none": "This has been so since {since}. We review the situation every day; the next update is on {next}.",
-        "since_unknown": "As long as the measurements are missing. We review the situation every day; the next "
+        "since_unknown": "This stays so until the measurements are back. We review the situation every day; the next "
                          "update is on {next}.",
         "since_short": "since {since}", "announcement": "Official announcement", "contact": "Contact",
         "change_stricter": "New: stricter than at the last update.",

@@ -57,3 +57,14 @@ def degraded_inputs(config: Config, attrs: dict, ingest_reports: dict | None = N
             reasons.append(f"{source}: {len(entry['missing'])} of {entry['count']} without data "
                            f"({', '.join(entry['missing'][:10])})")
     return reasons
+
+
+def unknown_states(decisions) -> str:
+    """One sentence on the districts whose state is published as unknown (a source without any
+    data and no earlier decision); ``""`` when there are none."""
+    surface = int((decisions["restriction"] == "unknown").sum())
+    ground = int(decisions["groundwater_ban_unknown"].sum()) if "groundwater_ban_unknown" in decisions else 0
+    parts = [f"{n} district(s) with the {what} unknown" for n, what in
+             ((surface, "surface-water restriction"), (ground, "groundwater ban")) if n]
+    return ("; ".join(parts) + " (measurements missing and no earlier decision; published as unknown, "
+            "not as no restriction)") if parts else ""
