@@ -232,9 +232,18 @@ def page_notices(outcome, day: dt.date, newest: dict | None = None) -> list[dict
 
     notices = []
     for source in dict.fromkeys(p.source for p in outcome.problems):
+        if source == "decisions":  # the districts published as unknown say so on their own cards
+            continue
         last = (newest or {}).get(source)
         nl, en = source_name(source, lang="nl"), source_name(source, lang="en")
-        if last is not None and last < day:
+        if any(p.source == source and p.message.startswith("no data held at all") for p in outcome.problems):
+            notices.append({
+                "nl": f"Er zijn geen gegevens over {nl} ({source}). Besluiten die hierop steunen blijven zoals ze "
+                      "waren. Waar nog geen besluit was, staat op de kaart 'Onbekend'.",
+                "en": f"There are no data on {en} ({source}). Decisions that rest on them stay as they were. "
+                      "Where there was no decision yet, the map says 'Unknown'.",
+            })
+        elif last is not None and last < day:
             notices.append({
                 "nl": f"De gegevens over {nl} ({source}) lopen tot en met {format_date(last, lang='nl')}. De "
                       f"beperkingen zijn bepaald met die gegevens en gelden ongewijzigd op {format_date(day, lang='nl')}.",
