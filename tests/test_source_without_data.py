@@ -154,3 +154,53 @@ def test_a_first_run_without_groundwater_files_marks_the_groundwater_ban_unknown
     approval = SimpleNamespace(approved=True, mode="auto", by="droogte", at="2025-08-15T06:30:00+00:00", note="")
     summary = run_summary_markdown("demo", DAY, proposal, {}, approval)
     assert "## Unknown: measurements missing" in summary and f"groundwater ban: {len(now)} district(s)" in summary
+
+
+def test_the_logged_state_is_carried_over_new_days_and_only_a_stricter_rule_changes_it():
+    import numpy as np
+    import xarray as xr
+
+    from models.restrictions import decision_log, missing_input
+    from models.restrictions.rules import RuleTable, decide
+
+    rules = RuleTable.from_config({"rules": {"*": [
+        {"id": "watch-shortage", "restriction": "watch", "indicator": "shortage_fraction_4", "operator": ">=",
+         "threshold": 0.1, "min_days": 1, "lift_threshold": 0.05, "lift_days": 1},
+        {"id": "ban-level", "restriction": "daytime_sprinkling_ban", "indicator": "surface_level_below_critical",
+         "operator": ">=", "threshold": 0.0, "min_days": 1, "lift_threshold": -0.1, "lift_days": 1},
+        {"id": "ban-shortage", "restriction": "surface_water_ban", "indicator": "shortage_fraction_4",
+         "operator": ">=", "threshold": 0.5, "min_days": 1, "lift_threshold": 0.3, "lift_days": 1}]}})
+    days = pd.date_range("2025-08-01", "2025-08-10")
+
+    def triggers(level, shortage):
+        return xr.Dataset({"surface_level_below_critical": (("time", "district"), np.array(level, float)[:, None]),
+                           "shortage_fraction_4": (("time", "district"), np.array(shortage, float)[:, None])},
+                          coords={"time": days, "district": ["D1"], "water_board": ("district", ["W"])})
+
+    # with sensors, up to 5 August: the level below critical from the 2nd on
+    with_data = decide(triggers([-1, 0.2, 0.2, 0.2, 0.2] + [np.nan] * 5, [0.0] * 10), rules,
+                       until=dt.date(2025, 8, 5))
+    log = decision_log.merge_decisions(decision_log.empty_log(), with_data, issued_at=pd.Timestamp("2025-08-05", tz="UTC"))
+    # then no sensor data at all; the shortage reaches the watch on the 8th and the full ban on the 10th
+    shortage = [0.0] * 7 + [0.2, 0.2, 0.6]
+    new = decide(triggers([np.nan] * 10, shortage), rules, until=dt.date(2025, 8, 10))
+    assert set(new["restriction"]) == {"none", "watch", "surface_water_ban"}  # recomputed: the daytime ban is gone
+    affected = {("D1", "surface_water"): 2}
+    current = decision_log.current_decisions(log)
+    held = missing_input.hold_decisions(new, current, affected, last_decided=pd.Timestamp("2025-08-05"),
+                                        until=pd.Timestamp("2025-08-10"))
+    by_day = {d: held[(held["valid_from"] <= d) & (held["valid_until"].isna() | (held["valid_until"] >= d))]
+              ["restriction"].item() for d in days}
+    assert by_day[pd.Timestamp("2025-08-01")] == "none"
+    # the logged daytime ban stands and is carried; the watch (lighter) does not replace it ...
+    assert all(by_day[d] == "daytime_sprinkling_ban" for d in pd.date_range("2025-08-02", "2025-08-09"))
+    # ... a stricter rule with input does
+    assert by_day[pd.Timestamp("2025-08-10")] == "surface_water_ban"
+    # merged into the log: nothing withdrawn
+    merged = decision_log.merge_decisions(log, held, issued_at=pd.Timestamp("2025-08-10", tz="UTC"))
+    assert "withdrawn" not in set(merged["change"])
+    assert missing_input.without_earlier_decision(new, current, affected, last_decided=pd.Timestamp("2025-08-05"),
+                                                  day=pd.Timestamp("2025-08-10")) == set()
+    assert missing_input.without_earlier_decision(new, decision_log.current_decisions(decision_log.empty_log()),
+                                                  affected, last_decided=None,
+                                                  day=pd.Timestamp("2025-08-10")) == {("D1", "surface_water")}

@@ -129,7 +129,6 @@ def hold_decisions(new: pd.DataFrame, log: pd.DataFrame, affected: Mapping[tuple
         if not has_earlier_decision(log, district, last, first):
             continue
         days = pd.date_range(first, until)
-        n = len(days)
         new_rows = new[of_new & (new_track == track)]
         log_rows = log[((log["district_id"] == district).to_numpy() & (log_track == track))
                        & (log["valid_from"] >= first).to_numpy()]
@@ -143,7 +142,7 @@ def hold_decisions(new: pd.DataFrame, log: pd.DataFrame, affected: Mapping[tuple
         from_log = (log_level >= 0) & (log_level >= new_level)
         keep &= ~(of_new & (new_track == track))
         rebuilt += _segments(days, from_log, log_level, log_index, log_rows, new_level, new_index, new_rows)
-    if not rebuilt:
+    if not rebuilt and keep.all():
         return new
     out = pd.concat([new[keep], pd.DataFrame(rebuilt, columns=list(DECISION_COLUMNS))], ignore_index=True)
     for column in ("valid_from", "valid_until", "triggered_on"):
