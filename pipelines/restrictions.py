@@ -12,13 +12,14 @@ import pandas as pd
 import xarray as xr
 
 from models.allocation.outlook import outlook_category_probability
-from models.restrictions import decision_log, triggers
+from models.restrictions import decision_log, missing_input, triggers
 from models.restrictions.escalation import EscalationRules, escalation_history, escalation_levels, summarise_allocation
 from models.restrictions.proposal import Proposal, compare, decisions_on
 from models.restrictions.rules import decide
 from pipelines.config import Config
 from pipelines.inputs import read_districts
-from pipelines.store import ALLOCATION, ESCALATION, ESCALATION_HISTORY, INDICATORS, OUTLOOK, PUBLISHED, TRIGGERS, Store
+from pipelines.store import (ALLOCATION, ESCALATION, ESCALATION_HISTORY, INDICATORS, OUTLOOK, PUBLISHED, TRIGGERS,
+                             UNKNOWN_DECISIONS, Store)
 
 
 def weather_fingerprint(config: Config) -> str:
@@ -56,6 +57,13 @@ def river_facts(allocation: xr.Dataset, trigger_values: xr.Dataset, day: dt.date
             "deficit_anomaly_mm": float(anomaly)}
 
 
+def missing_sources(indicators: xr.Dataset) -> dict[str, str]:
+    """Per track, the source without data whose indicator it rests on (for the page's words)."""
+    feeds = {"groundwater_low_share": "groundwater", "surface_level_below_critical": "surface_water"}
+    return {feeds[name]: str(indicators[name].attrs.get("source")) for name in missing_input.unknown_indicators(indicators)
+            if name in feeds}
+
+
 def run(config: Config, day: dt.date, median: xr.DataArray | None = None, *,
         valid_on: dt.date | None = None) -> Proposal:
     """Rules with hysteresis over the season up to ``day``; merge into the decision log; the
@@ -82,13 +90,30 @@ def run(config: Config, day: dt.date, median: xr.DataArray | None = None, *,
 
     decisions = decide(trigger_values, config.rules, until=day)
     issued_at = pd.Timestamp.now(tz="UTC")
+    last_decided = decided_until(config.processed_dir)
     log = decision_log.close_before(store.decision_log(), pd.Timestamp(season_start(day)), issued_at=issued_at,
-                                    last_day=decided_until(config.processed_dir))
+                                    last_day=last_decided)
+    # A source without any data: the decisions it feeds keep the log's state, or are unknown
+    # where the log has none (models/restrictions/missing_input.py).
+    before = decision_log.current_decisions(log)
+    board_of = dict(zip(districts["district_id"].astype(str), districts["water_board"].astype(str)))
+    affected = missing_input.affected_tracks(missing_input.unknown_indicators(indicators), config.rules, board_of)
+    last = None if last_decided is None else pd.Timestamp(last_decided)
+    earlier_unknown = store.table(UNKNOWN_DECISIONS)
+    earlier_unknown = (set() if earlier_unknown is None else
+                       set(zip(earlier_unknown["district_id"].astype(str), earlier_unknown["track"].astype(str))))
+    undecided = missing_input.without_earlier_decision(decisions, before, affected, last_decided=last,
+                                                       day=pd.Timestamp(day), before=earlier_unknown)
+    decisions = missing_input.hold_decisions(decisions, before, affected, last_decided=last, until=pd.Timestamp(day),
+                                             undecided=undecided)
+    uncertain = missing_input.uncertain_tracks(decisions, affected, undecided, day=pd.Timestamp(day))
+    store.write_table(pd.DataFrame(sorted(undecided), columns=["district_id", "track"], dtype=str), UNKNOWN_DECISIONS)
     log = decision_log.merge_decisions(log, decisions, issued_at=issued_at)
     store.write_decision_log(log)
     record_decided(config.processed_dir, valid_on)
 
     in_force = decisions_on(decision_log.current_decisions(log), valid_on, districts)
+    in_force = missing_input.mark_unknown(in_force, uncertain, missing_sources(indicators))
     summary = summarise_allocation(allocation)
     escalation = escalation_levels(decisions, summary, districts, day=day,
                                    outlook_probability=probability.to_series(), rules=escalation_rules(config),
