@@ -170,12 +170,18 @@ def replay_days(config: Config, first: dt.date, last: dt.date, *, out: Path, out
 
     decisions = decide(trigger_values, config.rules, until=last)
     rules = escalation_rules(config)
-    # The escalation reads only the shortages of categories 1-2 and the decisions valid on the
-    # day: handing it just those (same result) keeps 183 days × hundreds of districts quick.
+    # The escalation reads only the shortages of categories 1-2, the district-days short of
+    # water from the national source, and the decisions valid on the day: handing it just
+    # those (same result) keeps 183 days × hundreds of districts quick.
     summary = summarise_allocation(allocation)
-    summary = summary[summary["category"].astype(str).isin(PRIORITY_CATEGORIES)
-                      & (summary["shortage_m3_day"] > rules.shortage_tolerance * summary["demand_m3_day"])
-                      & (summary["shortage_m3_day"] > 0)]
+    priority = (summary["category"].astype(str).isin(PRIORITY_CATEGORIES)
+                & (summary["shortage_m3_day"] > rules.shortage_tolerance * summary["demand_m3_day"])
+                & (summary["shortage_m3_day"] > 0))
+    # and the rows short of water from the national source (whether a board's report counts
+    # nationally); a district-day's demand is summed over its categories, so keep its rows
+    short_days = summary.loc[summary["source_shortage_m3_day"] > 0, ["date", "district_id"]].drop_duplicates()
+    from_source = summary.set_index(["date", "district_id"]).index.isin(pd.MultiIndex.from_frame(short_days))
+    summary = summary[priority | from_source]
     areas = pd.DataFrame({"district_id": districts["district_id"].astype(str),
                           "water_board": districts["water_board"].astype(str),
                           "area_m2": districts.geometry.area.to_numpy()})  # EPSG:28992, once

@@ -248,3 +248,35 @@ def test_no_level_ends_before_hold_days_and_none_comes_late(levels, hold_days):
                 assert k - start >= hold_days, (levels, hold_days, held.tolist())
                 assert (raw[k - hold_days + 1: k + 1] < held[k - 1]).all()
             start = k
+
+
+def test_boards_count_nationally_only_when_short_of_water_from_the_main_system():
+    """Three boards with restrictions make a threatening shortage only on a day their districts
+    are short where the national source was the limit; behind their own inlets it is regional."""
+    every_board = _decisions(("WBA-s1", "surface_water_ban", "2026-07-20", None),
+                             ("WBB-1", "groundwater_ban", "2026-07-20", None),
+                             ("WBC-1", "daytime_sprinkling_ban", "2026-07-20", None))
+
+    def summary(from_source: float) -> pd.DataFrame:
+        table = _allocation(("WBA-s1", "4", "2026-08-03", 50.0), ("WBB-1", "4", "2026-08-03", 50.0),
+                            ("WBC-1", "4", "2026-08-03", 50.0))
+        return table.assign(source_shortage_m3_day=from_source)
+
+    assert _levels(every_board, summary(0.0), deficit_percentile=85.0) == {"WBA": 1, "WBB": 1, "WBC": 1, "NL": 0}
+    out = escalation_levels(every_board, summary(50.0), DISTRICTS, day=DAY, deficit_percentile=85.0)
+    nl = out.set_index("water_board").loc["NL"]
+    assert nl["level"] == 1
+    assert "3 water board(s) at level 1 or higher short of water from the main system" in nl["reason_en"]
+
+
+def test_summarise_allocation_keeps_the_shortage_the_source_left():
+    from models.allocation.network import DISTRICT_INLET, SOURCE
+
+    ds = xr.Dataset(
+        {"demand": (("time", "district", "use"), np.full((1, 1, 2), 10.0)),
+         "shortage": (("time", "district", "use"), np.array([[[4.0, 3.0]]])),
+         "limit": (("time", "district", "use"), np.array([[[SOURCE, DISTRICT_INLET]]], dtype="int8"))},
+        coords={"time": pd.date_range("2026-08-03", periods=1), "district": ["WBA-1"], "use": ["a", "b"],
+                "category": ("use", ["4", "4"])})
+    row = summarise_allocation(ds).iloc[0]
+    assert (row["shortage_m3_day"], row["source_shortage_m3_day"]) == (7.0, 4.0)

@@ -31,15 +31,21 @@ national series where the setup names it):
 * national **1** when the deficit is at or above ``dry_percentile_threatening`` (default 80:
   among the driest 20 % of years, the US Drought Monitor's D1) and either Lobith is below
   ``discharge_threatening_m3_s`` (LCW: about 1,400 m³/s) or at least ``national_boards[1]``
-  boards report level 1 or higher;
+  boards report level 1 or higher while short of water from the main system;
 * national **2** when the deficit is at or above ``dry_percentile_acting`` (default 90: the
   driest 10 %, D2) and either Lobith is below ``discharge_acting_m3_s`` (LCW acts around
-  1,200 m³/s) or at least ``national_boards[2]`` boards report an actual shortage (level 2);
+  1,200 m³/s) or at least ``national_boards[2]`` boards report an actual shortage (level 2)
+  while short of water from the main system;
 * national **3** when the conditions for 2 hold and at least ``national_boards[3]`` boards
-  are in crisis (level 3).
+  are in crisis (level 3) while short of water from the main system.
 
-A low river alone is not a shortage (in a wet spring the regions need no water from it), and
-regional shortages in a season that is not nationally dry are the boards' own. Where no
+A board's report counts nationally only on a day on which one of its districts is short
+where the national source was the limit (the allocation's ``limit``): the national committee
+distributes the water of the main system, and a board short because of its own inlets or
+storage is a regional matter that its own level shows. Where the allocation summary does not
+say what limited a shortage, every board's level counts. A low river alone is not a shortage
+(in a wet spring the regions need no water from it), and regional shortages in a season that
+is not nationally dry are the boards' own. Where no
 percentile is known (a setup with fewer than ten earlier years and no KNMI series), the
 deficit condition is left out and the nation follows the river and the boards.
 
@@ -60,6 +66,7 @@ import pandas as pd
 import xarray as xr
 
 from models import wording
+from models.allocation.network import SOURCE as SOURCE_LIMIT
 from models.restrictions.rules import Restriction
 
 PRIORITY_CATEGORIES = ("1a", "1b", "1c", "2a", "2b")
@@ -101,18 +108,25 @@ def summarise_allocation(allocation: xr.Dataset) -> pd.DataFrame:
 
     Returns columns ``date`` (datetime64, day), ``district_id`` (str), ``category`` (str,
     ``"1a"`` … ``"4"``), ``demand_m3_day`` and ``shortage_m3_day`` (float64, m³/day), summed
-    over the uses of each category.
+    over the uses of each category, and where the allocation says what limited a short use
+    (``limit``), ``source_shortage_m3_day``: the part of the shortage that the national source
+    left short (water the main system did not deliver).
     """
     for name in ("demand", "shortage"):
         if name not in allocation.data_vars:
             raise ValueError(f"allocation: missing variable {name!r} (time, district, use)")
     if "category" not in allocation.coords:
         raise ValueError("allocation: missing coordinate 'category' on 'use'")
-    by_category = allocation[["demand", "shortage"]].groupby("category").sum("use")
+    columns = ["date", "district_id", "category", "demand_m3_day", "shortage_m3_day"]
+    parts = allocation[["demand", "shortage"]]
+    if "limit" in allocation.data_vars:
+        parts = parts.assign(source_shortage=allocation["shortage"].where(allocation["limit"] == SOURCE_LIMIT, 0.0))
+        columns.append("source_shortage_m3_day")
+    by_category = parts.groupby("category").sum("use")
     df = by_category.to_dataframe().reset_index()
-    df = df.rename(columns={"time": "date", "district": "district_id",
-                            "demand": "demand_m3_day", "shortage": "shortage_m3_day"})
-    return df.loc[:, ["date", "district_id", "category", "demand_m3_day", "shortage_m3_day"]]
+    df = df.rename(columns={"time": "date", "district": "district_id", "demand": "demand_m3_day",
+                            "shortage": "shortage_m3_day", "source_shortage": "source_shortage_m3_day"})
+    return df.loc[:, columns]
 
 
 def _district_areas(districts: pd.DataFrame) -> pd.DataFrame:
@@ -245,7 +259,15 @@ def _prepare(decisions, allocation_summary, districts, rules) -> dict:
     priority = alloc.loc[short, ["date", "district_id"]].copy()
     priority["date"] = pd.to_datetime(priority["date"]).dt.normalize()
     priority["water_board"] = priority["district_id"].map(areas["water_board"])
-    return {"areas": areas, "decisions": decisions,
+    source = None  # unknown what limited the shortages: every board's report counts
+    if "source_shortage_m3_day" in alloc.columns:
+        per_day = alloc.groupby([pd.to_datetime(alloc["date"]).dt.normalize(), "district_id"])[
+            ["demand_m3_day", "source_shortage_m3_day"]].sum()
+        short = per_day[(per_day["source_shortage_m3_day"] > rules.shortage_tolerance * per_day["demand_m3_day"])
+                        & (per_day["source_shortage_m3_day"] > 0)].reset_index()
+        short["water_board"] = short["district_id"].astype(str).map(areas["water_board"])
+        source = {day: set(group["water_board"]) for day, group in short.groupby("date")}
+    return {"areas": areas, "decisions": decisions, "source": source,
             "priority": {board: group for board, group in priority.groupby("water_board")},
             "members": {board: members for board, members in areas.groupby("water_board")}}
 
@@ -278,7 +300,9 @@ def _levels_on(day: pd.Timestamp, prepared: dict, rules: EscalationRules, *,
         }
         level, reasons = _board_level(facts, rules)
         rows.append(_row(day, "water_board", str(board), level, reasons, facts))
-    rows.append(_national_row(day, rows, rules, discharge_m3_s, deficit_percentile))
+    source = prepared["source"]
+    main_system_short = None if source is None else source.get(day, set())
+    rows.append(_national_row(day, rows, rules, discharge_m3_s, deficit_percentile, main_system_short))
     return pd.DataFrame(rows, columns=list(ESCALATION_COLUMNS))
 
 
@@ -318,10 +342,14 @@ def _board_level(f: dict, rules: EscalationRules) -> tuple[int, list[tuple[str, 
 
 
 def _national_row(day: pd.Timestamp, boards: list[dict], rules: EscalationRules,
-                  discharge_m3_s: float | None = None, deficit_percentile: float | None = None) -> dict:
+                  discharge_m3_s: float | None = None, deficit_percentile: float | None = None,
+                  main_system_short: set | None = None) -> dict:
     """The national level by the LCW's criteria (module docstring): a dry country, and the
-    river low or enough boards reporting."""
-    levels = [b["level"] for b in boards]
+    river low or enough boards reporting a shortage of water from the main system
+    (``main_system_short``: the boards with a district short where the national source was
+    the limit; None: not known, every board's level counts)."""
+    levels = [b["level"] if main_system_short is None or b["water_board"] in main_system_short else 0
+              for b in boards]
     known = deficit_percentile is not None and pd.notna(deficit_percentile)
     river = discharge_m3_s is not None and pd.notna(discharge_m3_s)
 
@@ -335,8 +363,10 @@ def _national_row(day: pd.Timestamp, boards: list[dict], rules: EscalationRules,
     def reporting(lvl: int):
         at_least = sum(x >= lvl for x in levels)
         needed = min(rules.national_boards[lvl], len(levels))
-        return at_least >= needed > 0, (f"{at_least} waterschap(pen) op niveau {lvl} of hoger",
-                                        f"{at_least} water board(s) at level {lvl} or higher")
+        short = "" if main_system_short is None else (" met tekort uit het hoofdwatersysteem",
+                                                      " short of water from the main system")
+        return at_least >= needed > 0, (f"{at_least} waterschap(pen) op niveau {lvl} of hoger{short and short[0]}",
+                                        f"{at_least} water board(s) at level {lvl} or higher{short and short[1]}")
 
     def low_river(limit: float):
         if not river or not discharge_m3_s < limit:
