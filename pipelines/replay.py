@@ -241,11 +241,20 @@ def _outlooks(config: Config, districts, boards, weather, allocation, order, fir
     time = pd.DatetimeIndex(allocation["time"].values)
     storage = allocation["storage"].transpose("time", "district").reindex(district=table.index.values).values
     supply = allocation["supply_m3_day"].values
+    # The members replay the years before the season's year: the same history for every
+    # outlook of the season, cut once, in the districts' order, (time, district) row-major, so
+    # that no outlook copies decades of weather again.
+    weather_days = pd.DatetimeIndex(weather["time"].values)
+    before = weather_days.searchsorted(pd.Timestamp(pd.Timestamp(first).year, 1, 1))
+    history = weather[["precipitation_mm", "evaporation_mm"]].isel(time=slice(0, before))
+    history = history.transpose("time", "district").sel(district=table.index.values)
+    history = xr.Dataset({name: (("time", "district"), np.ascontiguousarray(history[name].values))
+                          for name in ("precipitation_mm", "evaporation_mm")},
+                         coords={"time": history["time"].values, "district": table.index.values})
+    years = sorted(set(weather_days[:before].year))
     out = {}
     for day in pd.date_range(first, last, freq=f"{max(every, 1)}D"):
         i = time.get_loc(day)
-        history = weather.sel(time=weather["time"] < pd.Timestamp(day.year, 1, 1))
-        years = sorted(set(pd.DatetimeIndex(history["time"].values).year))
         member_supply, _ = national_source.outlook_supply(config, day.date(), float(supply[i]),
                                                           horizon_days=config.outlook_horizon_days, years=years)
         ensemble = outlook(districts, boards, history, order, start=day + pd.Timedelta(days=1),

@@ -128,6 +128,11 @@ def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -
     position = pd.Index(np.asarray(window[dim]).astype(str)).get_indexer(labels)
     if (position < 0).any():
         raise ValueError(f"outlook: weather history has no {dim} {sorted(set(np.asarray(labels)[position < 0]))[:5]}")
+    if np.array_equal(position, np.arange(window.sizes[dim])):
+        # Already in order (a replay hands its season's history over so, once): no copy of
+        # decades of weather per outlook.
+        return tuple(np.ascontiguousarray(window[name].transpose("time", dim).values)
+                     for name in ("precipitation_mm", "evaporation_mm"))
     # Picking columns gives a column-major array; the kernels read whole days, so row-major.
     return tuple(np.ascontiguousarray(window[name].transpose("time", dim).values[:, position])
                  for name in ("precipitation_mm", "evaporation_mm"))

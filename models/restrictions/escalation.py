@@ -180,8 +180,9 @@ def escalation_levels(
     """
     rules = rules or EscalationRules()
     prepared = _prepare(decisions, allocation_summary, districts, rules)
-    return _levels_on(pd.Timestamp(day).normalize(), prepared, rules,
-                      discharge_m3_s=discharge_m3_s, deficit_percentile=deficit_percentile)
+    day = pd.Timestamp(day).normalize()
+    national = {day: {"discharge_m3_s": discharge_m3_s, "deficit_percentile": deficit_percentile}}
+    return pd.DataFrame(_levels_on_days([day], prepared, rules, national), columns=list(ESCALATION_COLUMNS))
 
 
 def escalation_history(
@@ -203,11 +204,10 @@ def escalation_history(
     rules = rules or EscalationRules()
     prepared = _prepare(decisions, allocation_summary, districts, rules)
     days = [pd.Timestamp(d).normalize() for d in days]
-    national = national or {}
-    frames = [_levels_on(d, prepared, rules, **national.get(d, {})) for d in days]
-    if not frames:
+    if not days:
         return pd.DataFrame(columns=list(ESCALATION_COLUMNS))
-    return hold_levels(pd.concat(frames, ignore_index=True), rules.hold_days)
+    rows = _levels_on_days(days, prepared, rules, national or {})
+    return hold_levels(pd.DataFrame(rows, columns=list(ESCALATION_COLUMNS)), rules.hold_days)
 
 
 def hold_levels(history: pd.DataFrame, hold_days: int) -> pd.DataFrame:
@@ -223,28 +223,39 @@ def hold_levels(history: pd.DataFrame, hold_days: int) -> pd.DataFrame:
         raise ValueError(f"hold_days: expected a whole number of days >= 1, got {hold_days}")
     out = history.copy()
     out["date"] = pd.to_datetime(out["date"])
-    out = out.sort_values(["date"], kind="stable")
-    for _, rows in out.groupby("water_board", sort=False):
-        dates, raw = rows["date"].to_numpy(), rows["level"].to_numpy()
+    held_all = out["level"].to_numpy(dtype=int).copy()
+    last_all = out["date"].to_numpy().copy()
+    order = np.argsort(out["date"].to_numpy(), kind="stable")
+    boards = out["water_board"].to_numpy()[order]
+    for board in pd.unique(boards):
+        rows = order[boards == board]  # positions of this scope's rows, by date
+        dates, raw = last_all[rows], out["level"].to_numpy(dtype=int)[rows]
         held, unmet, last_met = int(raw[0]), 0, dates[0]
-        for k, index in enumerate(rows.index):
+        # a scan: each day's level depends on the one before (plain Python over ~200 days)
+        for k, position in enumerate(rows):
             if raw[k] >= held:
                 held, unmet, last_met = int(raw[k]), 0, dates[k]
             else:
                 unmet += 1
                 if unmet >= hold_days:  # left: to the best level of the days it was unmet
-                    held, unmet = int(raw[k - hold_days + 1: k + 1].max()), 0
-                    last_met = dates[k - hold_days + 1: k + 1][raw[k - hold_days + 1: k + 1] == held][-1]
-            if held > raw[k]:
-                last = pd.Timestamp(last_met)
-                out.loc[index, ["level", "level_name_nl", "level_name_en", "reason_nl", "reason_en"]] = [
-                    held, wording.level_name(held, lang="nl"), wording.level_name(held, lang="en"),
-                    f"niveau {held} blijft: de criteria golden het laatst op {last:%d-%m-%Y}; een niveau "
-                    f"vervalt pas na {hold_days} dagen achtereen zonder",
-                    f"level {held} holds: its criteria last held on {last:%Y-%m-%d}; a level is left only "
-                    f"after {hold_days} days in a row without them"]
+                    window = slice(k - hold_days + 1, k + 1)
+                    held, unmet = int(raw[window].max()), 0
+                    last_met = dates[window][raw[window] == held][-1]
+            held_all[position], last_all[position] = held, last_met
+    raised = held_all > out["level"].to_numpy(dtype=int)
+    if raised.any():
+        levels, last = held_all[raised], pd.DatetimeIndex(last_all[raised])
+        out.loc[raised, "level"] = levels
+        out.loc[raised, "level_name_nl"] = [wording.level_name(x, lang="nl") for x in levels]
+        out.loc[raised, "level_name_en"] = [wording.level_name(x, lang="en") for x in levels]
+        out.loc[raised, "reason_nl"] = [f"niveau {x} blijft: de criteria golden het laatst op {d:%d-%m-%Y}; een "
+                                        f"niveau vervalt pas na {hold_days} dagen achtereen zonder"
+                                        for x, d in zip(levels, last, strict=True)]
+        out.loc[raised, "reason_en"] = [f"level {x} holds: its criteria last held on {d:%Y-%m-%d}; a level is left "
+                                        f"only after {hold_days} days in a row without them"
+                                        for x, d in zip(levels, last, strict=True)]
     out["level"] = out["level"].astype(int)
-    return out.sort_index()
+    return out
 
 
 def _prepare(decisions, allocation_summary, districts, rules) -> dict:
@@ -272,38 +283,56 @@ def _prepare(decisions, allocation_summary, districts, rules) -> dict:
             "members": {board: members for board, members in areas.groupby("water_board")}}
 
 
-def _levels_on(day: pd.Timestamp, prepared: dict, rules: EscalationRules, *,
-               discharge_m3_s: float | None = None, deficit_percentile: float | None = None) -> pd.DataFrame:
-    decisions = prepared["decisions"]
-    valid = decisions.loc[
-        (decisions["valid_from"] <= day)
-        & (decisions["valid_until"].isna() | (decisions["valid_until"] >= day))
-    ]
+def _levels_on_days(days: list[pd.Timestamp], prepared: dict, rules: EscalationRules, national: Mapping) -> list[dict]:
+    """The rows (one per board and one national) of each of ``days``, criteria only.
+
+    The facts are gathered for all days at once as (day, district) arrays, since a season of
+    hundreds of districts asked day by day of pandas took minutes."""
+    areas, decisions = prepared["areas"], prepared["decisions"]
+    index = pd.DatetimeIndex(days)
+    position = pd.Index(areas.index)
+    restricted = np.zeros((len(index), len(position)), dtype=bool)
+    banned = np.zeros_like(restricted)
     # A watch is closer monitoring, not a restriction: it raises no level (module docstring).
-    restricted = set(valid.loc[~valid["restriction"].isin([Restriction.NONE, Restriction.WATCH]), "district_id"])
-    banned = set(valid.loc[valid["restriction"] == Restriction.SURFACE_WATER_BAN, "district_id"])
-    empty = pd.DataFrame(columns=["date", "district_id", "water_board"])
-    rows = []
-    for board, members in prepared["members"].items():
-        ids = set(members.index)
-        ban_share = members.loc[list(ids & banned), "area_m2"].sum() / members["area_m2"].sum()
-        mine = prepared["priority"].get(board, empty)
-        mine = mine.loc[mine["date"] <= day]
-        short_today = set(mine.loc[mine["date"] == day, "district_id"])
-        run = _days_in_a_row(set(mine["date"]), day)
-        facts = {
-            "restricted": len(ids & restricted),
-            "ban_share": float(ban_share),
-            "short_today": len(short_today),
-            "run": run,
-            "n": len(ids),
-        }
-        level, reasons = _board_level(facts, rules)
-        rows.append(_row(day, "water_board", str(board), level, reasons, facts))
+    counted = ~decisions["restriction"].isin([Restriction.NONE, Restriction.WATCH]).to_numpy()
+    is_ban = (decisions["restriction"] == Restriction.SURFACE_WATER_BAN).to_numpy()
+    begin = index.searchsorted(pd.DatetimeIndex(decisions["valid_from"]))  # first day on or after
+    until = pd.DatetimeIndex(decisions["valid_until"])
+    end = np.where(until.isna(), len(index), index.searchsorted(until, side="right"))
+    column = position.get_indexer(decisions["district_id"].astype(str))
+    for k in np.flatnonzero(counted):
+        restricted[begin[k]:end[k], column[k]] = True
+        if is_ban[k]:
+            banned[begin[k]:end[k], column[k]] = True
+    area = areas["area_m2"].to_numpy(dtype=float)
     source = prepared["source"]
-    main_system_short = None if source is None else source.get(day, set())
-    rows.append(_national_row(day, rows, rules, discharge_m3_s, deficit_percentile, main_system_short))
-    return pd.DataFrame(rows, columns=list(ESCALATION_COLUMNS))
+    rows_by_day: list[list[dict]] = [[] for _ in days]
+    for board, members in prepared["members"].items():
+        columns = position.get_indexer(members.index)
+        n_restricted = restricted[:, columns].sum(axis=1)
+        ban_share = (banned[:, columns] * area[columns]).sum(axis=1) / area[columns].sum()
+        mine = prepared["priority"].get(board)
+        short_dates = set() if mine is None else set(mine["date"])
+        short_today = (mine.groupby("date")["district_id"].nunique() if mine is not None
+                       else pd.Series(dtype=int)).reindex(index, fill_value=0).to_numpy()
+        run, before = 0, None
+        for k, day in enumerate(days):
+            if day in short_dates:
+                run = run + 1 if before == day - pd.Timedelta(days=1) and run else _days_in_a_row(short_dates, day)
+            else:
+                run = 0
+            before = day
+            facts = {"restricted": int(n_restricted[k]), "ban_share": float(ban_share[k]),
+                     "short_today": int(short_today[k]), "run": run, "n": len(columns)}
+            level, reasons = _board_level(facts, rules)
+            rows_by_day[k].append(_row(day, "water_board", str(board), level, reasons, facts))
+    rows = []
+    for k, day in enumerate(days):
+        main_system_short = None if source is None else source.get(day, set())
+        rows += rows_by_day[k]
+        rows.append(_national_row(day, rows_by_day[k], rules, main_system_short=main_system_short,
+                                  **national.get(day, {})))
+    return rows
 
 
 def _check_known(ids: pd.Series, areas: pd.DataFrame, what: str) -> None:
