@@ -56,7 +56,6 @@ from models.restrictions import triggers
 from models.restrictions.escalation import NATIONAL, PRIORITY_CATEGORIES, escalation_history, summarise_allocation
 from models.restrictions.rules import decide
 from models.allocation.outlook import outlook_category_probability
-from models.restrictions.proposal import decisions_on
 from models.season import season_start
 from pipelines import indicators as indicators_stage
 from pipelines import national_source
