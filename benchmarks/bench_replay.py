@@ -11,6 +11,11 @@ children, and the machine's load (``uptime``) before and after: on a shared mach
 time follows the load, the CPU time much less. The target is 2 minutes of wall time on a
 quiet machine.
 
+Measured on the shared 2-core machine (other sessions running, so not quiet): season 2022,
+51.8 s wall and 27.2 s CPU at load 4-5; 103-164 s wall and 28-33 s CPU for 2003-2024 at
+load 9-20. Before the escalation was gathered as arrays and the outlooks' history cut once,
+the days alone of 2022 took 201 s wall and 50 s CPU (load 10-14).
+
     .venv/bin/python benchmarks/bench_replay.py [--season 2018] [--data ../shared/data] [--work DIR]
 """
 
