@@ -41,20 +41,47 @@ def deficit_median(config: Config, day: dt.date) -> xr.DataArray:
 
 
 def escalation_rules(config: Config) -> EscalationRules:
-    """The escalation rules with the setup's national discharge criteria (m³/s)."""
+    """The escalation rules with the setup's national discharge criteria (m³/s) and its
+    escalation settings (percentiles of the national deficit, days a level holds)."""
     return EscalationRules(discharge_threatening_m3_s=config.source.threatening_m3_s,
-                           discharge_acting_m3_s=config.source.acting_m3_s)
+                           discharge_acting_m3_s=config.source.acting_m3_s,
+                           dry_percentile_threatening=config.escalation.dry_percentile_threatening,
+                           dry_percentile_acting=config.escalation.dry_percentile_acting,
+                           hold_days=config.escalation.hold_days)
 
 
-def river_facts(allocation: xr.Dataset, trigger_values: xr.Dataset, day: dt.date) -> dict:
-    """Lobith discharge (m³/s) and mean deficit anomaly (mm) on ``day`` for the national
-    discharge criteria; empty where the setup has no discharge series."""
-    if "discharge_m3_s" not in allocation:
-        return {}
-    stamp = pd.Timestamp(day)
-    anomaly = trigger_values["deficit_anomaly_mm"].sel(time=stamp).mean("district", skipna=True)
-    return {"discharge_m3_s": float(allocation["discharge_m3_s"].sel(time=stamp)),
-            "deficit_anomaly_mm": float(anomaly)}
+def national_deficit_reference(config: Config) -> pd.Series:
+    """The national precipitation deficit of past years (mm per day, 1 April - 30 September)
+    against which a day's deficit is ranked: KNMI's own national series where the setup names
+    ``int_nl.dat`` (1906-), else the deficit of the mean precipitation and evaporation of the
+    setup's districts over its own record (KNMI's method on the setup's weather)."""
+    from models.indicators.climatology import read_int_nl
+    from models.indicators.deficit import precipitation_deficit
+
+    if config.knmi_national_deficit is not None:
+        return read_int_nl(config.knmi_national_deficit)
+    weather = Store(config.processed_dir).weather()
+    p = weather["precipitation_mm"].mean("district", skipna=True)
+    e = weather["evaporation_mm"].mean("district", skipna=True)
+    return precipitation_deficit(p, e).to_series().dropna()
+
+
+def national_facts(config: Config, allocation: xr.Dataset, indicators: xr.Dataset, days,
+                   reference: pd.Series | None = None) -> dict:
+    """Per day of ``days``: the Lobith discharge (m³/s; where the setup has the river) and the
+    percentile of the national precipitation deficit (``precipitation_deficit_national``,
+    mm) among the same season day of earlier years of :func:`national_deficit_reference`,
+    for the national escalation criteria."""
+    from models.indicators.climatology import deficit_percentile
+
+    days = pd.DatetimeIndex([pd.Timestamp(d).normalize() for d in days])
+    if reference is None:
+        reference = national_deficit_reference(config)
+    current = indicators["precipitation_deficit_national"].to_series().reindex(days)
+    percentile = deficit_percentile(reference, current)
+    discharge = (allocation["discharge_m3_s"].to_series().reindex(days) if "discharge_m3_s" in allocation
+                 else pd.Series(np.nan, index=days))
+    return {d: {"discharge_m3_s": float(discharge[d]), "deficit_percentile": float(percentile[d])} for d in days}
 
 
 def missing_sources(indicators: xr.Dataset) -> dict[str, str]:
@@ -115,17 +142,18 @@ def run(config: Config, day: dt.date, median: xr.DataArray | None = None, *,
     in_force = decisions_on(decision_log.current_decisions(log), valid_on, districts)
     in_force = missing_input.mark_unknown(in_force, uncertain, missing_sources(indicators))
     summary = summarise_allocation(allocation)
-    escalation = escalation_levels(decisions, summary, districts, day=day,
-                                   outlook_probability=probability.to_series(), rules=escalation_rules(config),
-                                   **river_facts(allocation, trigger_values, day))
-    store.write_table(escalation, ESCALATION)
     # The levels of every day of the season so far, for the dashboard's and the bulletin's
-    # "season at a glance" (the outlook counts on the last day only: earlier ones are not kept).
+    # "season at a glance"; today's level is the last of them, since a level's hysteresis
+    # needs the days before it (models/restrictions/escalation.py).
     season_days = pd.DatetimeIndex(allocation["time"].values)
     past = season_days[season_days <= pd.Timestamp(day)]
-    history = escalation_history(decisions, summary, districts, days=past,
-                                 outlook_probability=probability.to_series(), rules=escalation_rules(config),
-                                 river={d: river_facts(allocation, trigger_values, d.date()) for d in past})
+    history = escalation_history(decisions, summary, districts, days=past, rules=escalation_rules(config),
+                                 national=national_facts(config, allocation, indicators, past))
     store.write_table(history, ESCALATION_HISTORY)
+    if len(past) and past[-1] == pd.Timestamp(day):
+        escalation = history[history["date"] == past[-1]].reset_index(drop=True)
+    else:
+        escalation = escalation_levels(decisions, summary, districts, day=day, rules=escalation_rules(config))
+    store.write_table(escalation, ESCALATION)
     return Proposal(day=valid_on, decisions=in_force, changes=compare(store.table(PUBLISHED), in_force),
                     escalation=escalation, computed_until=day)
