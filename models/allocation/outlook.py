@@ -120,23 +120,48 @@ def _window_arrays(p, e, days: pd.DatetimeIndex, year: int, start: pd.Timestamp,
     return window
 
 
-def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -> tuple[np.ndarray, np.ndarray]:
-    """P and E (time, district), mm/day, in the order of ``districts``."""
+def _weather_columns(window: xr.Dataset, districts: pd.Index, district_station,
+                     columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P and E (time, column), mm/day, and each district's column (in the order of ``districts``).
+
+    The columns are the stations the districts take their weather from (or the districts
+    themselves when there is no station table): an outlook cuts its members' windows from
+    these few columns and each member spreads them over the districts where it runs, so what
+    travels to a Dask worker is (days, stations), not (days, 10,000 districts). ``columns``
+    fixes the column labels (the known days must line up with the history's columns).
+    """
     if district_station is None:
         dim, labels = "district", np.asarray(districts)
     else:
-        dim, labels = "station", district_station
-    position = pd.Index(np.asarray(window[dim]).astype(str)).get_indexer(labels)
-    if (position < 0).any():
-        raise ValueError(f"outlook: weather history has no {dim} {sorted(set(np.asarray(labels)[position < 0]))[:5]}")
-    if np.array_equal(position, np.arange(window.sizes[dim])):
-        # Already in order (a replay hands its season's history over so, once): no copy of
-        # decades of weather per outlook.
-        return tuple(np.ascontiguousarray(window[name].transpose("time", dim).values)
-                     for name in ("precipitation_mm", "evaporation_mm"))
+        dim, labels = "station", np.asarray(district_station)
+    if columns is None:
+        columns = pd.unique(labels)
+    index = pd.Index(np.asarray(window[dim]).astype(str))
+    picked = index.get_indexer(np.asarray(columns).astype(str))
+    if (picked < 0).any():
+        raise ValueError(f"outlook: weather history has no {dim} {sorted(set(np.asarray(columns)[picked < 0]))[:5]}")
+    of_district = pd.Index(np.asarray(columns).astype(str)).get_indexer(labels.astype(str))
+    in_order = np.array_equal(picked, np.arange(window.sizes[dim]))
     # Picking columns gives a column-major array; the kernels read whole days, so row-major.
-    return tuple(np.ascontiguousarray(window[name].transpose("time", dim).values[:, position])
-                 for name in ("precipitation_mm", "evaporation_mm"))
+    # Already in order (a replay hands its season's history over so, once): no copy of decades
+    # of weather per outlook.
+    p, e = (np.ascontiguousarray(window[name].transpose("time", dim).values if in_order
+                                 else window[name].transpose("time", dim).values[:, picked])
+            for name in ("precipitation_mm", "evaporation_mm"))
+    return p, e, of_district
+
+
+def _spread(p: np.ndarray, e: np.ndarray, of_district: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """P and E per column spread over the districts (time, district), row-major."""
+    if of_district is None or np.array_equal(of_district, np.arange(p.shape[1])):
+        return np.ascontiguousarray(p), np.ascontiguousarray(e)
+    return np.ascontiguousarray(p[:, of_district]), np.ascontiguousarray(e[:, of_district])
+
+
+def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -> tuple[np.ndarray, np.ndarray]:
+    """P and E (time, district), mm/day, in the order of ``districts``."""
+    p, e, of_district = _weather_columns(window, districts, district_station)
+    return _spread(p, e, of_district)
 
 
 @kernel
@@ -154,7 +179,7 @@ def _add_shortage(demand, allocated, short, shortage_m3, demand_m3):
 
 
 def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOrder, supply, storage, deficit_initial_mm,
-               district_station, buffers: dict | None = None) -> dict:
+               district_station, of_district: np.ndarray | None = None, buffers: dict | None = None) -> dict:
     """One member: its weather through demand and allocation, reduced to what the summary needs.
 
     The horizon is allocated a few days at a time in reused buffers (:func:`allocate_in_chunks`),
@@ -162,10 +187,12 @@ def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOr
     float64, and only the booleans ``short`` cover the whole horizon.
     """
     # (year, weather window, the outlook's own day labels[, the member's own supply m³/day]);
-    # the window is a Dataset, or already P and E (time, district) in the table's order
+    # the window is a Dataset, or P and E (time, column) with each district's column in
+    # ``of_district`` (see :func:`_weather_columns`)
     year, window, _, *own = item
     supply = supply if not own or own[0] is None else own[0]
-    p, e = window if isinstance(window, tuple) else _member_weather(window, table.index, district_station)
+    p, e = (_spread(*window, of_district) if isinstance(window, tuple)
+            else _member_weather(window, table.index, district_station))
     buffers = {} if buffers is None else buffers
     short = buffers.get("short")
     if short is None or short.shape != p.shape + (len(order),):
@@ -258,9 +285,10 @@ def outlook(
     # The history as two (time, district) arrays, cut once: slicing arrays per member is far
     # cheaper than selecting from the Dataset per member (a season replay runs dozens of
     # outlooks of dozens of members). The known days are put in front of every member's window.
-    p_all, e_all = _member_weather(history, table.index, stations)
+    p_all, e_all, of_district = _weather_columns(history, table.index, stations)
     history_days = pd.DatetimeIndex(history["time"].values)
-    p_known, e_known = (_member_weather(known, table.index, stations) if n_known
+    columns = pd.unique(np.asarray(table.index if stations is None else stations))
+    p_known, e_known = (_weather_columns(known, table.index, stations, columns)[:2] if n_known
                         else (p_all[:0], e_all[:0]))
     items = []
     for year in years:
@@ -289,7 +317,7 @@ def outlook(
         client, run_members, batches, combine_members, ShortageSummary(),
         table=table, network=network, order=order, supply=supply,
         storage=None if storage is None else np.asarray(storage, dtype=float),
-        deficit_initial_mm=deficit_initial_mm, district_station=stations,
+        deficit_initial_mm=deficit_initial_mm, district_station=stations, of_district=of_district,
     )
     return summary.to_dataset(time, table.index, order, quantiles)
 
