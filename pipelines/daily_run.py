@@ -2,7 +2,7 @@
 
 ``drought_run`` is the flow an analyst schedules every morning (``prefect.yaml``) or starts by
 hand (``droogte run``). It reads like the job it does. It loads and checks its setup once and
-hands the loaded configuration to every task and to the ingest flows; each task is one stage
+hands the loaded configuration to every task (the three ingests among them); each task is one stage
 (``pipelines/indicators.py``, ``allocation.py``, ``restrictions.py``, ``publication/``) that
 reads its inputs from the setup's processed store (``pipelines/store.py``) and writes its output
 there in the form of ``docs/contracts.md``, so any stage can be inspected, re-run or replaced on
@@ -27,7 +27,7 @@ from models.restrictions.proposal import Proposal
 from pipelines import allocation, briefing, indicators, restrictions, timeline
 from pipelines.briefing import bulletin_due
 from pipelines.config import Config, load_config
-from pipelines.ingest.flows import ingest_all
+from pipelines.ingest.flows import ingest_sources
 from pipelines.late_data import DataDay, find_data_day, stale_problems
 from pipelines.outcome import ExitCode, Outcome, final_state, problems_from_ingest
 from pipelines.publication import publish
@@ -176,7 +176,7 @@ def _accepted(config: Config, day: dt.date, dask_address: str | None, republish:
 def _run_day(config: Config, day: dt.date, dask_address: str | None, outcome: Outcome, result: dict):
     """The stages of one day, after the timeline has accepted it."""
     logger = get_run_logger()
-    ingest_reports = ingest_all(until=day.isoformat(), config=config)
+    ingest_reports = ingest_sources(config, until=day.isoformat())
     result["ingest"] = ingest_reports
     outcome.extend(problems_from_ingest(ingest_reports))
     found = data_day_task(config, day)

@@ -19,11 +19,16 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def dask_client(address: str | None = None, *, workers: int = 2) -> Iterator[Client]:
+def dask_client(address: str | None = None, *, workers: int = 2, processes: bool = True) -> Iterator[Client]:
     """A ``Client`` to the scheduler at ``address``, or to a fresh loopback ``LocalCluster``.
 
-    The local cluster uses worker processes (one thread each) so that numpy work on two cores
-    really runs in parallel; it listens on 127.0.0.1 only and has no dashboard.
+    The local cluster has ``workers`` workers of one thread each, listens on 127.0.0.1 only
+    and has no dashboard. With ``processes`` (national setups) each worker is a process, so
+    that the Python and numpy work between the compiled kernels really runs on two cores;
+    without it (small setups, ``dask.process_workers_from_districts``) the workers are threads
+    of this process: they start in milliseconds instead of seconds (a worker process imports
+    numpy, xarray and the models and loads the compiled kernels, and takes seconds to close),
+    and the kernels still run in parallel as they release the GIL (``models/jit.py``).
     """
     # The cluster's own start/stop chatter (and the benign "Batched Comm Closed" trace when
     # workers close) would drown the run's progress lines; its warnings still show.
@@ -33,7 +38,10 @@ def dask_client(address: str | None = None, *, workers: int = 2) -> Iterator[Cli
         with Client(address, timeout="30s") as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
-        log.info("allocation on a local Dask cluster of %d workers", workers)
+    # Worker threads talk to the scheduler in memory (inproc://, no socket at all); worker
+    # processes over TCP on loopback.
+    where = {"host": "127.0.0.1"} if processes else {"protocol": "inproc"}
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, **where,
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
+        log.info("allocation on a local Dask cluster of %d worker %s", workers, "processes" if processes else "threads")
         yield client
