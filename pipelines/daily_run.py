@@ -90,15 +90,19 @@ def restrictions_task(config: Config, day: dt.date, median=None, valid_on: dt.da
 
 
 @task(name="publish-site", cache_policy=NONE)
-def publication_task(config: Config, day: dt.date, proposal: Proposal, notices: list | None = None) -> Path:
-    """Write the citizen map, the dashboard and open data, and switch the live site in one step."""
-    return publish.run(config, day, proposal, notices=notices)
+def publication_task(config: Config, day: dt.date, proposal: Proposal,
+                     notices: list | None = None) -> tuple[Path, briefing.Briefing]:
+    """Write the citizen map, the dashboard and open data, and switch the live site in one step;
+    returns the site and the briefing (charts) it was built from, which the bulletin reuses."""
+    gathered = briefing.gather_stored(config, proposal.computed_until or day, escalation=proposal.escalation)
+    return publish.run(config, day, proposal, notices=notices, briefing=gathered), gathered
 
 
 @task(name="write-bulletin", cache_policy=NONE)
-def bulletin_task(config: Config, day: dt.date) -> list[Path]:
-    """The weekly drought bulletin (Dutch and English) beside the published site."""
-    return briefing.write_bulletin(config, day)
+def bulletin_task(config: Config, day: dt.date, gathered: briefing.Briefing | None = None) -> list[Path]:
+    """The weekly drought bulletin (Dutch and English) beside the published site; with the
+    publication's briefing of ``day`` its charts are not drawn a second time."""
+    return briefing.write_bulletin(config, day, gathered)
 
 
 @flow(name="drought-run", log_prints=True)
@@ -203,14 +207,15 @@ def _run_day(config: Config, day: dt.date, dask_address: str | None, outcome: Ou
     median = deficit_median_task(config, computed)
     proposal = restrictions_task(config, computed, median, valid_on=day)
     approval = request_approval(config, proposal)
+    gathered = None
     if approval.approved:
-        site = publication_task(config, day, proposal, notices=page_notices(outcome, day, found.newest))
+        site, gathered = publication_task(config, day, proposal, notices=page_notices(outcome, day, found.newest))
     else:
         site = config.site_dir
         logger.warning("publication not approved (%s): the published site stays as it was", approval.note)
     bulletin = None
     if approval.approved and bulletin_due(config, day):  # publication.bulletin_weekday
-        bulletin = bulletin_task(config, computed)[0]  # from the run's data day (earlier when data are late)
+        bulletin = bulletin_task(config, computed, gathered)[0]  # from the run's data day (earlier when data are late)
     publish_run_artifacts(config, day, proposal, ingest_reports, approval, outcome=outcome)
     result.update(approval=approval, changes=proposal.changes, outputs={
         "indicators": indicators_file,
