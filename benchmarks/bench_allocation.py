@@ -3,29 +3,47 @@
 
 Synthetic but realistic-sized input: districts spread over 21 boards, weather from 11
 stations over past years, a national source that binds on dry days. Runs the stage as
-``pipelines.allocation.run`` does: the national pass over the season in this process,
-then the 21 water-board tasks and the 50 member tasks side by side on a local Dask cluster of
-1 and of 2 worker processes, then the season's allocation put together (a 748 MiB Dataset).
-Reports wall time per part, peak memory (resident set of this process and the workers) and
-the compute time per task as the workers report it, plus one member's parts in one process.
+``pipelines.allocation.run`` does, on the stage's own local Dask cluster
+(:func:`pipelines.dask_cluster.dask_client`, 1 and 2 worker processes): the national pass over
+the season in this process, then the 21 water-board tasks and the outlook members (a few
+tasks of several members per worker) side by side, the boards' results taken and placed
+by a thread of this process as they finish, then the season's allocation put together (a
+748 MiB Dataset). Prints, in this order:
 
-Measured at the stated size on this machine's 2 cores, otherwise idle (November 2026):
+- the check that the stage's results (allocation, outlook, national fractions) are bit for
+  bit those of the previous kernel (``benchmarks/allocation_previous.py``) at a reduced size
+  (2,000 districts, 4 members, 61 days, the source at 2, 0.5 and 0.1 of its supply);
+- one member's parts in one process;
+- the kernel over one member's horizon against a memory-bound pass over the same arrays
+  (its inputs read once, its seven outputs written once, nothing computed), in CPU time of
+  the thread, and their ratio;
+- per number of workers: wall time per part and of the whole stage, peak memory (resident
+  set of this process, the nannies and the workers), CPU time (user, system) of all of them,
+  the load average, and the compute time per kind of task as the workers report it.
 
-| workers | national pass | members, boards alongside | boards' results put together | whole stage | peak memory |
-|---|---|---|---|---|---|
-| 1 | 0.9 s | 35.0 s | 5.7 s | 41.6 s | 2.9 GiB |
-| 2 | 0.8 s | 21.5 s | 5.0 s | 27.3 s | 3.9 GiB |
+Figures (wall times are only comparable on a quiet machine; the A/B lines were interleaved
+in one process):
 
-Where the time goes: a member takes 0.48 s in one process (weather and local water 0.05 s,
-demand 0.06 s, the allocation kernel 0.35 s, about 2 ms per national day) and 0.64 s on a
-lone worker, 0.75 s each with two workers sharing the machine's memory bandwidth. Dask workers
-hand freed memory back to the system at once (``MALLOC_TRIM_THRESHOLD_``), so memory asked for
-again is faulted in again: the kernel therefore allocates nothing per day, which took a member
-on a worker from 0.84 s to 0.51 s (the same member run over and over in one task). The rest of
-the gap to 0.64 s comes with each task (a member's arrays made anew, its weather and results
-in transit); raising the workers' trim threshold did not change it. The 21 board tasks take
-1.8 s of compute in all; putting their 748 MiB together (transfer from the workers, placing
-districts, the aggregates) takes about 5 s. The first numpy implementation of a member took 13 s.
+| | before issue 19 (quiet machine) | issue 19 (shared machine, load average 13-17 on 2 cores) |
+|---|---|---|
+| whole stage, 1 worker | 17.7 s (docstring before: 41.6 s) | 289 s wall, 48 s user + 17 s system CPU |
+| whole stage, 2 workers | 14.8 s (docstring before: 27.3 s) | 248 s wall, 39 s user + 10 s system CPU |
+| boards' wait and assembly after the members | about 3 s | 0.6-0.8 s (under that load) |
+| peak memory, 1 / 2 workers | 2.9 / 4.45 GiB | 2.77 / 3.96 GiB |
+| kernel, one member, 183 days | 129 ms (0.71 ms per national day) | A/B, thread CPU time, best of 5: previous 197-218 ms, now 139 ms |
+| kernel / memory-bound pass | about 16x (pass over the ensemble) | 5.7x before the last change, 139 / 27 ms = 5.1x after |
+
+On the same shared machine earlier the same day (load average 5-13) the stage as it was
+took 254 s (1 worker) and 233 s (2 workers), peak memory 3.28 / 4.25 GiB, 12.9 / 45.1 s of
+it waiting for and assembling the boards after the members. Where the time went before: about 3 s assembling the boards'
+results after the members, about 0.08 s of task overhead per member (now a few tasks per
+worker sharing buffers), 15 s of system time from page faults (the local workers now keep
+arrays of up to 32 MiB on the heap, ``pipelines.dask_cluster.WORKER_MALLOC``: a member faulted
+in 0.1 GiB instead of 0.5 GiB), Python checks and pandas 3 string iteration around the
+kernel (the national pass's set-up took 1.1 s of it). The kernel's own day: one pass over the
+districts for local water (most of its time: about 90 ms of the 139 when every demand fits),
+then per priority step only the districts with residual demand. The first numpy
+implementation of a member took 13 s.
 
     python benchmarks/bench_allocation.py                    # national scale
     python benchmarks/bench_allocation.py --districts 2000 --members 10 --days 183
@@ -34,19 +52,25 @@ districts, the aggregates) takes about 5 s. The first numpy implementation of a 
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import psutil
 import xarray as xr
 
+import allocation_previous
 from models.allocation import board_split
-from models.allocation.network import Network, allocate_arrays
+from models.allocation import network as network_module
+from models.allocation.network import Network, allocate_arrays, allocation_dataset
 from models.allocation.demand import DemandModel, district_table, local_water_arrays, running_deficit
 from models.allocation.outlook import _member_weather, member_window, outlook, run_member
 from models.allocation.verdringingsreeks import PriorityOrder
+from models.jit import kernel
+from pipelines.dask_cluster import dask_client
 
 STATIONS = ("249", "251", "257", "269", "273", "277", "278", "279", "286", "340", "348")
 START = "2026-04-01"
@@ -155,6 +179,107 @@ def one_member_profile(districts, boards, history, supply, days, order):
     return timings, short
 
 
+@kernel
+def _memory_pass(demand, local_inflow, evaporation, allocated, allocated_shared, limit, storage, inlet, evaporated, spill):
+    """Reads the kernel's inputs once and writes its outputs once, computing nothing: the
+    yardstick of a pass over the same arrays at memory speed."""
+    n_time, n, n_use = demand.shape
+    for t in range(n_time):
+        for i in range(n):
+            total = 0.0
+            for u in range(n_use):
+                d = demand[t, i, u]
+                allocated[t, i, u] = d
+                allocated_shared[t, i, u] = d
+                limit[t, i, u] = 0
+                total += d
+            inlet[t, i] = total
+            storage[t, i] = local_inflow[t, i]
+            evaporated[t, i] = evaporation[t, i]
+            spill[t, i] = 0.0
+
+
+def kernel_against_memory(districts, boards, history, supply, days, order, repeat=5):
+    """The allocation kernel over one member's horizon and a memory-bound pass over the same
+    arrays (demand, local water in; the seven outputs out), in this process, best of ``repeat``
+    alternated runs each, in CPU time of this thread (on a busy machine, time waiting for a
+    core would otherwise count)."""
+    table = district_table(districts)
+    network = Network.from_tables(table, boards)
+    stations = districts.set_index("district_id")["station"].astype(str).reindex(table.index).to_numpy()
+    start = pd.Timestamp(START.replace("2026", str(history.time.dt.year.values[0])))
+    p, e = _member_weather(member_window(history, start.year, start, days).load(), table.index, stations)
+    inflow, evaporation = local_water_arrays(p, e, table)
+    demand = DemandModel(table, order).demand(p, e, running_deficit(p, e))
+    supply = np.full(days, supply)
+    out = allocate_arrays(network, demand, inflow, evaporation, supply)
+    kernel_s, pass_s = [], []
+    for _ in range(repeat):
+        t0 = time.thread_time()
+        allocate_arrays(network, demand, inflow, evaporation, supply, out=out)
+        kernel_s.append(time.thread_time() - t0)
+        t0 = time.thread_time()
+        _memory_pass(demand, inflow, evaporation, out["allocated"], out["allocated_shared"], out["limit"],
+                     out["storage"], out["inlet"], out["evaporation"], out["spill"])
+        pass_s.append(time.thread_time() - t0)
+    size = (demand.nbytes * 3 + out["limit"].nbytes + inflow.nbytes * 6) / 2**20
+    return min(kernel_s), min(pass_s), size
+
+
+@contextmanager
+def previous_kernel():
+    """The allocation as it was before issue 19: the previous kernel (benchmarks/allocation_previous.py)
+    behind the same chunking, and the water boards put together as before."""
+    saved = (network_module.allocate_arrays, network_module.kernel_work, board_split.allocate_arrays,
+             board_split.BoardRuns.dataset)
+
+    def dataset(self):
+        n_time, n, n_use = len(self.time), len(self.network.districts), len(self.order)
+        whole = {}
+        for board, result in zip(self._boards, self._submitted.results(), strict=True):
+            for name, values in result.items():
+                if name == "source_fraction":
+                    continue
+                if name not in whole:
+                    whole[name] = np.zeros((n_time, n, n_use) if values.ndim == 3 else (n_time, n), values.dtype)
+                whole[name][:, board.where] = values
+        return allocation_dataset(self.network, self.order, self.time, whole.pop("demand"), whole)
+
+    network_module.allocate_arrays = board_split.allocate_arrays = allocation_previous.allocate_arrays
+    network_module.kernel_work = allocation_previous.kernel_work
+    board_split.BoardRuns.dataset = dataset
+    try:
+        yield
+    finally:
+        (network_module.allocate_arrays, network_module.kernel_work, board_split.allocate_arrays,
+         board_split.BoardRuns.dataset) = saved
+
+
+def check_identical(order, n_districts=2000, n_members=4, days=61):
+    """The stage (season and outlook, in this process) with today's kernel and with the previous
+    one at a reduced size, at three levels of the national source: the results must be equal
+    bit for bit. Returns a line for the report; raises AssertionError where they differ."""
+    districts, boards, history, supply = setup(n_districts, n_members, seed=1)
+    stations = districts.set_index("district_id")["station"]
+    for factor in (2.0, 0.5, 0.1):  # hardly binding, binding, very short
+        results = []
+        for previous in (False, True):
+            with previous_kernel() if previous else contextmanager(lambda: (yield))():
+                weather = season_weather(districts, history, days)
+                supply_season = xr.DataArray(np.full(days, supply * factor), dims="time", coords={"time": weather.time.values})
+                national, runs = board_split.start(districts, boards, weather, supply_season, order)
+                ensemble = outlook(districts, boards, history, order, start=START, supply_m3_day=supply * factor,
+                                   horizon_days=days, storage=national.storage_end_m3,
+                                   deficit_initial_mm=national.deficit_end_mm, district_station=stations)
+                results.append((runs.dataset(), ensemble, national))
+        (allocation, ensemble, national), (allocation0, ensemble0, national0) = results
+        xr.testing.assert_identical(allocation, allocation0)
+        xr.testing.assert_identical(ensemble, ensemble0)
+        np.testing.assert_array_equal(national.source_fraction, national0.source_fraction)
+    return (f"results bit-identical to the previous kernel ({n_districts} districts, {n_members} members, "
+            f"{days} days, the source at 2, 0.5 and 0.1 of its supply)")
+
+
 def season_weather(districts, history, days):
     """The weather of the season before the outlook (``days`` from 1 April of the last past
     year) per district, mm/day: what the daily run's national pass and boards work on."""
@@ -188,28 +313,56 @@ def run_stage(districts, boards, history, supply, days, order, client):
     }, allocation
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """User and system CPU time of this process and its children (the Dask workers) so far."""
+    me = psutil.Process()
+    user, system = me.cpu_times().user, me.cpu_times().system
+    for child in me.children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        user, system = user + times.user, system + times.system
+    return user, system
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--districts", type=int, default=10_000)
     parser.add_argument("--members", type=int, default=50)
     parser.add_argument("--days", type=int, default=183)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--no-check", action="store_true", help="skip the bit-identity check against the previous kernel")
     args = parser.parse_args()
-    from distributed import Client, LocalCluster, get_task_stream
+    from distributed import get_task_stream
 
     order = PriorityOrder.default()
+    print(load())
+    if not args.no_check:
+        print(check_identical(order))
     districts, boards, history, supply = setup(args.districts, args.members)
     print(f"{args.districts} districts, 21 boards, {args.members} members, {args.days} days")
     one_member_profile(districts, boards, history, supply, args.days, order)  # compiles or loads the kernels
     timings, short = one_member_profile(districts, boards, history, supply, args.days, order)
     print("one member, serial: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()) + f" (shortage on {short:.0%} of days)")
+    kernel_s, pass_s, size = kernel_against_memory(districts, boards, history, supply, args.days, order)
+    print(f"kernel over one member's {args.days} days {kernel_s * 1e3:.0f} ms ({kernel_s / args.days * 1e3:.2f} ms per national day); "
+          f"a memory-bound pass over the same arrays ({size:.0f} MiB) {pass_s * 1e3:.0f} ms: "
+          f"kernel/memory pass = {kernel_s / pass_s:.1f}x")
     for workers in args.workers:
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
+        with dask_client(None, workers=workers) as client:
+            client.run(lambda: __import__("models.allocation.outlook"))  # the workers import the models once
+            cpu_before = cpu_seconds()
             with PeakMemory() as memory, get_task_stream(client) as stream:
                 parts, allocation = run_stage(districts, boards, history, supply, args.days, order, client)
+            user, system = (after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True))
         sizes = f"allocation {allocation.nbytes / 2**20:.0f} MiB"
         print(f"{workers} worker(s): " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
-              + f"; peak memory {memory.peak / 2**30:.2f} GiB ({sizes})")
+              + f"; peak memory {memory.peak / 2**30:.2f} GiB ({sizes}); CPU user {user:.1f} s, system {system:.1f} s; {load()}")
         print("  on the workers: " + task_times(stream.data))
 
 
@@ -220,7 +373,7 @@ def task_times(tasks) -> str:
         compute = sum(s["stop"] - s["start"] for s in task["startstops"] if s["action"] == "compute")
         by_kind.setdefault(task["key"].split("-", 1)[0], []).append(compute)
     return ", ".join(f"{kind} {len(v)} tasks, {sum(v):.1f} s in all, {np.mean(v):.2f} s each"
-                     for kind, v in sorted(by_kind.items()) if kind in ("allocate_board", "run_member"))
+                     for kind, v in sorted(by_kind.items()) if kind in ("allocate_board", "run_members"))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 A grid of square districts sharing borders (``tests/synthetic.py``) is published as a whole
 site (page, assets, feeds, open data) with its orientation layer (the municipality and
-province borders the project carries, placed so the grid lies over the Netherlands). The
+province borders, the places and the large waters the project carries, placed so the grid
+lies over the Netherlands). The
 script prints the size of ``index.html`` raw and gzip-compressed (what a phone downloads from
 a server that compresses) and the time to render; then, where Chromium and Playwright are
 present, opens the page in headless Chromium at 390×844 and 1366×900 and prints the time to
@@ -38,12 +39,14 @@ SIZES = ((390, 844), (1366, 900))
 
 
 def build(n: int, folder: Path) -> Path:
-    from pipelines.reference.geography import reference_layer
+    from pipelines.reference.geography import reference_layer, reference_places, reference_waters
 
     districts = synthetic_districts(n, seed=1, cell_m=1_500.0, origin=(80_000.0, 380_000.0))
     citizen = synthetic_citizen_inputs(districts)
     citizen["orientation"] = {layer: reference_layer(layer, crs="EPSG:28992")
                               for layer in ("municipalities", "provinces")}
+    citizen["orientation"] |= {"places": reference_places(crs="EPSG:28992"),
+                               "waters": reference_waters(crs="EPSG:28992")}
     start = time.perf_counter()
     site = publish_site(districts, synthetic_metadata(), folder / "site", citizen=citizen)
     seconds = time.perf_counter() - start

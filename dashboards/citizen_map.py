@@ -1,12 +1,14 @@
 """The citizen page: "May I take water here, today? Since when, until when, and why?"
 
 One self-contained page (``index.html``) in Dutch (language level B1) and English, phone
-first: what changed since the previous issue; one search box for municipalities, provinces,
-water boards and districts (case and diacritics ignored) and a "use my location" button (the
+first: what changed since the previous issue; one search box for places (GeoNames, answered
+by the district around the place's point), municipalities, provinces, water boards and
+districts (case and diacritics ignored) and a "use my location" button (the
 browser's position is compared with the districts inside the page and never sent anywhere);
 the answer as a card (the restriction in one sentence, since when and the next update, what
 it means, the exemptions, why, the water board by name with its announcement, the data age);
-the map with municipality and province borders and names (``dashboards/orientation.py``); and
+the map with municipality and province borders, large waters and place names
+(``dashboards/orientation.py``); and
 the full list, collapsed and grouped by restriction, with each type's texts said once.
 
 No rule id, source key, setup id or district or board code is shown: boards are named from
@@ -175,6 +177,8 @@ def render_citizen_page(public: gpd.GeoDataFrame, metadata: dict, *, tiles: dict
         otherwise=int(directions.get("changed", 0)),
         ages=input_ages(metadata), boards=board_table, tiles=tiles, feeds=feeds or [],
         extra_links=extra_links, notices=metadata.get("notices", []),
+        has_places=bool(data["orientation"].get("places", {}).get("near") or data["orientation"].get("places", {}).get("far")),
+        has_waters=bool(data["orientation"].get("waters")),
     )
 
 
@@ -194,9 +198,14 @@ CITIZEN_TEXT = {
         "change_short_stricter": "strenger", "change_short_lighter": "minder streng", "change_short_changed": "gewijzigd",
         "area_intro": "In deze {kind} liggen {n} gebieden. De regels kunnen per gebied verschillen. Kies uw gebied:",
         "kind_district": "gebied", "kind_municipality": "gemeente", "kind_province": "provincie",
-        "kind_water_board": "waterschap",
+        "kind_water_board": "waterschap", "kind_place": "plaats", "kind_place_far": "plaats buiten deze kaart",
+        "place_of": "plaats in de gemeente {municipality}",
+        "place_in": "{name} ligt in het gebied {district}.",
+        "place_outside": "{name} ligt niet in het gebied van deze kaart.",
+        "place_outside_hint": "Deze kaart toont alleen de gebieden waarvoor deze beperkingen gelden. Vraag het "
+                              "waterschap van uw plaats wat daar geldt.",
         "one_district": "1 gebied", "n_districts": "{n} gebieden", "show_all": "Toon alle {n} gebieden",
-        "no_results": "Niets gevonden. Probeer een gemeente, gebied of waterschap.",
+        "no_results": "Niets gevonden. Probeer een plaats, gemeente, gebied of waterschap.",
         "one_result": "1 resultaat. Kies met pijltje omlaag en Enter.",
         "n_results": "{n} resultaten. Kies met pijltje omlaag en Enter.",
         "chosen": "{name}: {what}",
@@ -220,9 +229,14 @@ CITIZEN_TEXT = {
         "change_short_stricter": "stricter", "change_short_lighter": "less strict", "change_short_changed": "changed",
         "area_intro": "This {kind} has {n} districts. The rules can differ per district. Choose your district:",
         "kind_district": "district", "kind_municipality": "municipality", "kind_province": "province",
-        "kind_water_board": "water board",
+        "kind_water_board": "water board", "kind_place": "place", "kind_place_far": "place outside this map",
+        "place_of": "place in the municipality of {municipality}",
+        "place_in": "{name} lies in the district {district}.",
+        "place_outside": "{name} is not in the area of this map.",
+        "place_outside_hint": "This map only shows the districts these restrictions apply to. Ask the water board "
+                              "of your place what applies there.",
         "one_district": "1 district", "n_districts": "{n} districts", "show_all": "Show all {n} districts",
-        "no_results": "Nothing found. Try a municipality, district or water board.",
+        "no_results": "Nothing found. Try a place, municipality, district or water board.",
         "one_result": "1 result. Choose with arrow down and Enter.",
         "n_results": "{n} results. Choose with arrow down and Enter.",
         "chosen": "{name}: {what}",

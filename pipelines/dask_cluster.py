@@ -13,9 +13,21 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
+import dask
 from distributed import Client, LocalCluster
 
 log = logging.getLogger(__name__)
+
+#: glibc malloc settings of the local workers, set before they start. Dask sets
+#: ``MALLOC_TRIM_THRESHOLD_`` to 64 KiB so a worker hands freed memory back at once; with that
+#: setting glibc also stops raising its mmap threshold, so every array above 128 KiB is a fresh
+#: mapping, faulted in page by page and unmapped when freed. The allocation's tasks make and
+#: drop arrays of 10-30 MB over and over (a member's weather, demand and results): at national
+#: size that was about 8 GB of page faults and 15 s of system time per stage. Served from the
+#: heap up to 32 MiB (glibc's largest mmap threshold) and keeping up to 256 MiB free for the
+#: next task, a member on a worker faulted in 0.1 GiB instead of 0.5 GiB
+#: (``benchmarks/bench_allocation.py``).
+WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20)}
 
 
 @contextlib.contextmanager
@@ -39,9 +51,12 @@ def dask_client(address: str | None = None, *, workers: int = 2, processes: bool
             yield client
         return
     # Worker threads talk to the scheduler in memory (inproc://, no socket at all); worker
-    # processes over TCP on loopback.
+    # processes over TCP on loopback, started with the malloc settings above (threads share
+    # this process's allocator: the settings apply to worker processes only).
     where = {"host": "127.0.0.1"} if processes else {"protocol": "inproc"}
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, **where,
-                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
+    environ = {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_MALLOC.items()}
+    with dask.config.set(environ), LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                                                **where, dashboard_address="127.0.0.1:0") as cluster, \
+            Client(cluster) as client:
         log.info("allocation on a local Dask cluster of %d worker %s", workers, "processes" if processes else "threads")
         yield client

@@ -136,9 +136,17 @@ def synthetic_briefing(districts: gpd.GeoDataFrame, *, seed: int = 0, board_char
     return {**charts, "level_history": history, "reasons": reasons, "outlook_summary": outlook}
 
 
+PLACE_IN_DISTRICT = "Nieuw-Ééndorp"  # lies in district PLACE_DISTRICT (page order)
+PLACE_DISTRICT = 7
+PLACE_ALTERNATE = "Oud Eendorp"
+PLACE_NEAR = "Buitenhuizen"  # 1.5 km east of the grid, in no district
+PLACE_FAR = "Verweg"  # 100 km away: known by name only
+
+
 def synthetic_citizen_inputs(districts: gpd.GeoDataFrame) -> dict:
     """What ``publish_site(citizen=...)`` takes, made up to match ``synthetic_districts``: a name
-    and links per water board, municipalities of 3×3 districts and one province around all."""
+    and links per water board, municipalities of 3×3 districts and one province around all, a
+    place in every 7th district and two outside (``PLACE_*``), and a lake west of the grid."""
     boards = sorted(set(districts["water_board"]))
     xmin, ymin, xmax, ymax = districts.total_bounds
     size = 3 * float(np.sqrt(districts.geometry.area.iloc[0])) if len(districts) else 6_000.0
@@ -148,11 +156,26 @@ def synthetic_citizen_inputs(districts: gpd.GeoDataFrame) -> dict:
                                       geometry=cells, crs="EPSG:28992")
     provinces = gpd.GeoDataFrame({"name": ["Provincie Midden"]},
                                  geometry=[shapely.box(xmin, ymin, xmax, ymax).buffer(1_000)], crs="EPSG:28992")
+    # Places: one in the middle of every 7th district from the 8th on (the first is
+    # PLACE_IN_DISTRICT); one just outside the grid (shipped with its point, in no district);
+    # one far away (shipped by name only).
+    inside = districts.geometry.iloc[PLACE_DISTRICT::7].centroid
+    places = gpd.GeoDataFrame(
+        {"name": [PLACE_IN_DISTRICT] + [f"Dorp {k}" for k in range(1, len(inside))] + [PLACE_NEAR, PLACE_FAR],
+         "population": [12_000] + [1_000 + k for k in range(1, len(inside))] + [800, 50_000],
+         "municipality": ["Gemeente A"] * (len(inside) + 1) + ["Elders"],
+         "alternates": [PLACE_ALTERNATE] + [""] * (len(inside) - 1) + ["", "Ver-Weg"]},
+        geometry=list(inside) + [shapely.Point(xmax + 1_500.0, (ymin + ymax) / 2),
+                                 shapely.Point(xmin - 100_000.0, ymin)], crs="EPSG:28992")
+    lake = shapely.box(xmin - 4_000.0, ymin, xmin - 500.0, ymax)
+    label = gpd.GeoSeries([lake.centroid], crs="EPSG:28992").to_crs("EPSG:4326").iloc[0]
+    waters = gpd.GeoDataFrame({"name": ["Grote Plas"], "label_lon": [label.x], "label_lat": [label.y]},
+                              geometry=[lake], crs="EPSG:28992")
     return {
         "boards": {b: {"name": f"Waterschap {b[-2:]}-land",
                        "announcement_url": f"https://zoek.officielebekendmakingen.nl/wsb-{k}",
                        "contact_url": "tel:+31000000000"} for k, b in enumerate(boards)},
-        "orientation": {"municipalities": municipalities, "provinces": provinces},
+        "orientation": {"municipalities": municipalities, "provinces": provinces, "places": places, "waters": waters},
         "groundwater": {"meaning_nl": "U mag niet beregenen met grondwater.",
                         "meaning_en": "You may not irrigate with groundwater.",
                         "exemptions_nl": "drinkwater voor vee; water geven met een gieter",

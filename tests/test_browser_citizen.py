@@ -19,7 +19,16 @@ from urllib.parse import urlsplit
 import pytest
 
 from dashboards.site import publish_site
-from tests.synthetic import synthetic_citizen_inputs, synthetic_districts, synthetic_metadata
+from tests.synthetic import (
+    PLACE_ALTERNATE,
+    PLACE_DISTRICT,
+    PLACE_FAR,
+    PLACE_IN_DISTRICT,
+    PLACE_NEAR,
+    synthetic_citizen_inputs,
+    synthetic_districts,
+    synthetic_metadata,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -190,6 +199,56 @@ def test_search_ignores_case_and_diacritics_announces_results_and_answers_for_a_
         context.close()
 
 
+def test_a_place_answers_with_the_district_around_it_by_any_of_its_names(browser, server, site):
+    _, districts, _ = site
+    target = districts.iloc[PLACE_DISTRICT]["name"]
+    context, page, record = _open(browser, server + "/index.html", size="phone")
+    try:
+        expect = playwright_sync.expect
+        search = page.get_by_role("combobox")
+        search.fill("NIEUW eendorp")  # case, hyphen and diacritics ignored
+        expect(page.get_by_role("option").first).to_contain_text(PLACE_IN_DISTRICT)
+        expect(page.get_by_role("option").first).to_contain_text("plaats in de gemeente")
+        search.press("Enter")
+        expect(page.locator("#answer-card h2")).to_have_text(target)
+        expect(page.locator("#answer-card .place-note")).to_have_text(f"{PLACE_IN_DISTRICT} ligt in het gebied {target}.")
+        expect(page.locator("#answer-card dl")).to_contain_text("Waarom?")  # the whole card, not a stub
+        expect(page.locator("#search-status")).to_have_text(re.compile(f"^{PLACE_IN_DISTRICT} ligt in het gebied {target}. Hier "))
+        search.fill(PLACE_ALTERNATE[:6].lower())  # another name of the same place
+        expect(page.get_by_role("option").first).to_contain_text(f"({PLACE_ALTERNATE})")
+        page.get_by_role("option").first.click()
+        expect(page.locator("#answer-card h2")).to_have_text(target)
+        _shot(page, "citizen-phone-place.png", full_page=False)
+        page.get_by_role("button", name="English").click()
+        expect(page.locator("#answer-card .place-note")).to_have_text(f"{PLACE_IN_DISTRICT} lies in the district {target}.")
+        assert {urlsplit(u).hostname for u in record["requests"]} == {"127.0.0.1"}
+        assert not record["errors"], record["errors"]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("query", "kind"), [(PLACE_NEAR.upper(), "plaats in de gemeente"),
+                                             (PLACE_FAR.lower(), "plaats buiten deze kaart")])
+def test_a_place_outside_every_district_gets_a_plain_sentence(browser, server, query, kind):
+    context, page, record = _open(browser, server + "/index.html", size="desktop")
+    try:
+        expect = playwright_sync.expect
+        search = page.get_by_role("combobox")
+        search.fill(query)
+        expect(page.get_by_role("option")).to_have_count(1)
+        expect(page.get_by_role("option")).to_contain_text(kind)
+        search.press("Enter")
+        name = PLACE_NEAR if query == PLACE_NEAR.upper() else PLACE_FAR
+        expect(page.locator("#answer-card h2")).to_have_text(name)
+        expect(page.locator("#answer-card .headline")).to_have_text(f"{name} ligt niet in het gebied van deze kaart.")
+        expect(page.locator("#search-status")).to_have_text(f"{name} ligt niet in het gebied van deze kaart.")
+        page.get_by_role("button", name="English").click()
+        expect(page.locator("#answer-card .headline")).to_have_text(f"{name} is not in the area of this map.")
+        assert not record["errors"], record["errors"]
+    finally:
+        context.close()
+
+
 def test_my_location_finds_the_district_in_the_page(browser, server, site):
     _, districts, _ = site
     target = districts.iloc[20]
@@ -295,3 +354,48 @@ def test_axe_finds_no_wcag_a_or_aa_violation(browser, server, site, size, lang):
         assert results.response["violations"] == [], results.generate_report()
     finally:
         context.close()
+
+
+def test_real_places_den_bosch_by_its_common_name_and_den_haag_outside(browser, tmp_path):
+    """The carried GeoNames places under a grid of districts over 's-Hertogenbosch: "den bosch"
+    (an alternate name) answers with the district around the city's point; Den Haag, far
+    away, is known by name and said to lie outside the map."""
+    import geopandas as gpd
+
+    from pipelines.reference.geography import reference_places
+
+    places = reference_places(crs="EPSG:28992")
+    bosch = places[places["name"] == "'s-Hertogenbosch"].geometry.iloc[0]
+    districts = synthetic_districts(16, seed=3, origin=(bosch.x - 3_000.0, bosch.y - 5_000.0))
+    target = districts[districts.contains(bosch)]["name"].iloc[0]
+    citizen = synthetic_citizen_inputs(districts)
+    citizen["orientation"]["places"] = places
+    site_dir = publish_site(districts, synthetic_metadata(), tmp_path / "site", citizen=citizen)
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context, page, record = _open(browser, f"http://127.0.0.1:{httpd.server_address[1]}/index.html", size="desktop")
+    try:
+        expect = playwright_sync.expect
+        search = page.get_by_role("combobox")
+        search.fill("den bosch")
+        first = page.get_by_role("option").first
+        expect(first).to_contain_text("'s-Hertogenbosch")
+        expect(first).to_contain_text("(Den Bosch)")
+        search.press("Enter")
+        expect(page.locator("#answer-card h2")).to_have_text(target)
+        search.fill("S-HERTOGENBOSCH")
+        expect(page.get_by_role("option").first).to_contain_text("'s-Hertogenbosch")
+        search.fill("den haag")
+        expect(page.get_by_role("option").first).to_contain_text("Den Haag plaats buiten deze kaart")
+        search.press("Enter")
+        expect(page.locator("#answer-card .headline")).to_have_text("Den Haag ligt niet in het gebied van deze kaart.")
+        page.get_by_role("button", name="English").click()
+        search.fill("the hague")
+        expect(page.get_by_role("option").first).to_contain_text("Den Haag place outside this map (The Hague)")
+        assert not record["errors"], record["errors"]
+        assert gpd.GeoSeries([bosch], crs="EPSG:28992").within(districts.union_all()).all()
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()

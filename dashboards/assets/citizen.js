@@ -13,6 +13,10 @@
   var MAX_SUGGESTIONS = 8;
   var LIST_LIMIT = 200;  // rows per group before a "show all" button: a phone stays responsive
   var NEAR_ZOOM = 10;    // from this zoom the municipality names show, below it the provinces
+  var PLACE_ZOOM = 11;   // from this zoom the names of the larger places show
+  var ALL_PLACES_ZOOM = 12;  // from this zoom every place's name shows (and municipalities' hide)
+  var LARGE_PLACE = 5000;    // inhabitants: a place named from PLACE_ZOOM on
+  var MAX_PLACE_LABELS = 120;  // labels drawn at once, largest places first: a phone stays quick
   var CANVAS_FROM = 3000;  // districts from which the map draws on a canvas instead of SVG
 
   function lang() {
@@ -30,21 +34,9 @@
     return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
   }
 
-  function decodeRing(flat, scale) {
-    var ring = [], x = 0, y = 0;
-    for (var i = 0; i < flat.length; i += 2) {
-      x += flat[i];
-      y += flat[i + 1];
-      ring.push([x / scale, y / scale]);
-    }
-    if (ring.length) ring.push(ring[0]);
-    return ring;
-  }
-
+  /* The compact geometry is decoded by assets/droogte-map.js (loaded with every map page). */
   function decodeShape(polygons, scale) {
-    return polygons.map(function (rings) {
-      return rings.map(function (flat) { return decodeRing(flat, scale); });
-    });
+    return window.droogte.decodeShape(polygons, scale);
   }
 
   /* Ray casting over the decoded rings (lon/lat); holes count by the even-odd rule.
@@ -113,12 +105,60 @@
         }).addTo(map);
       });
     });
+    // Large waters (lakes and sea), under the districts: a fill only, no border to read as one.
+    var waters = orientation.waters || {};
+    if (waters.shapes && waters.shapes.length) {
+      map.createPane("waters").style.zIndex = 350;
+      map.getPane("waters").style.pointerEvents = "none";
+      waters.shapes.forEach(function (shape) {
+        L.polygon(latLngs(decodeShape(shape, orientation.scale)),
+                  {pane: "waters", interactive: false, stroke: false, fillColor: "#a8d1ee", fillOpacity: 1}).addTo(map);
+      });
+    }
+    (waters.labels || []).forEach(function (label) {
+      L.marker([label[2], label[1]], {
+        pane: "labels", interactive: false, keyboard: false,
+        icon: L.divIcon({className: "place-label waters", html: el("span", label[0]), iconSize: null})
+      }).addTo(map);
+    });
+
+    // Places (woonplaatsen) near the districts: [name, lon, lat, population, municipality,
+    // "alt|alt"], largest first. Their names are drawn only at close zoom and only within
+    // the view, so a national page does not carry a thousand labels at once.
+    var nearPlaces = ((orientation.places || {}).near || []).map(function (p) {
+      return {kind: "place", name: p[0], lon: p[1], lat: p[2], population: p[3], municipality: p[4],
+              alternates: p[5] ? p[5].split("|") : []};
+    });
+    var placeLabels = L.layerGroup().addTo(map);
+    function drawPlaceLabels() {
+      placeLabels.clearLayers();
+      var zoom = map.getZoom();
+      if (zoom < PLACE_ZOOM) return;
+      var view = map.getBounds(), drawn = 0;
+      for (var i = 0; i < nearPlaces.length && drawn < MAX_PLACE_LABELS; i++) {
+        var p = nearPlaces[i];
+        if (zoom < ALL_PLACES_ZOOM && p.population < LARGE_PLACE) break;  // sorted by population
+        if (!view.contains([p.lat, p.lon])) continue;
+        L.marker([p.lat, p.lon], {
+          pane: "labels", interactive: false, keyboard: false,
+          icon: L.divIcon({className: "place-label places", html: el("span", p.name), iconSize: null})
+        }).addTo(placeLabels);
+        drawn++;
+      }
+    }
+
     function zoomClass() {
       var container = map.getContainer();
       container.classList.toggle("zoom-near", map.getZoom() >= NEAR_ZOOM);
       container.classList.toggle("zoom-far", map.getZoom() < NEAR_ZOOM);
+      container.classList.toggle("zoom-close", map.getZoom() >= ALL_PLACES_ZOOM);
+      // The waters are drawn at 1:10 million (shores about 1 km off): at close zoom that would
+      // mislead more than it helps, and the place names orient instead.
+      var watersPane = map.getPane("waters");
+      if (watersPane) watersPane.style.display = map.getZoom() >= ALL_PLACES_ZOOM ? "none" : "";
     }
     map.on("zoomend", zoomClass);
+    map.on("moveend", drawPlaceLabels);
 
     // Thousands of SVG paths take seconds to build on a phone; past CANVAS_FROM districts the
     // shapes are drawn on one canvas (plain colours: canvas has no SVG fill patterns; the level
@@ -151,6 +191,7 @@
     quietShapes();
     if (districts.length) map.fitBounds(layer.getBounds(), {padding: [8, 8]});
     zoomClass();
+    drawPlaceLabels();
 
     function localiseControls() {
       var zoomIn = map.getContainer().querySelector(".leaflet-control-zoom-in");
@@ -283,6 +324,55 @@
       reveal(how.scroll);
     }
 
+    /* A place is answered by the district around its point, found here as for "my location";
+       a place outside every district (or known only by name) gets a plain sentence. */
+    var districtBoxes = null;
+    function districtAt(x, y) {
+      if (!districtBoxes) {
+        districtBoxes = shapes.map(function (shape) { return shape.getBounds(); });
+      }
+      for (var i = 0; i < districts.length; i++) {
+        if (districtBoxes[i].contains([y, x]) && shapeContains(districts[i].shape, x, y)) return i;
+      }
+      return null;
+    }
+
+    function placeNote(place, index) {
+      var note = el("p", ui("place_in").replace("{name}", place.name).replace("{district}", districts[index].name),
+                    "place-note");
+      card.insertBefore(note, card.querySelector(".headline"));
+    }
+
+    function outsideCard(place) {
+      card.textContent = "";
+      card.className = "answer-card";
+      var title = el("h2", place.name);
+      title.id = "card-title";
+      title.tabIndex = -1;
+      card.appendChild(title);
+      card.appendChild(el("p", ui("place_outside").replace("{name}", place.name), "headline"));
+      card.appendChild(el("p", ui("place_outside_hint")));
+      card.hidden = false;
+    }
+
+    function showPlacePoint(place, how) {
+      var hit = place.kind === "place" ? districtAt(place.lon, place.lat) : null;
+      if (hit !== null) {
+        showDistrict(hit, how);
+        current.place = place;
+        placeNote(place, hit);
+        announce(ui("place_in").replace("{name}", place.name).replace("{district}", districts[hit].name) + " " +
+                 headline(districts[hit]));
+        return;
+      }
+      current = {kind: "outside", place: place};
+      outsideCard(place);
+      select(null, false);
+      if (place.kind === "place") map.setView([place.lat, place.lon], Math.max(map.getZoom(), PLACE_ZOOM));
+      announce(ui("place_outside").replace("{name}", place.name));
+      reveal(how.scroll);
+    }
+
     /* --- the grouped list (also inside an area's card) ---------------------------------- */
     var order = Object.keys(data.styles).sort(function (a, b) { return data.styles[b].level - data.styles[a].level; });
 
@@ -379,10 +469,19 @@
 
     /* --- search ------------------------------------------------------------------------- */
     var input = options.search, listbox = options.suggestions, status = options.status;
+    // Places far from the districts travel by name only ("name|alt|alt"): found, and told apart.
+    var farPlaces = ((orientation.places || {}).far || []).map(function (entry) {
+      var names = entry.split("|");
+      return {kind: "place_far", name: names[0], alternates: names.slice(1), population: 0};
+    });
     var places = districts.map(function (d) { return {kind: "district", name: d.name, districts: [d.index]}; })
-      .concat(data.places);
-    places.forEach(function (p) { p.key = normalise(p.name); });
-    var kindRank = {municipality: 0, district: 1, water_board: 2, province: 3};
+      .concat(data.places, nearPlaces, farPlaces);
+    places.forEach(function (p) {
+      p.key = normalise(p.name);
+      p.altKeys = (p.alternates || []).map(normalise);
+    });
+    // A place answers most precisely (the district around its point), a municipality next.
+    var kindRank = {place: 0, municipality: 1, district: 2, water_board: 3, province: 4, place_far: 5};
     var matches = [], active = -1;
 
     function announce(text) {
@@ -396,10 +495,26 @@
       matches = [];
       active = -1;
       if (query) {
-        matches = places.filter(function (p) { return p.key.indexOf(query) !== -1; });
+        // How well a place matches: 0 its name begins with the query, 1 another name does,
+        // 2 its name contains it, 3 another name does, -1 no match. Remembers the other name.
+        var rank = function (p) {
+          p.via = "";
+          if (p.key.indexOf(query) === 0) return 0;
+          var alt = -1, inner = -1;
+          for (var k = 0; k < p.altKeys.length; k++) {
+            if (p.altKeys[k].indexOf(query) === 0) { alt = k; break; }
+            if (inner < 0 && p.altKeys[k].indexOf(query) !== -1) inner = k;
+          }
+          if (alt >= 0) { p.via = p.alternates[alt]; return 1; }
+          if (p.key.indexOf(query) !== -1) return 2;
+          if (inner >= 0) { p.via = p.alternates[inner]; return 3; }
+          return -1;
+        };
+        places.forEach(function (p) { p.rank = rank(p); });
+        matches = places.filter(function (p) { return p.rank >= 0; });
         matches.sort(function (a, b) {
-          var pa = a.key.indexOf(query) === 0 ? 0 : 1, pb = b.key.indexOf(query) === 0 ? 0 : 1;
-          return pa - pb || kindRank[a.kind] - kindRank[b.kind] || a.name.localeCompare(b.name, lang());
+          return (a.rank > 1) - (b.rank > 1) || kindRank[a.kind] - kindRank[b.kind] ||
+            (b.population || 0) - (a.population || 0) || a.rank - b.rank || a.name.localeCompare(b.name, lang());
         });
       }
       var total = matches.length;
@@ -411,7 +526,12 @@
         option.setAttribute("role", "option");
         option.setAttribute("aria-selected", "false");
         option.appendChild(el("span", place.name));
-        option.appendChild(el("span", " " + ui("kind_" + place.kind), "kind"));
+        var kind = ui("kind_" + place.kind);
+        if (place.kind === "place" && place.municipality && place.municipality !== place.name) {
+          kind = ui("place_of").replace("{municipality}", place.municipality);
+        }
+        if (place.via) kind += " (" + place.via + ")";
+        option.appendChild(el("span", " " + kind, "kind"));
         option.addEventListener("mousedown", function (event) { event.preventDefault(); });
         option.addEventListener("click", function () { choose(i); });
         listbox.appendChild(option);
@@ -443,7 +563,8 @@
       if (!place) return;
       input.value = place.name;
       close();
-      showPlace(place, {scroll: true, fit: true});
+      if (place.kind === "place" || place.kind === "place_far") showPlacePoint(place, {scroll: true, fit: true});
+      else showPlace(place, {scroll: true, fit: true});
     }
 
     input.addEventListener("input", suggest);
@@ -453,7 +574,11 @@
       else if (event.key === "Enter") { if (matches.length) { choose(active >= 0 ? active : 0); event.preventDefault(); } }
       else if (event.key === "Escape") { close(); }
     });
-    input.addEventListener("blur", function () { window.setTimeout(close, 150); });
+    // Closed a moment after leaving the box (a click on a suggestion lands first), unless the
+    // box has the focus again by then: typing straight after a choice keeps its suggestions.
+    input.addEventListener("blur", function () {
+      window.setTimeout(function () { if (document.activeElement !== input) close(); }, 150);
+    });
 
     /* --- my location -------------------------------------------------------------------- */
     options.locate.addEventListener("click", function () {
@@ -476,8 +601,12 @@
       localiseControls();
       renderChanges();
       if (listOpen) renderList();
-      if (current && current.kind === "district") districtCard(districts[current.index]);
+      if (current && current.kind === "district") {
+        districtCard(districts[current.index]);
+        if (current.place) placeNote(current.place, current.index);
+      }
       else if (current && current.kind === "area") areaCard(current.place);
+      else if (current && current.kind === "outside") outsideCard(current.place);
       if (!listbox.hidden) suggest();
     }
     render();

@@ -34,13 +34,16 @@
     return ring;
   }
 
+  /* A district's or area's polygons: [[ring, hole, ...], ...] of [lon, lat] pairs. Shared with
+     the citizen page (assets/citizen.js), which decodes the same compact blocks. */
+  function decodeShape(polygons, scale) {
+    return polygons.map(function (rings) {
+      return rings.map(function (flat) { return decodeRing(flat, scale); });
+    });
+  }
+
   function decodeGeometry(polygons, scale) {
-    return {
-      type: "MultiPolygon",
-      coordinates: polygons.map(function (rings) {
-        return rings.map(function (flat) { return decodeRing(flat, scale); });
-      })
-    };
+    return {type: "MultiPolygon", coordinates: decodeShape(polygons, scale)};
   }
 
   /* The data block, parsed once; districts become plain objects keyed by column name. */
@@ -223,6 +226,7 @@
     languageSwitch: languageSwitch,
     layerSwitch: layerSwitch,
     localiseLabels: localiseLabels,
-    decodeGeometry: decodeGeometry
+    decodeGeometry: decodeGeometry,
+    decodeShape: decodeShape
   };
 })();

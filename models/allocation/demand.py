@@ -120,11 +120,12 @@ def weather_arrays(weather: xr.Dataset, table: pd.DataFrame) -> tuple[xr.DataArr
     for name in ("precipitation_mm", "evaporation_mm"):
         if name not in weather:
             raise ValueError(f"weather: missing variable {name!r} (mm/day, dims time, district)")
-    missing = sorted(set(table.index) - set(np.asarray(weather["district"]).astype(str)))
-    if missing:
-        raise ValueError(f"weather: no data for districts {missing[:5]}")
-    p = weather["precipitation_mm"].transpose("time", "district").sel(district=list(table.index))
-    e = weather["evaporation_mm"].transpose("time", "district").sel(district=list(table.index))
+    # Positions by one indexer instead of label lookups (``sel`` with 10,000 labels took 0.4 s).
+    position = pd.Index(np.asarray(weather["district"]).astype(str)).get_indexer(table.index)
+    if (position < 0).any():
+        raise ValueError(f"weather: no data for districts {sorted(table.index[position < 0].tolist())[:5]}")
+    p = weather["precipitation_mm"].transpose("time", "district").isel(district=position)
+    e = weather["evaporation_mm"].transpose("time", "district").isel(district=position)
     if bool(p.isnull().any()) or bool(e.isnull().any()):
         raise ValueError("weather: precipitation_mm/evaporation_mm contain NaN; fill gaps first")
     return p, e

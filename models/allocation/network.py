@@ -36,9 +36,14 @@ common: given the fractions of a run of the whole network (``source_fraction``),
 board's districts allocated on their own get exactly what they got in that run. That is how
 :mod:`models.allocation.board_split` runs a national pass first and then the water boards in parallel.
 
-The day loop is a compiled kernel (:mod:`models.jit`): a national day of 10,000 districts and
-12 steps takes about 2 ms. ``tests/test_allocation_reference.py`` keeps the first, numpy
-implementation and holds the kernel to its results.
+The day loop is a compiled kernel (:mod:`models.jit`). A day makes one pass over all
+districts (local water; what each use still lacks is listed per use) and then, per priority
+step, works only on the districts listed, writing straight into the outputs; the Newton
+steps read contiguous copies of the step's values. Every sum is taken in ascending district
+order, as the first compiled kernel took it, so the results are the same bit for bit
+(``benchmarks/bench_allocation.py`` checks them against ``benchmarks/allocation_previous.py``
+and gives the time per national day). ``tests/test_allocation_reference.py`` keeps the first,
+numpy implementation and holds the kernel to its results.
 """
 
 from __future__ import annotations
@@ -69,10 +74,10 @@ NONE, SOURCE, BOARD_INLET, DISTRICT_INLET, OWN_STORAGE = range(5)
 DAYS_PER_CHUNK = 8
 _NEWTON_MAX_ITERATIONS = 200
 # Rows of the kernel's work arrays, one value per water board (the source's group uses column 0).
-_W_BOARD_TOTAL, _W_BOARD_CAP, _W_USED, _W_BOARD_REACH, _W_G, _W_SUM, _W_VALUE, _W_SLOPE, _W_TARGET, _W_F = range(10)
-_W_ROWS = 10
-_F_BOARD_BOUND, _F_TODO, _F_NATION = range(3)
-_F_ROWS = 3
+_W_BOARD_TOTAL, _W_BOARD_CAP, _W_USED, _W_BOARD_REACH, _W_G, _W_SUM, _W_VALUE, _W_SLOPE = range(8)
+_W_ROWS = 8
+_F_BOARD_BOUND, _F_TODO = range(2)
+_F_ROWS = 2
 _RELATIVE_TOLERANCE = 1e-13
 
 
@@ -116,10 +121,11 @@ class Network:
         if unknown:
             raise ValueError(f"districts: water_board {unknown} not in the boards table {board_ids}")
         position = {b: k for k, b in enumerate(board_ids)}
+        # tolist() first: iterating a pandas 3 string column element by element is slow
         return cls(
-            districts=tuple(districts.index),
+            districts=tuple(districts.index.tolist()),
             boards=tuple(board_ids),
-            board_of_district=np.array([position[b] for b in districts["water_board"]], dtype=np.intp),
+            board_of_district=np.array([position[b] for b in districts["water_board"].tolist()], dtype=np.intp),
             district_inlet_m3_day=districts["inlet_capacity_m3_day"].to_numpy(float),
             board_inlet_m3_day=boards["inlet_capacity_m3_day"].to_numpy(float),
             storage_max_m3=districts["storage_max_m3"].to_numpy(float),
@@ -153,24 +159,29 @@ class Network:
         )
 
 
-# The kernel: plain loops over districts (models.jit), visiting only those with residual demand.
+# The kernel: plain loops over districts (models.jit). Each priority step first gathers the
+# districts with residual demand into contiguous arrays (``_A_*`` rows of ``active``) and works
+# on those: the Newton steps read them without indirection, and the sums the solves need are
+# taken in the same pass. Every sum is still taken in ascending district order, per board and
+# over the nation, so the results are bit for bit those of the first compiled kernel
+# (``benchmarks/allocation_previous.py``, checked by ``benchmarks/bench_allocation.py``).
+_A_RESIDUAL, _A_CAP, _A_REACH = range(3)
+_A_ROWS = 3
 
 
 @kernel
-def _fill_fraction(residual, cap, board_of, active, n_active, target, bound, g, demand_sum, value, slope, todo):
+def _board_fractions(active_values, active_board, n_active, target, bound, g, demand_sum, value, slope, todo):
     """Board fractions ``g_b`` with ``Σ_{i∈b} min(g_b·residual_i, cap_i) = target_b`` for bound boards.
 
     Requires ``Σ min(residual, cap) > target`` where ``bound``. Newton's method on this
-    concave, piecewise-linear function, started from the lower bound ``target / Σ residual``,
-    never overshoots and reaches the exact root after crossing a few breakpoints. Only the
-    districts listed in ``active[:n_active]`` (those with residual demand) take part.
-    ``demand_sum``, ``value``, ``slope``, ``todo`` are work arrays, one value per group.
+    concave, piecewise-linear function, started from the lower bound ``target / Σ residual``
+    (``demand_sum``, per board), never overshoots and reaches the exact root after crossing a
+    few breakpoints. ``active_values`` holds the residual and capacity of the districts with
+    residual demand (rows ``_A_RESIDUAL``, ``_A_CAP``), ``active_board`` their boards;
+    ``value``, ``slope``, ``todo`` are work arrays, one value per board.
     """
+    residual, cap = active_values[_A_RESIDUAL], active_values[_A_CAP]
     n_groups = len(target)
-    demand_sum[:] = 0.0
-    for k in range(n_active):
-        i = active[k]
-        demand_sum[board_of[i]] += residual[i]
     todo[:] = bound
     for b in range(n_groups):
         g[b] = target[b] / demand_sum[b] if bound[b] else 1.0
@@ -178,15 +189,12 @@ def _fill_fraction(residual, cap, board_of, active, n_active, target, bound, g, 
         value[:] = 0.0
         slope[:] = 0.0
         for k in range(n_active):
-            i = active[k]
-            b = board_of[i]
+            b = active_board[k]
             if todo[b]:
-                x = g[b] * residual[i]
-                if x < cap[i]:
-                    value[b] += x
-                    slope[b] += residual[i]
-                else:
-                    value[b] += cap[i]
+                x = g[b] * residual[k]
+                below = x < cap[k]
+                value[b] += x if below else cap[k]
+                slope[b] += residual[k] if below else 0.0
         again = False
         for b in range(n_groups):
             if todo[b]:
@@ -201,147 +209,126 @@ def _fill_fraction(residual, cap, board_of, active, n_active, target, bound, g, 
 
 
 @kernel
-def _share_step(residual, cap, board_cap, source, fixed, board_of, given, active, reach, nation, work, flags):
-    """Shared water for one priority step: writes ``given``, uses up ``cap`` and ``board_cap``
-    in place and returns what the source has left and the national fraction ``f`` (inf where
-    the source did not bind).
+def _national_fraction(residual, reach, n_active, source, demand_sum):
+    """The national fraction ``f`` with ``Σ_i min(f·residual_i, reach_i) = source`` (requires
+    ``Σ reach > source``): Newton's method from below as in :func:`_board_fractions`, the
+    source being one group holding every district with residual demand."""
+    f = source / demand_sum
+    for _ in range(_NEWTON_MAX_ITERATIONS):
+        value = 0.0
+        slope = 0.0
+        for k in range(n_active):
+            # Without branches (which way each district goes is a coin toss for the
+            # processor): adding min(x, reach) and adding 0.0 give the same sums bit for bit.
+            x = f * residual[k]
+            below = x < reach[k]
+            value += x if below else reach[k]
+            slope += residual[k] if below else 0.0
+        gap = source - value
+        if gap > _RELATIVE_TOLERANCE * source and slope > 0:
+            f += gap / slope
+        else:
+            break
+    return f
 
-    ``fixed``, when not NaN, is ``f`` as the national pass found it: the districts passed
-    (part of the network) then get exactly what they got in the national pass, and ``source``
-    is not used. ``active``, ``reach``, ``work`` and ``flags`` are work arrays (see
-    :func:`_allocate_days`); ``nation`` zeros, one per district (the source as one group)."""
-    n_boards = len(board_cap)
-    n_active = 0
-    board_reach, g, used = work[_W_BOARD_REACH, :n_boards], work[_W_G, :n_boards], work[_W_USED, :n_boards]
-    board_bound = flags[_F_BOARD_BOUND, :n_boards]
-    board_reach[:] = 0.0
-    for i in range(len(residual)):
-        given[i] = 0.0
-        if residual[i] > 0.0:
-            active[n_active] = i
-            n_active += 1
-            reach[i] = min(residual[i], cap[i])
-            board_reach[board_of[i]] += reach[i]
+
+@kernel
+def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, board_of, active_values, active_board,
+                work, flags, allocated, allocated_shared, inlet):
+    """Shared water for priority step ``u`` of a day: adds what is given to ``allocated`` and
+    ``inlet`` and writes it to ``allocated_shared`` (district, use) of the day, uses up
+    ``cap`` and ``board_cap`` in place and returns what the source has left and the national
+    fraction ``f`` (inf where the source did not bind).
+
+    ``active[:n_active]`` are the districts with residual demand in this step, in ascending
+    order, ``residual`` their residual demand. ``fixed``, when not NaN, is ``f`` as the
+    national pass found it: the districts passed (part of the network) then get exactly what
+    they got in the national pass, and ``source`` is not used. ``active_values``,
+    ``active_board``, ``work`` and ``flags`` are work arrays (see :func:`kernel_work`)."""
     if n_active == 0:
         return source, np.inf
+    n_boards = len(board_cap)
+    board_reach, g, used = work[_W_BOARD_REACH, :n_boards], work[_W_G, :n_boards], work[_W_USED, :n_boards]
+    board_sum = work[_W_SUM, :n_boards]
+    board_bound = flags[_F_BOARD_BOUND, :n_boards]
+    a_residual, a_cap, a_reach = active_values[_A_RESIDUAL], active_values[_A_CAP], active_values[_A_REACH]
+    board_reach[:] = 0.0
+    board_sum[:] = 0.0
+    national_sum = 0.0  # Σ residual, the national solve's starting point
+    total = 0.0  # Σ reach
+    # One pass: gather what the solves read and take every sum they need.
+    for k in range(n_active):
+        i = active[k]
+        b = board_of[i]
+        r = residual[k]
+        c = cap[i]
+        reach = min(r, c)
+        active_board[k] = b
+        a_residual[k] = r
+        a_cap[k] = c
+        a_reach[k] = reach
+        board_reach[b] += reach
+        board_sum[b] += r
+        national_sum += r
+        total += reach
     any_bound = False
     for b in range(n_boards):
         board_bound[b] = board_reach[b] > board_cap[b]
         any_bound |= board_bound[b]
     g[:] = 1.0
     if any_bound:
-        _fill_fraction(residual, cap, board_of, active, n_active, board_cap, board_bound, g,
-                       work[_W_SUM, :n_boards], work[_W_VALUE, :n_boards], work[_W_SLOPE, :n_boards],
-                       flags[_F_TODO, :n_boards])
-        for k in range(n_active):
-            i = active[k]
-            reach[i] = min(cap[i], g[board_of[i]] * residual[i])
-    if np.isnan(fixed):
+        _board_fractions(active_values, active_board, n_active, board_cap, board_bound, g, board_sum,
+                         work[_W_VALUE, :n_boards], work[_W_SLOPE, :n_boards], flags[_F_TODO, :n_boards])
         total = 0.0
         for k in range(n_active):
-            total += reach[active[k]]
+            reach = min(a_cap[k], g[active_board[k]] * a_residual[k])
+            a_reach[k] = reach
+            total += reach
+    if np.isnan(fixed):
         source_bound = total > source
         fraction = np.inf
         if source_bound:
-            # The national source is one group holding every district, capped by its reach.
-            target, bound, f = work[_W_TARGET, :1], flags[_F_NATION, :1], work[_W_F, :1]
-            target[0], bound[0] = source, True
-            _fill_fraction(residual, reach, nation, active, n_active, target, bound, f,
-                           work[_W_SUM, :1], work[_W_VALUE, :1], work[_W_SLOPE, :1], flags[_F_TODO, :1])
-            fraction = f[0]
+            fraction = _national_fraction(a_residual, a_reach, n_active, source, national_sum)
     else:
         fraction = fixed
         source_bound = fixed < np.inf
-    if source_bound:
-        for k in range(n_active):
-            i = active[k]
-            given[i] = min(fraction * residual[i], reach[i])
-        for b in range(n_boards):
-            if board_bound[b]:
-                board_bound[b] = fraction >= g[b]  # a board whose fraction the source undercuts is not full
-    else:
-        for k in range(n_active):
-            i = active[k]
-            given[i] = reach[i]
     # Exhausted capacities become exactly zero so no later step can take a rounding crumb.
     used[:] = 0.0
     total = 0.0
     for k in range(n_active):
         i = active[k]
-        cap[i] = 0.0 if given[i] >= cap[i] else max(cap[i] - given[i], 0.0)
-        used[board_of[i]] += given[i]
-        total += given[i]
+        got = min(fraction * a_residual[k], a_reach[k]) if source_bound else a_reach[k]
+        allocated[i, u] += got
+        allocated_shared[i, u] = got
+        inlet[i] += got
+        c = a_cap[k]
+        cap[i] = 0.0 if got >= c else max(c - got, 0.0)
+        used[active_board[k]] += got
+        total += got
+    if source_bound:
+        for b in range(n_boards):
+            if board_bound[b]:
+                board_bound[b] = fraction >= g[b]  # a board whose fraction the source undercuts is not full
     for b in range(n_boards):
         board_cap[b] = 0.0 if board_bound[b] else max(board_cap[b] - used[b], 0.0)
     return (0.0 if source_bound else max(source - total, 0.0)), fraction
 
 
 @kernel
-def _share_day(residual, supply, board_of, district_cap, board_cap, no_inlet, follow, fraction, given, limit,
-               cap, active, reach, nation, work, flags):
-    """Shared water for all steps of one day; ``residual``, ``given``, ``limit`` are (use, district).
-
-    Writes the national fraction of each step to ``fraction`` (use,): NaN for all steps on a
-    day when every demand fitted every capacity, inf for a step the source did not bind, 0
-    once the source is empty. With ``follow`` the fractions are read instead (see
-    :func:`_share_step`); the other arguments are work arrays (see :func:`_allocate_days`)."""
-    n_use, n = residual.shape
-    n_boards = len(board_cap)
-    limit[:] = NONE
-    if follow:
-        fits = n_use == 0 or np.isnan(fraction[0])
-    else:
-        # Most days nothing binds: one check instead of a step-by-step solve.
-        fits = True
-        board_total = work[_W_BOARD_TOTAL, :n_boards]
-        board_total[:] = 0.0
-        national = 0.0
-        for i in range(n):
-            total = 0.0
-            for u in range(n_use):
-                total += residual[u, i]
-            fits &= total <= district_cap[i]
-            board_total[board_of[i]] += total
-            national += total
-        fits &= national <= supply
-        for b in range(n_boards):
-            fits &= board_total[b] <= board_cap[b]
-    if fits:
-        given[:] = residual
-        fraction[:] = np.nan
-        return
-    cap[:] = district_cap
-    bcap, source = work[_W_BOARD_CAP, :n_boards], supply
-    bcap[:] = board_cap
-    for u in range(n_use):
-        r, got = residual[u], given[u]
-        if (fraction[u] > 0) if follow else (source > 0):
-            fixed = fraction[u] if follow else np.nan
-            source, f = _share_step(r, cap, bcap, source, fixed, board_of, got, active, reach, nation, work, flags)
-            fraction[u] = f
-        else:
-            got[:] = 0.0
-            fraction[u] = 0.0
-        for i in range(n):
-            if r[i] - got[i] > 1e-9 * r[i]:
-                if no_inlet[i]:
-                    limit[u, i] = OWN_STORAGE
-                elif cap[i] <= 0:
-                    limit[u, i] = DISTRICT_INLET
-                elif bcap[board_of[i]] <= 0:
-                    limit[u, i] = BOARD_INLET
-                else:
-                    limit[u, i] = SOURCE
-
-
-@kernel
 def _allocate_days(
     demand, local_inflow, evaporation, supply, board_of, district_cap, board_cap, storage_max, storage,
     follow, source_fraction, allocated, allocated_shared, limit, storage_out, inlet, evaporated, spill,
-    residual, given, day_limit, cap, active, reach, nation, work, flags,
+    active, residual, n_active, cap, active_values, active_board, work, flags,
 ):
     """The day loop: local water first, then shared water; writes the output arrays and, unless
     ``follow``, the national fractions ``source_fraction`` (time, use).
+
+    Each day makes one pass over all districts (local water; what each use still lacks is
+    listed per use in ``active``, ``residual``, ``n_active``) and then works per priority
+    step on the districts listed, writing straight into the outputs. The national fraction
+    of each step goes to ``source_fraction``: NaN for all steps on a day when every demand
+    fitted every capacity, inf for a step the source did not bind, 0 once the source is
+    empty; with ``follow`` the fractions are read instead (see :func:`_share_step`).
 
     The arguments after ``spill`` are work arrays from :func:`kernel_work`, made once for a
     whole run of chunks: a day allocates nothing. (A Dask worker hands freed memory back to
@@ -349,49 +336,103 @@ def _allocate_days(
     half as slow again.)
     """
     n_time, n, n_use = demand.shape
-    no_inlet = district_cap <= 0
+    n_boards = len(board_cap)
     storage = storage.copy()
-    local = np.empty(n_use)
+    board_total = work[_W_BOARD_TOTAL, :n_boards]
+    bcap = work[_W_BOARD_CAP, :n_boards]
     for t in range(n_time):
+        # Local water, and on the way whether all residual demand fits every capacity (most
+        # days in a wet spell: then no step needs solving).
+        fits = True
+        board_total[:] = 0.0
+        national = 0.0
+        n_active[:] = 0
         for i in range(n):
             available = storage[i] + local_inflow[t, i]
             ev = min(evaporation[t, i], available)
             available = available - ev
             before = 0.0  # demand of the higher-priority uses
             used = 0.0
-            for u in range(n_use):
-                d = demand[t, i, u]
-                local[u] = min(max(available - before, 0.0), d)
-                before += d
-                used += local[u]
-                residual[u, i] = d - local[u]
-                allocated[t, i, u] = local[u]
-            left = max(available - used, 0.0)
-            spill[t, i] = max(left - storage_max[i], 0.0)
-            storage[i] = left - spill[t, i]
-            storage_out[t, i] = storage[i]
-            evaporated[t, i] = ev
-        _share_day(residual, supply[t], board_of, district_cap, board_cap, no_inlet, follow, source_fraction[t], given, day_limit,
-                   cap, active, reach, nation, work, flags)
-        for i in range(n):
             total = 0.0
             for u in range(n_use):
-                allocated[t, i, u] += given[u, i]
-                allocated_shared[t, i, u] = given[u, i]
-                limit[t, i, u] = day_limit[u, i]
-                total += given[u, i]
-            inlet[t, i] = total
+                d = demand[t, i, u]
+                local = min(max(available - before, 0.0), d)
+                before += d
+                used += local
+                rest = d - local
+                # Listed without a branch (whether a use lacks water is a coin toss for the
+                # processor): the slot is always written, and kept only where rest > 0.
+                k = n_active[u]
+                active[u, k] = i
+                residual[u, k] = rest
+                n_active[u] = k + (rest > 0.0)
+                total += rest
+                allocated[t, i, u] = local
+                allocated_shared[t, i, u] = 0.0
+                limit[t, i, u] = NONE
+            fits &= total <= district_cap[i]
+            board_total[board_of[i]] += total
+            national += total
+            left = max(available - used, 0.0)
+            s = max(left - storage_max[i], 0.0)
+            spill[t, i] = s
+            storage[i] = left - s
+            storage_out[t, i] = storage[i]
+            evaporated[t, i] = ev
+            inlet[t, i] = 0.0
+        fits &= national <= supply[t]
+        for b in range(n_boards):
+            fits &= board_total[b] <= board_cap[b]
+        fraction = source_fraction[t]
+        if follow:
+            fits = n_use == 0 or np.isnan(fraction[0])
+        if fits:
+            # Everything asked for is let in: the inlet sums the uses in priority order.
+            for u in range(n_use):
+                for k in range(n_active[u]):
+                    i, r = active[u, k], residual[u, k]
+                    allocated[t, i, u] += r
+                    allocated_shared[t, i, u] = r
+                    inlet[t, i] += r
+            fraction[:] = np.nan
+            continue
+        cap[:] = district_cap
+        bcap[:] = board_cap
+        source = supply[t]
+        for u in range(n_use):
+            listed, rest = active[u], residual[u]
+            if (fraction[u] > 0) if follow else (source > 0):
+                fixed = fraction[u] if follow else np.nan
+                source, f = _share_step(u, listed, rest, n_active[u], cap, bcap, source, fixed, board_of,
+                                        active_values, active_board, work, flags, allocated[t], allocated_shared[t],
+                                        inlet[t])
+                fraction[u] = f
+            else:
+                fraction[u] = 0.0
+            # Only a district with residual demand can be short.
+            for k in range(n_active[u]):
+                i, r = listed[k], rest[k]
+                if r - allocated_shared[t, i, u] > 1e-9 * r:
+                    if district_cap[i] <= 0:
+                        limit[t, i, u] = OWN_STORAGE
+                    elif cap[i] <= 0:
+                        limit[t, i, u] = DISTRICT_INLET
+                    elif bcap[board_of[i]] <= 0:
+                        limit[t, i, u] = BOARD_INLET
+                    else:
+                        limit[t, i, u] = SOURCE
 
 
 def kernel_work(n_district: int, n_use: int, n_boards: int) -> tuple:
-    """The work arrays of :func:`_allocate_days`: ``residual``, ``given`` (use, district),
-    ``day_limit`` (use, district) int8; ``cap``, ``active``, ``reach`` one value per district;
-    ``nation`` zeros (every district in the one group of the source); ``work`` and ``flags``
-    one row per board-sized quantity (rows ``_W_*``, ``_F_*``)."""
+    """The work arrays of :func:`_allocate_days`: per use the districts with residual demand
+    (``active`` (use, district) int, ``residual`` their residual demand, ``n_active`` how
+    many); ``cap`` one value per district; ``active_values`` (rows ``_A_*``: residual,
+    capacity and reach of the districts of one step) and ``active_board`` (their boards);
+    ``work`` and ``flags`` one row per board-sized quantity (rows ``_W_*``, ``_F_*``)."""
     n, width = n_district, max(n_boards, 1)
     return (
-        np.empty((n_use, n)), np.empty((n_use, n)), np.empty((n_use, n), np.int8),
-        np.empty(n), np.empty(n, np.intp), np.empty(n), np.zeros(n, np.intp),
+        np.empty((n_use, n), np.intp), np.empty((n_use, n)), np.zeros(n_use, np.intp),
+        np.empty(n), np.empty((_A_ROWS, n)), np.empty(n, np.intp),
         np.empty((_W_ROWS, width)), np.zeros((_F_ROWS, width), np.bool_),
     )
 
@@ -467,21 +508,27 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
 
 def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
                        evaporation_mm, supply, *, storage=None, deficit_initial_mm=0.0, source_fraction=None,
-                       days_per_chunk: int = DAYS_PER_CHUNK):
+                       days_per_chunk: int = DAYS_PER_CHUNK, buffers: dict | None = None):
     """Demand, local water and allocation from P and E (time, district; mm/day), a few days
     at a time, carrying the storage along; yields ``(days, demand, out)`` per chunk.
 
     ``days`` is the chunk's slice of the time axis, ``demand`` and ``out`` as for
     :func:`allocate_arrays`; both are buffers the next chunk overwrites, so whatever the
     caller keeps it copies. ``supply`` (m³/day per day) and ``source_fraction`` as for
-    :func:`allocate_arrays`.
+    :func:`allocate_arrays`. ``buffers``, a dict kept by the caller, carries the chunk buffers
+    and work arrays over to the next call on a network of the same size (the members of one
+    outlook task), so a run of members makes them once.
     """
     p, e = np.asarray(precipitation_mm, dtype=float), np.asarray(evaporation_mm, dtype=float)
     deficit = running_deficit(p, e, deficit_initial_mm)
     inflow, evaporation = local_water_arrays(p, e, table)
     model = DemandModel(table, order)
-    demand = out = None
-    work = kernel_work(len(network.districts), len(order), len(network.boards))
+    buffers = {} if buffers is None else buffers
+    size = (len(network.districts), len(order), len(network.boards), days_per_chunk)
+    if buffers.get("size") != size:
+        buffers.clear()
+        buffers.update(size=size, work=kernel_work(*size[:3]), demand=None, out=None)
+    demand, out, work = buffers["demand"], buffers["out"], buffers["work"]
     for first in range(0, len(p), days_per_chunk):
         days = slice(first, first + days_per_chunk)
         demand = model.demand(p[days], e[days], deficit[days], out=demand)
@@ -492,14 +539,22 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
             out = allocate_arrays(network, demand, inflow[days], evaporation[days], None, storage,
                                   source_fraction=source_fraction[days], out=out, work=work)
         storage = out["storage"][-1].copy()  # the buffer is overwritten by the next days
+        if len(demand) == days_per_chunk:  # a shorter last chunk is not worth keeping
+            buffers["demand"], buffers["out"] = demand, out
         yield days, demand, out
 
 
-def allocation_dataset(network: Network, order: PriorityOrder, time, demand, out) -> xr.Dataset:
-    """The Dataset of docs/contracts.md section 5 from the arrays of :func:`allocate_arrays`."""
+def allocation_dataset(network: Network, order: PriorityOrder, time, demand, out, *, shortage=None,
+                       board_shortage=None) -> xr.Dataset:
+    """The Dataset of docs/contracts.md section 5 from the arrays of :func:`allocate_arrays`.
+
+    ``shortage`` (time, district, use) and ``board_shortage`` (time, board, use), m³/day, when
+    the caller already has them (:mod:`models.allocation.board_split` takes them while it puts
+    the water boards together); otherwise they are computed here."""
     tdu, td = ("time", "district", "use"), ("time", "district")
     m3 = "m3/day"
-    shortage = np.maximum(demand - out["allocated"], 0.0)
+    if shortage is None:
+        shortage = np.maximum(demand - out["allocated"], 0.0)
     ds = xr.Dataset(
         {
             "demand": (tdu, demand, {"units": m3, "long_name": "water demand"}),
@@ -523,8 +578,11 @@ def allocation_dataset(network: Network, order: PriorityOrder, time, demand, out
     )
     # xarray cannot hold a dimension and a non-index coordinate of one name, so the board
     # dimension is ``board`` while ``water_board`` stays the coordinate on ``district``.
+    if board_shortage is None:
+        board_shortage = np.stack([shortage[:, network.board_of_district == k].sum(axis=1)
+                                   for k in range(len(network.boards))], axis=1)
     board_shortage = xr.DataArray(
-        np.stack([shortage[:, network.board_of_district == k].sum(axis=1) for k in range(len(network.boards))], axis=1),
+        board_shortage,
         dims=("time", "board", "use"),
         coords={"board": list(network.boards)},
     )

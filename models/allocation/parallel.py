@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError
 from typing import Any
 
@@ -140,11 +140,25 @@ class Submitted:
             held = _Shared(client, shared)
             self._started = [_Item(client, func, item, held) for item in self._items]
 
+    @property
+    def on_cluster(self) -> bool:
+        return self._started is not None
+
     def results(self) -> list:
         """The results in the order of the items."""
+        return list(self.each())
+
+    def each(self) -> Iterator[Any]:
+        """The results one by one in the order of the items; on a cluster each result is let go
+        there as soon as it is here, so the workers do not hold them all."""
         if self._started is None:
-            return [self._func(item, **self._shared) for item in self._items]
-        return [started.result() for started in self._started]
+            for item in self._items:
+                yield self._func(item, **self._shared)
+            return
+        for k, started in enumerate(self._started):
+            result = started.result()
+            self._started[k] = None  # the last reference to the future: the worker drops the result
+            yield result
 
 
 def _hold(value: Any) -> Any:

@@ -107,16 +107,17 @@ def assumed_values(config: Config, districts: gpd.GeoDataFrame) -> list[tuple[st
 def citizen_page_inputs(config: Config, day: dt.date) -> dict:
     """What the citizen page needs beyond the decisions (``dashboards.site.publish_site``'s
     ``citizen``): water boards by name with their links, the orientation layer (municipality
-    and province borders from the reference geography, EPSG:28992), the groundwater ban's texts
-    and the day of the next issue."""
+    and province borders, places and large waters from the reference geography, EPSG:28992),
+    the groundwater ban's texts and the day of the next issue."""
     from models.restrictions import explanations
-    from pipelines.reference.geography import reference_layer
+    from pipelines.reference.geography import reference_layer, reference_places, reference_waters
 
     exemptions = config.rules.exemptions.get("groundwater_ban", explanations.DEFAULT_EXEMPTIONS["groundwater_ban"])
     return {
         "boards": {b.id: {"name": b.name, "announcement_url": b.announcement_url, "contact_url": b.contact_url}
                    for b in config.water_boards},
-        "orientation": {layer: reference_layer(layer, crs="EPSG:28992") for layer in ("municipalities", "provinces")},
+        "orientation": {layer: reference_layer(layer, crs="EPSG:28992") for layer in ("municipalities", "provinces")}
+        | {"places": reference_places(crs="EPSG:28992"), "waters": reference_waters(crs="EPSG:28992")},
         "groundwater": {f"meaning_{lang}": explanations.meaning("groundwater_ban", lang=lang) for lang in ("nl", "en")}
         | {f"exemptions_{lang}": exemptions.text(lang) for lang in ("nl", "en")},
         "next_update": day + dt.timedelta(days=config.update_every_days),

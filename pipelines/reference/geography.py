@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 REFERENCE_FOLDER = Path(__file__).resolve().parent
@@ -38,3 +39,37 @@ def reference_layer(layer: str, crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
     if layer not in LAYERS:
         raise ValueError(f"unknown reference layer {layer!r}; expected one of {sorted(LAYERS)}")
     return _read(layer).to_crs(crs)
+
+
+PLACES = "plaatsen.csv"
+WATERS = "wateren.geojson"
+
+
+@cache
+def _read_places() -> gpd.GeoDataFrame:
+    path = REFERENCE_FOLDER / PLACES
+    frame = pd.read_csv(path, dtype={"name": str, "municipality": str, "alternates": str},
+                        keep_default_na=False, encoding="utf-8")
+    missing = {"geonameid", "name", "lat", "lon", "population", "municipality", "alternates"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{path}: lacks column(s) {sorted(missing)}")
+    return gpd.GeoDataFrame(frame.drop(columns=["lat", "lon"]),
+                            geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+
+
+def reference_places(crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
+    """The places (woonplaatsen) with at least 500 inhabitants, from GeoNames (``plaatsen.csv``,
+    made by ``make_places.py``): ``geonameid``, ``name`` (Dutch), ``population``,
+    ``municipality``, ``alternates`` (``|``-separated other names) and the point, in ``crs``."""
+    return _read_places().to_crs(crs)
+
+
+@cache
+def _read_waters() -> gpd.GeoDataFrame:
+    return gpd.read_file(REFERENCE_FOLDER / WATERS)
+
+
+def reference_waters(crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
+    """The large lakes in and around the Netherlands (Natural Earth 10m, ``wateren.geojson``,
+    made by ``make_waters.py``): ``name`` (Dutch, "" where unnamed) and polygons, in ``crs``."""
+    return _read_waters().to_crs(crs)
