@@ -8,7 +8,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.droogte-installed
 
-.PHONY: demo test bench clean install
+.PHONY: demo test bench peers clean install
 
 install: $(STAMP)
 
@@ -27,5 +27,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_demo.py
 
+# The peers for benchmarks/compare_peers.py: xclim and climate_indices in .venv (the [peers]
+# extra), pywr in .venv-pywr (it requires pandas < 3; the project pins pandas 3).
+peers: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,peers]"
+	$(PYTHON) -m venv .venv-pywr
+	.venv-pywr/bin/python -m pip install --quiet --upgrade "pip>=24"
+	.venv-pywr/bin/python -m pip install --quiet -r benchmarks/pywr-requirements.txt
+
 clean:
-	rm -rf $(VENV) data/raw/demo data/processed/demo dashboards/site dashboards/bulletins
+	rm -rf $(VENV) .venv-pywr data/raw/demo data/processed/demo dashboards/site dashboards/bulletins

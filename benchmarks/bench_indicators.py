@@ -15,11 +15,28 @@ seed, so the serial run and the Dask run see the same numbers and compare their 
   each worker's peak (``VmHWM``) and final resident set, and the client's peak; run the two
   modes as separate commands so that the client's peak is the Dask run's alone.
 
-Each step is timed on its own (generation, SPI-3, deficit); the compiled kernels are loaded
+Each step is timed on its own (generation, SPI-3, deficit; in serial mode also the
+calendar-month totals and the monthly SPI-3 of them); the compiled kernels are loaded
 from numba's cache before the clock starts.
 
-Measured on this machine (2 vCPUs shared with other work: CPU pressure 20-45 % during the
-first runs, so wall times vary by ±30 %), 10,000 series x 14,610 days, chunks of 250 series:
+Measured on 30 November 2026 (issue 19), serial, 10,000 series x 14,610 days, on the 2
+cores shared with five other developers' work (load average 12-16 during the run, so wall
+times were 4-8 times the CPU times; the CPU times are the figure to compare):
+
+    serial : generate 63.6 s (8.4 s CPU), SPI-3 125.0 s (16.6 s CPU), deficit 13.2 s
+             (1.6 s CPU); peak RSS 2.65 GB
+             monthly totals 12.7 s (1.7 s CPU), monthly SPI-3 of the 480 months 5.0 s
+             (0.7 s CPU)
+
+The daily SPI-3 took 23.9 s CPU before (figures below): the gamma CDF afresh now takes
+ln Γ of the fit computed once and its upper-tail continued fraction by the Wallis
+recurrence, the density is computed only where a step to carry follows, and the shape's
+Newton steps are a compiled loop. The Dask mode was not run again; its figures below are
+from before.
+
+Earlier (2 vCPUs shared with other work: CPU pressure 20-45 %
+during the first runs, so wall times vary by ±30 %), 10,000 series x 14,610 days, chunks of
+250 series:
 
     serial : generate 13.3 s, SPI-3 24.7 s (23.9 s CPU), deficit 1.9 s (1.8 s CPU);
              peak RSS 2.63 GB (input 1.17 GB + one result 1.17 GB + interpreter)
@@ -36,7 +53,7 @@ cluster should take about half the serial time (not measured here). The deficit 
 little work (45 ms per task) to gain from the cluster: there its time is scheduling and
 memory traffic.
 
-Where the time goes (per value, one core): SPI-3 about 165 ns: the gamma CDF carried from
+Where the time went before (per value, one core): SPI-3 about 165 ns: the gamma CDF carried from
 day to day ~110 ns (of which the density ~27 ns and the CDF afresh at each month's start
 ~15 ns), ``ndtri`` ~20 ns, window sums, per-month sums and fit ~25 ns; scipy's ``gammainc``
 alone took 200-500 ns at these shapes. The deficit about 13 ns, mostly memory traffic.
@@ -62,7 +79,7 @@ import xarray as xr
 from dask import delayed
 
 from models.indicators.deficit import precipitation_deficit
-from models.indicators.spi import spi
+from models.indicators.spi import monthly_totals, spi, spi_monthly
 
 FIRST_DAY = "1985-01-01"
 
@@ -139,6 +156,7 @@ def warm_up() -> None:
     """Load (or compile) the kernels: a few series through both indicators."""
     p, e = synthetic(2, 3, 2, lazy=False)
     spi(p, window_days=91).values, precipitation_deficit(p, e).values
+    spi_monthly(monthly_totals(p), scale_months=3).values
 
 
 def peak_rss_gb() -> float:
@@ -165,6 +183,10 @@ def run_serial(args) -> None:
     spi_step = timed(lambda: total(spi(p, window_days=91)))
     deficit_step = timed(lambda: total(precipitation_deficit(p, e)))
     _report("serial ", generate, spi_step, deficit_step, f"peak RSS {peak_rss_gb():.2f} GB")
+    totals = timed(lambda: monthly_totals(p).compute())
+    monthly = timed(lambda: total(spi_monthly(totals[0], scale_months=3)))
+    print(f"serial : monthly totals {totals[1]:6.1f} s ({totals[2]:6.1f} s CPU), monthly SPI-3 {monthly[1]:6.1f} s "
+          f"({monthly[2]:6.1f} s CPU) of {totals[0].sizes['time']} months; checksum {monthly[0]:.6e}")
 
 
 def run_dask(args) -> None:

@@ -78,7 +78,7 @@ def situation(lang: str, *, day: dt.date, escalation: pd.DataFrame, level_histor
                      else f", below {fmt(t.value, 0, lang)} {f['unit']} ({t.label_en})")
         out.append(text + ".")
     if len(restrictions):
-        restricted = restrictions[restrictions["restriction"] != "none"]
+        restricted = restrictions[~restrictions["restriction"].isin(["none", "unknown"])]
         banned = int((restrictions["restriction"] == "surface_water_ban").sum())
         week_ago = pd.Timestamp(day) - pd.Timedelta(days=6)
         new = restricted[pd.to_datetime(restricted["valid_from"]) >= week_ago]
@@ -143,11 +143,13 @@ def render_bulletin(lang: str, *, setup_name: str, day: dt.date, issued_at: dt.d
     reasons = reasons or []
     year, week, _ = day.isocalendar()
     boards = sorted(set(restrictions["water_board"].astype(str)) | set(board_shortage["water_board"].astype(str)))
+    # the unknown state (measurements missing) gets a column only when some district has it
+    shown = [st for st in RESTRICTIONS if st.level >= 0 or (restrictions["restriction"] == st.code).any()]
     counts = []
     for board in boards:
         own = restrictions[restrictions["water_board"].astype(str) == board]
         counts.append({"board": names.get(board, board), "total": len(own),
-                       "cells": [int((own["restriction"] == s.code).sum()) for s in RESTRICTIONS],
+                       "cells": [int((own["restriction"] == st.code).sum()) for st in shown],
                        "groundwater": int(own["groundwater_ban"].astype(bool).sum())})
     levels = [{"board": "landelijk" if nl and r["scope"] == "national" else "national" if r["scope"] == "national"
                else names.get(r["water_board"], r["water_board"]), "level": int(r["level"]),
@@ -189,7 +191,7 @@ def render_bulletin(lang: str, *, setup_name: str, day: dt.date, issued_at: dt.d
                             restrictions=restrictions, deficit=deficit_chart, river=river_chart,
                             outlook_summary=outlook_summary, reasons=reasons, names=names),
         levels=levels,
-        restriction_names=[s.label_nl if nl else s.label_en for s in RESTRICTIONS],
+        restriction_names=[st.label_nl if nl else st.label_en for st in shown],
         groundwater_name=GROUNDWATER_LABEL_NL if nl else GROUNDWATER_LABEL_EN,
         counts=counts,
         reasons=[{"board": names.get(r.water_board, r.water_board), "text": r.text_nl if nl else r.text_en,

@@ -76,6 +76,8 @@ def direction(was: tuple[str, bool], now: tuple[str, bool]) -> str:
     """``stricter``, ``lighter``, ``changed`` or ``""`` (the same) from one state to the next."""
     if was == now:
         return ""
+    if "unknown" in (was[0], now[0]):  # to or from an unknown state: neither stricter nor lighter
+        return "changed"
     level = BY_CODE[now[0]].level - BY_CODE[was[0]].level
     ground = int(now[1]) - int(was[1])
     if level >= 0 and ground >= 0:

@@ -56,7 +56,7 @@ UI_TEXT = {
         "water_board": "Waterschap", "restriction": "Beperking", "since": "Sinds",
         "meaning": "Wat betekent dit", "exemptions": "Uitzonderingen", "reason": "Waarom",
         "groundwater": GROUNDWATER_LABEL_NL, "groundwater_yes": GROUNDWATER_LABEL_NL + ": ja",
-        "groundwater_no": "nee", "show_on_map": "Toon op de kaart", "count": "{shown} van {total} gebieden",
+        "groundwater_no": "nee", "groundwater_unknown": "onbekend (metingen ontbreken)", "show_on_map": "Toon op de kaart", "count": "{shown} van {total} gebieden",
         "show_all": "Toon alle {n} gebieden",
         "class": "Klasse", "no_value": "geen waarde",
     },
@@ -64,7 +64,7 @@ UI_TEXT = {
         "water_board": "Water board", "restriction": "Restriction", "since": "Since",
         "meaning": "What it means", "exemptions": "Exemptions", "reason": "Why",
         "groundwater": GROUNDWATER_LABEL_EN, "groundwater_yes": GROUNDWATER_LABEL_EN + ": yes",
-        "groundwater_no": "no", "show_on_map": "Show on the map", "count": "{shown} of {total} districts",
+        "groundwater_no": "no", "groundwater_unknown": "unknown (measurements missing)", "show_on_map": "Show on the map", "count": "{shown} of {total} districts",
         "show_all": "Show all {n} districts",
         "class": "Class", "no_value": "no value",
     },
@@ -108,14 +108,14 @@ def page_data(public: gpd.GeoDataFrame, *, tolerance_m: float = SIMPLIFY_TOLERAN
             "meaning_nl": record.meaning_nl, "meaning_en": record.meaning_en,
             "exemptions_nl": record.exemptions_nl, "exemptions_en": record.exemptions_en,
         }
-        rows.append([int(record.groundwater_ban) if c == "groundwater" else ref(fields[c]) for c in _COLUMNS])
+        rows.append([groundwater_state(record) if c == "groundwater" else ref(fields[c]) for c in _COLUMNS])
     return {
         "scale": 10**COORDINATE_DECIMALS,
         "columns": list(_COLUMNS),
         "strings": strings,
         "rows": rows,
         "shapes": encode_compact(geometry, decimals=COORDINATE_DECIMALS),
-        "styles": {s.code: {"level": s.level, "colour": s.colour, "pattern": s.pattern,
+        "styles": {s.code: {"level": s.level, "badge": s.badge, "colour": s.colour, "pattern": s.pattern,
                             "label_nl": s.label_nl, "label_en": s.label_en} for s in RESTRICTIONS},
         "values": values or {},
         "ui": UI_TEXT,
@@ -155,9 +155,9 @@ def render_citizen_page(public: gpd.GeoDataFrame, metadata: dict, *, tiles: dict
     parts = render_map_parts(m)
 
     counts = public["restriction"].value_counts()
-    legend = [{"level": s.level, "label_nl": s.label_nl, "label_en": s.label_en,
+    legend = [{"level": s.badge, "label_nl": s.label_nl, "label_en": s.label_en,
                "fill": f"url(#{s.pattern})" if s.pattern else s.colour, "count": int(counts.get(s.code, 0))}
-              for s in RESTRICTIONS]
+              for s in RESTRICTIONS if s.level >= 0 or counts.get(s.code, 0)]
     issued = local_time(metadata["issued_at"])
     directions = pd.Series(list(changes.values()), dtype=str).value_counts()
     template = TEMPLATE_ENVIRONMENT.get_template("citizen.html.j2")
@@ -191,6 +191,8 @@ CITIZEN_TEXT = {
         "since_text": "Sinds {since}. Dit geldt tot het waterschap het opheft. Wij bekijken de situatie elke dag; "
                       "de volgende update is op {next}.",
         "since_none": "Zo is het sinds {since}. Wij bekijken de situatie elke dag; de volgende update is op {next}.",
+        "since_unknown": "Dit blijft zo tot de metingen er weer zijn. Wij bekijken de situatie elke dag; de volgende update is op "
+                         "{next}.",
         "since_short": "sinds {since}", "announcement": "Officiële bekendmaking", "contact": "Contact",
         "change_stricter": "Nieuw: strenger dan bij de vorige update.",
         "change_lighter": "Nieuw: minder streng dan bij de vorige update.",
@@ -222,6 +224,8 @@ CITIZEN_TEXT = {
         "since_text": "Since {since}. This applies until the water board lifts it. We review the situation every "
                       "day; the next update is on {next}.",
         "since_none": "This has been so since {since}. We review the situation every day; the next update is on {next}.",
+        "since_unknown": "This stays so until the measurements are back. We review the situation every day; the next "
+                         "update is on {next}.",
         "since_short": "since {since}", "announcement": "Official announcement", "contact": "Contact",
         "change_stricter": "New: stricter than at the last update.",
         "change_lighter": "New: less strict than at the last update.",
@@ -259,9 +263,24 @@ HEADLINES = {
                                "(07:00 to 19:00)."),
     "surface_water_ban": ("Hier mag u geen water uit sloten en vaarten halen.",
                           "Here you may not take water from ditches and canals."),
+    "unknown": ("We weten nu niet of u hier water uit sloten en vaarten mag halen. Er ontbreken metingen.",
+                "We do not know now whether you may take water from ditches and canals here. "
+                "Measurements are missing."),
 }
 GROUNDWATER_HEADLINE = ("Ook mag u niet beregenen met grondwater.", "You may also not irrigate with groundwater.")
 GROUNDWATER_ONLY_HEADLINE = ("Wel mag u niet beregenen met grondwater.", "But you may not irrigate with groundwater.")
+GROUNDWATER_UNKNOWN_HEADLINE = ("Of u mag beregenen met grondwater, weten we nu niet: metingen van het grondwater "
+                                "ontbreken.", "Whether you may irrigate with groundwater, we do not know now: "
+                                "groundwater measurements are missing.")
+GROUNDWATER_UNKNOWN_SHORT = ("grondwater: onbekend", "groundwater: unknown")
+
+
+def groundwater_state(record) -> int:
+    """The groundwater ban of a district for the pages' data: 0 none, 1 in force, 2 unknown
+    (the measurements it rests on are missing)."""
+    if bool(getattr(record, "groundwater_ban_unknown", False)):
+        return 2
+    return int(record.groundwater_ban)
 
 # Inputs whose values are whole days (labelled by their UT day, docs/contracts.md): shown as
 # a date, never with the 02:00 that midnight UTC is in Amsterdam. Names: models.wording.
@@ -313,7 +332,7 @@ def citizen_data(public: gpd.GeoDataFrame, boards: list[dict], *, changes: dict[
         row = []
         for column in _CITIZEN_COLUMNS:
             if column == "groundwater":
-                row.append(int(record.groundwater_ban))
+                row.append(groundwater_state(record))
             elif column == "board":
                 row.append(board_position[record.water_board])
             else:
@@ -335,7 +354,7 @@ def citizen_data(public: gpd.GeoDataFrame, boards: list[dict], *, changes: dict[
         "strings": strings,
         "rows": rows,
         "shapes": encode_compact(geometry, decimals=COORDINATE_DECIMALS),
-        "styles": {s.code: {"level": s.level, "colour": s.colour, "pattern": s.pattern,
+        "styles": {s.code: {"level": s.level, "badge": s.badge, "colour": s.colour, "pattern": s.pattern,
                             "label_nl": s.label_nl, "label_en": s.label_en,
                             "headline_nl": HEADLINES[s.code][0], "headline_en": HEADLINES[s.code][1]}
                    for s in RESTRICTIONS},
@@ -343,6 +362,9 @@ def citizen_data(public: gpd.GeoDataFrame, boards: list[dict], *, changes: dict[
                         "headline_nl": GROUNDWATER_HEADLINE[0], "headline_en": GROUNDWATER_HEADLINE[1],
                         "headline_only_nl": GROUNDWATER_ONLY_HEADLINE[0],
                         "headline_only_en": GROUNDWATER_ONLY_HEADLINE[1],
+                        "headline_unknown_nl": GROUNDWATER_UNKNOWN_HEADLINE[0],
+                        "headline_unknown_en": GROUNDWATER_UNKNOWN_HEADLINE[1],
+                        "unknown_short_nl": GROUNDWATER_UNKNOWN_SHORT[0], "unknown_short_en": GROUNDWATER_UNKNOWN_SHORT[1],
                         **{k: str(texts.get(k, "")) for k in ("meaning_nl", "meaning_en", "exemptions_nl",
                                                               "exemptions_en")}},
         "boards": [{k: v for k, v in b.items() if k != "id"} for b in boards],
@@ -409,8 +431,8 @@ def input_ages(metadata: dict) -> list[dict]:
             points_en = _points(points, "of", "measuring points out of date", "without data")
         if newest is None:
             ages.append({"name_nl": name_nl, "name_en": name_en, "when_nl": "geen gegevens",
-                         "when_en": "no data", "age_nl": "besluiten die hierop steunen blijven zoals ze waren",
-                         "age_en": "decisions that rest on it stay as they were",
+                         "when_en": "no data", "age_nl": "besluiten die hierop steunen blijven zoals ze waren, of zijn onbekend",
+                         "age_en": "decisions that rest on it stay as they were, or are unknown",
                          "points_nl": points_nl, "points_en": points_en})
             continue
         daily = source in DAILY_SOURCES

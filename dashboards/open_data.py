@@ -26,10 +26,11 @@ import geopandas as gpd
 import shapely
 
 from dashboards.geometry import WGS84, round_coordinates
-from dashboards.public_record import PUBLIC_COLUMNS
+from dashboards.public_record import PUBLIC_COLUMNS, UNKNOWN_COLUMN
 
-SCHEMA_VERSION = "1"
-OPEN_DATA_COLUMNS: tuple[str, ...] = (*PUBLIC_COLUMNS, "issued_at")
+#: 2: the ``restriction`` value ``unknown`` and the column ``groundwater_ban_unknown`` (last).
+SCHEMA_VERSION = "2"
+OPEN_DATA_COLUMNS: tuple[str, ...] = (*PUBLIC_COLUMNS, "issued_at", UNKNOWN_COLUMN)
 GEOJSON_DECIMALS = 6
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -63,7 +64,8 @@ def write_open_data(public: gpd.GeoDataFrame, metadata: dict, folder: Path) -> l
     writer = csv.DictWriter(text, fieldnames=OPEN_DATA_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows({**{k: spreadsheet_safe(v) for k, v in r.items()},
-                      "groundwater_ban": "true" if r["groundwater_ban"] else "false"} for r in records)
+                      "groundwater_ban": "true" if r["groundwater_ban"] else "false",
+                      UNKNOWN_COLUMN: "true" if r[UNKNOWN_COLUMN] else "false"} for r in records)
     table = text.getvalue().encode("utf-8")
 
     paths = {"restrictions.geojson": geojson, "restrictions.csv": table}
@@ -92,10 +94,12 @@ def write_open_data(public: gpd.GeoDataFrame, metadata: dict, folder: Path) -> l
 def _records(public: gpd.GeoDataFrame, metadata: dict) -> list[dict]:
     issued_at = metadata["issued_at"].isoformat()
     records = []
-    for row in public[list(PUBLIC_COLUMNS)].itertuples(index=False):
-        record = dict(zip(PUBLIC_COLUMNS, row))
+    columns = [*PUBLIC_COLUMNS, UNKNOWN_COLUMN]
+    for row in public[columns].itertuples(index=False):
+        record = dict(zip(columns, row))
         record["groundwater_ban"] = bool(record["groundwater_ban"])
         record["valid_from"] = record["valid_from"].isoformat()
         record["issued_at"] = issued_at
+        record[UNKNOWN_COLUMN] = bool(record.pop(UNKNOWN_COLUMN))
         records.append(record)
     return records

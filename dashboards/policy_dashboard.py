@@ -196,8 +196,9 @@ def render_policy_dashboard(districts: gpd.GeoDataFrame, metadata: dict, *, indi
         notices=metadata.get("notices") or [],
         issued_nl=format_moment(issued, lang="nl"), issued_en=format_moment(issued, lang="en"),
         valid_from_nl=format_date(metadata["valid_from"], lang="nl"), valid_from_en=format_date(metadata["valid_from"], lang="en"),
-        restriction_legend=[{"fill": f"url(#{s.pattern})" if s.pattern else s.colour, "level": s.level,
-                             "label_nl": s.label_nl, "label_en": s.label_en} for s in RESTRICTIONS],
+        restriction_legend=[{"fill": f"url(#{s.pattern})" if s.pattern else s.colour, "level": s.badge,
+                             "label_nl": s.label_nl, "label_en": s.label_en} for s in RESTRICTIONS
+                            if s.level >= 0 or (districts["restriction"] == s.code).any()],
         groundwater_nl=GROUNDWATER_LABEL_NL, groundwater_en=GROUNDWATER_LABEL_EN,
         numeric_legends=_numeric_legends(layers),
         categories=[{"code": c, "nl": nl, "en": en} for c, (nl, en) in CATEGORIES.items()],

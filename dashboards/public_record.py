@@ -35,6 +35,9 @@ PUBLIC_COLUMNS: tuple[str, ...] = (
     "exemptions_en",
 )
 _TEXT_COLUMNS = tuple(c for c in PUBLIC_COLUMNS if c not in ("groundwater_ban", "valid_from"))
+#: Published too, False where absent: the groundwater ban's state is unknown because the
+#: measurements it rests on are missing (models/restrictions/missing_input.py).
+UNKNOWN_COLUMN = "groundwater_ban_unknown"
 
 METADATA_KEYS = ("issued_at", "valid_from", "data_ages", "software_version", "setup_name")
 
@@ -56,6 +59,8 @@ def public_districts(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {c: districts[c].to_numpy() for c in PUBLIC_COLUMNS},
         geometry=districts.geometry.to_numpy(), crs=districts.crs,
     )
+    unknown_ban = districts[UNKNOWN_COLUMN] if UNKNOWN_COLUMN in districts.columns else False
+    out[UNKNOWN_COLUMN] = pd.Series(unknown_ban, index=districts.index).fillna(False).astype(bool).to_numpy()
     for column in _TEXT_COLUMNS:
         out[column] = out[column].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
     duplicated = out["district_id"][out["district_id"].duplicated()].unique().tolist()

@@ -46,6 +46,8 @@ RESTRICTION_NAMES: Mapping[str, tuple[str, str]] = {
     "daytime_sprinkling_ban": ("Sproeiverbod overdag", "Daytime sprinkling ban"),
     "surface_water_ban": ("Onttrekkingsverbod oppervlaktewater", "Surface-water withdrawal ban"),
     "groundwater_ban": ("Beregeningsverbod grondwater", "Groundwater irrigation ban"),
+    # not a decision: the state cannot be known while the measurements it rests on are missing
+    "unknown": ("Onbekend: metingen ontbreken", "Unknown: measurements missing"),
 }
 
 #: The categories of the verdringingsreeks, highest priority first, with what they protect.

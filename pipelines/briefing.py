@@ -235,7 +235,8 @@ def restriction_change(previous: pd.DataFrame | None, now: pd.DataFrame) -> pd.S
     from dashboards.restriction_styles import BY_CODE
 
     def severity(frame: pd.DataFrame) -> pd.Series:
-        level = frame["restriction"].map(lambda r: BY_CODE[r].level if r in BY_CODE else 0)
+        # an unknown state (measurements missing) is ranked as no restriction: never "lighter"
+        level = frame["restriction"].map(lambda r: max(BY_CODE[r].level, 0) if r in BY_CODE else 0)
         return (2 * level + frame["groundwater_ban"].astype(bool).astype(int)).set_axis(frame["district_id"])
 
     ids = now["district_id"].astype(str)

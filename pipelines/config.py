@@ -51,7 +51,7 @@ from models.qc import thresholds_with
 from models.restrictions.explanations import DEFAULT_EXEMPTIONS, Exemptions
 from models.restrictions.rules import Restriction, Rule, RuleTable, default_rules
 # APPROVAL_MODES and SENSOR_FORMATS are defined with the schema and still importable from here.
-from pipelines.config_schema import APPROVAL_MODES, SENSOR_FORMATS, SetupFile, shown  # noqa: F401
+from pipelines.config_schema import APPROVAL_MODES, SENSOR_FORMATS, Escalation, SetupFile, shown  # noqa: F401
 from pipelines.config_yaml import read_setup_yaml
 
 
@@ -215,6 +215,8 @@ class Config:
     dask_workers: int = 2
     dask_process_workers_from_districts: int = 1000  # dask.process_workers_from_districts
     outlook_horizon_days: int = 42
+    # escalation.hold_days, .dry_percentile_threatening, .dry_percentile_acting (models/restrictions/escalation.py)
+    escalation: Escalation = field(default_factory=Escalation)
     stale_after_days: int = 3
     max_age_days: int = 5  # freshness.max_age_days: more days of missing data and no new decisions (pipelines/late_data.py)
     qc_thresholds: dict[str, dict[str, Any]] = field(default_factory=lambda: thresholds_with(None))
@@ -342,6 +344,7 @@ def _config(setup: SetupFile, path: Path) -> Config:
         dask_workers=setup.dask.workers,
         dask_process_workers_from_districts=setup.dask.process_workers_from_districts,
         outlook_horizon_days=setup.outlook.horizon_days,
+        escalation=setup.escalation,
         stale_after_days=setup.freshness.stale_after_days,
         max_age_days=setup.freshness.max_age_days,
         qc_thresholds=thresholds_with(setup.qc.model_dump(exclude_none=True)),

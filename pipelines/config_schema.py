@@ -693,6 +693,24 @@ class Outlook(Strict):
     """Days ahead the outlook looks."""
 
 
+class Escalation(Strict):
+    """The national escalation (models/restrictions/escalation.py; criteria and sources in docs/escalation.md)."""
+
+    hold_days: Integer(1, 366, unit="days") = Field(14, examples=[14])
+    """A level is left only after its criteria have been unmet this many days in a row (hysteresis): two weekly meetings of the national committee."""
+    dry_percentile_threatening: Number(50.0, 100.0, unit="%") = Field(80.0, examples=[80.0])
+    """National level 1 needs the national precipitation deficit drier than this percentile of earlier years (80: the driest 20 %, US Drought Monitor D1)."""
+    dry_percentile_acting: Number(50.0, 100.0, unit="%") = Field(90.0, examples=[90.0])
+    """National level 2 needs the deficit drier than this percentile (90: the driest 10 %, D2)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Escalation:
+        if self.dry_percentile_acting < self.dry_percentile_threatening:
+            raise problem(f"must not be below dry_percentile_threatening ({self.dry_percentile_threatening:g}); "
+                          f"got {self.dry_percentile_acting:g}", "dry_percentile_acting")
+        return self
+
+
 class Freshness(Strict):
     """When data count as stale."""
 
@@ -826,6 +844,8 @@ class SetupFile(Strict):
     """Dask settings."""
     outlook: Outlook = Outlook()
     """Outlook settings."""
+    escalation: Escalation = Escalation()
+    """National escalation settings: hysteresis and the dry percentiles of the national deficit."""
     freshness: Freshness = Freshness()
     """Staleness settings."""
     qc: Qc = Qc()

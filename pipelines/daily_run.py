@@ -33,7 +33,7 @@ from pipelines.outcome import ExitCode, Outcome, final_state, problems_from_inge
 from pipelines.publication import publish
 from pipelines.publication.approval import request_approval
 from pipelines.publication.artifacts import page_notices, publish_run_artifacts
-from pipelines.input_status import degraded_inputs
+from pipelines.input_status import degraded_inputs, unknown_states
 from pipelines.store import DECISION_LOG, INDICATORS, Store, remove_interrupted_writes
 
 
@@ -206,6 +206,9 @@ def _run_day(config: Config, day: dt.date, dask_address: str | None, outcome: Ou
     allocation_file = allocation_task(config, computed, dask_address or config.dask_address)
     median = deficit_median_task(config, computed)
     proposal = restrictions_task(config, computed, median, valid_on=day)
+    unknown = unknown_states(proposal.decisions)
+    if unknown:  # a source without any data and no earlier decision (models/restrictions/missing_input.py)
+        outcome.add("decisions", unknown)
     approval = request_approval(config, proposal)
     gathered = None
     if approval.approved:

@@ -10,15 +10,20 @@ from __future__ import annotations
 from pipelines.config import Config
 
 
+def configured_series(config: Config) -> dict[str, list[str]]:
+    """Per source, the stations, wells (files or BRO dossiers) and sensor files the setup names."""
+    return {"meteo": [s.id for s in config.stations] + list(config.knmi_service.stations if config.knmi_service else []),
+            "groundwater": [str(w.file.stem) for w in config.wells]
+            + [d.well for d in (config.bro_service.dossiers if config.bro_service else ())],
+            "sensors": [str(s.file.name) for s in config.sensors]}
+
+
 def input_status(config: Config, attrs: dict) -> dict[str, dict]:
     """Per source the setup uses: how many stations, wells or sensors it has, and which are
     stale or without data (from the ``series_*`` attributes of ``indicators.nc``, see
     :func:`models.indicators.freshness.series_attrs`). A source the setup names but of which
     nothing is stored has all its measuring points missing."""
-    configured = {"meteo": [s.id for s in config.stations] + list(config.knmi_service.stations if config.knmi_service else []),
-                  "groundwater": [str(w.file.stem) for w in config.wells]
-                  + [d.well for d in (config.bro_service.dossiers if config.bro_service else ())],
-                  "sensors": [str(s.file.name) for s in config.sensors]}
+    configured = configured_series(config)
     status = {}
     for source, names in configured.items():
         if f"series_count_{source}" in attrs:
@@ -45,7 +50,21 @@ def degraded_inputs(config: Config, attrs: dict, ingest_reports: dict | None = N
         if entry["stale"]:
             reasons.append(f"{source}: {len(entry['stale'])} of {entry['count']} out of date "
                            f"({', '.join(entry['stale'][:10])})")
-        if entry["missing"]:
+        if entry["missing"] and len(entry["missing"]) >= entry["count"]:
+            reasons.append(f"{source}: no data held at all ({', '.join(entry['missing'][:10])}); the decisions "
+                           "it feeds keep the decision log's state, or are unknown where none was decided before")
+        elif entry["missing"]:
             reasons.append(f"{source}: {len(entry['missing'])} of {entry['count']} without data "
                            f"({', '.join(entry['missing'][:10])})")
     return reasons
+
+
+def unknown_states(decisions) -> str:
+    """One sentence on the districts whose state is published as unknown (a source without any
+    data and no earlier decision); ``""`` when there are none."""
+    surface = int((decisions["restriction"] == "unknown").sum())
+    ground = int(decisions["groundwater_ban_unknown"].sum()) if "groundwater_ban_unknown" in decisions else 0
+    parts = [f"{n} district(s) with the {what} unknown" for n, what in
+             ((surface, "surface-water restriction"), (ground, "groundwater ban")) if n]
+    return ("; ".join(parts) + " (measurements missing and no earlier decision; published as unknown, "
+            "not as no restriction)") if parts else ""

@@ -16,7 +16,9 @@ daily run looks only backwards in time:
   gives on each day what an evaluation up to that day gives. The outlook probability is
   known from the days an outlook ran (every ``outlook_every`` days, 7 by default), each
   valid until the next, as in a daily run whose outlook runs weekly;
-* the escalation of day D reads the decisions and shortages in force on D.
+* the escalation of day D reads the decisions and shortages in force on D, the discharge and
+  the national deficit's percentile among earlier years on D, and (for its hysteresis) the
+  levels of the days before D from the season start.
 
 Two fits look at the whole stored record rather than the past only: the SPI's gamma fits and
 the groundwater percentile that serves as a well's default lower limit. Both are fitted over
@@ -46,20 +48,20 @@ import xarray as xr
 import yaml
 
 from models.allocation import board_split
+from models.allocation.network import SOURCE as SOURCE_LIMIT
 from models.allocation.demand import district_table, running_deficit, weather_arrays
 from models.allocation.outlook import outlook
 from models.allocation.verdringingsreeks import PriorityOrder
 from models.restrictions import triggers
-from models.restrictions.escalation import NATIONAL, PRIORITY_CATEGORIES, escalation_levels, summarise_allocation
+from models.restrictions.escalation import NATIONAL, PRIORITY_CATEGORIES, escalation_history, summarise_allocation
 from models.restrictions.rules import decide
 from models.allocation.outlook import outlook_category_probability
-from models.restrictions.proposal import decisions_on
 from models.season import season_start
 from pipelines import indicators as indicators_stage
 from pipelines import national_source
 from pipelines.allocation import with_source
 from pipelines.inputs import read_districts, read_supply, water_boards
-from pipelines.restrictions import deficit_median, escalation_rules, river_facts
+from pipelines.restrictions import deficit_median, escalation_rules, national_facts
 from pipelines.config import Config, load_config
 from pipelines.store import ALLOCATION, INDICATORS, TRIGGERS, Store, write_parquet
 
@@ -167,28 +169,31 @@ def replay_days(config: Config, first: dt.date, last: dt.date, *, out: Path, out
 
     decisions = decide(trigger_values, config.rules, until=last)
     rules = escalation_rules(config)
-    # The escalation reads only the shortages of categories 1-2 and the decisions valid on the
-    # day: handing it just those (same result) keeps 183 days × hundreds of districts quick.
+    # The escalation reads only the shortages of categories 1-2, the district-days short of
+    # water from the national source, and the decisions valid on the day: handing it just
+    # those (same result) keeps 183 days × hundreds of districts quick.
     summary = summarise_allocation(allocation)
-    summary = summary[summary["category"].astype(str).isin(PRIORITY_CATEGORIES)
-                      & (summary["shortage_m3_day"] > rules.shortage_tolerance * summary["demand_m3_day"])
-                      & (summary["shortage_m3_day"] > 0)]
+    priority = (summary["category"].astype(str).isin(PRIORITY_CATEGORIES)
+                & (summary["shortage_m3_day"] > rules.shortage_tolerance * summary["demand_m3_day"])
+                & (summary["shortage_m3_day"] > 0))
+    # and the rows short of water from the national source (whether a board's report counts
+    # nationally); a district-day's demand is summed over its categories, so keep its rows
+    short_days = summary.loc[summary["source_shortage_m3_day"] > 0, ["date", "district_id"]].drop_duplicates()
+    from_source = summary.set_index(["date", "district_id"]).index.isin(pd.MultiIndex.from_frame(short_days))
+    summary = summary[priority | from_source]
     areas = pd.DataFrame({"district_id": districts["district_id"].astype(str),
                           "water_board": districts["water_board"].astype(str),
                           "area_m2": districts.geometry.area.to_numpy()})  # EPSG:28992, once
-    escalation = []
-    latest = None
-    for day in pd.date_range(first, last, freq="D"):
-        latest = probabilities.get(day, latest)
-        valid = decisions[(decisions["valid_from"] <= day)
-                          & (decisions["valid_until"].isna() | (decisions["valid_until"] >= day))]
-        escalation.append(escalation_levels(valid, summary[summary["date"] <= day], areas, day=day.date(),
-                                            outlook_probability=latest, rules=rules,
-                                            **river_facts(allocation, trigger_values, day.date())))
-    escalation = pd.concat(escalation, ignore_index=True)
+    # From the season start, as the daily run computes its history: a level's hysteresis
+    # needs the days before the first day shown.
+    history_days = pd.date_range(start, last, freq="D")
+    national = national_facts(config, allocation, indicators, history_days)
+    escalation = escalation_history(decisions, summary, areas, days=history_days, rules=rules, national=national)
+    escalation = escalation[escalation["date"] >= pd.Timestamp(first)].reset_index(drop=True)
     restrictions = restrictions_by_day(decisions, districts, first, last)
 
-    timeline = season_timeline(escalation, restrictions, allocation, indicators, trigger_values, first, last)
+    timeline = season_timeline(escalation, restrictions, allocation, indicators, trigger_values, first, last,
+                               facts=national)
     changes = change_days(escalation, restrictions)
     out.mkdir(parents=True, exist_ok=True)
     outputs = {
@@ -235,11 +240,20 @@ def _outlooks(config: Config, districts, boards, weather, allocation, order, fir
     time = pd.DatetimeIndex(allocation["time"].values)
     storage = allocation["storage"].transpose("time", "district").reindex(district=table.index.values).values
     supply = allocation["supply_m3_day"].values
+    # The members replay the years before the season's year: the same history for every
+    # outlook of the season, cut once, in the districts' order, (time, district) row-major, so
+    # that no outlook copies decades of weather again.
+    weather_days = pd.DatetimeIndex(weather["time"].values)
+    before = weather_days.searchsorted(pd.Timestamp(pd.Timestamp(first).year, 1, 1))
+    history = weather[["precipitation_mm", "evaporation_mm"]].isel(time=slice(0, before))
+    history = history.transpose("time", "district").sel(district=table.index.values)
+    history = xr.Dataset({name: (("time", "district"), np.ascontiguousarray(history[name].values))
+                          for name in ("precipitation_mm", "evaporation_mm")},
+                         coords={"time": history["time"].values, "district": table.index.values})
+    years = sorted(set(weather_days[:before].year))
     out = {}
     for day in pd.date_range(first, last, freq=f"{max(every, 1)}D"):
         i = time.get_loc(day)
-        history = weather.sel(time=weather["time"] < pd.Timestamp(day.year, 1, 1))
-        years = sorted(set(pd.DatetimeIndex(history["time"].values).year))
         member_supply, _ = national_source.outlook_supply(config, day.date(), float(supply[i]),
                                                           horizon_days=config.outlook_horizon_days, years=years)
         ensemble = outlook(districts, boards, history, order, start=day + pd.Timedelta(days=1),
@@ -250,10 +264,14 @@ def _outlooks(config: Config, districts, boards, weather, allocation, order, fir
 
 
 def season_timeline(escalation: pd.DataFrame, restrictions: pd.DataFrame, allocation: xr.Dataset,
-                    indicators: xr.Dataset, trigger_values: xr.Dataset, first, last) -> pd.DataFrame:
+                    indicators: xr.Dataset, trigger_values: xr.Dataset, first, last,
+                    facts: dict | None = None) -> pd.DataFrame:
     """One row per day: ``national_level``, ``level_<board>`` per water board, the number of
-    districts per restriction type, the national precipitation deficit (mm), the mean deficit
-    anomaly (mm), supply (m³/day), discharge (m³/s), shortage (m³/day, all uses)."""
+    districts per restriction type, the national precipitation deficit (mm), its percentile
+    among earlier years (``deficit_percentile``, 0-100, from ``facts``: the facts of
+    :func:`pipelines.restrictions.national_facts`), the mean deficit anomaly (mm), supply
+    (m³/day), discharge (m³/s), shortage (m³/day, all uses) and the part of it that the
+    national source left short (``source_shortage_m3_day``)."""
     days = pd.date_range(first, last, freq="D")
     levels = escalation.pivot(index="date", columns="water_board", values="level").reindex(days)
     frame = pd.DataFrame({"date": days, "national_level": levels[NATIONAL].to_numpy()})
@@ -265,11 +283,16 @@ def season_timeline(escalation: pd.DataFrame, restrictions: pd.DataFrame, alloca
     frame["districts_groundwater_ban"] = restrictions.groupby("date")["groundwater_ban"].sum().reindex(days).to_numpy()
     national = indicators["precipitation_deficit_national"].reindex(time=days)
     frame["precipitation_deficit_mm"] = national.to_numpy()
+    frame["deficit_percentile"] = [(facts or {}).get(d, {}).get("deficit_percentile", np.nan) for d in days]
     frame["deficit_anomaly_mm"] = trigger_values["deficit_anomaly_mm"].reindex(time=days).mean("district").to_numpy()
     frame["supply_m3_day"] = allocation["supply_m3_day"].reindex(time=days).to_numpy()
     frame["discharge_m3_s"] = (allocation["discharge_m3_s"].reindex(time=days).to_numpy()
                                if "discharge_m3_s" in allocation else np.nan)
     frame["shortage_m3_day"] = allocation["shortage"].sum(["district", "use"]).reindex(time=days).to_numpy()
+    # the shortage whose limit was the national source (network.LIMITS): a national shortage,
+    # as against uses left short by a board's or district's own inlet or storage
+    by_source = allocation["shortage"].where(allocation["limit"] == SOURCE_LIMIT, 0.0)
+    frame["source_shortage_m3_day"] = by_source.sum(["district", "use"]).reindex(time=days).to_numpy()
     return frame
 
 

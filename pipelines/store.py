@@ -51,6 +51,8 @@ DECISION_LOG = "decisions.parquet"
 ESCALATION = "escalation.parquet"
 ESCALATION_HISTORY = "escalation_history.parquet"  # the levels of every day of the season so far
 PUBLISHED = "published.parquet"
+#: district tracks without a valid earlier decision while a source holds no data (models/restrictions/missing_input.py)
+UNKNOWN_DECISIONS = "unknown_decisions.parquet"
 APPROVALS = "approvals.parquet"
 TIMELINE = "timeline.json"  # how far the decision log has decided (pipelines/timeline.py)
 

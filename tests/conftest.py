@@ -37,3 +37,19 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def demo_daily_run(tmp_path_factory, prefect_harness):
+    """One real daily run of the embedded demo (Prefect flow, local Dask cluster), shared by
+    the end-to-end tests and those that copy its processed store: ``(config, result)``.
+    Tests that change the store must say so; the others copy it."""
+    from pipelines.config import load_config
+    from pipelines.daily_run import drought_run
+    from pipelines.demo import write_demo
+
+    root = tmp_path_factory.mktemp("demo")
+    config_path = write_demo(root / "raw" / "demo", processed_dir=root / "processed",
+                             site_dir=root / "site", archive_dir=root / "raw" / "archive")
+    result = drought_run(config_path=str(config_path))
+    return load_config(config_path), result

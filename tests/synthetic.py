@@ -34,7 +34,7 @@ def synthetic_districts(n: int, *, seed: int = 0, cell_m: float = 2_000.0,
     x0 = origin[0] + (i % columns) * cell_m
     y0 = origin[1] + (i // columns) * cell_m
     geometry = shapely.box(x0, y0, x0 + cell_m, y0 + cell_m)
-    codes = [s.code for s in RESTRICTIONS]
+    codes = [s.code for s in RESTRICTIONS if s.level >= 0]  # decisions, not the unknown state
     restriction = rng.choice(codes, size=n, p=[0.4, 0.2, 0.25, 0.15])
     boards = np.array([f"WB{k:02d}" for k in range(21)])[i * 21 // max(n, 1)]
     valid_from = [dt.date(2026, 7, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 14, size=n)]

@@ -47,3 +47,25 @@ def test_chart_of_2022_against_knmi_climatology(knmi_series):
         assert all(w in svg for w in words) and "1976" in svg and "2018" in svg
         assert 20_000 < len(svg) < 200_000  # real text, paths only for the lines
     assert "(1906-2019)" in chart.alt["nl"]
+
+
+def test_deficit_percentile_ranks_a_day_among_earlier_years_only():
+    import pandas as pd
+
+    # 20 years whose deficit on every day equals its rank 1..20 (mm), shuffled over the years
+    years = list(range(2000, 2020))
+    values = dict(zip(years, np.random.default_rng(1).permutation(np.arange(1.0, 21.0)), strict=True))
+    days = pd.DatetimeIndex([d for y in years for d in pd.date_range(f"{y}-04-01", f"{y}-09-30")])
+    reference = pd.Series([values[d.year] for d in days], index=days)
+    current = pd.Series([10.0, 25.0, 0.0, np.nan], index=pd.to_datetime(["2020-07-01", "2020-07-02", "2020-07-03", "2020-07-04"]))
+    got = climatology.deficit_percentile(reference, current)
+    assert got.iloc[:3].tolist() == [47.5, 100.0, 0.0]  # 9 below, one equal (half); above all; below all
+    assert np.isnan(got.iloc[3])
+    # a day in 2010 sees only 2000-2009 (10 years); in 2009, 9 years: too few, NaN
+    assert not np.isnan(climatology.deficit_percentile(reference, pd.Series([5.0], index=[pd.Timestamp("2010-05-01")])).iloc[0])
+    assert np.isnan(climatology.deficit_percentile(reference, pd.Series([5.0], index=[pd.Timestamp("2009-05-01")])).iloc[0])
+    # the year itself and later years never count: the 2005 value is not compared with 2005-2019
+    later = reference.copy()
+    later[later.index.year >= 2015] = 1000.0
+    assert climatology.deficit_percentile(later, pd.Series([10.0], index=[pd.Timestamp("2015-06-01")])).iloc[0] == \
+        climatology.deficit_percentile(reference, pd.Series([10.0], index=[pd.Timestamp("2015-06-01")])).iloc[0]

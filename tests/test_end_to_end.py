@@ -15,19 +15,13 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from pipelines.config import load_config
 from pipelines.daily_run import drought_run
-from pipelines.demo import write_demo
 from pipelines.store import ALLOCATION, DECISION_LOG, INDICATORS
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory, prefect_harness):
-    root = tmp_path_factory.mktemp("demo")
-    config_path = write_demo(root / "raw" / "demo", processed_dir=root / "processed",
-                             site_dir=root / "site", archive_dir=root / "raw" / "archive")
-    result = drought_run(config_path=str(config_path))
-    return load_config(config_path), result
+def demo_run(demo_daily_run):
+    return demo_daily_run  # the session's demo run (tests/conftest.py); these tests carry it on
 
 
 def test_run_reports_its_outputs(demo_run):

@@ -85,7 +85,7 @@ def test_the_citizen_page_names_stale_points_and_a_source_without_data():
     assert "2 van 16 meetpunten verouderd: GMW01-001, GMW02-001" in page
     assert "2 of 16 measuring points out of date" in page
     assert "3 zonder gegevens: PEIL_A, PEIL_B, PEIL_C" in page
-    assert "no data (decisions that rest on it stay as they were)" in page
+    assert "no data (decisions that rest on it stay as they were, or are unknown)" in page
 
 
 def test_degraded_inputs_name_failed_sources_and_stale_points(tmp_path):
@@ -119,3 +119,23 @@ def test_degraded_inputs_name_failed_sources_and_stale_points(tmp_path):
     proposal = SimpleNamespace(changes=[], escalation=None, computed_until=None, decisions=None)
     summary = run_summary_markdown("demo", config.date, proposal, {}, approval, outcome=outcome)
     assert "W03, W07" in summary
+
+
+def test_a_source_without_any_data_gets_its_own_notice_and_the_unknown_count_none():
+    import datetime as dt
+
+    from pipelines.input_status import unknown_states
+    from pipelines.outcome import Outcome
+    from pipelines.publication.artifacts import page_notices
+
+    decisions = pd.DataFrame({"restriction": ["unknown", "none", "unknown"],
+                              "groundwater_ban_unknown": [False, False, True]})
+    outcome = Outcome()
+    outcome.add("sensors", "no data held at all (peilen.xml); the decisions it feeds keep the decision log's state")
+    outcome.add("decisions", unknown_states(decisions))
+    assert outcome.problems[1].message.startswith("2 district(s) with the surface-water restriction unknown; "
+                                                  "1 district(s) with the groundwater ban unknown")
+    notices = page_notices(outcome, dt.date(2025, 8, 16))
+    assert len(notices) == 1  # the unknown districts say so on their own cards
+    assert "Er zijn geen gegevens over waterpeilen in sloten en vaarten" in notices[0]["nl"]
+    assert "'Onbekend'" in notices[0]["nl"] and "'Unknown'" in notices[0]["en"]

@@ -35,3 +35,26 @@ def test_stages_import_no_flow_module_and_no_prefect():
         imported = _imports(ROOT / stage)
         bad = {n for n in imported if n.startswith(flows) or n.split(".")[0] == "prefect"}
         assert not bad, f"{stage} imports {sorted(bad)}"
+
+
+PEERS = ("xclim", "climate_indices", "pywr")
+
+
+def test_the_peers_are_an_extra_that_the_default_install_leaves_out():
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = dict(line.split("==") for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").split())
+    pins = {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins.items()}
+    peers = project["optional-dependencies"]["peers"]
+    for requirement in peers:  # pinned exactly, and to the version constraints.txt holds
+        name, version = requirement.split("==")
+        assert pins[re.sub(r"[-_.]+", "-", name).lower()] == version, requirement
+    default = project["dependencies"] + project["optional-dependencies"]["test"]
+    assert not [r for r in default if re.split(r"[<>=!\[ ;]", r)[0].replace("-", "_").lower() in PEERS]
+    install = re.search(r"^\$\(STAMP\):.*?(?=^\S)", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M | re.S)
+    assert install and '-e ".[test]"' in install.group(0) and "peers" not in install.group(0)
+    for folder in ("models", "pipelines", "dashboards"):
+        for path in (ROOT / folder).rglob("*.py"):
+            assert not {name.split(".")[0] for name in _imports(path)} & set(PEERS), path

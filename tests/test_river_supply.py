@@ -137,21 +137,24 @@ def test_real_lobith_series_has_the_documented_low_flows(shared_data):
     assert lobith.attrs["quarantined"] == []
 
 
-def _national(discharge, anomaly):
+def _national(discharge, percentile):
     decisions = pd.DataFrame({"district_id": ["A"], "water_board": ["W"], "restriction": ["none"],
                               "valid_from": [pd.Timestamp("2022-04-01")], "valid_until": [pd.NaT]})
     summary = pd.DataFrame(columns=["date", "district_id", "category", "demand_m3_day", "shortage_m3_day"])
     districts = pd.DataFrame({"district_id": ["A"], "water_board": ["W"], "area_m2": [1e6]})
     table = escalation_levels(decisions, summary, districts, day=pd.Timestamp("2022-08-15").date(),
-                              rules=EscalationRules(), discharge_m3_s=discharge, deficit_anomaly_mm=anomaly)
+                              rules=EscalationRules(), discharge_m3_s=discharge, deficit_percentile=percentile)
     return table.set_index("water_board").loc["NL"]
 
 
 def test_national_level_follows_the_lcw_discharge_criteria_only_when_dry():
     assert _national(None, None)["level"] == 0
-    assert _national(1500, 80)["level"] == 0
-    assert _national(1350, 80)["level"] == 1
-    low = _national(1100, 80)
+    assert _national(1500, 95)["level"] == 0
+    assert _national(1350, 85)["level"] == 1
+    low = _national(1100, 95)
     assert low["level"] == 2 and "Lobith 1,100 m³/s, below 1,200 m³/s" in low["reason_en"]
+    assert "drier than in 95% of earlier years" in low["reason_en"]
     assert "1.100 m³/s" in low["reason_nl"]
-    assert _national(700, -10)["level"] == 0  # a low river in a wet country is not a shortage
+    assert _national(1100, 85)["level"] == 1  # among the driest 20 % but not the driest 10 %
+    assert _national(700, 70)["level"] == 0  # a low river in a country that is not dry is no shortage
+    assert _national(700, None)["level"] == 2  # no climatology known: the river alone

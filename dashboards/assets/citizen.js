@@ -80,8 +80,8 @@
       var chosen = selected === d.index;
       return {
         fillColor: style.pattern && !canvas ? "url(#" + style.pattern + ")" : style.colour, fillOpacity: 0.75,
-        color: chosen ? "#000000" : (d.groundwater ? "#0072b2" : "#555555"),
-        weight: chosen ? 4 : (d.groundwater ? 3 : 1), dashArray: d.groundwater && !chosen ? "6 4" : null, opacity: 1
+        color: chosen ? "#000000" : (d.groundwater === 1 ? "#0072b2" : "#555555"),
+        weight: chosen ? 4 : (d.groundwater === 1 ? 3 : 1), dashArray: d.groundwater === 1 && !chosen ? "6 4" : null, opacity: 1
       };
     }
 
@@ -218,8 +218,10 @@
     function headline(d) {
       var style = data.styles[d.restriction];
       var text = style["headline_" + lang()];
-      if (d.groundwater) {
+      if (d.groundwater === 1) {
         text += " " + data.groundwater[(d.restriction === "none" ? "headline_only_" : "headline_") + lang()];
+      } else if (d.groundwater === 2) {  // unknown: its measurements are missing
+        text += " " + data.groundwater["headline_unknown_" + lang()];
       }
       return text;
     }
@@ -264,19 +266,19 @@
       title.tabIndex = -1;
       card.appendChild(title);
       var head = el("p", null, "headline");
-      var badge = el("span", String(style.level), "level level-" + style.level);
+      var badge = el("span", style.badge, "level level-" + style.level);
       badge.setAttribute("aria-hidden", "true");
       head.appendChild(badge);
       head.appendChild(document.createTextNode(" " + headline(d)));
       card.appendChild(head);
       if (d.change) card.appendChild(el("p", ui("change_" + d.change), "change-note"));
       var list = el("dl");
-      field(list, ui("since_label"), ui(d.restriction === "none" ? "since_none" : "since_text")
+      field(list, ui("since_label"), ui(d.restriction === "none" ? "since_none" : d.restriction === "unknown" ? "since_unknown" : "since_text")
         .replace("{since}", d["since_" + l]).replace("{next}", data.dates["next_" + l]));
       field(list, ui("meaning"), d["meaning_" + l]);
-      if (d.groundwater) field(list, data.groundwater["label_" + l], data.groundwater["meaning_" + l]);
+      if (d.groundwater === 1) field(list, data.groundwater["label_" + l], data.groundwater["meaning_" + l]);
       field(list, ui("exemptions"), exemptionList(d["exemptions_" + l]));
-      if (d.groundwater) field(list, ui("exemptions_groundwater"), exemptionList(data.groundwater["exemptions_" + l]));
+      if (d.groundwater === 1) field(list, ui("exemptions_groundwater"), exemptionList(data.groundwater["exemptions_" + l]));
       field(list, ui("reason"), d["reason_" + l]);
       field(list, ui("water_board"), boardInfo(d));
       field(list, ui("data_age"), data.dates["ages_" + l]);
@@ -383,7 +385,8 @@
       button.addEventListener("click", function () { showDistrict(d.index, {scroll: true, fit: true}); });
       li.appendChild(button);
       var note = ui("since_short").replace("{since}", d["since_" + lang()]);
-      if (d.groundwater) note += "; " + data.groundwater["label_" + lang()].toLowerCase();
+      if (d.groundwater === 1) note += "; " + data.groundwater["label_" + lang()].toLowerCase();
+      if (d.groundwater === 2) note += "; " + data.groundwater["unknown_short_" + lang()];
       if (d.change) note += "; " + ui("change_short_" + d.change);
       li.appendChild(el("span", " \u2013 " + note, "note"));
       return li;
@@ -398,7 +401,7 @@
         var style = data.styles[code];
         var section = el("section", null, "group");
         var h = el(how.explain ? "h3" : "h3");
-        var badge = el("span", String(style.level), "level level-" + style.level);
+        var badge = el("span", style.badge, "level level-" + style.level);
         badge.setAttribute("aria-hidden", "true");
         h.appendChild(badge);
         h.appendChild(document.createTextNode(" " + style["label_" + l] + " (" + ui(group.length === 1 ? "one_district" : "n_districts").replace("{n}", group.length) + ")"));
@@ -437,7 +440,7 @@
     function renderList() {
       listBox.textContent = "";
       listBox.appendChild(groupedList(districts, {explain: true}));
-      var ground = districts.filter(function (d) { return d.groundwater; });
+      var ground = districts.filter(function (d) { return d.groundwater === 1; });
       if (ground.length) {
         var section = el("section", null, "group groundwater-group");
         section.appendChild(el("h3", data.groundwater["label_" + lang()] + " (" + ui(ground.length === 1 ? "one_district" : "n_districts").replace("{n}", ground.length) + ")"));

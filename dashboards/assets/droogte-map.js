@@ -55,6 +55,7 @@
       var district = {index: index};
       data.columns.forEach(function (column, j) {
         district[column] = column === "groundwater" ? row[j] === 1 : data.strings[row[j]];
+        if (column === "groundwater") district.groundwater_unknown = row[j] === 2;
       });
       return district;
     });
@@ -68,7 +69,7 @@
 
   function restrictionText(data, district) {
     var style = data.styles[district.restriction];
-    return style.level + " \u2013 " + style["label_" + currentLang()];
+    return (style.badge || style.level) + " \u2013 " + style["label_" + currentLang()];
   }
 
   function numericClass(spec, value) {
@@ -108,7 +109,7 @@
     return [
       [ui(data, "water_board"), district.water_board],
       [ui(data, "restriction"), restrictionText(data, district)],
-      [ui(data, "groundwater"), district.groundwater ? ui(data, "groundwater_yes") : ui(data, "groundwater_no")],
+      [ui(data, "groundwater"), district.groundwater ? ui(data, "groundwater_yes") : (district.groundwater_unknown ? ui(data, "groundwater_unknown") : ui(data, "groundwater_no"))],
       [ui(data, "since"), district["since_" + lang]],
       [ui(data, "meaning"), district["meaning_" + lang]],
       [ui(data, "exemptions"), district["exemptions_" + lang]],

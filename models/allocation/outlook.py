@@ -129,6 +129,11 @@ def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -
     position = pd.Index(np.asarray(window[dim]).astype(str)).get_indexer(labels)
     if (position < 0).any():
         raise ValueError(f"outlook: weather history has no {dim} {sorted(set(np.asarray(labels)[position < 0]))[:5]}")
+    if np.array_equal(position, np.arange(window.sizes[dim])):
+        # Already in order (a replay hands its season's history over so, once): no copy of
+        # decades of weather per outlook.
+        return tuple(np.ascontiguousarray(window[name].transpose("time", dim).values)
+                     for name in ("precipitation_mm", "evaporation_mm"))
     # Picking columns gives a column-major array; the kernels read whole days, so row-major.
     return tuple(np.ascontiguousarray(window[name].transpose("time", dim).values[:, position])
                  for name in ("precipitation_mm", "evaporation_mm"))
@@ -250,21 +255,28 @@ def outlook(
             raise ValueError("outlook: observed weather has missing values")
     n_known = 0 if known is None else known.sizes["time"]
     per_member = isinstance(supply_m3_day, dict)
+    # The history as two (time, district) arrays, cut once: slicing arrays per member is far
+    # cheaper than selecting from the Dataset per member (a season replay runs dozens of
+    # outlooks of dozens of members). The known days are put in front of every member's window.
+    p_all, e_all = _member_weather(history, table.index, stations)
+    history_days = pd.DatetimeIndex(history["time"].values)
+    p_known, e_known = (_member_weather(known, table.index, stations) if n_known
+                        else (p_all[:0], e_all[:0]))
     items = []
     for year in years:
         if year == start.year or (per_member and int(year) not in supply_m3_day):
             continue
         if n_known == horizon_days:
-            window = known
+            window = (p_known, e_known)
         else:
-            window = member_window(history, year, start + pd.Timedelta(days=n_known), horizon_days - n_known)
+            window = _window_arrays(p_all, e_all, history_days, int(year), start + pd.Timedelta(days=n_known),
+                                    horizon_days - n_known)
             if window is not None and n_known:
-                window = xr.concat([known, window.drop_vars([v for v in window.data_vars
-                                                              if v not in known.data_vars])], dim="time")
+                window = (np.concatenate([p_known, window[0]]), np.concatenate([e_known, window[1]]))
         if window is not None:
             own = (np.broadcast_to(np.asarray(supply_m3_day[int(year)], dtype=float), (horizon_days,))
                    if per_member else None)
-            items.append((int(year), window.load(), time, own))
+            items.append((int(year), window, time, own))
     supply = np.full(horizon_days, np.nan) if per_member else \
         np.broadcast_to(np.asarray(supply_m3_day, dtype=float), (horizon_days,))
     # A few tasks per worker thread, not one per member: enough to balance the load (the water

@@ -95,3 +95,33 @@ def own_record_deficit(weather, *, day) -> tuple[pd.Series, pd.DataFrame]:
                                       reference_years=(years[0], years[-1]), comparison_years=(2018,))
     current = series[(series.index.year == day.year) & (series.index <= day)]
     return current, climatology
+
+
+#: Fewer earlier years than this give no percentile (NaN): a percentile of a handful of years says little.
+MIN_PERCENTILE_YEARS = 10
+
+
+def deficit_percentile(reference: pd.Series, current: pd.Series, *,
+                       min_years: int = MIN_PERCENTILE_YEARS) -> pd.Series:
+    """How dry each day of ``current`` is against the earlier years of ``reference``.
+
+    ``reference``: a national deficit series (mm, e.g. KNMI's :func:`read_int_nl`, 1906-);
+    ``current``: this season's national deficit (mm) per day. Returns per day of ``current``
+    the percentile (0-100) of its value among the same season day (``MM-DD``) of the years of
+    ``reference`` **before** that day's year (so a replayed day sees no later year), ties
+    counted half: 80 means drier than 80 % of the earlier years, the line KNMI's graphs and
+    the US Drought Monitor's D1 class (20 % driest) draw. NaN where the day's value is missing
+    or fewer than ``min_years`` earlier years have the season day.
+    """
+    table = by_season_day(reference.dropna())
+    out = np.full(len(current), np.nan)
+    for i, (day, value) in enumerate(current.items()):
+        day = pd.Timestamp(day)
+        key = day.strftime("%m-%d")
+        if pd.isna(value) or key not in table.index:
+            continue
+        past = table.loc[key, table.columns < day.year].dropna().to_numpy()
+        if len(past) < min_years:
+            continue
+        out[i] = 100.0 * ((past < value).sum() + 0.5 * (past == value).sum()) / len(past)
+    return pd.Series(out, index=current.index, name="deficit_percentile")

@@ -8,9 +8,10 @@ district that the allocation model consumes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -69,6 +70,22 @@ def district_weather(
     return result
 
 
+#: The district indicator each optional source feeds (a source without data leaves it NaN).
+_WITHOUT_DATA_FEEDS = {"groundwater": "groundwater_low_share", "sensors": "surface_level_below_critical"}
+
+
+def _covered_districts(points: gpd.GeoDataFrame | None, districts: gpd.GeoDataFrame, source: str, *,
+                       id_column: str) -> np.ndarray:
+    """1 per district that holds one of ``points`` (wells or sensors, EPSG:28992); every district
+    when the positions are not held either (nothing then tells which districts they serve)."""
+    ids = districts[id_column].astype(str).to_numpy()
+    if points is None or not len(points):
+        return np.ones(len(ids), dtype="int8")
+    key = "well" if source == "groundwater" else "sensor"
+    located = set(areal.district_of_points(points, districts, key=key, id_column=id_column).astype(str))
+    return np.array([i in located for i in ids], dtype="int8")
+
+
 def compute_indicators(
     meteo: pd.DataFrame,
     stations: gpd.GeoDataFrame,
@@ -84,6 +101,7 @@ def compute_indicators(
     neighbours: int = 4,
     spi_reference: tuple[str, str] | None = None,
     max_age: Mapping[str, pd.Timedelta] | None = None,
+    without_data: Mapping[str, Sequence[str]] | None = None,
 ) -> xr.Dataset:
     """The indicators Dataset for the days ``start`` (default 1 January of ``date``'s year)
     to ``date`` (a UT day).
@@ -91,6 +109,13 @@ def compute_indicators(
     Inputs after ``date`` are ignored, so a run for a past day sees what was known then.
     SPI is fitted on the whole meteo record up to ``date`` (or ``spi_reference``).
     Groundwater and surface-water variables appear only when their inputs are given.
+
+    ``without_data``: sources the setup uses (``"groundwater"``, ``"sensors"``) of which no row
+    is held, each with the ids of its wells or sensors (or files). Such a source is the case of
+    every one of its series gone silent: the indicators it feeds are NaN (uncertain) for every
+    district and day, all its series are ``missing``, and the variable ``without_data``
+    (``source``, ``district``; 1 where the district has, or may have, its measuring points:
+    every district when their positions are not held either) says where.
     """
     date = pd.Timestamp(date).normalize()
     start = pd.Timestamp(start).normalize() if start is not None else pd.Timestamp(date.year, 1, 1)
@@ -136,6 +161,29 @@ def compute_indicators(
     newest = {"meteo": freshness.newest(meteo.loc[meteo["precipitation_mm"].notna(), "date"])}
     sources = {name: "meteo" for name in variables}
 
+    without = {s: list(map(str, ids)) for s, ids in (without_data or {}).items()}
+    unknown_sources = sorted(set(without) - set(_WITHOUT_DATA_FEEDS))
+    if unknown_sources:
+        raise KeyError(f"without_data: unknown source(s) {unknown_sources}; expected {sorted(_WITHOUT_DATA_FEEDS)}")
+    if "groundwater" in without and groundwater is not None and len(groundwater):
+        raise ValueError("groundwater: rows given and the source named in without_data; expected one or the other")
+    if "sensors" in without and sensors is not None and len(sensors):
+        raise ValueError("sensors: rows given and the source named in without_data; expected one or the other")
+    covered = {}
+    for source, points in (("groundwater", wells), ("sensors", sensors_meta)):
+        if source in without:
+            covered[source] = _covered_districts(points, districts, source, id_column=id_column)
+            groundwater = None if source == "groundwater" else groundwater
+            sensors = None if source == "sensors" else sensors
+            name = _WITHOUT_DATA_FEEDS[source]
+            variables[name] = xr.DataArray(
+                np.full((len(districts), len(days)), np.nan), dims=("district", "time"),
+                coords={"district": districts[id_column].astype(str).to_numpy(), "time": days.values},
+                attrs={"units": "1" if source == "groundwater" else "m",
+                       "long_name": f"{name} (unknown: no {source} data held)"})
+            sources[name] = source
+            newest[source] = None
+
     if groundwater is not None:
         if wells is None:
             raise ValueError("groundwater given without wells: wells are needed to place them in districts")
@@ -170,12 +218,25 @@ def compute_indicators(
         per_series["sensors"] = freshness.series_freshness(sensors, key="sensor", time="time", value="value",
                                                            as_of=date, max_age=limits["sensors"],
                                                            expected=sensors_meta["sensor"].astype(str))
+    for source, ids in without.items():
+        # the whole source missing is every one of its series missing
+        per_series[source] = freshness.series_freshness(None, key="series", time="time", as_of=date,
+                                                        max_age=limits[source], expected=ids)
     for source, table in per_series.items():
         dataset.attrs.update(freshness.series_attrs(source, table))
+    dataset.attrs["sources_without_data"] = ",".join(sorted(without))
+    if covered:
+        names = sorted(covered)
+        dataset["without_data"] = xr.DataArray(
+            np.array([covered[s] for s in names], dtype="int8"), dims=("source", "district"),
+            coords={"source": np.asarray(names, dtype=str), "district": districts[id_column].astype(str).to_numpy()},
+            attrs={"units": "1", "long_name": "1 where a source without any data held leaves the district's "
+                                              "indicators it feeds unknown"})
     status = freshness.freshness(newest, as_of=date, max_age=max_age)
     for name, source in sources.items():
         dataset[name].attrs["newest_input"] = status[f"newest_input_{source}"]
         dataset[name].attrs["stale"] = status[f"stale_{source}"]
+        dataset[name].attrs["source"] = source
     dataset.attrs.update(status)
     dataset.attrs.update(
         {

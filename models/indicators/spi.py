@@ -3,26 +3,46 @@
 The SPI says how unusual the precipitation over a window is, in standard deviations of a
 normal distribution: about -1 is drier than 5 years in 6, -2 drier than 39 in 40.
 
+Two variants, one method:
+
+- :func:`spi_monthly`, the **standard SPI** on calendar-month totals (mm/month) over
+  ``scale_months`` months (SPI-1, -3, -6, -12, any scale), fitted per calendar month of
+  the last month; :func:`monthly_totals` makes the totals from daily precipitation.
+- :func:`spi`, the **daily** variant the indicators use: rolling windows of ``window_days``
+  days (30 for "SPI-1", 91 for "SPI-3") ending on each day, so the indicator is available
+  every day, fitted per calendar month of the window's last day.
+
 Steps, per series:
 
-1. Window sums: the precipitation over the **rolling window of ``window_days`` days** ending
-   on each day (30 days for "SPI-1", 91 for "SPI-3"). A window with any missing day is NaN.
-   Daily rolling windows (not calendar months) are used so the indicator is available every
-   day; they are fitted per calendar month, see 2.
-2. Per **calendar month of the window's last day**, all window sums of that month over the
-   reference years are pooled and fitted with a gamma distribution (location 0), with the
-   **probability of zero** ``q`` (share of windows with no precipitation) kept apart, since a
-   gamma distribution has no mass at zero.
+1. Sums: the precipitation over the window ending at each time step. A window with any
+   missing value is NaN.
+2. Per **calendar month** (of the window's last day or month), all sums of that month over
+   the reference period are pooled and fitted with a gamma distribution (location 0), with
+   the **probability of zero** ``q`` (share of sums with no precipitation) kept apart, since
+   a gamma distribution has no mass at zero.
 3. Cumulative probability ``H(x) = q + (1 - q) G(x)`` is mapped to the standard normal:
-   ``SPI = Φ⁻¹(H)``.
+   ``SPI = Φ⁻¹(H)``. A sum of zero gets ``Φ⁻¹(q)``.
+
+Too few non-zero sums: a calendar month with **fewer than 10 non-zero sums** in the
+reference period gets no fit, and its SPI is NaN (also for its dry months), rather than a
+shape estimated from a handful of values. The peers are more lenient. xclim 0.62
+(``standardized_precipitation_index``; ``_fitfunc_1d`` returns NaN only for fewer than 2
+values) and climate_indices 3.1 (``gamma_parameters``, Thom's approximation; no minimum for
+the gamma, 4 non-zero values only for Pearson III, a warning but no refusal when the
+calibration is shorter than 30 years) fit a calendar month from 2 non-zero sums; with one,
+its wet month is NaN and its dry months still get ``Φ⁻¹(q)``. Tried on 40 Julys of which
+1, 2, 3, 5 or 9 had rain, both gave the same SPI (to 2 decimals): for 2 wet Julys 2.41 and
+1.73, and +1.64 for each of the 38 dry ones; here all of them are NaN. With 30-40 reference
+years a monthly SPI meets the 10 wherever it rains at all in a month; the rule matters for
+a short record or a dry climate, where a gamma fit on fewer values has a shape uncertain by
+half or more and the tails of the SPI mean little.
 
 Estimator: **maximum likelihood** for the gamma shape and scale, the same estimator as
 ``scipy.stats.gamma.fit(x, floc=0)``: the shape ``a`` solves ``ln a - ψ(a) = ln(mean x) -
-mean(ln x)`` (Thom's 1958 approximation as the start, then Newton steps, vectorised over all
-series and months at once), and scale = mean / a.
-
-Sums are rounded to 1e-6 mm before fitting so that floating-point noise in a window of
-zeros counts as zero.
+mean(ln x)`` (Thom's 1958 approximation as the start, then Newton steps, a compiled loop
+over all series and months, each fit stopping at its own first step below 1e-14 a), and
+scale = mean / a. Sums are rounded to 1e-6 mm before fitting so that
+floating-point noise in a window of zeros counts as zero.
 
 Speed (thousands of series of 40 years): the window sums, the per-month sums that the fit
 needs and the gamma CDF are compiled loops over each series (:mod:`models.jit`), one pass
@@ -33,7 +53,11 @@ consecutive days differ only by the day that enters and the day that leaves the 
 the two sums, a short Taylor series (see :func:`_gamma_cdf_step`). The CDF is evaluated from
 scratch at the start of each calendar month, after a gap or a dry window, in the tails
 (G < 0.001 or > 0.999), and where a step is too wide for the series; the result agrees with
-scipy's ``gammainc`` to about 1e-12.
+scipy's ``gammainc`` to about 1e-12. Monthly sums of consecutive months belong to
+different calendar months: there every ``G`` is evaluated afresh, with ``ln Γ(a)`` of the
+fit computed once (carrying ``G`` between the sums of one calendar month in order of size
+was tried, and was no faster: neighbours 1/40 of the distribution apart need as many terms
+as a fresh evaluation). Figures against xclim and climate_indices: ``benchmarks/compare_peers.py``.
 """
 
 from __future__ import annotations
@@ -51,6 +75,7 @@ from models.jit import kernel
 SPI_WINDOWS = {"spi_1": 30, "spi_3": 91}
 
 _MIN_SAMPLES = 10  # fewer non-zero sums than this in a calendar month: no fit, SPI NaN
+_NEWTON_STEPS = 50  # at most, per gamma fit
 
 
 # --- window sums -----------------------------------------------------------------------------
@@ -114,6 +139,65 @@ def _month_moments(sums, months, reference, present, zeros, total, total_log):
                 total_log[i, m] += math.log(x)
 
 
+@kernel
+def _log_minus_digamma(a):
+    """``ln a - ψ(a)`` for ``a`` > 0, to about 1e-15 relative.
+
+    Written out rather than ``np.log(a) - scipy.special.digamma(a)``: for large shapes the
+    two logarithms cancel and scipy's difference keeps ~1e-16 of ``ln a`` as error, more than
+    the Newton step test allows (1 % of the monthly fits then ran all their steps); and a
+    compiled loop over the fits is several times quicker than scipy's ``digamma`` and
+    ``zeta``. The recurrence ``ψ(x) = ψ(x + 1) - 1/x`` lifts ``a`` to at least 10, then the
+    asymptotic series ``ln x - ψ(x) = 1/(2x) + Σ B_2k / (2k x^2k)`` (Abramowitz & Stegun
+    6.3.18), to x⁻¹⁴, is exact to ~1e-16 there.
+    """
+    total = 0.0
+    x = a
+    while x < 10.0:
+        total += 1.0 / x
+        x += 1.0
+    inv2 = 1.0 / (x * x)
+    series = inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (1.0 / 240 - inv2 * (
+        1.0 / 132 - inv2 * (691.0 / 32760 - inv2 / 12.0))))))
+    return math.log(a / x) + total + 0.5 / x + series
+
+
+@kernel
+def _trigamma(a):
+    """``ψ'(a)`` for ``a`` > 0, to about 1e-13 relative (it only sets Newton's step length):
+    recurrence ``ψ'(x) = ψ'(x + 1) + 1/x²`` to x >= 10, then A & S 6.4.12."""
+    total = 0.0
+    x = a
+    while x < 10.0:
+        total += 1.0 / (x * x)
+        x += 1.0
+    inv = 1.0 / x
+    inv2 = inv * inv
+    series = inv + inv2 * (0.5 + inv * (1.0 / 6 - inv2 * (1.0 / 30 - inv2 * (1.0 / 42 - inv2 * (
+        1.0 / 30 - inv2 * 5.0 / 66)))))
+    return total + series
+
+
+@kernel
+def _gamma_shapes(s, valid, out):
+    """ML gamma shapes ``a`` with ``ln a - ψ(a) = s`` for each ``valid`` entry (NaN elsewhere):
+    Thom's (1958) approximation as the start, then Newton steps until one is below 1e-14 a
+    (at most 50). ``ln a - ψ(a) - s`` is convex and decreasing, so Newton from the left
+    converges monotonically; halving keeps a start that overshoots positive."""
+    for k in range(s.size):
+        if not valid[k]:
+            out[k] = np.nan
+            continue
+        target = s[k]
+        a = (3.0 - target + math.sqrt((target - 3.0) ** 2 + 24.0 * target)) / (12.0 * target)
+        for _ in range(_NEWTON_STEPS):
+            step = (_log_minus_digamma(a) - target) / (1.0 / a - _trigamma(a))
+            a = a - step if a - step > 0 else a / 2.0
+            if abs(step) <= 1e-14 * a:
+                break
+        out[k] = a
+
+
 def _gamma_mle_from_moments(
     count: np.ndarray, mean: np.ndarray, mean_log: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -121,17 +205,9 @@ def _gamma_mle_from_moments(
     with np.errstate(invalid="ignore", divide="ignore"):
         s = np.log(mean) - mean_log
     valid = (count >= 2) & (s > 0)
-    s = np.where(valid, s, 1.0)
-    shape = (3.0 - s + np.sqrt((s - 3.0) ** 2 + 24.0 * s)) / (12.0 * s)  # Thom (1958) start
-    for _ in range(50):
-        f = np.log(shape) - special.digamma(shape) - s
-        step = f / (1.0 / shape - special.polygamma(1, shape))
-        # Newton on a convex, decreasing function from the left converges monotonically;
-        # halving keeps the shape positive when a start overshoots.
-        shape = np.where(shape - step > 0, shape - step, shape / 2.0)
-        if np.all(np.abs(step) <= 1e-14 * shape):
-            break
-    shape = np.where(valid, shape, np.nan)
+    s = np.asarray(np.where(valid, s, 1.0), dtype=float)
+    shape = np.empty(s.shape)
+    _gamma_shapes(s.reshape(-1), np.asarray(valid).reshape(-1), shape.reshape(-1))
     return shape, np.where(valid, mean / shape, np.nan)
 
 
@@ -150,38 +226,58 @@ def gamma_mle(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # --- gamma CDF --------------------------------------------------------------------------------
 
 
+# Where the gamma CDF's series and continued fraction stop: the SPI's error is at most about
+# the relative error of H (and of 1 - H in the upper tail), so 1e-14 is far below anything.
+_RELATIVE_PRECISION = 1e-14
+
+
 @kernel
 def gamma_cdf(a, u):
     """Regularised lower incomplete gamma function P(a, u): the CDF of a gamma distribution
-    of shape ``a`` and scale 1 at ``u`` > 0, to about 1e-15 (series below ``a + 1``,
+    of shape ``a`` and scale 1 at ``u`` > 0, to about 1e-14 (series below ``a + 1``,
     continued fraction above; Numerical Recipes §6.2)."""
-    log_prefactor = a * math.log(u) - u - math.lgamma(a)
+    return _gamma_cdf(a, math.lgamma(a), u)
+
+
+@kernel
+def _gamma_cdf(a, log_gamma_a, u):
+    """:func:`gamma_cdf` with ``ln Γ(a)`` given: a fit's shape serves hundreds of values."""
+    log_prefactor = a * math.log(u) - u - log_gamma_a
     if u < a + 1.0:
+        # Two terms per division, the throughput limit of this loop:
+        # t(n) = t(n-1) u / (a+n), t(n+1) = t(n-1) u² / ((a+n)(a+n+1)).
         term = 1.0 / a
         total = term
-        for n in range(1, 100_000):
-            term *= u / (a + n)
+        for n in range(1, 200_000, 2):
+            first = a + n
+            ratio = u / (first * (first + 1.0))
+            total += term * ratio * (first + 1.0)
+            term *= ratio * u
             total += term
-            if term < total * 1e-16:
+            if term < total * _RELATIVE_PRECISION:
                 break
         return min(total * math.exp(log_prefactor), 1.0)
-    # Continued fraction for the upper tail Q = 1 - P (modified Lentz).
-    tiny = 1e-300
+    # Continued fraction for the upper tail Q = 1 - P, by the forward recurrence of its
+    # numerators A and denominators B (Wallis) rather than by modified Lentz: Lentz's two
+    # divisions a term lie on the chain from one term to the next, the recurrence's
+    # multiply-adds are four times quicker there, and the ratio B/A that gives the
+    # fraction is computed beside the chain. Only ratios matter, so A and B are rescaled
+    # before they overflow.
     b = u + 1.0 - a
-    c = 1.0 / tiny
-    d = 1.0 / b
-    fraction = d
+    a_before, a_now = 1.0, b  # A(n-2), A(n-1)
+    b_before, b_now = 0.0, 1.0
+    fraction = b_now / a_now
     for n in range(1, 100_000):
         an = -n * (n - a)
         b += 2.0
-        d = an * d + b
-        d = tiny if abs(d) < tiny else d
-        c = b + an / c
-        c = tiny if abs(c) < tiny else c
-        d = 1.0 / d
-        delta = d * c
-        fraction *= delta
-        if abs(delta - 1.0) < 1e-16:
+        a_before, a_now = a_now, b * a_now + an * a_before
+        b_before, b_now = b_now, b * b_now + an * b_before
+        if abs(a_now) > 1e150:
+            a_before, b_before, b_now = a_before / a_now, b_before / a_now, b_now / a_now
+            a_now = 1.0
+        previous = fraction
+        fraction = b_now / a_now
+        if abs(fraction - previous) <= _RELATIVE_PRECISION * abs(fraction):
             break
     return max(1.0 - math.exp(log_prefactor) * fraction, 0.0)
 
@@ -237,7 +333,7 @@ def _cumulative_probability(sums, months, shape, scale, log_gamma_shape, zero_pr
 
     Walks each series in time order and carries ``G`` from one day to the next within a
     calendar month (see the module docstring); a new month, a gap or a dry window starts
-    afresh.
+    afresh. Monthly sums start afresh at every step: each is in a calendar month of its own.
     """
     n_series, n_time = sums.shape
     for i in range(n_series):
@@ -262,9 +358,10 @@ def _cumulative_probability(sums, months, shape, scale, log_gamma_shape, zero_pr
                 if carried > 0.0:
                     cdf = _gamma_cdf_step(a, carried, density, u, cdf)
                 else:
-                    cdf = gamma_cdf(a, u)
+                    cdf = _gamma_cdf(a, log_gamma_shape[i, m], u)
                 carried = u
-                density = _gamma_density(a, log_gamma_shape[i, m], u)
+                if t + 1 < n_time and months[t + 1] == months[t]:  # a step to carry may follow
+                    density = _gamma_density(a, log_gamma_shape[i, m], u)
             q = zero_probability[i, m]
             out[i, t] = q + (1.0 - q) * cdf
 
@@ -284,11 +381,12 @@ def spi_from_sums(
     return _standardise(rows, months, reference, out=np.empty(rows.shape)).reshape(sums.shape)
 
 
-def _standardise(rows: np.ndarray, months, reference, *, out: np.ndarray) -> np.ndarray:
-    """SPI of the window sums ``rows`` (series, time) into ``out``, which may be ``rows``."""
-    months = np.asarray(months, dtype=np.int64)
-    reference = np.ones(rows.shape[-1], dtype=bool) if reference is None else np.asarray(reference, dtype=bool)
+def _fit(rows: np.ndarray, months, reference):
+    """Per series and calendar month: gamma shape, scale, ln Γ(shape) and probability of zero.
 
+    Fitted on the sums of ``rows`` (series, time) at the ``reference`` time steps; NaN
+    where a calendar month has fewer than ``_MIN_SAMPLES`` non-zero sums.
+    """
     moments = [np.zeros((rows.shape[0], 12), dtype=dtype) for dtype in (np.int64, np.int64, float, float)]
     _month_moments(rows, months, reference, *moments)
     present, zeros, total, total_log = moments
@@ -297,9 +395,16 @@ def _standardise(rows: np.ndarray, months, reference, *, out: np.ndarray) -> np.
         shape, scale = _gamma_mle_from_moments(positive, total / positive, total_log / positive)
         zero_probability = zeros / present
     shape = np.where(positive >= _MIN_SAMPLES, shape, np.nan)
+    return shape, scale, special.gammaln(shape), zero_probability
 
+
+def _standardise(rows: np.ndarray, months, reference, *, out: np.ndarray) -> np.ndarray:
+    """SPI of the window sums ``rows`` (series, time) into ``out``, which may be ``rows``."""
+    months = np.asarray(months, dtype=np.int64)
+    reference = np.ones(rows.shape[-1], dtype=bool) if reference is None else np.asarray(reference, dtype=bool)
+    shape, scale, log_gamma_shape, zero_probability = _fit(rows, months, reference)
     # Each value is read before its probability is written: ``out`` may be ``rows``.
-    _cumulative_probability(rows, months, shape, scale, special.gammaln(shape), zero_probability, out)
+    _cumulative_probability(rows, months, shape, scale, log_gamma_shape, zero_probability, out)
     return special.ndtri(out, out=out)
 
 
@@ -349,5 +454,96 @@ def spi(
         "long_name": f"standardized precipitation index over {window_days} days",
         "method": "rolling window sums, gamma (maximum likelihood, location 0) with "
         "probability of zero fitted per calendar month of the window end (McKee 1993)",
+    }
+    return result
+
+
+# --- monthly SPI --------------------------------------------------------------------------------
+
+
+def monthly_totals(precipitation: xr.DataArray) -> xr.DataArray:
+    """Calendar-month totals (mm/month) of daily precipitation (mm/day, dimension ``time``).
+
+    A month with any day missing, or not wholly inside the record, is NaN. ``time`` of the
+    result is the first day of each month.
+    """
+    days = pd.DatetimeIndex(precipitation.indexes["time"])
+    if len(days) > 1 and not (np.diff(days.values) == np.timedelta64(1, "D")).all():
+        raise ValueError("precipitation: time must be consecutive days (one value per day)")
+    resampled = precipitation.resample(time="MS")
+    totals = resampled.sum(skipna=False)
+    count = resampled.count()
+    days_in_month = xr.DataArray(pd.DatetimeIndex(totals.indexes["time"]).days_in_month, dims="time",
+                                 coords={"time": totals["time"]})
+    totals = totals.where(count == days_in_month)
+    totals.name = "precipitation_monthly"
+    totals.attrs = {"units": "mm/month", "long_name": "calendar-month precipitation total"}
+    return totals
+
+
+def _calendar_months(time: pd.Index) -> pd.PeriodIndex:
+    """The calendar months of ``time``, checked to follow each other without a gap."""
+    try:
+        periods = pd.DatetimeIndex(time).to_period("M")
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"precipitation: time must hold dates, one per calendar month ({error})") from None
+    steps = np.diff(periods.asi8)
+    if len(steps) and not (steps == 1).all():
+        where = int(np.flatnonzero(steps != 1)[0])
+        raise ValueError(
+            f"precipitation: time must be consecutive calendar months, one value each; "
+            f"{periods[where]} is followed by {periods[where + 1]}"
+        )
+    return periods
+
+
+def spi_monthly(
+    precipitation: xr.DataArray,
+    *,
+    scale_months: int,
+    reference: tuple[str, str] | None = None,
+) -> xr.DataArray:
+    """SPI of monthly precipitation totals (mm/month, dimension ``time``: consecutive
+    calendar months, any day of the month) over ``scale_months`` months: the standard
+    SPI-1, SPI-3, SPI-6, SPI-12 (McKee et al. 1993; WMO-No. 1090).
+
+    The sum of the ``scale_months`` months ending at each month (NaN if any is missing) is
+    fitted per calendar month of its last month: gamma by maximum likelihood (location 0)
+    on the non-zero sums, the probability of zero kept apart, ``SPI = Φ⁻¹(q + (1 - q) G(x))``.
+    A calendar month with fewer than 10 non-zero sums in the reference period has no fit:
+    its SPI is NaN (see the module docstring for how the peers differ).
+
+    ``reference`` = (first, last) month of the fitting period, e.g. ``("1991-01", "2020-12")``
+    (default: the whole record). Other dimensions are vectorised, dask-chunked input per
+    chunk (``time`` in one chunk). :func:`monthly_totals` makes the input from daily
+    precipitation. Returns a dimensionless float64 DataArray with the same dimensions.
+    """
+    if not isinstance(scale_months, (int, np.integer)) or scale_months < 1:
+        raise ValueError(f"scale_months must be a whole number of months >= 1, got {scale_months!r}")
+    periods = _calendar_months(precipitation.indexes["time"])
+    months = periods.month.to_numpy()
+    if reference is None:
+        in_reference = np.ones(len(periods), dtype=bool)
+    else:
+        first, last = (pd.Period(value, freq="M") for value in reference)
+        in_reference = np.asarray((periods >= first) & (periods <= last))
+    if precipitation.chunks is not None:
+        precipitation = precipitation.chunk({"time": -1})
+    result = xr.apply_ufunc(
+        _spi_core,
+        precipitation,
+        kwargs={"months": months, "reference": in_reference, "window": int(scale_months)},
+        input_core_dims=[["time"]],
+        output_core_dims=[["time"]],
+        dask="parallelized",
+        output_dtypes=[float],
+    ).transpose(*precipitation.dims)
+    result.name = f"spi_{scale_months}m"
+    result.attrs = {
+        "units": "1",
+        "long_name": f"standardized precipitation index over {scale_months} months",
+        "method": "sums of calendar-month totals, gamma (maximum likelihood, location 0) with "
+        "probability of zero fitted per calendar month (McKee 1993); NaN where a calendar month "
+        f"has fewer than {_MIN_SAMPLES} non-zero sums",
     }
     return result

@@ -152,6 +152,7 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
     if proposal.computed_until is not None and proposal.computed_until != day:
         lines += [f"Decisions computed with data up to {proposal.computed_until.isoformat()} and carried "
                   f"unchanged to {day.isoformat()} (late data, see Problems).", ""]
+    lines += unknown_lines(getattr(proposal, "decisions", None))
     lines += ["## Restrictions that changed", ""]
     if proposal.changes:
         lines += _table(["district", "name", "water board", "was", "becomes"],
@@ -178,6 +179,25 @@ def run_summary_markdown(setup_name: str, day: dt.date, proposal, ingest_reports
     return "\n".join(lines) + "\n"
 
 
+def unknown_lines(decisions: pd.DataFrame | None) -> list[str]:
+    """The summary's section on districts whose state is unknown because the measurements it
+    rests on are missing (models/restrictions/missing_input.py); empty when there are none."""
+    if decisions is None or not len(decisions):
+        return []
+    surface = decisions.loc[decisions["restriction"] == "unknown", "district_id"].astype(str).tolist()
+    ground = (decisions.loc[decisions["groundwater_ban_unknown"].astype(bool), "district_id"].astype(str).tolist()
+              if "groundwater_ban_unknown" in decisions else [])
+    if not surface and not ground:
+        return []
+    lines = ["## Unknown: measurements missing", "",
+             "A source without any data feeds these decisions and no earlier decision exists, so the "
+             "published state is unknown (\"onbekend\"), not \"no restriction\".", ""]
+    for what, ids in (("surface-water restriction", surface), ("groundwater ban", ground)):
+        if ids:
+            lines.append(f"- {what}: {len(ids)} district(s): {', '.join(ids[:20])}{' …' if len(ids) > 20 else ''}")
+    return lines + [""]
+
+
 def restriction_rows(decisions: pd.DataFrame) -> list[dict]:
     """The restrictions in force, one JSON-ready dict per district (``RESTRICTION_COLUMNS``,
     keyed by their headers in words, ``RESTRICTION_HEADERS``), restrictions named in words."""
@@ -188,7 +208,8 @@ def restriction_rows(decisions: pd.DataFrame) -> list[dict]:
             value = record.get(column)
             header = RESTRICTION_HEADERS[column]
             if column == "groundwater_ban":
-                row[header] = "yes" if bool(value) else "no"
+                row[header] = ("unknown" if bool(record.get("groundwater_ban_unknown", False))
+                               else "yes" if bool(value) else "no")
             elif column == "restriction":
                 row[header] = restriction_words(_text(value))
             else:
@@ -211,9 +232,18 @@ def page_notices(outcome, day: dt.date, newest: dict | None = None) -> list[dict
 
     notices = []
     for source in dict.fromkeys(p.source for p in outcome.problems):
+        if source == "decisions":  # the districts published as unknown say so on their own cards
+            continue
         last = (newest or {}).get(source)
         nl, en = source_name(source, lang="nl"), source_name(source, lang="en")
-        if last is not None and last < day:
+        if any(p.source == source and p.message.startswith("no data held at all") for p in outcome.problems):
+            notices.append({
+                "nl": f"Er zijn geen gegevens over {nl} ({source}). Besluiten die hierop steunen blijven zoals ze "
+                      "waren. Waar nog geen besluit was, staat op de kaart 'Onbekend'.",
+                "en": f"There are no data on {en} ({source}). Decisions that rest on them stay as they were. "
+                      "Where there was no decision yet, the map says 'Unknown'.",
+            })
+        elif last is not None and last < day:
             notices.append({
                 "nl": f"De gegevens over {nl} ({source}) lopen tot en met {format_date(last, lang='nl')}. De "
                       f"beperkingen zijn bepaald met die gegevens en gelden ongewijzigd op {format_date(day, lang='nl')}.",
