@@ -49,7 +49,8 @@ def run(config: Config, day: dt.date, *, dask_address: str | None = None,
     supply = read_supply(config, days)
     order = PriorityOrder.from_config(config.priorities)
     boards = water_boards(config)
-    with dask_client(dask_address, workers=config.dask_workers) as client:
+    processes = len(districts) >= config.dask_process_workers_from_districts
+    with dask_client(dask_address, workers=config.dask_workers, processes=processes) as client:
         plain_supply = supply.drop_vars([c for c in supply.coords if c != "time"])
         national, board_runs = board_split.start(districts, boards, season, plain_supply, order, client=client)
         # The outlook starts today, from the state at the start of today (storage, the

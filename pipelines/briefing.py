@@ -74,6 +74,14 @@ def gather(config: Config, day: dt.date, *, indicators: xr.Dataset, allocation: 
     )
 
 
+def gather_stored(config: Config, day: dt.date, *, escalation: pd.DataFrame | None) -> Briefing:
+    """The briefing of ``day`` from the datasets of the run stored in the setup's processed folder."""
+    store = Store(config.processed_dir)
+    indicators, allocation, ensemble = (store.dataset(n) for n in (INDICATORS, ALLOCATION, OUTLOOK))
+    return gather(config, day, indicators=indicators, allocation=allocation, ensemble=ensemble,
+                  districts=read_districts(config), escalation=escalation)
+
+
 def deficit_charts(config: Config, day: dt.date, indicators: xr.Dataset, districts: gpd.GeoDataFrame):
     """The KNMI-style deficit charts: one of the setup's mean deficit, and one per water board
     of the mean over its districts of the indicators' deficit (mm since 1 April). Against
@@ -251,10 +259,12 @@ def bulletin_due(config: Config, day: dt.date) -> bool:
     return config.bulletin_weekday is not None and WEEKDAYS[day.weekday()] == config.bulletin_weekday
 
 
-def write_bulletin(config: Config, day: dt.date) -> list[Path]:
+def write_bulletin(config: Config, day: dt.date, briefing: Briefing | None = None) -> list[Path]:
     """Write the bulletin of ``day``'s week in Dutch and English from the stored run of ``day``
     (``droogte run`` for that day first); returns the two pages. Each page is written to a
-    temporary file and renamed, so a failure leaves an earlier bulletin of the week whole."""
+    temporary file and renamed, so a failure leaves an earlier bulletin of the week whole.
+    ``briefing``: the briefing of ``day`` the daily run's publication was just built from (its
+    charts are drawn once), else it is gathered here from the stored run."""
     from importlib.metadata import version
 
     from dashboards.bulletin import bulletin_name, render_bulletin
@@ -278,8 +288,9 @@ def write_bulletin(config: Config, day: dt.date) -> list[Path]:
     if restrictions is None:
         restrictions = pd.DataFrame(columns=["district_id", "water_board", "restriction", "groundwater_ban",
                                              "valid_from"])
-    briefing = gather(config, day, indicators=indicators, allocation=allocation, ensemble=ensemble,
-                      districts=districts, escalation=escalation)
+    if briefing is None or briefing.day != day:
+        briefing = gather(config, day, indicators=indicators, allocation=allocation, ensemble=ensemble,
+                          districts=districts, escalation=escalation)
     folder = bulletin_dir(config)
     folder.mkdir(parents=True, exist_ok=True)
     issued = dt.datetime.now(dt.UTC)

@@ -194,20 +194,23 @@ def main(argv: list[str] | None = None) -> int:
                                         grace_s=args.grace_s)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from a closed network
+    runs_flows = args.command in ("run", "outlook", "ingest") or (args.command == "demo" and not args.generate_only)
     # Imported here so that `droogte --help` answers at once, without loading Prefect.
-    from pipelines import lifecycle
+    from pipelines import lifecycle, prefect_api
     from pipelines.config import ConfigError, load_config
 
     # One Ctrl+C or SIGTERM stops the run within seconds, and nothing it started (Prefect's
     # temporary server, Dask workers) outlives it, not even after a SIGKILL.
     lifecycle.install_stop_handlers()
-    if args.command in ("run", "outlook", "ingest") or (args.command == "demo" and not args.generate_only):
+    if runs_flows:
         lifecycle.start_orphan_guard()
 
     try:
         if args.command == "config":
             return _config_command(args)
         if args.command == "demo":
+            if not args.generate_only:
+                prefect_api.start()  # starts while the demo is written and the pipeline imported (pipelines/prefect_api.py)
             config_path = _generate_demo(args.root.resolve(), args.seed)
             if args.generate_only:
                 return 0
@@ -215,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             return _init(args)
         config = load_config(args.config)
+        if runs_flows and getattr(args, "forget", None) is None:
+            prefect_api.start()  # starts while the pipeline is imported (pipelines/prefect_api.py)
         if args.command == "replay":
             return _replay(config, args)
         if args.command == "run":
@@ -233,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"droogte: {exc}; the published site and the stored data are as the last complete step "
               "left them", file=sys.stderr)
         return 128 + exc.signum
+    except prefect_api.TemporaryApiError as exc:
+        print(f"droogte: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _config_command(args: argparse.Namespace) -> int:
@@ -305,6 +313,7 @@ def _replay(config, args) -> int:
 
 def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path | None = None,
          republish: bool = False) -> int:
+    from pipelines import prefect_api
     from pipelines.daily_run import drought_run
     from pipelines.outcome import ExitCode, Outcome, exit_code_of_state
 
@@ -312,6 +321,7 @@ def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path
     started = time.perf_counter()
     where = f" into {output}" if output else ""
     print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}{where}", flush=True)
+    prefect_api.wait()
     state = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
                         output=None if output is None else str(output.resolve()), republish=republish,
                         config=config, return_state=True)
@@ -333,10 +343,12 @@ def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path
 
 
 def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_address: str | None) -> int:
+    from pipelines import prefect_api
     from pipelines.outlook_run import outlook_run
 
     day = date or config.date or dt.date.today()
     print(f"[droogte] outlook of setup {config.name!r} from {day.isoformat()}", flush=True)
+    prefect_api.wait()
     path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
                        horizon_days=horizon_days, config=config)
     print(f"  outlook        {path}")
@@ -359,10 +371,12 @@ def _bulletin(config, date: dt.date | None) -> int:
 
 
 def _ingest(config, source: str) -> int:
+    from pipelines import prefect_api
     from pipelines.ingest import flows as ingest
 
     flows = {"all": ingest.ingest_all, "meteo": ingest.ingest_meteo,
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
+    prefect_api.wait()
     report = flows[source](config=config)
     print(report if isinstance(report, str) else _format_report(report))
     return _ingest_status(report)

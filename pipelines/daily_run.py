@@ -2,7 +2,7 @@
 
 ``drought_run`` is the flow an analyst schedules every morning (``prefect.yaml``) or starts by
 hand (``droogte run``). It reads like the job it does. It loads and checks its setup once and
-hands the loaded configuration to every task and to the ingest flows; each task is one stage
+hands the loaded configuration to every task (the three ingests among them); each task is one stage
 (``pipelines/indicators.py``, ``allocation.py``, ``restrictions.py``, ``publication/``) that
 reads its inputs from the setup's processed store (``pipelines/store.py``) and writes its output
 there in the form of ``docs/contracts.md``, so any stage can be inspected, re-run or replaced on
@@ -27,7 +27,7 @@ from models.restrictions.proposal import Proposal
 from pipelines import allocation, briefing, indicators, restrictions, timeline
 from pipelines.briefing import bulletin_due
 from pipelines.config import Config, load_config
-from pipelines.ingest.flows import ingest_all
+from pipelines.ingest.flows import ingest_sources
 from pipelines.late_data import DataDay, find_data_day, stale_problems
 from pipelines.outcome import ExitCode, Outcome, final_state, problems_from_ingest
 from pipelines.publication import publish
@@ -90,15 +90,19 @@ def restrictions_task(config: Config, day: dt.date, median=None, valid_on: dt.da
 
 
 @task(name="publish-site", cache_policy=NONE)
-def publication_task(config: Config, day: dt.date, proposal: Proposal, notices: list | None = None) -> Path:
-    """Write the citizen map, the dashboard and open data, and switch the live site in one step."""
-    return publish.run(config, day, proposal, notices=notices)
+def publication_task(config: Config, day: dt.date, proposal: Proposal,
+                     notices: list | None = None) -> tuple[Path, briefing.Briefing]:
+    """Write the citizen map, the dashboard and open data, and switch the live site in one step;
+    returns the site and the briefing (charts) it was built from, which the bulletin reuses."""
+    gathered = briefing.gather_stored(config, proposal.computed_until or day, escalation=proposal.escalation)
+    return publish.run(config, day, proposal, notices=notices, briefing=gathered), gathered
 
 
 @task(name="write-bulletin", cache_policy=NONE)
-def bulletin_task(config: Config, day: dt.date) -> list[Path]:
-    """The weekly drought bulletin (Dutch and English) beside the published site."""
-    return briefing.write_bulletin(config, day)
+def bulletin_task(config: Config, day: dt.date, gathered: briefing.Briefing | None = None) -> list[Path]:
+    """The weekly drought bulletin (Dutch and English) beside the published site; with the
+    publication's briefing of ``day`` its charts are not drawn a second time."""
+    return briefing.write_bulletin(config, day, gathered)
 
 
 @flow(name="drought-run", log_prints=True)
@@ -176,7 +180,7 @@ def _accepted(config: Config, day: dt.date, dask_address: str | None, republish:
 def _run_day(config: Config, day: dt.date, dask_address: str | None, outcome: Outcome, result: dict):
     """The stages of one day, after the timeline has accepted it."""
     logger = get_run_logger()
-    ingest_reports = ingest_all(until=day.isoformat(), config=config)
+    ingest_reports = ingest_sources(config, until=day.isoformat())
     result["ingest"] = ingest_reports
     outcome.extend(problems_from_ingest(ingest_reports))
     found = data_day_task(config, day)
@@ -206,14 +210,15 @@ def _run_day(config: Config, day: dt.date, dask_address: str | None, outcome: Ou
     if unknown:  # a source without any data and no earlier decision (models/restrictions/missing_input.py)
         outcome.add("decisions", unknown)
     approval = request_approval(config, proposal)
+    gathered = None
     if approval.approved:
-        site = publication_task(config, day, proposal, notices=page_notices(outcome, day, found.newest))
+        site, gathered = publication_task(config, day, proposal, notices=page_notices(outcome, day, found.newest))
     else:
         site = config.site_dir
         logger.warning("publication not approved (%s): the published site stays as it was", approval.note)
     bulletin = None
     if approval.approved and bulletin_due(config, day):  # publication.bulletin_weekday
-        bulletin = bulletin_task(config, computed)[0]  # from the run's data day (earlier when data are late)
+        bulletin = bulletin_task(config, computed, gathered)[0]  # from the run's data day (earlier when data are late)
     publish_run_artifacts(config, day, proposal, ingest_reports, approval, outcome=outcome)
     result.update(approval=approval, changes=proposal.changes, outputs={
         "indicators": indicators_file,

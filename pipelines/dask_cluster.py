@@ -31,11 +31,16 @@ WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHO
 
 
 @contextlib.contextmanager
-def dask_client(address: str | None = None, *, workers: int = 2) -> Iterator[Client]:
+def dask_client(address: str | None = None, *, workers: int = 2, processes: bool = True) -> Iterator[Client]:
     """A ``Client`` to the scheduler at ``address``, or to a fresh loopback ``LocalCluster``.
 
-    The local cluster uses worker processes (one thread each) so that numpy work on two cores
-    really runs in parallel; it listens on 127.0.0.1 only and has no dashboard.
+    The local cluster has ``workers`` workers of one thread each, listens on 127.0.0.1 only
+    and has no dashboard. With ``processes`` (national setups) each worker is a process, so
+    that the Python and numpy work between the compiled kernels really runs on two cores;
+    without it (small setups, ``dask.process_workers_from_districts``) the workers are threads
+    of this process: they start in milliseconds instead of seconds (a worker process imports
+    numpy, xarray and the models and loads the compiled kernels, and takes seconds to close),
+    and the kernels still run in parallel as they release the GIL (``models/jit.py``).
     """
     # The cluster's own start/stop chatter (and the benign "Batched Comm Closed" trace when
     # workers close) would drown the run's progress lines; its warnings still show.
@@ -45,9 +50,13 @@ def dask_client(address: str | None = None, *, workers: int = 2) -> Iterator[Cli
         with Client(address, timeout="30s") as client:
             yield client
         return
+    # Worker threads talk to the scheduler in memory (inproc://, no socket at all); worker
+    # processes over TCP on loopback, started with the malloc settings above (threads share
+    # this process's allocator: the settings apply to worker processes only).
+    where = {"host": "127.0.0.1"} if processes else {"protocol": "inproc"}
     environ = {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_MALLOC.items()}
-    with dask.config.set(environ), LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, \
+    with dask.config.set(environ), LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                                                **where, dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as client:
-        log.info("allocation on a local Dask cluster of %d workers", workers)
+        log.info("allocation on a local Dask cluster of %d worker %s", workers, "processes" if processes else "threads")
         yield client

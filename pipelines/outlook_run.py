@@ -19,7 +19,7 @@ from prefect.artifacts import create_markdown_artifact
 from models.allocation.outlook import outlook_category_probability
 from pipelines.config import load_config
 from pipelines.daily_run import allocation_task, indicators_task
-from pipelines.ingest.flows import ingest_all
+from pipelines.ingest.flows import ingest_sources
 from pipelines.late_data import find_data_day
 from pipelines.inputs import read_districts
 from pipelines.store import OUTLOOK, Store
@@ -53,7 +53,7 @@ def outlook_run(config_path: str, date: str | None = None, dask_address: str | N
     horizon = horizon_days or config.outlook_horizon_days
     day = dt.date.fromisoformat(date) if date else (config.date or dt.date.today())
     logger.info("outlook of %r from %s, %d days ahead", config.name, day, horizon)
-    ingest_all(until=day.isoformat(), config=config)
+    ingest_sources(config, until=day.isoformat())
     # Late data (pipelines/late_data.py): the outlook starts from the newest complete day.
     found = find_data_day(config, day)
     if found.data_day is None or found.withheld:

@@ -270,3 +270,31 @@ def test_a_back_test_runs_into_its_own_output_and_never_touches_the_live_site(de
     assert (tmp_path / "bt" / "processed" / DECISION_LOG).is_file()
     assert config.site_dir.resolve() == live
     assert pd.read_parquet(config.processed_dir / DECISION_LOG).equals(log)
+
+
+def test_the_ingests_are_tasks_of_the_daily_run_with_their_own_states(demo_run):
+    """Each source's ingest shows in the Prefect UI as a task run of the daily run, with its
+    own state (no sub-flow runs: those cost about 0.5 s each)."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterId,
+                                                FlowRunFilterParentFlowRunId)
+
+    async def daily_runs():
+        async with get_client() as client:
+            flows = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["drought-run"])))
+            found = []
+            for run in flows:
+                tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+                children = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
+                    parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.id])))
+                found.append(({t.name.rsplit("-", 1)[0]: t.state.name for t in tasks}, children))
+            return found
+
+    runs = asyncio.run(daily_runs())
+    assert runs
+    for tasks, children in runs:
+        assert children == [], [c.name for c in children]
+    assert any(all(tasks.get(f"ingest-{source}") == "Completed" for source in ("meteo", "groundwater", "sensors"))
+               for tasks, _ in runs), [tasks for tasks, _ in runs]

@@ -20,10 +20,13 @@ from pipelines.inputs import read_districts
 from pipelines.store import ALLOCATION, INDICATORS, OUTLOOK, PUBLISHED, Store
 
 
-def run(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict] | None = None) -> Path:
+def run(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict] | None = None,
+        briefing=None) -> Path:
     """Publish the approved decisions, valid from ``day``: citizen map, policymaker dashboard,
     open data; then record what is live in ``published.parquet``. ``notices``: texts
-    ``{"nl", "en"}`` the page shows about the data (a source that failed or ends early)."""
+    ``{"nl", "en"}`` the page shows about the data (a source that failed or ends early).
+    ``briefing``: the :class:`pipelines.briefing.Briefing` of the data day when the caller
+    has gathered it already (the daily run, to reuse its charts in the bulletin)."""
     computed = proposal.computed_until or day  # the data day the indicators end on
     from dashboards.policy_dashboard import render_policy_dashboard
     from dashboards.public_record import checked_metadata, public_districts
@@ -47,8 +50,9 @@ def run(config: Config, day: dt.date, proposal: Proposal, *, notices: list[dict]
         "notices": list(notices or []) + assumption_notices(config, districts),
         "input_status": input_status(config, indicators.attrs),
     }
-    briefing = gather(config, computed, indicators=indicators, allocation=allocation, ensemble=ensemble,
-                      districts=districts, escalation=proposal.escalation)
+    if briefing is None or briefing.day != computed:
+        briefing = gather(config, computed, indicators=indicators, allocation=allocation, ensemble=ensemble,
+                          districts=districts, escalation=proposal.escalation)
     frame = _dashboard_indicators(indicators, ensemble, allocation, computed)
     change = restriction_change(store.table(PUBLISHED), proposal.decisions)  # against the previous issue
     frame["change"] = frame["district_id"].map(change)

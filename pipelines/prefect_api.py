@@ -1,0 +1,161 @@
+"""Prefect's temporary API server for a run from the command line, started first.
+
+Without a Prefect API configured (``PREFECT_API_URL``), Prefect starts a temporary local API
+server (uvicorn over the SQLite database in ``PREFECT_HOME``) when the first flow runs, and
+waits for it to answer. Measured on the demo's daily run, that start is the largest part of
+the run before its first stage: the server process imports the whole Prefect server and checks
+its database (about 4 s of CPU), and, to start it, the run itself first imports the server
+package (about 2.4 s of CPU) that it otherwise never needs.
+
+So ``droogte`` starts the same server itself as its first step (:func:`start`): the same
+command as Prefect's (``SubprocessASGIServer``: ``uvicorn --factory
+prefect.server.api.server:create_app`` with ``PREFECT__SERVER_EPHEMERAL``, no UI), on a free
+loopback port, and points this process's Prefect settings at it. The server then starts on one
+core while the run imports the pipeline, loads its setup or writes the demo on the other;
+:func:`wait` waits for it to answer just before the flow starts, and :func:`stop` stops it
+when the process exits (the orphan guard of ``pipelines/lifecycle.py`` covers a SIGKILL, as for
+Prefect's own temporary server). Nothing changes where an API is configured (a Prefect server
+or Cloud, a worker's flow run, the tests' harness): then no server is started here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib.util
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: uvicorn's exit code when it cannot bind its port (taken since we chose it): try another.
+_PORT_IN_USE = 3
+
+
+class TemporaryApiError(RuntimeError):
+    """The temporary Prefect API server did not start."""
+
+
+class _Server:
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+        self.saved_env: dict[str, str | None] = {}
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def launch(self) -> None:
+        self.port = _free_port()
+        prefect_dir = Path(importlib.util.find_spec("prefect").origin).parent
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect_dir.parent), "--factory",
+             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "error", "--lifespan", "on"],
+            env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"},
+            stdin=subprocess.DEVNULL)
+
+
+_server: _Server | None = None
+
+
+def _free_port() -> int:
+    """A free TCP port on 127.0.0.1, chosen by the kernel."""
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _point_prefect_at(env: dict[str, str | None]) -> None:
+    """Set (or, with None, remove) Prefect settings in the environment and make this process's
+    Prefect read them again (its settings are read once, when it is imported)."""
+    for key, value in env.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    from prefect.context import refresh_global_settings_context
+
+    refresh_global_settings_context()
+
+
+def start() -> None:
+    """Start the temporary API server if this process has no Prefect API configured; returns
+    at once (the server answers a few seconds later, :func:`wait`)."""
+    global _server
+    if _server is not None or os.environ.get("PREFECT_API_URL"):
+        return
+    from prefect.settings import get_current_settings  # also reads a profile's or .env's settings
+
+    settings = get_current_settings()
+    if settings.api.url or not settings.server.ephemeral.enabled:
+        return
+    server = _Server()
+    server.launch()
+    server.saved_env = {key: os.environ.get(key) for key in ("PREFECT_API_URL", "PREFECT_UI_URL")}
+    env = {"PREFECT_API_URL": server.api_url}
+    if settings.ui_url is None:
+        env["PREFECT_UI_URL"] = ""  # the temporary server serves no UI: no "View at" links that lead nowhere
+    _point_prefect_at(env)
+    _server = server
+    # At exit, and registered before Prefect registers its own handlers: atexit runs them in
+    # reverse order, so Prefect first sends its last logs and events, then the server stops.
+    atexit.register(stop)
+    log.info("temporary Prefect API server starting on %s", server.api_url)
+
+
+def wait() -> None:
+    """Wait until the server of :func:`start` answers on ``/api/health`` (at most
+    ``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS``); raise :class:`TemporaryApiError`
+    naming its exit code when it does not. Without such a server, return at once."""
+    server = _server
+    if server is None:
+        return
+    from prefect.settings import get_current_settings
+
+    timeout_s = get_current_settings().server.ephemeral.startup_timeout_seconds
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        code = server.process.poll()
+        if code == _PORT_IN_USE:  # the port was taken between choosing and binding it
+            server.launch()
+            _point_prefect_at({"PREFECT_API_URL": server.api_url})
+            continue
+        if code is not None:
+            raise TemporaryApiError(f"Prefect's temporary API server (PREFECT_HOME {os.environ.get('PREFECT_HOME', '~/.prefect')}) "
+                                    f"exited with code {code} before it answered; its error is printed above")
+        try:
+            with urllib.request.urlopen(f"{server.api_url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.05)
+    stop()
+    raise TemporaryApiError(f"Prefect's temporary API server did not answer within {timeout_s} s "
+                            "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
+
+
+def stop() -> None:
+    """Stop the server of :func:`start` (SIGTERM, SIGKILL after 5 s as Prefect does) and give
+    this process its own Prefect settings back."""
+    global _server
+    server, _server = _server, None
+    if server is None:
+        return
+    if server.process is not None and server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+    _point_prefect_at(server.saved_env)
