@@ -21,17 +21,21 @@ by a thread of this process as they finish, then the season's allocation put tog
   set of this process, the nannies and the workers), CPU time (user, system) of all of them,
   the load average, and the compute time per kind of task as the workers report it.
 
-Figures (wall times are only comparable on a quiet machine; the A/B lines were interleaved
-in one process):
+Figures at the stated size on this machine's 2 cores, nearly quiet (load average 1.1-1.4,
+30 November 2026), the code before issue 19 and today's run one after the other:
 
-| | before issue 19 (quiet machine) | issue 19 (shared machine, load average 13-17 on 2 cores) |
+| | before issue 19 | today |
 |---|---|---|
-| whole stage, 1 worker | 17.7 s (docstring before: 41.6 s) | 289 s wall, 48 s user + 17 s system CPU |
-| whole stage, 2 workers | 14.8 s (docstring before: 27.3 s) | 248 s wall, 39 s user + 10 s system CPU |
-| boards' wait and assembly after the members | about 3 s | 0.6-0.8 s (under that load) |
-| peak memory, 1 / 2 workers | 2.9 / 4.45 GiB | 2.77 / 3.96 GiB |
-| kernel, one member, 183 days | 129 ms (0.71 ms per national day) | A/B, thread CPU time, best of 5: previous 197-218 ms, now 139 ms |
-| kernel / memory-bound pass | about 16x (pass over the ensemble) | 5.7x before the last change, 139 / 27 ms = 5.1x after |
+| whole stage, 1 worker | 37.6 s | 17.5 s (CPU 18.6 s user + 4.6 s system) |
+| whole stage, 2 workers | 20.6 s | 14.7 s (CPU 20.6 s user + 5.6 s system) |
+| boards' wait and assembly after the members, 1 / 2 workers | 4.4 / 3.7 s | 0.0 / 0.0 s |
+| peak memory, 1 / 2 workers | 3.13 / 4.03 GiB | 2.42 / 3.84 GiB |
+| one member in one process (kernel part) | 0.31 s (0.24 s) | 0.25 s (0.18 s) |
+| kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-28 ms = 4.6-5.6x |
+
+The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; this docstring said 41.6 s / 27.3 s
+before. Under a load average of 13-17 (six lines of work on the 2 cores) the same stage took
+248-289 s of wall time for 49-65 s of CPU: wall times are only comparable on a quiet machine.
 
 On the same shared machine earlier the same day (load average 5-13) the stage as it was
 took 254 s (1 worker) and 233 s (2 workers), peak memory 3.28 / 4.25 GiB, 12.9 / 45.1 s of

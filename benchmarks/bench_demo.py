@@ -29,6 +29,11 @@ demo and day, ``droogte run`` from process start to exit:
                              first run on a new Prefect home 36.0 s wall, 33.2 s CPU
     busy spell (load average 11-18), --repeat 2: before warm 177 s wall, 37.6 s CPU;
       after warm 137 s wall, 23.2 s CPU
+    nearly quiet (load average 1.0-1.2, after the last merges of the day), --repeat 3:
+      warm 16.9-18.8 s wall (runs of 15.6-17.1 s), 18.1-20.6 s CPU: before the flow 7.7 s,
+      flow 8.7 s (the three ingests 1.9 s, indicators 1.0 s, allocate-water 0.4 s,
+      restrictions 0.9 s, publish-site 2.7 s, bulletin 0.8 s), after the flow 2.6 s;
+      first run on a new Prefect home 27.8 s wall, 28.3 s CPU (15.9 s before the flow)
 
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).

@@ -51,6 +51,14 @@ times, and the CPU-time ratios are the steadier figure. Medians of 3 interleaved
         session's command before its first round ended: no ratio measured here. Allow
         about 10 minutes of CPU for this size, or pass ``--districts 100 300``.
 
+Rerun nearly quiet (load average 0.6-0.9, same day), medians of 3 interleaved rounds:
+
+    monthly SPI-3, 10,000 series x 40 years: project 0.55 s; climate_indices 1.78 s (x 3.2);
+        xclim APP 9.96 s (x 18.0); xclim ML 11.7 s (x 21.1); agreement as above
+    daily SPI, 90-day window, 200 series x 40 years: project 0.29 s; xclim APP 5.82 s (x 20.1)
+    allocation, 100 districts x 7 ranks x 183 days: project 4 ms; pywr (GLPK) run 0.81 s
+        (x 219), its model build 2.18 s more; per-rank totals equal to 5.9e-15 of the largest
+
     python benchmarks/compare_peers.py                 # all, default sizes
     python benchmarks/compare_peers.py --only spi-monthly --series 10000
 """
