@@ -12,9 +12,6 @@ reason) where /usr/bin/chromium or the Python package ``playwright`` is absent;
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import http.server
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,26 +23,19 @@ from dashboards.policy_dashboard import render_policy_dashboard
 from dashboards.public_record import checked_metadata, public_districts
 from dashboards.site import publish_site
 from dashboards.bulletin import bulletin_name, render_bulletin
+from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, serve_directory
 from tests.synthetic import (synthetic_briefing, synthetic_dashboard_inputs, synthetic_districts,
                                   synthetic_metadata)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 QUOTED_NAME = "Polder \"'`${alert(2)}`"
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="Python package playwright is not installed")
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is absent (Debian package chromium; see .ci/install-browser)", allow_module_level=True)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep test output clean
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -98,13 +88,8 @@ def _dashboard_inputs(public) -> dict:
 @pytest.fixture(scope="module")
 def server(site):
     site_dir, _ = site
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_directory(site_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,14 @@ Screenshots are kept in ``tests/artifacts/`` as test outputs. Skipped (with the 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import http.server
 import re
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from dashboards.site import publish_site
+from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, serve_directory
 from tests.synthetic import (
     PLACE_ALTERNATE,
     PLACE_DISTRICT,
@@ -32,10 +30,7 @@ from tests.synthetic import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 DIACRITIC_NAME = "Bûtenpolder Één"
 SIZES = {"phone": (390, 844), "desktop": (1366, 900)}
@@ -45,11 +40,6 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="Python package playwright is not installed")
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is absent (Debian package chromium; see .ci/install-browser)", allow_module_level=True)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep test output clean
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -74,13 +64,8 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(site):
     site_dir, _, _ = site
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_directory(site_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -371,31 +356,27 @@ def test_real_places_den_bosch_by_its_common_name_and_den_haag_outside(browser, 
     citizen = synthetic_citizen_inputs(districts)
     citizen["orientation"]["places"] = places
     site_dir = publish_site(districts, synthetic_metadata(), tmp_path / "site", citizen=citizen)
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    context, page, record = _open(browser, f"http://127.0.0.1:{httpd.server_address[1]}/index.html", size="desktop")
-    try:
-        expect = playwright_sync.expect
-        search = page.get_by_role("combobox")
-        search.fill("den bosch")
-        first = page.get_by_role("option").first
-        expect(first).to_contain_text("'s-Hertogenbosch")
-        expect(first).to_contain_text("(Den Bosch)")
-        search.press("Enter")
-        expect(page.locator("#answer-card h2")).to_have_text(target)
-        search.fill("S-HERTOGENBOSCH")
-        expect(page.get_by_role("option").first).to_contain_text("'s-Hertogenbosch")
-        search.fill("den haag")
-        expect(page.get_by_role("option").first).to_contain_text("Den Haag plaats buiten deze kaart")
-        search.press("Enter")
-        expect(page.locator("#answer-card .headline")).to_have_text("Den Haag ligt niet in het gebied van deze kaart.")
-        page.get_by_role("button", name="English").click()
-        search.fill("the hague")
-        expect(page.get_by_role("option").first).to_contain_text("Den Haag place outside this map (The Hague)")
-        assert not record["errors"], record["errors"]
-        assert gpd.GeoSeries([bosch], crs="EPSG:28992").within(districts.union_all()).all()
-    finally:
-        context.close()
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_directory(site_dir) as url:
+        context, page, record = _open(browser, f"{url}/index.html", size="desktop")
+        try:
+            expect = playwright_sync.expect
+            search = page.get_by_role("combobox")
+            search.fill("den bosch")
+            first = page.get_by_role("option").first
+            expect(first).to_contain_text("'s-Hertogenbosch")
+            expect(first).to_contain_text("(Den Bosch)")
+            search.press("Enter")
+            expect(page.locator("#answer-card h2")).to_have_text(target)
+            search.fill("S-HERTOGENBOSCH")
+            expect(page.get_by_role("option").first).to_contain_text("'s-Hertogenbosch")
+            search.fill("den haag")
+            expect(page.get_by_role("option").first).to_contain_text("Den Haag plaats buiten deze kaart")
+            search.press("Enter")
+            expect(page.locator("#answer-card .headline")).to_have_text("Den Haag ligt niet in het gebied van deze kaart.")
+            page.get_by_role("button", name="English").click()
+            search.fill("the hague")
+            expect(page.get_by_role("option").first).to_contain_text("Den Haag place outside this map (The Hague)")
+            assert not record["errors"], record["errors"]
+            assert gpd.GeoSeries([bosch], crs="EPSG:28992").within(districts.union_all()).all()
+        finally:
+            context.close()

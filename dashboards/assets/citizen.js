@@ -256,15 +256,21 @@
       return box;
     }
 
-    function districtCard(d) {
-      var l = lang();
-      var style = data.styles[d.restriction];
+    // Every answer starts alike: an empty card with its title, which takes the focus
+    // (tabIndex -1) so a screen reader reads the answer from its top.
+    function startCard(className, name) {
       card.textContent = "";
-      card.className = "answer-card level-" + style.level;
-      var title = el("h2", d.name);
+      card.className = className;
+      var title = el("h2", name);
       title.id = "card-title";
       title.tabIndex = -1;
       card.appendChild(title);
+    }
+
+    function districtCard(d) {
+      var l = lang();
+      var style = data.styles[d.restriction];
+      startCard("answer-card level-" + style.level, d.name);
       var head = el("p", null, "headline");
       var badge = el("span", style.badge, "level level-" + style.level);
       badge.setAttribute("aria-hidden", "true");
@@ -287,12 +293,7 @@
     }
 
     function areaCard(place) {
-      card.textContent = "";
-      card.className = "answer-card";
-      var title = el("h2", place.name);
-      title.id = "card-title";
-      title.tabIndex = -1;
-      card.appendChild(title);
+      startCard("answer-card", place.name);
       var members = place.districts.map(function (i) { return districts[i]; });
       card.appendChild(el("p", ui("area_intro").replace("{kind}", ui("kind_" + place.kind))
         .replace("{n}", members.length), "headline"));
@@ -346,12 +347,7 @@
     }
 
     function outsideCard(place) {
-      card.textContent = "";
-      card.className = "answer-card";
-      var title = el("h2", place.name);
-      title.id = "card-title";
-      title.tabIndex = -1;
-      card.appendChild(title);
+      startCard("answer-card", place.name);
       card.appendChild(el("p", ui("place_outside").replace("{name}", place.name), "headline"));
       card.appendChild(el("p", ui("place_outside_hint")));
       card.hidden = false;
