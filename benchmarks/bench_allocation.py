@@ -71,6 +71,7 @@ from models.allocation import board_split
 from models.allocation import network as network_module
 from models.allocation.network import Network, allocate_arrays, allocation_dataset
 from models.allocation.demand import DemandModel, district_table, local_water_arrays, running_deficit
+from models.allocation import outlook as outlook_module
 from models.allocation.outlook import _member_weather, member_window, outlook, run_member
 from models.allocation.verdringingsreeks import PriorityOrder
 from models.jit import kernel
@@ -231,11 +232,12 @@ def kernel_against_memory(districts, boards, history, supply, days, order, repea
 
 
 @contextmanager
-def previous_kernel():
-    """The allocation as it was before issue 19: the previous kernel (benchmarks/allocation_previous.py)
-    behind the same chunking, and the water boards put together as before."""
-    saved = (network_module.allocate_arrays, network_module.kernel_work, board_split.allocate_arrays,
-             board_split.BoardRuns.dataset)
+def previous_stage():
+    """The allocation stage as it was before issue 19 (benchmarks/allocation_previous.py):
+    the previous kernel and chunking in the national pass, the water boards as tasks of their
+    own put together as before, the outlook's members and summary as before."""
+    saved = (board_split.allocate_in_chunks, board_split.allocate_arrays, board_split.BoardRuns.dataset,
+             outlook_module.run_members, outlook_module.combine_members, outlook_module.ShortageSummary)
 
     def dataset(self):
         n_time, n, n_use = len(self.time), len(self.network.districts), len(self.order)
@@ -247,31 +249,38 @@ def previous_kernel():
                 if name not in whole:
                     whole[name] = np.zeros((n_time, n, n_use) if values.ndim == 3 else (n_time, n), values.dtype)
                 whole[name][:, board.where] = values
-        return allocation_dataset(self.network, self.order, self.time, whole.pop("demand"), whole)
+        return allocation_previous.allocation_dataset(self.network, self.order, self.time, whole.pop("demand"), whole)
 
-    network_module.allocate_arrays = board_split.allocate_arrays = allocation_previous.allocate_arrays
-    network_module.kernel_work = allocation_previous.kernel_work
+    def national_chunks(*args, into=None, **kwargs):
+        assert into is None
+        return allocation_previous.allocate_in_chunks(*args, **kwargs)
+
+    board_split.allocate_in_chunks, board_split.allocate_arrays = national_chunks, allocation_previous.allocate_arrays
     board_split.BoardRuns.dataset = dataset
+    outlook_module.run_members = allocation_previous.run_members
+    outlook_module.combine_members = allocation_previous.combine_members
+    outlook_module.ShortageSummary = allocation_previous.ShortageSummary
     try:
         yield
     finally:
-        (network_module.allocate_arrays, network_module.kernel_work, board_split.allocate_arrays,
-         board_split.BoardRuns.dataset) = saved
+        (board_split.allocate_in_chunks, board_split.allocate_arrays, board_split.BoardRuns.dataset,
+         outlook_module.run_members, outlook_module.combine_members, outlook_module.ShortageSummary) = saved
 
 
 def check_identical(order, n_districts=2000, n_members=4, days=61):
-    """The stage (season and outlook, in this process) with today's kernel and with the previous
-    one at a reduced size, at three levels of the national source: the results must be equal
-    bit for bit. Returns a line for the report; raises AssertionError where they differ."""
+    """The stage (season and outlook, in this process) as it is today and as it was before
+    issue 19 (:func:`previous_stage`) at a reduced size, at three levels of the national
+    source: the results must be equal bit for bit. Returns a line for the report; raises
+    AssertionError where they differ."""
     districts, boards, history, supply = setup(n_districts, n_members, seed=1)
     stations = districts.set_index("district_id")["station"]
     for factor in (2.0, 0.5, 0.1):  # hardly binding, binding, very short
         results = []
         for previous in (False, True):
-            with previous_kernel() if previous else contextmanager(lambda: (yield))():
+            with previous_stage() if previous else contextmanager(lambda: (yield))():
                 weather = season_weather(districts, history, days)
                 supply_season = xr.DataArray(np.full(days, supply * factor), dims="time", coords={"time": weather.time.values})
-                national, runs = board_split.start(districts, boards, weather, supply_season, order)
+                national, runs = board_split.start(districts, boards, weather, supply_season, order, board_tasks=previous)
                 ensemble = outlook(districts, boards, history, order, start=START, supply_m3_day=supply * factor,
                                    horizon_days=days, storage=national.storage_end_m3,
                                    deficit_initial_mm=national.deficit_end_mm, district_station=stations)
@@ -280,7 +289,9 @@ def check_identical(order, n_districts=2000, n_members=4, days=61):
         xr.testing.assert_identical(allocation, allocation0)
         xr.testing.assert_identical(ensemble, ensemble0)
         np.testing.assert_array_equal(national.source_fraction, national0.source_fraction)
-    return (f"results bit-identical to the previous kernel ({n_districts} districts, {n_members} members, "
+        np.testing.assert_array_equal(national.storage_end_m3, national0.storage_end_m3)
+        assert (allocation["limit"] == network_module.SOURCE).any() or factor > 1
+    return (f"results bit-identical to the stage before issue 19 ({n_districts} districts, {n_members} members, "
             f"{days} days, the source at 2, 0.5 and 0.1 of its supply)")
 
 

@@ -137,12 +137,14 @@ def test_national_pass_in_chunks_gives_the_whole_run_state():
 
 
 def test_boards_on_a_dask_cluster_give_the_serial_result():
+    """The water boards as tasks of their own under the national fractions give what the
+    national pass kept (the serial run) bit for bit."""
     distributed = pytest.importorskip("distributed")
     districts, boards, weather, supply = _national_case()
     serial = run_allocation(districts, boards, weather, supply, ORDER)
     with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
-        national, runs = start(districts, boards, weather, supply, ORDER, client=client)
+        national, runs = start(districts, boards, weather, supply, ORDER, client=client, board_tasks=True)
         # One task per water board, started before anything waits for them.
         assert len(client.futures) >= len(boards)
         parallel = runs.dataset()

@@ -39,12 +39,16 @@ def run(client=None, supply=5_000.0):
 
 
 def test_summary_quantiles_and_probability_by_hand():
+    from models.allocation.outlook import fraction_bins
+
     summary = ShortageSummary()
     for year, fraction in zip(range(4), [0.0, 0.25, 0.5, 0.9]):
-        short = np.zeros((2, 1, 1), bool)
+        short = np.zeros((2, 1, 1), np.uint8)
         short[1] = fraction > 0
-        summary.add({"year": year, "short_packed": np.packbits(short, axis=None), "short_shape": short.shape,
-                     "shortage_m3": np.array([[fraction * 100]]), "demand_m3": np.array([[100.0]])})
+        shortage, demand = np.array([[fraction * 100]]), np.array([[100.0]])
+        member = {"year": year, "shortage_m3": shortage, "demand_m3": demand,
+                  "fraction_bin": fraction_bins(short.any(axis=0), shortage, demand)}
+        summary.add([member], short)
     ds = summary.to_dataset(pd.date_range("2026-07-01", periods=2), ["d"], _OneUse(), (0.5, 0.9))
     assert float(ds["shortage_probability"].item()) == 0.75
     np.testing.assert_allclose(ds["shortage_probability_daily"].values[:, 0, 0], [0, 0.75])
@@ -87,7 +91,7 @@ def test_member_in_chunks_of_days_gives_one_long_run():
     from models.allocation.network import Network, allocate_arrays
     from models.allocation.demand import district_table, local_water, water_demand
     from models.allocation.network import DAYS_PER_CHUNK
-    from models.allocation.outlook import member_window, run_member, unpack_short
+    from models.allocation.outlook import member_window, run_member
 
     table = district_table(districts_frame())
     network = Network.from_tables(table, BOARDS)
@@ -103,8 +107,8 @@ def test_member_in_chunks_of_days_gives_one_long_run():
     demand = water_demand(weather, table, ORDER, deficit_initial_mm=15.0).values
     inflow, evaporation = local_water(weather, table)
     shortage = np.maximum(demand - allocate_arrays(network, demand, inflow.values, evaporation.values, supply)["allocated"], 0.0)
-    short = unpack_short(member)
-    assert short.any()
+    short = member["short_days"]
+    assert short.any() and short.max() == 1
     np.testing.assert_array_equal(short, shortage > 1e-9 * demand + 1e-9)
     np.testing.assert_array_equal(member["shortage_m3"], shortage.sum(axis=0))
     np.testing.assert_array_equal(member["demand_m3"], demand.sum(axis=0))

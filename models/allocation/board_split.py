@@ -53,23 +53,31 @@ class NationalPass:
 
 
 def national_pass(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
-                  evaporation_mm, supply, *, storage=None, deficit_initial_mm=0.0) -> NationalPass:
+                  evaporation_mm, supply, *, storage=None, deficit_initial_mm=0.0,
+                  into: dict | None = None) -> NationalPass:
     """The national fractions of every day and step, from P and E (time, district; mm/day)
-    and the source's ``supply`` (m³/day per day)."""
-    fraction = np.empty((len(precipitation_mm), len(order)))
-    out = None
+    and the source's ``supply`` (m³/day per day).
+
+    ``into`` (:func:`season_arrays`): the season's arrays, filled as the pass goes (every
+    output of :func:`models.allocation.network.allocate_arrays`, ``demand``, ``shortage``
+    and ``board_shortage``), each chunk of days written where it belongs."""
+    n_time = len(precipitation_mm)
+    fraction = np.empty((n_time, len(order))) if into is None else into["source_fraction"]
     end = network.storage_initial_m3 if storage is None else storage
     last_start = end
-    for days, _, out in allocate_in_chunks(network, table, order, precipitation_mm, evaporation_mm, supply,
-                                           storage=storage, deficit_initial_mm=deficit_initial_mm):
-        fraction[days] = out["source_fraction"]
-        chunk_days = days.indices(len(precipitation_mm))
-        n = len(range(*chunk_days))
+    board_of = np.asarray(network.board_of_district, np.intp)
+    for days, demand, out in allocate_in_chunks(network, table, order, precipitation_mm, evaporation_mm, supply,
+                                                storage=storage, deficit_initial_mm=deficit_initial_mm, into=into):
+        if into is None:
+            fraction[days] = out["source_fraction"]
+        else:
+            _shortage_of_days(demand, out["allocated"], board_of, into["shortage"][days], into["board_shortage"][days])
+        n = len(range(*days.indices(n_time)))
         last_start = out["storage"][n - 2].copy() if n >= 2 else np.array(end, dtype=float)
         end = out["storage"][n - 1].copy()
     initial = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (len(network.districts),))
     deficit, deficit_last_start = initial, initial
-    if len(precipitation_mm):
+    if n_time:
         running = running_deficit(precipitation_mm, evaporation_mm, deficit_initial_mm)
         deficit = running[-1]
         deficit_last_start = running[-2] if len(running) >= 2 else initial
@@ -77,6 +85,50 @@ def national_pass(network: Network, table: pd.DataFrame, order: PriorityOrder, p
                         deficit_end_mm=np.array(deficit, dtype=float),
                         storage_last_start_m3=np.array(last_start, dtype=float),
                         deficit_last_start_mm=np.array(deficit_last_start, dtype=float))
+
+
+def season_arrays(n_time: int, network: Network, order: PriorityOrder) -> dict[str, np.ndarray]:
+    """Empty arrays of a season's allocation, for :func:`national_pass` to fill: (time,
+    district, use) ``demand``, ``allocated``, ``allocated_shared``, ``shortage`` (m³/day) and
+    ``limit`` (int8); (time, district) ``storage`` (m³), ``inlet``, ``evaporation``, ``spill``
+    (m³/day); ``board_shortage`` (time, board, use), m³/day; ``source_fraction`` (time, use)."""
+    n, n_use = len(network.districts), len(order)
+    whole = {name: np.empty((n_time, n, n_use)) for name in ("demand", "allocated", "allocated_shared", "shortage")}
+    whole["limit"] = np.empty((n_time, n, n_use), np.int8)
+    whole.update({name: np.empty((n_time, n)) for name in ("storage", "inlet", "evaporation", "spill")})
+    whole["board_shortage"] = np.zeros((n_time, len(network.boards), n_use))
+    whole["source_fraction"] = np.empty((n_time, n_use))
+    return whole
+
+
+@kernel
+def _shortage_of_days(demand, allocated, board_of, shortage, board_shortage):
+    """Shortage ``max(demand - allocated, 0)`` (m³/day) of some days and each board's total
+    per day and use, its districts summed in ascending order as
+    ``shortage[:, board].sum(axis=1)`` sums them, so the totals are numpy's bit for bit (one
+    pass over days still in cache instead of numpy's pass per board over the season)."""
+    n_time, n, n_use = demand.shape
+    for t in range(n_time):
+        for i in range(n):
+            b = board_of[i]
+            for u in range(n_use):
+                short = max(demand[t, i, u] - allocated[t, i, u], 0.0)
+                shortage[t, i, u] = short
+                board_shortage[t, b, u] += short
+
+
+class Season:
+    """The season's allocation kept by the national pass; :meth:`dataset` gives its Dataset."""
+
+    def __init__(self, network: Network, order: PriorityOrder, time, whole: dict[str, np.ndarray]):
+        self.network, self.order, self.time, self._whole = network, order, time, whole
+
+    def dataset(self) -> xr.Dataset:
+        whole, self._whole = self._whole, None
+        whole.pop("source_fraction")
+        shortage, board_shortage = whole.pop("shortage"), whole.pop("board_shortage")
+        return allocation_dataset(self.network, self.order, self.time, whole.pop("demand"), whole,
+                                  shortage=shortage, board_shortage=board_shortage)
 
 
 @dataclass(frozen=True)
@@ -191,7 +243,7 @@ def _place_board(where, demand, allocated, shared, limit, all_demand, all_alloca
 
 def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, supply_m3_day: xr.DataArray,
           order: PriorityOrder, *, storage_initial=None, deficit_initial_mm=0.0, client=None,
-          ) -> tuple[NationalPass, BoardRuns]:
+          board_tasks: bool = False) -> tuple[NationalPass, Season | BoardRuns]:
     """The national pass, here and now, then the water boards started on ``client`` (a
     ``distributed.Client``, or None to run them in this process when their results are asked
     for). Arguments: ``districts`` (GeoDataFrame in EPSG:28992 or a DataFrame with ``area_m2``), ``boards`` (``water_board, inlet_capacity_m3_day``), ``weather`` (``precipitation_mm``, ``evaporation_mm`` per time and district, mm/day), ``supply_m3_day`` (per ``time``, m³/day), ``storage_initial`` (m³) and ``deficit_initial_mm`` per district or one value for all."""
@@ -209,6 +261,11 @@ def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, su
     n = len(network.districts)
     storage = network.storage_initial_m3 if storage_initial is None else np.broadcast_to(np.asarray(storage_initial, dtype=float), (n,))
     deficit = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,))
+    if not board_tasks:
+        whole = season_arrays(len(p), network, order)
+        national = national_pass(network, table, order, p, e, supply, storage=storage, deficit_initial_mm=deficit,
+                                 into=whole)
+        return national, Season(network, order, weather["time"].values, whole)
     national = national_pass(network, table, order, p, e, supply, storage=storage, deficit_initial_mm=deficit)
     parts = []
     for name in network.boards:

@@ -191,12 +191,51 @@ def _demand_days(precipitation_mm, evaporation_mm, deficit_mm, kind, coefficient
                     out[t, i, u] = irrigating * surplus_mm * c * area_m2[i] / 1000.0
 
 
+@kernel
+def _inputs_days(precipitation_mm, evaporation_mm, column_of, first, deficit_mm, kind, coefficient, area_m2,
+                 open_water_share, demand, local_inflow, open_water_evaporation):
+    """Demand, local inflow and potential open-water evaporation (m³/day) of the days
+    ``first, first + 1, ...`` (as many as ``demand`` has) from P and E per weather column
+    (time, column; mm/day), district i reading column ``column_of[i]``; ``deficit_mm``
+    (district,) is the running deficit before the first day and is carried on in place.
+
+    The same float operations in the same order as :func:`running_deficit`,
+    :func:`local_water_arrays` and :func:`_demand_days`, so the same bits: written by hand
+    because one pass over a few days in cache replaces the (time, district) arrays of spread
+    weather, deficit and local water that numpy would make for a whole horizon (an outlook
+    member is 183 days × 10,000 districts). ``coefficient`` is (district, use) here."""
+    n_days, n_district, n_use = demand.shape
+    for t in range(n_days):
+        for i in range(n_district):
+            column = column_of[i]
+            p = precipitation_mm[first + t, column]
+            e = evaporation_mm[first + t, column]
+            d = max(deficit_mm[i] + e - p, 0.0)
+            deficit_mm[i] = d
+            ow = open_water_share[i]
+            a = area_m2[i]
+            local_inflow[t, i] = (max(p - e, 0.0) * (1 - ow) * RUNOFF_SHARE + p * ow) * a / 1000.0
+            open_water_evaporation[t, i] = OPEN_WATER_FACTOR * e * ow * a / 1000.0
+            surplus_mm = max(e - p, 0.0)
+            irrigating = min(d / IRRIGATION_FULL_DEFICIT_MM, 1.0)
+            for u in range(n_use):
+                c = coefficient[i, u]
+                if kind[u] == _CONSTANT:
+                    demand[t, i, u] = c
+                elif kind[u] == _WEATHER:
+                    demand[t, i, u] = surplus_mm * c * a / 1000.0
+                else:
+                    demand[t, i, u] = irrigating * surplus_mm * c * a / 1000.0
+
+
 class DemandModel:
     """The demand formulas above for one set of districts and one priority order.
 
     Built once from the district table; :meth:`demand` then turns the weather of any days
     into demand without touching pandas, so a long horizon can be computed a few days at a
-    time (the running deficit of those days comes from :func:`running_deficit`).
+    time (the running deficit of those days comes from :func:`running_deficit`);
+    :meth:`inputs` gives a few days' demand and local water straight from the weather
+    columns (stations) with the deficit carried along.
     """
 
     def __init__(self, table: pd.DataFrame, order: PriorityOrder):
@@ -221,8 +260,23 @@ class DemandModel:
                 kind.append(_CONSTANT)
                 coefficient.append(column(constants[use]))
         self.area_m2 = column("area_m2")
+        self.open_water_share = column("open_water_share")
         self.kind = np.array(kind, np.int64)
         self.coefficient = np.stack(coefficient)  # (use, district)
+        self._coefficient_by_district = np.ascontiguousarray(self.coefficient.T)
+
+    def inputs(self, precipitation_mm, evaporation_mm, column_of, first: int, deficit_mm, demand, local_inflow,
+               open_water_evaporation) -> None:
+        """Demand (days, district, use), m³/day, local inflow and potential open-water
+        evaporation (days, district), m³/day, written into the given arrays for the days from
+        ``first`` of P and E (time, column), mm/day, district i on column ``column_of[i]``
+        (intp); ``deficit_mm`` (district,) the running deficit before that day, mm, carried on
+        in place. The caller checks P and E (finite, >= 0) once for the whole horizon: the
+        results are then finite and >= 0 as the allocation requires (the table's values are,
+        :func:`district_table`)."""
+        _inputs_days(precipitation_mm, evaporation_mm, column_of, first, deficit_mm, self.kind,
+                     self._coefficient_by_district, self.area_m2, self.open_water_share, demand, local_inflow,
+                     open_water_evaporation)
 
     def demand(self, precipitation_mm, evaporation_mm, deficit_mm, *, out=None) -> np.ndarray:
         """Demand (time, district, use in priority order), m³/day, from P, E and the running

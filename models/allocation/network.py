@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models.allocation.demand import DemandModel, local_water_arrays, running_deficit
+from models.allocation.demand import DemandModel
 from models.jit import kernel
 from models.allocation.verdringingsreeks import PriorityOrder
 
@@ -506,11 +506,36 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
     return out
 
 
+def _allocate_prepared(network_arrays: tuple, demand, local_inflow, evaporation, supply, storage, follow: bool,
+                       source_fraction, out: dict, work: tuple) -> None:
+    """:func:`allocate_arrays` without its checks and conversions: the kernel on inputs that
+    :func:`allocate_in_chunks` made itself (contiguous float64, checked once for the whole
+    horizon). The checks per chunk of 8 days (a minimum and a sum over each input) cost about
+    as much as a tenth of the kernel. ``network_arrays`` as from :func:`_network_arrays`."""
+    _allocate_days(demand, local_inflow, evaporation, supply, *network_arrays, storage, follow, source_fraction,
+                   out["allocated"], out["allocated_shared"], out["limit"], out["storage"], out["inlet"],
+                   out["evaporation"], out["spill"], *work)
+
+
+def _network_arrays(network: Network) -> tuple:
+    """Board of each district, district and board inlet capacities and storage_max as the
+    kernel reads them (in the order of :func:`_allocate_days`'s arguments)."""
+    return (np.asarray(network.board_of_district, np.intp), np.asarray(network.district_inlet_m3_day, float),
+            np.asarray(network.board_inlet_m3_day, float), np.asarray(network.storage_max_m3, float))
+
+
+#: The arrays :func:`allocate_in_chunks` writes for every day: (time, district, use) and (time, district).
+CHUNK_ARRAYS_3D = ("demand", "allocated", "allocated_shared", "limit")
+CHUNK_ARRAYS_2D = ("storage", "inlet", "evaporation", "spill")
+
+
 def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
                        evaporation_mm, supply, *, storage=None, deficit_initial_mm=0.0, source_fraction=None,
-                       days_per_chunk: int = DAYS_PER_CHUNK, buffers: dict | None = None):
+                       days_per_chunk: int = DAYS_PER_CHUNK, buffers: dict | None = None,
+                       column_of: np.ndarray | None = None, into: dict | None = None):
     """Demand, local water and allocation from P and E (time, district; mm/day), a few days
-    at a time, carrying the storage along; yields ``(days, demand, out)`` per chunk.
+    at a time, carrying the storage and the running deficit along; yields
+    ``(days, demand, out)`` per chunk.
 
     ``days`` is the chunk's slice of the time axis, ``demand`` and ``out`` as for
     :func:`allocate_arrays`; both are buffers the next chunk overwrites, so whatever the
@@ -518,29 +543,73 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
     :func:`allocate_arrays`. ``buffers``, a dict kept by the caller, carries the chunk buffers
     and work arrays over to the next call on a network of the same size (the members of one
     outlook task), so a run of members makes them once.
+
+    ``column_of``: P and E are given per weather column (time, column; the stations), district
+    i taking column ``column_of[i]``; each chunk reads them straight from there, so no
+    (time, district) weather is made. ``into``: whole-horizon arrays to write every chunk into
+    instead of buffers (``demand``, ``allocated``, ``allocated_shared``, ``limit`` (time,
+    district, use), ``storage``, ``inlet``, ``evaporation``, ``spill`` (time, district),
+    ``source_fraction`` (time, use)); ``demand`` and ``out`` are then views of them.
+
+    P and E are checked once here (finite, >= 0), the chunks' own inputs are not checked
+    again: they are made here from checked values (:meth:`DemandModel.inputs`).
     """
-    p, e = np.asarray(precipitation_mm, dtype=float), np.asarray(evaporation_mm, dtype=float)
-    deficit = running_deficit(p, e, deficit_initial_mm)
-    inflow, evaporation = local_water_arrays(p, e, table)
+    p = np.ascontiguousarray(precipitation_mm, dtype=float)
+    e = np.ascontiguousarray(evaporation_mm, dtype=float)
+    n_time, n, n_use = len(p), len(network.districts), len(order)
+    column_of = np.arange(n, dtype=np.intp) if column_of is None else np.asarray(column_of, np.intp)
+    if p.ndim != 2 or p.shape != e.shape or column_of.shape != (n,) or \
+            (n and (column_of.min() < 0 or column_of.max() >= p.shape[1])):
+        raise ValueError(f"precipitation_mm and evaporation_mm must be (time, column) arrays of one shape, got "
+                         f"{p.shape} and {e.shape}, with a column for each of the {n} districts")
+    for name, values in (("precipitation_mm", p), ("evaporation_mm", e)):
+        if not _finite_and_not_negative(values):
+            raise ValueError(f"{name} must be finite and >= 0 (mm/day)")
+    follow = source_fraction is not None
+    if follow:
+        source_fraction = np.asarray(source_fraction, dtype=float)
+        if source_fraction.shape != (n_time, n_use):
+            raise ValueError(f"source_fraction must have shape (time, use) = {(n_time, n_use)}, got {source_fraction.shape}")
+        supply = np.zeros(n_time)
+    else:
+        supply = np.ascontiguousarray(np.broadcast_to(np.asarray(supply, dtype=float), (n_time,)))
+        if np.isnan(supply).any() or (supply < 0).any():
+            raise ValueError("supply must be >= 0 m3/day (inf: unlimited)")
+    state = np.array(np.broadcast_to(np.asarray(network.storage_initial_m3 if storage is None else storage,
+                                                dtype=float), (n,)))
+    deficit = np.array(np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,)))
     model = DemandModel(table, order)
+    arrays = _network_arrays(network)
     buffers = {} if buffers is None else buffers
-    size = (len(network.districts), len(order), len(network.boards), days_per_chunk)
+    size = (n, n_use, len(network.boards), days_per_chunk)
     if buffers.get("size") != size:
         buffers.clear()
-        buffers.update(size=size, work=kernel_work(*size[:3]), demand=None, out=None)
-    demand, out, work = buffers["demand"], buffers["out"], buffers["work"]
-    for first in range(0, len(p), days_per_chunk):
-        days = slice(first, first + days_per_chunk)
-        demand = model.demand(p[days], e[days], deficit[days], out=demand)
-        if source_fraction is None:
-            out = allocate_arrays(network, demand, inflow[days], evaporation[days], supply[days], storage,
-                                  out=out, work=work)
+        buffers.update(size=size, work=kernel_work(*size[:3]), chunk=None)
+    if into is None and buffers["chunk"] is None:
+        chunk = {name: np.empty((days_per_chunk, n, n_use)) for name in CHUNK_ARRAYS_3D if name != "limit"}
+        chunk["limit"] = np.empty((days_per_chunk, n, n_use), np.int8)
+        chunk.update({name: np.empty((days_per_chunk, n)) for name in CHUNK_ARRAYS_2D})
+        buffers["chunk"] = chunk
+    if "inputs" not in buffers:  # local inflow and open-water evaporation of a chunk
+        buffers["inputs"] = (np.empty((days_per_chunk, n)), np.empty((days_per_chunk, n)))
+    work = buffers["work"]
+    for first in range(0, n_time, days_per_chunk):
+        days = slice(first, min(first + days_per_chunk, n_time))
+        length = days.stop - first
+        if into is None:
+            out = {name: values[:length] for name, values in buffers["chunk"].items()}
+            fraction = np.empty((length, n_use))
         else:
-            out = allocate_arrays(network, demand, inflow[days], evaporation[days], None, storage,
-                                  source_fraction=source_fraction[days], out=out, work=work)
-        storage = out["storage"][-1].copy()  # the buffer is overwritten by the next days
-        if len(demand) == days_per_chunk:  # a shorter last chunk is not worth keeping
-            buffers["demand"], buffers["out"] = demand, out
+            out = {name: into[name][days] for name in (*CHUNK_ARRAYS_3D, *CHUNK_ARRAYS_2D)}
+            fraction = into["source_fraction"][days]
+        if follow:
+            fraction[:] = source_fraction[days]  # the kernel writes it back
+        demand = out.pop("demand")
+        inflow, evaporation = (values[:length] for values in buffers["inputs"])
+        model.inputs(p, e, column_of, first, deficit, demand, inflow, evaporation)
+        _allocate_prepared(arrays, demand, inflow, evaporation, supply[days], state, follow, fraction, out, work)
+        state[:] = out["storage"][length - 1]
+        out["source_fraction"] = fraction
         yield days, demand, out
 
 
