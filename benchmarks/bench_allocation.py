@@ -351,7 +351,9 @@ def main():
     parser.add_argument("--members", type=int, default=50)
     parser.add_argument("--days", type=int, default=183)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--no-check", action="store_true", help="skip the bit-identity check against the previous kernel")
+    parser.add_argument("--cluster", choices=("threads", "processes"), nargs="+", default=["threads"],
+                        help="the local cluster's workers: threads of this process or processes")
+    parser.add_argument("--no-check", action="store_true", help="skip the bit-identity check against the stage before issue 19")
     args = parser.parse_args()
     from distributed import get_task_stream
 
@@ -368,15 +370,15 @@ def main():
     print(f"kernel over one member's {args.days} days {kernel_s * 1e3:.0f} ms ({kernel_s / args.days * 1e3:.2f} ms per national day); "
           f"a memory-bound pass over the same arrays ({size:.0f} MiB) {pass_s * 1e3:.0f} ms: "
           f"kernel/memory pass = {kernel_s / pass_s:.1f}x")
-    for workers in args.workers:
-        with dask_client(None, workers=workers) as client:
+    for workers, kind in ((w, k) for k in args.cluster for w in args.workers):
+        with dask_client(None, workers=workers, processes=kind == "processes") as client:
             client.run(lambda: __import__("models.allocation.outlook"))  # the workers import the models once
             cpu_before = cpu_seconds()
             with PeakMemory() as memory, get_task_stream(client) as stream:
                 parts, allocation = run_stage(districts, boards, history, supply, args.days, order, client)
             user, system = (after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True))
         sizes = f"allocation {allocation.nbytes / 2**20:.0f} MiB"
-        print(f"{workers} worker(s): " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
+        print(f"{workers} worker {kind}: " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
               + f"; peak memory {memory.peak / 2**30:.2f} GiB ({sizes}); CPU user {user:.1f} s, system {system:.1f} s; {load()}")
         print("  on the workers: " + task_times(stream.data))
 

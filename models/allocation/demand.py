@@ -259,6 +259,7 @@ class DemandModel:
             else:
                 kind.append(_CONSTANT)
                 coefficient.append(column(constants[use]))
+        self.table, self.order = table, order  # what it was built from (a caller may reuse it)
         self.area_m2 = column("area_m2")
         self.open_water_share = column("open_water_share")
         self.kind = np.array(kind, np.int64)

@@ -578,38 +578,44 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
     state = np.array(np.broadcast_to(np.asarray(network.storage_initial_m3 if storage is None else storage,
                                                 dtype=float), (n,)))
     deficit = np.array(np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,)))
-    model = DemandModel(table, order)
+    model = buffers.get("model") if buffers is not None else None
+    if model is None or model.table is not table or model.order is not order:
+        model = DemandModel(table, order)
     arrays = _network_arrays(network)
     buffers = {} if buffers is None else buffers
     size = (n, n_use, len(network.boards), days_per_chunk)
     if buffers.get("size") != size:
         buffers.clear()
-        buffers.update(size=size, work=kernel_work(*size[:3]), chunk=None)
+        buffers.update(size=size, work=kernel_work(*size[:3]), chunk=None,
+                       inputs=(np.empty((days_per_chunk, n)), np.empty((days_per_chunk, n))))
+    buffers["model"] = model
     if into is None and buffers["chunk"] is None:
         chunk = {name: np.empty((days_per_chunk, n, n_use)) for name in CHUNK_ARRAYS_3D if name != "limit"}
         chunk["limit"] = np.empty((days_per_chunk, n, n_use), np.int8)
         chunk.update({name: np.empty((days_per_chunk, n)) for name in CHUNK_ARRAYS_2D})
+        chunk["source_fraction"] = np.empty((days_per_chunk, n_use))
         buffers["chunk"] = chunk
-    if "inputs" not in buffers:  # local inflow and open-water evaporation of a chunk
-        buffers["inputs"] = (np.empty((days_per_chunk, n)), np.empty((days_per_chunk, n)))
     work = buffers["work"]
+    inflow, evaporation = buffers["inputs"]
+    whole, outputs = (buffers["chunk"] if into is None else into), (*CHUNK_ARRAYS_2D, *CHUNK_ARRAYS_3D[1:])
+    out = None
     for first in range(0, n_time, days_per_chunk):
         days = slice(first, min(first + days_per_chunk, n_time))
         length = days.stop - first
-        if into is None:
-            out = {name: values[:length] for name, values in buffers["chunk"].items()}
-            fraction = np.empty((length, n_use))
-        else:
-            out = {name: into[name][days] for name in (*CHUNK_ARRAYS_3D, *CHUNK_ARRAYS_2D)}
-            fraction = into["source_fraction"][days]
+        # A chunk's arrays are views of the whole-horizon arrays, or of the buffers (the same
+        # views for every chunk of full length: one day a chunk makes many chunks).
+        if into is not None or out is None or length != days_per_chunk:
+            part = days if into is not None else slice(0, length)
+            out = {name: whole[name][part] for name in outputs}
+            demand, fraction = whole["demand"][part], whole["source_fraction"][part]
+            out["source_fraction"] = fraction
+            if length != days_per_chunk:
+                inflow, evaporation = inflow[:length], evaporation[:length]
         if follow:
             fraction[:] = source_fraction[days]  # the kernel writes it back
-        demand = out.pop("demand")
-        inflow, evaporation = (values[:length] for values in buffers["inputs"])
         model.inputs(p, e, column_of, first, deficit, demand, inflow, evaporation)
         _allocate_prepared(arrays, demand, inflow, evaporation, supply[days], state, follow, fraction, out, work)
         state[:] = out["storage"][length - 1]
-        out["source_fraction"] = fraction
         yield days, demand, out
 
 
