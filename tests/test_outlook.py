@@ -144,3 +144,28 @@ def test_outlook_from_today_reproduces_todays_shortage(season_days):
     np.testing.assert_array_equal(first.values, short_today.values.astype(float))
     # "Short on at least one day of the horizon" includes today: never below today's 0/1.
     assert (ds["shortage_probability"].values >= short_today.values).all()
+
+
+def test_members_of_one_task_give_what_each_member_gives_alone():
+    """A task's members share their buffers (the constant uses' demand stays in them from
+    member to member) and one count of short days: each member's sums and the counts must be
+    what the members give one by one."""
+    from models.allocation.demand import district_table
+    from models.allocation.network import Network
+    from models.allocation.outlook import _weather_columns, run_member, run_members
+
+    table = district_table(districts_frame())
+    network = Network.from_tables(table, BOARDS)
+    p, e, of_district = _weather_columns(history(), table.index, np.array(["260", "348", "348"]))
+    days = 23
+    items = [(year, (p[k * 365:k * 365 + days], e[k * 365:k * 365 + days]), None) for k, year in enumerate(range(2001, 2005))]
+    shared = dict(table=table, network=network, order=ORDER, supply=np.full(days, 2_000.0), storage=None,
+                  deficit_initial_mm=30.0, district_station=None, of_district=of_district)
+    members, short_days = run_members(items, **shared)
+    alone = [run_member(item, **shared) for item in items]
+    assert short_days.max() > 1  # members short on the same day: the counts really add up
+    np.testing.assert_array_equal(short_days, sum(member.pop("short_days").astype(int) for member in alone))
+    for together, one in zip(members, alone, strict=True):
+        assert together.keys() == one.keys()
+        for key in together:
+            np.testing.assert_array_equal(together[key], one[key])

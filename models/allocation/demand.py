@@ -193,7 +193,7 @@ def _demand_days(precipitation_mm, evaporation_mm, deficit_mm, kind, coefficient
 
 @kernel
 def _inputs_days(precipitation_mm, evaporation_mm, column_of, first, deficit_mm, kind, coefficient, area_m2,
-                 open_water_share, demand, local_inflow, open_water_evaporation):
+                 open_water_share, constants_written, demand, local_inflow, open_water_evaporation):
     """Demand, local inflow and potential open-water evaporation (m³/day) of the days
     ``first, first + 1, ...`` (as many as ``demand`` has) from P and E per weather column
     (time, column; mm/day), district i reading column ``column_of[i]``; ``deficit_mm``
@@ -203,7 +203,9 @@ def _inputs_days(precipitation_mm, evaporation_mm, column_of, first, deficit_mm,
     :func:`local_water_arrays` and :func:`_demand_days`, so the same bits: written by hand
     because one pass over a few days in cache replaces the (time, district) arrays of spread
     weather, deficit and local water that numpy would make for a whole horizon (an outlook
-    member is 183 days × 10,000 districts). ``coefficient`` is (district, use) here."""
+    member is 183 days × 10,000 districts). ``coefficient`` is (district, use) here. With
+    ``constants_written`` the constant uses are not written: ``demand`` already holds them (a
+    buffer reused day after day; 8 of the 12 uses of the default order are constant)."""
     n_days, n_district, n_use = demand.shape
     for t in range(n_days):
         for i in range(n_district):
@@ -221,7 +223,8 @@ def _inputs_days(precipitation_mm, evaporation_mm, column_of, first, deficit_mm,
             for u in range(n_use):
                 c = coefficient[i, u]
                 if kind[u] == _CONSTANT:
-                    demand[t, i, u] = c
+                    if not constants_written:
+                        demand[t, i, u] = c
                 elif kind[u] == _WEATHER:
                     demand[t, i, u] = surplus_mm * c * a / 1000.0
                 else:
@@ -267,17 +270,18 @@ class DemandModel:
         self._coefficient_by_district = np.ascontiguousarray(self.coefficient.T)
 
     def inputs(self, precipitation_mm, evaporation_mm, column_of, first: int, deficit_mm, demand, local_inflow,
-               open_water_evaporation) -> None:
+               open_water_evaporation, *, constants_written: bool = False) -> None:
         """Demand (days, district, use), m³/day, local inflow and potential open-water
         evaporation (days, district), m³/day, written into the given arrays for the days from
         ``first`` of P and E (time, column), mm/day, district i on column ``column_of[i]``
         (intp); ``deficit_mm`` (district,) the running deficit before that day, mm, carried on
         in place. The caller checks P and E (finite, >= 0) once for the whole horizon: the
         results are then finite and >= 0 as the allocation requires (the table's values are,
-        :func:`district_table`)."""
+        :func:`district_table`). ``constants_written``: ``demand`` holds this model's constant
+        uses from an earlier call; they are not written again."""
         _inputs_days(precipitation_mm, evaporation_mm, column_of, first, deficit_mm, self.kind,
-                     self._coefficient_by_district, self.area_m2, self.open_water_share, demand, local_inflow,
-                     open_water_evaporation)
+                     self._coefficient_by_district, self.area_m2, self.open_water_share, constants_written, demand,
+                     local_inflow, open_water_evaporation)
 
     def demand(self, precipitation_mm, evaporation_mm, deficit_mm, *, out=None) -> np.ndarray:
         """Demand (time, district, use in priority order), m³/day, from P, E and the running

@@ -588,7 +588,8 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
         buffers.clear()
         buffers.update(size=size, work=kernel_work(*size[:3]), chunk=None,
                        inputs=(np.empty((days_per_chunk, n)), np.empty((days_per_chunk, n))))
-    buffers["model"] = model
+    if buffers.get("model") is not model:
+        buffers.update(model=model, constants=False)  # the demand buffer holds no constant uses yet
     if into is None and buffers["chunk"] is None:
         chunk = {name: np.empty((days_per_chunk, n, n_use)) for name in CHUNK_ARRAYS_3D if name != "limit"}
         chunk["limit"] = np.empty((days_per_chunk, n, n_use), np.int8)
@@ -613,7 +614,10 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
                 inflow, evaporation = inflow[:length], evaporation[:length]
         if follow:
             fraction[:] = source_fraction[days]  # the kernel writes it back
-        model.inputs(p, e, column_of, first, deficit, demand, inflow, evaporation)
+        # A buffer keeps the constant uses' demand from day to day and member to member.
+        model.inputs(p, e, column_of, first, deficit, demand, inflow, evaporation,
+                     constants_written=into is None and buffers["constants"])
+        buffers["constants"] = into is None and (buffers["constants"] or length == days_per_chunk)
         _allocate_prepared(arrays, demand, inflow, evaporation, supply[days], state, follow, fraction, out, work)
         state[:] = out["storage"][length - 1]
         yield days, demand, out
