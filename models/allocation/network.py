@@ -34,7 +34,7 @@ what limited it (:data:`LIMITS`).
 On a day the source binds, the fraction ``f`` of each step is all the water boards have in
 common: given the fractions of a run of the whole network (``source_fraction``), a water
 board's districts allocated on their own get exactly what they got in that run. That is how
-:mod:`models.allocation.board_split` runs a national pass first and then the water boards in parallel.
+:mod:`models.allocation.board_split` can run the water boards apart after a national pass.
 
 The day loop is a compiled kernel (:mod:`models.jit`). A day makes one pass over all
 districts (local water; what each use still lacks is listed per use) and then, per priority
