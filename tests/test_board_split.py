@@ -157,3 +157,20 @@ def test_a_board_without_districts_is_no_task():
     boards = pd.concat([boards, pd.DataFrame({"water_board": ["EMPTY"], "inlet_capacity_m3_day": [1.0]})], ignore_index=True)
     ds = run_allocation(districts, boards, weather, supply, ORDER)
     assert "EMPTY" in ds["board"].values and float(ds["board_shortage"].sel(board="EMPTY").sum()) == 0.0
+
+
+@pytest.mark.parametrize("n_days", [1, 2, 29])
+def test_the_season_in_the_background_starts_the_outlook_from_the_same_state(n_days):
+    """With ``background`` the state comes from the districts' own water alone (storage never
+    holds shared water) while the national pass runs in a thread: state and Dataset must be
+    those of the national pass bit for bit."""
+    districts, boards, weather, supply = _national_case(n_days=n_days)
+    initial = {"storage_initial": np.linspace(0, 5e4, len(districts)), "deficit_initial_mm": 20.0}
+    national, season = start(districts, boards, weather, supply, ORDER, **initial)
+    early, later = start(districts, boards, weather, supply, ORDER, background=True, **initial)
+    for name in ("storage_end_m3", "storage_last_start_m3", "deficit_end_mm", "deficit_last_start_mm"):
+        np.testing.assert_array_equal(getattr(early, name), getattr(national, name))
+    expected = season.dataset()
+    assert n_days < 29 or (expected["limit"] == SOURCE).any()  # the source binds: shared water flows
+    xr.testing.assert_identical(later.dataset(), expected)
+    np.testing.assert_array_equal(early.source_fraction, national.source_fraction)

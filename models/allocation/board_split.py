@@ -33,7 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from models.allocation import parallel
-from models.allocation.network import Network, allocation_dataset, allocate_arrays, allocate_in_chunks
+from models.allocation.network import Network, allocation_dataset, allocate_arrays, allocate_in_chunks, storage_in_chunks
 from models.allocation.demand import DemandModel, district_table, local_water_arrays, running_deficit, weather_arrays
 from models.allocation.verdringingsreeks import PriorityOrder
 from models.jit import kernel
@@ -75,9 +75,15 @@ def national_pass(network: Network, table: pd.DataFrame, order: PriorityOrder, p
         n = len(range(*days.indices(n_time)))
         last_start = out["storage"][n - 2].copy() if n >= 2 else np.array(end, dtype=float)
         end = out["storage"][n - 1].copy()
-    initial = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (len(network.districts),))
+    return _with_deficit(fraction, end, last_start, precipitation_mm, evaporation_mm, deficit_initial_mm,
+                         len(network.districts))
+
+
+def _with_deficit(fraction, end, last_start, precipitation_mm, evaporation_mm, deficit_initial_mm,
+                  n: int) -> NationalPass:
+    initial = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,))
     deficit, deficit_last_start = initial, initial
-    if n_time:
+    if len(precipitation_mm):
         running = running_deficit(precipitation_mm, evaporation_mm, deficit_initial_mm)
         deficit = running[-1]
         deficit_last_start = running[-2] if len(running) >= 2 else initial
@@ -85,6 +91,22 @@ def national_pass(network: Network, table: pd.DataFrame, order: PriorityOrder, p
                         deficit_end_mm=np.array(deficit, dtype=float),
                         storage_last_start_m3=np.array(last_start, dtype=float),
                         deficit_last_start_mm=np.array(deficit_last_start, dtype=float))
+
+
+def season_end_state(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
+                     evaporation_mm, *, storage, deficit_initial_mm, source_fraction) -> NationalPass:
+    """The state :func:`national_pass` ends in (storage and deficit at the end and at the start
+    of the last day), bit for bit, without allocating: storage depends on each district's own
+    water only (:func:`models.allocation.network.storage_in_chunks`). ``source_fraction`` is
+    handed on as it is (the array the national pass will fill)."""
+    end = last_start = np.array(storage, dtype=float)
+    if len(precipitation_mm):
+        storage_days = storage_in_chunks(network, table, order, precipitation_mm, evaporation_mm, storage=storage,
+                                         deficit_initial_mm=deficit_initial_mm)
+        end = storage_days[-1]
+        last_start = storage_days[-2] if len(storage_days) >= 2 else last_start
+    return _with_deficit(source_fraction, end, last_start, precipitation_mm, evaporation_mm, deficit_initial_mm,
+                         len(network.districts))
 
 
 def season_arrays(n_time: int, network: Network, order: PriorityOrder) -> dict[str, np.ndarray]:
@@ -118,12 +140,36 @@ def _shortage_of_days(demand, allocated, board_of, shortage, board_shortage):
 
 
 class Season:
-    """The season's allocation kept by the national pass; :meth:`dataset` gives its Dataset."""
+    """The season's allocation kept by the national pass; :meth:`dataset` gives its Dataset.
 
-    def __init__(self, network: Network, order: PriorityOrder, time, whole: dict[str, np.ndarray]):
+    ``national`` (a function running the national pass into ``whole``, returning its
+    :class:`NationalPass`), when given, runs in a thread of this process from now on (its
+    kernels release the GIL): the outlook's members run meanwhile; :meth:`dataset` waits for
+    it, and checks that it ended in ``expected_end`` (the state the outlook started from)."""
+
+    def __init__(self, network: Network, order: PriorityOrder, time, whole: dict[str, np.ndarray], *,
+                 national=None, expected_end: NationalPass | None = None):
         self.network, self.order, self.time, self._whole = network, order, time, whole
+        self._expected, self._result, self._error, self._thread = expected_end, None, None, None
+        if national is not None:
+            def run():
+                try:
+                    self._result = national()
+                except BaseException as exc:  # noqa: BLE001 - raised again by dataset()
+                    self._error = exc
+
+            self._thread = threading.Thread(target=run, name="national pass", daemon=True)
+            self._thread.start()
 
     def dataset(self) -> xr.Dataset:
+        if self._thread is not None:
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+            for name in ("storage_end_m3", "storage_last_start_m3"):
+                if not np.array_equal(getattr(self._result, name), getattr(self._expected, name)):
+                    raise RuntimeError(f"allocation: the national pass ended in another {name} than the own-water "
+                                       "pass gave the outlook (models.allocation.network.storage_in_chunks)")
         whole, self._whole = self._whole, None
         whole.pop("source_fraction")
         shortage, board_shortage = whole.pop("shortage"), whole.pop("board_shortage")
@@ -243,12 +289,16 @@ def _place_board(where, demand, allocated, shared, limit, all_demand, all_alloca
 
 def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, supply_m3_day: xr.DataArray,
           order: PriorityOrder, *, storage_initial=None, deficit_initial_mm=0.0, client=None,
-          board_tasks: bool = False) -> tuple[NationalPass, Season | BoardRuns]:
+          board_tasks: bool = False, background: bool = False) -> tuple[NationalPass, Season | BoardRuns]:
     """The national pass, here and now, keeping the season's allocation (a :class:`Season`);
     with ``board_tasks`` it keeps only the national fractions and the water boards are
     started on ``client`` (a ``distributed.Client``, or None to run them in this process when
     their results are asked for) as :class:`BoardRuns`. Both give the same Dataset bit for
-    bit. Arguments: ``districts`` (GeoDataFrame in EPSG:28992 or a DataFrame with ``area_m2``), ``boards`` (``water_board, inlet_capacity_m3_day``), ``weather`` (``precipitation_mm``, ``evaporation_mm`` per time and district, mm/day), ``supply_m3_day`` (per ``time``, m³/day), ``storage_initial`` (m³) and ``deficit_initial_mm`` per district or one value for all."""
+    bit. With ``background`` (not with ``board_tasks``) the national pass runs in a thread
+    and the state returned comes from a pass over the districts' own water
+    (:func:`season_end_state`, about a tenth of the national pass): the caller starts the
+    outlook from it at once; the returned ``source_fraction`` is complete once
+    :meth:`Season.dataset` has returned. Arguments: ``districts`` (GeoDataFrame in EPSG:28992 or a DataFrame with ``area_m2``), ``boards`` (``water_board, inlet_capacity_m3_day``), ``weather`` (``precipitation_mm``, ``evaporation_mm`` per time and district, mm/day), ``supply_m3_day`` (per ``time``, m³/day), ``storage_initial`` (m³) and ``deficit_initial_mm`` per district or one value for all."""
     table = district_table(districts)
     network = Network.from_tables(table, boards)
     p, e = (np.ascontiguousarray(x.values) for x in weather_arrays(weather, table))  # whole days in a row
@@ -265,9 +315,16 @@ def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, su
     deficit = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,))
     if not board_tasks:
         whole = season_arrays(len(p), network, order)
-        national = national_pass(network, table, order, p, e, supply, storage=storage, deficit_initial_mm=deficit,
+
+        def national():
+            return national_pass(network, table, order, p, e, supply, storage=storage, deficit_initial_mm=deficit,
                                  into=whole)
-        return national, Season(network, order, weather["time"].values, whole)
+
+        if not background:
+            return national(), Season(network, order, weather["time"].values, whole)
+        state = season_end_state(network, table, order, p, e, storage=storage, deficit_initial_mm=deficit,
+                                 source_fraction=whole["source_fraction"])
+        return state, Season(network, order, weather["time"].values, whole, national=national, expected_end=state)
     national = national_pass(network, table, order, p, e, supply, storage=storage, deficit_initial_mm=deficit)
     parts = []
     for name in network.boards:

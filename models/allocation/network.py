@@ -423,6 +423,61 @@ def _allocate_days(
                         limit[t, i, u] = SOURCE
 
 
+@kernel
+def _own_water_days(demand, local_inflow, evaporation, storage_max, storage, storage_out):
+    """Storage (m³) at the end of each day (``storage_out``, time × district) from ``storage``
+    at the start: the first pass of :func:`_allocate_days` without the shared water, float
+    operation for float operation, so the same bits. Storage never depends on the shared
+    water (it is used where delivered, it does not fill storage), so the storage of a whole
+    season is known without allocating it: the outlook can start from it while the national
+    pass is still running. ``tests/test_board_split.py`` holds it to the kernel's storage."""
+    n_time, n, n_use = demand.shape
+    for t in range(n_time):
+        for i in range(n):
+            available = storage[i] + local_inflow[t, i]
+            ev = min(evaporation[t, i], available)
+            available = available - ev
+            before = 0.0
+            used = 0.0
+            for u in range(n_use):
+                d = demand[t, i, u]
+                local = min(max(available - before, 0.0), d)
+                before += d
+                used += local
+            left = max(available - used, 0.0)
+            s = max(left - storage_max[i], 0.0)
+            storage[i] = left - s
+            storage_out[t, i] = storage[i]
+
+
+def storage_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
+                      evaporation_mm, *, storage=None, deficit_initial_mm=0.0,
+                      days_per_chunk: int = DAYS_PER_CHUNK) -> np.ndarray:
+    """Storage at the end of each day (time, district), m³, as :func:`allocate_in_chunks`
+    would give it, without allocating: P and E (time, district; mm/day) as there."""
+    p = np.ascontiguousarray(precipitation_mm, dtype=float)
+    e = np.ascontiguousarray(evaporation_mm, dtype=float)
+    n_time, n, n_use = len(p), len(network.districts), len(order)
+    for name, values in (("precipitation_mm", p), ("evaporation_mm", e)):
+        if not _finite_and_not_negative(values):
+            raise ValueError(f"{name} must be finite and >= 0 (mm/day)")
+    state = np.array(np.broadcast_to(np.asarray(network.storage_initial_m3 if storage is None else storage,
+                                                dtype=float), (n,)))
+    deficit = np.array(np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,)))
+    model = DemandModel(table, order)
+    column_of = np.arange(n, dtype=np.intp)
+    storage_max = np.asarray(network.storage_max_m3, float)
+    demand, inflow, evaporation = np.empty((days_per_chunk, n, n_use)), np.empty((days_per_chunk, n)), np.empty((days_per_chunk, n))
+    out = np.empty((n_time, n))
+    for first in range(0, n_time, days_per_chunk):
+        length = min(days_per_chunk, n_time - first)
+        model.inputs(p, e, column_of, first, deficit, demand[:length], inflow[:length], evaporation[:length],
+                     constants_written=first > 0)
+        _own_water_days(demand[:length], inflow[:length], evaporation[:length], storage_max, state,
+                        out[first:first + length])
+    return out
+
+
 def kernel_work(n_district: int, n_use: int, n_boards: int) -> tuple:
     """The work arrays of :func:`_allocate_days`: per use the districts with residual demand
     (``active`` (use, district) int, ``residual`` their residual demand, ``n_active`` how
