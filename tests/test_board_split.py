@@ -174,3 +174,12 @@ def test_the_season_in_the_background_starts_the_outlook_from_the_same_state(n_d
     assert n_days < 29 or (expected["limit"] == SOURCE).any()  # the source binds: shared water flows
     xr.testing.assert_identical(later.dataset(), expected)
     np.testing.assert_array_equal(early.source_fraction, national.source_fraction)
+
+
+@pytest.mark.parametrize("bad", [-1.0, np.inf])
+def test_weather_out_of_range_is_refused_before_the_season_runs(bad):
+    """The chunks' demand and local water are not checked again: P and E are, once."""
+    districts, boards, weather, supply = _national_case(n_days=12)
+    weather["evaporation_mm"][7, 3] = bad
+    with pytest.raises(ValueError, match=r"evaporation_mm must be finite and >= 0 \(mm/day\)"):
+        start(districts, boards, weather, supply, ORDER)

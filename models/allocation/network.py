@@ -458,9 +458,7 @@ def storage_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrde
     p = np.ascontiguousarray(precipitation_mm, dtype=float)
     e = np.ascontiguousarray(evaporation_mm, dtype=float)
     n_time, n, n_use = len(p), len(network.districts), len(order)
-    for name, values in (("precipitation_mm", p), ("evaporation_mm", e)):
-        if not _finite_and_not_negative(values):
-            raise ValueError(f"{name} must be finite and >= 0 (mm/day)")
+    _check_weather(p, e)
     state = np.array(np.broadcast_to(np.asarray(network.storage_initial_m3 if storage is None else storage,
                                                 dtype=float), (n,)))
     deficit = np.array(np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,)))
@@ -567,9 +565,20 @@ def _allocate_prepared(network_arrays: tuple, demand, local_inflow, evaporation,
     :func:`allocate_in_chunks` made itself (contiguous float64, checked once for the whole
     horizon). The checks per chunk of 8 days (a minimum and a sum over each input) cost about
     as much as a tenth of the kernel. ``network_arrays`` as from :func:`_network_arrays`."""
-    _allocate_days(demand, local_inflow, evaporation, supply, *network_arrays, storage, follow, source_fraction,
-                   out["allocated"], out["allocated_shared"], out["limit"], out["storage"], out["inlet"],
-                   out["evaporation"], out["spill"], *work)
+    bad = _allocate_days(demand, local_inflow, evaporation, supply, *network_arrays, storage, follow, source_fraction,
+                         out["allocated"], out["allocated_shared"], out["limit"], out["storage"], out["inlet"],
+                         out["evaporation"], out["spill"], *work)
+    if bad:  # a kernel that checks its inputs says which one was out of range
+        raise ValueError(f"the allocation's input {bad} must be finite and >= 0 (m3/day)")
+
+
+def _check_weather(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray) -> None:
+    """P and E (mm/day) finite and >= 0: then so are the demand and local water made of them
+    (the district table's values are, :func:`models.allocation.demand.district_table`)."""
+    for name, values in (("precipitation_mm", precipitation_mm), ("evaporation_mm", evaporation_mm)):
+        # NaN makes the minimum NaN; a sum of values >= 0 is infinite only if one of them is.
+        if values.size and not (values.min() >= 0 and np.isfinite(values.sum())):
+            raise ValueError(f"{name} must be finite and >= 0 (mm/day)")
 
 
 def _network_arrays(network: Network) -> tuple:
@@ -617,9 +626,7 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
             (n and (column_of.min() < 0 or column_of.max() >= p.shape[1])):
         raise ValueError(f"precipitation_mm and evaporation_mm must be (time, column) arrays of one shape, got "
                          f"{p.shape} and {e.shape}, with a column for each of the {n} districts")
-    for name, values in (("precipitation_mm", p), ("evaporation_mm", e)):
-        if not _finite_and_not_negative(values):
-            raise ValueError(f"{name} must be finite and >= 0 (mm/day)")
+    _check_weather(p, e)
     follow = source_fraction is not None
     if follow:
         source_fraction = np.asarray(source_fraction, dtype=float)
