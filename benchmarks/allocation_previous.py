@@ -53,7 +53,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models.allocation.demand import DemandModel, local_water_arrays, running_deficit
+from models.allocation.demand import DemandModel, local_water_arrays
+
+
+def running_deficit(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray, initial_mm=0.0) -> np.ndarray:
+    """Running potential precipitation deficit D (mm), ``D_t = max(D_{t-1} + E_t - P_t, 0)``."""
+    deficit = np.empty(np.shape(precipitation_mm))
+    d = np.broadcast_to(np.asarray(initial_mm, dtype=float), deficit.shape[1:]).copy()
+    for t in range(deficit.shape[0]):
+        d = np.maximum(d + evaporation_mm[t] - precipitation_mm[t], 0.0)
+        deficit[t] = d
+    return deficit
+
 from models.jit import kernel
 from models.allocation.verdringingsreeks import PriorityOrder
 

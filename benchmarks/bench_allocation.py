@@ -242,7 +242,8 @@ def previous_stage():
     the previous kernel and chunking in the national pass, the water boards as tasks of their
     own put together as before, the outlook's members and summary as before."""
     saved = (board_split.allocate_in_chunks, board_split.allocate_arrays, board_split.BoardRuns.dataset,
-             outlook_module.run_members, outlook_module.combine_members, outlook_module.ShortageSummary)
+             board_split.running_deficit, outlook_module.run_members, outlook_module.combine_members,
+             outlook_module.ShortageSummary)
 
     def dataset(self):
         n_time, n, n_use = len(self.time), len(self.network.districts), len(self.order)
@@ -262,6 +263,7 @@ def previous_stage():
 
     board_split.allocate_in_chunks, board_split.allocate_arrays = national_chunks, allocation_previous.allocate_arrays
     board_split.BoardRuns.dataset = dataset
+    board_split.running_deficit = allocation_previous.running_deficit
     outlook_module.run_members = allocation_previous.run_members
     outlook_module.combine_members = allocation_previous.combine_members
     outlook_module.ShortageSummary = allocation_previous.ShortageSummary
@@ -269,7 +271,8 @@ def previous_stage():
         yield
     finally:
         (board_split.allocate_in_chunks, board_split.allocate_arrays, board_split.BoardRuns.dataset,
-         outlook_module.run_members, outlook_module.combine_members, outlook_module.ShortageSummary) = saved
+         board_split.running_deficit, outlook_module.run_members, outlook_module.combine_members,
+         outlook_module.ShortageSummary) = saved
 
 
 def check_identical(order, n_districts=2000, n_members=4, days=61):

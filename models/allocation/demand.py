@@ -142,12 +142,29 @@ def _m3(values: np.ndarray, weather: xr.Dataset, table: pd.DataFrame, long_name:
 
 def running_deficit(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray, initial_mm=0.0) -> np.ndarray:
     """Running potential precipitation deficit D (mm), ``D_t = max(D_{t-1} + E_t - P_t, 0)``."""
-    deficit = np.empty(np.shape(precipitation_mm))
+    p = np.asarray(precipitation_mm, dtype=float)
+    deficit = np.empty(p.shape)
     d = np.broadcast_to(np.asarray(initial_mm, dtype=float), deficit.shape[1:]).copy()
+    if p.ndim == 2:
+        _running_deficit_days(p, np.asarray(evaporation_mm, dtype=float), d, deficit)
+        return deficit
     for t in range(deficit.shape[0]):
         d = np.maximum(d + evaporation_mm[t] - precipitation_mm[t], 0.0)
         deficit[t] = d
     return deficit
+
+
+@kernel
+def _running_deficit_days(precipitation_mm, evaporation_mm, deficit_mm, out):
+    """:func:`running_deficit` of (time, district) arrays, compiled: numpy's loop over the days
+    took about 0.1 s for a season of 10,000 districts. ``x if x >= 0 or x is NaN else 0`` is
+    how ``np.maximum(x, 0.0)`` decides, so the same bits (and NaN stays NaN)."""
+    n_time, n = precipitation_mm.shape
+    for t in range(n_time):
+        for i in range(n):
+            x = deficit_mm[i] + evaporation_mm[t, i] - precipitation_mm[t, i]
+            deficit_mm[i] = x if (x >= 0.0 or np.isnan(x)) else 0.0
+            out[t, i] = deficit_mm[i]
 
 
 def local_water_arrays(precipitation_mm, evaporation_mm, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
