@@ -140,6 +140,16 @@ def _m3(values: np.ndarray, weather: xr.Dataset, table: pd.DataFrame, long_name:
     )
 
 
+def check_weather(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray) -> None:
+    """P and E (mm/day) finite and >= 0: then so are the demand and local water made of them
+    (the district table's values are, :func:`district_table`), and the allocation need not
+    check those again day by day."""
+    for name, values in (("precipitation_mm", precipitation_mm), ("evaporation_mm", evaporation_mm)):
+        # NaN makes the minimum NaN; a sum of values >= 0 is infinite only if one of them is.
+        if values.size and not (values.min() >= 0 and np.isfinite(values.sum())):
+            raise ValueError(f"{name} must be finite and >= 0 (mm/day)")
+
+
 def running_deficit(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray, initial_mm=0.0) -> np.ndarray:
     """Running potential precipitation deficit D (mm), ``D_t = max(D_{t-1} + E_t - P_t, 0)``."""
     p = np.asarray(precipitation_mm, dtype=float)
@@ -284,7 +294,7 @@ class DemandModel:
         self.open_water_share = column("open_water_share")
         self.kind = np.array(kind, np.int64)
         self.coefficient = np.stack(coefficient)  # (use, district)
-        self._coefficient_by_district = np.ascontiguousarray(self.coefficient.T)
+        self.coefficient_by_district = np.ascontiguousarray(self.coefficient.T)  # (district, use)
 
     def inputs(self, precipitation_mm, evaporation_mm, column_of, first: int, deficit_mm, demand, local_inflow,
                open_water_evaporation, *, constants_written: bool = False) -> None:
@@ -297,7 +307,7 @@ class DemandModel:
         :func:`district_table`). ``constants_written``: ``demand`` holds this model's constant
         uses from an earlier call; they are not written again."""
         _inputs_days(precipitation_mm, evaporation_mm, column_of, first, deficit_mm, self.kind,
-                     self._coefficient_by_district, self.area_m2, self.open_water_share, constants_written, demand,
+                     self.coefficient_by_district, self.area_m2, self.open_water_share, constants_written, demand,
                      local_inflow, open_water_evaporation)
 
     def demand(self, precipitation_mm, evaporation_mm, deficit_mm, *, out=None) -> np.ndarray:

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models.allocation.demand import DemandModel
+from models.allocation.demand import DemandModel, check_weather
 from models.jit import kernel
 from models.allocation.verdringingsreeks import PriorityOrder
 
@@ -458,7 +458,7 @@ def storage_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrde
     p = np.ascontiguousarray(precipitation_mm, dtype=float)
     e = np.ascontiguousarray(evaporation_mm, dtype=float)
     n_time, n, n_use = len(p), len(network.districts), len(order)
-    _check_weather(p, e)
+    check_weather(p, e)
     state = np.array(np.broadcast_to(np.asarray(network.storage_initial_m3 if storage is None else storage,
                                                 dtype=float), (n,)))
     deficit = np.array(np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,)))
@@ -572,15 +572,6 @@ def _allocate_prepared(network_arrays: tuple, demand, local_inflow, evaporation,
         raise ValueError(f"the allocation's input {bad} must be finite and >= 0 (m3/day)")
 
 
-def _check_weather(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray) -> None:
-    """P and E (mm/day) finite and >= 0: then so are the demand and local water made of them
-    (the district table's values are, :func:`models.allocation.demand.district_table`)."""
-    for name, values in (("precipitation_mm", precipitation_mm), ("evaporation_mm", evaporation_mm)):
-        # NaN makes the minimum NaN; a sum of values >= 0 is infinite only if one of them is.
-        if values.size and not (values.min() >= 0 and np.isfinite(values.sum())):
-            raise ValueError(f"{name} must be finite and >= 0 (mm/day)")
-
-
 def _network_arrays(network: Network) -> tuple:
     """Board of each district, district and board inlet capacities and storage_max as the
     kernel reads them (in the order of :func:`_allocate_days`'s arguments)."""
@@ -626,7 +617,7 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
             (n and (column_of.min() < 0 or column_of.max() >= p.shape[1])):
         raise ValueError(f"precipitation_mm and evaporation_mm must be (time, column) arrays of one shape, got "
                          f"{p.shape} and {e.shape}, with a column for each of the {n} districts")
-    _check_weather(p, e)
+    check_weather(p, e)
     follow = source_fraction is not None
     if follow:
         source_fraction = np.asarray(source_fraction, dtype=float)

@@ -28,17 +28,15 @@ import pandas as pd
 import xarray as xr
 
 from models.allocation import parallel
-from models.allocation.network import Network, allocate_in_chunks
-from models.allocation.demand import district_table
+from models.allocation.network import Network, _network_arrays, kernel_work
+from models.allocation.network import _allocate_days  # the kernel, called from the member's compiled day loop
+from models.allocation.demand import _inputs_days  # demand and local water of a day, likewise
+from models.allocation.demand import DemandModel, check_weather, district_table
 from models.jit import kernel
 from models.allocation.verdringingsreeks import PriorityOrder
 
 FRACTION_BINS = 100  # bins of 0.01 of the horizon demand, plus one bin for "no shortage"
 MEMBER_TASKS_PER_THREAD = 4  # tasks of members per Dask worker thread (see :func:`outlook`)
-#: Days allocated at once in a member: one day keeps its (district, use) arrays in the
-#: processor's cache between the demand, the kernel and the shortage count (a member took
-#: 183 ms of CPU in chunks of 8 days, 153 ms in chunks of 1, at 10,000 districts).
-MEMBER_DAYS_PER_CHUNK = 1
 
 
 @dataclass
@@ -182,6 +180,27 @@ def _add_shortage(demand, allocated, first, short_days, short_any, shortage_m3, 
             demand_m3[k] += d
 
 
+@kernel
+def _member_days(precipitation_mm, evaporation_mm, column_of, deficit_mm, kind, coefficient, area_m2, open_water_share,
+                 board_of, district_cap, board_cap, storage_max, storage, supply, demand, local_inflow, evaporation,
+                 fraction, allocated, allocated_shared, limit, storage_out, inlet, evaporated, spill, work,
+                 short_days, short_any, shortage_m3, demand_m3):
+    """A member's horizon day by day in one compiled loop: the day's demand and local water
+    (:func:`models.allocation.demand._inputs_days`), its allocation
+    (:func:`models.allocation.network._allocate_days`, the kernel itself, on one-day buffers)
+    and its count of short uses (:func:`_add_shortage`). The same calls as the chunks of
+    :func:`models.allocation.network.allocate_in_chunks` one day at a time, so the same bits,
+    without a return to Python between them (three calls a day × 183 days × 50 members)."""
+    for t in range(precipitation_mm.shape[0]):
+        _inputs_days(precipitation_mm, evaporation_mm, column_of, t, deficit_mm, kind, coefficient, area_m2,
+                     open_water_share, t > 0, demand, local_inflow, evaporation)
+        _allocate_days(demand, local_inflow, evaporation, supply[t:t + 1], board_of, district_cap, board_cap,
+                       storage_max, storage, False, fraction, allocated, allocated_shared, limit, storage_out, inlet,
+                       evaporated, spill, *work)
+        storage[:] = storage_out[0]
+        _add_shortage(demand, allocated, t, short_days, short_any, shortage_m3, demand_m3)
+
+
 def fraction_bins(short_any: np.ndarray, shortage_m3: np.ndarray, demand_m3: np.ndarray) -> np.ndarray:
     """The histogram bin (uint8) of each district and use of a member: 0 when never short,
     else the unmet share of the horizon's demand in bins of 0.01 (upper edge, at least 1)."""
@@ -197,10 +216,10 @@ def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOr
     ``fraction_bin`` (:func:`fraction_bins`), and ``short_days`` (time, district, use), the
     count of members short (this one added to the given counts, or counts of its own).
 
-    The horizon is allocated a few days at a time in reused buffers (:func:`allocate_in_chunks`),
-    carrying the storage along, straight from the weather columns (stations): a member holds a
-    few days of (day, district, use) arrays in float64, nothing of the whole horizon but the
-    counts.
+    The horizon is allocated one day at a time in reused buffers by one compiled loop
+    (:func:`_member_days`), carrying the storage and the running deficit along, straight from
+    the weather columns (stations): a member holds one day of (district, use) arrays, nothing
+    of the whole horizon but the counts. P and E are checked once (:func:`check_weather`).
     """
     # (year, weather window, the outlook's own day labels[, the member's own supply m³/day]);
     # the window is a Dataset, or P and E (time, column) with each district's column in
@@ -211,16 +230,34 @@ def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOr
         p, e = window
     else:
         p, e, of_district = _weather_columns(window, table.index, district_station)
-    n_use = len(order)
+    p, e = np.ascontiguousarray(p, dtype=float), np.ascontiguousarray(e, dtype=float)
+    check_weather(p, e)
+    supply = np.ascontiguousarray(np.broadcast_to(np.asarray(supply, dtype=float), (len(p),)))
+    if np.isnan(supply).any() or (supply < 0).any():
+        raise ValueError("supply must be >= 0 m3/day (inf: unlimited)")
+    n, n_use = len(table), len(order)
+    buffers = {} if buffers is None else buffers
+    if buffers.get("size") != (n, n_use, len(network.boards)) or buffers["model"].table is not table \
+            or buffers["model"].order is not order:
+        buffers.clear()
+        buffers.update(size=(n, n_use, len(network.boards)), model=DemandModel(table, order),
+                       work=kernel_work(n, n_use, len(network.boards)), network=_network_arrays(network),
+                       inputs=(np.empty((1, n, n_use)), np.empty((1, n)), np.empty((1, n)), np.empty((1, n_use))),
+                       out=(np.empty((1, n, n_use)), np.empty((1, n, n_use)), np.empty((1, n, n_use), np.int8),
+                            *(np.empty((1, n)) for _ in range(4))))
+    model = buffers["model"]
     if short_days is None:
-        short_days = np.zeros((len(p), len(table), n_use), np.uint8)
-    short_any = np.zeros((len(table), n_use), bool)
-    shortage_m3 = np.zeros((len(table), n_use))
-    demand_m3 = np.zeros((len(table), n_use))
-    for days, demand, out in allocate_in_chunks(network, table, order, p, e, supply, storage=storage,
-                                                deficit_initial_mm=deficit_initial_mm, buffers=buffers,
-                                                column_of=of_district, days_per_chunk=MEMBER_DAYS_PER_CHUNK):
-        _add_shortage(demand, out["allocated"], days.start, short_days, short_any, shortage_m3, demand_m3)
+        short_days = np.zeros((len(p), n, n_use), np.uint8)
+    short_any = np.zeros((n, n_use), bool)
+    shortage_m3 = np.zeros((n, n_use))
+    demand_m3 = np.zeros((n, n_use))
+    state = np.array(np.broadcast_to(np.asarray(network.storage_initial_m3 if storage is None else storage,
+                                                dtype=float), (n,)))
+    deficit = np.array(np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,)))
+    column_of = np.arange(n, dtype=np.intp) if of_district is None else np.asarray(of_district, np.intp)
+    _member_days(p, e, column_of, deficit, model.kind, model.coefficient_by_district, model.area_m2,
+                 model.open_water_share, *buffers["network"], state, supply, *buffers["inputs"], *buffers["out"],
+                 buffers["work"], short_days, short_any, shortage_m3, demand_m3)
     return {"year": year, "shortage_m3": shortage_m3, "demand_m3": demand_m3,
             "fraction_bin": fraction_bins(short_any, shortage_m3, demand_m3), "short_days": short_days}
 
