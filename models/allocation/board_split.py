@@ -18,8 +18,10 @@ inlets, its districts' inlets) belongs to one board.
    allocated this way gets exactly, bit for bit, what it got in the national pass
    (``tests/test_board_split.py``): the fractions are all a board needs from the rest of the
    country. The stage does not use this any more: the national pass computes every board's
-   allocation anyway, and keeping it (about 0.1 s more at 10,000 districts × 183 days) beat
-   running the 21 boards again as tasks (1.6 s of CPU) and sending their 748 MiB back.
+   allocation anyway; keeping it costs the pass about 0.1-0.2 s of CPU more at 10,000
+   districts × 183 days (the season's 748 MiB written once, in a thread beside the outlook
+   members), where the 21 board tasks took 1.6 s of CPU to compute it again and sent their
+   748 MiB back to be put together (peak memory 2.4-3.8 GiB then, 1.6-1.7 GiB now).
    :class:`BoardRuns` puts the boards' results together in the network's district order.
 """
 
