@@ -4,22 +4,25 @@
 Synthetic but realistic-sized input: districts spread over 21 boards, weather from 11
 stations over past years, a national source that binds on dry days. Runs the stage as
 ``pipelines.allocation.run`` does, on the stage's own local Dask cluster
-(:func:`pipelines.dask_cluster.dask_client`, 1 and 2 worker processes): the national pass over
-the season in this process, then the 21 water-board tasks and the outlook members (a few
-tasks of several members per worker) side by side, the boards' results taken and placed
-by a thread of this process as they finish, then the season's allocation put together (a
-748 MiB Dataset). Prints, in this order:
+(:func:`pipelines.dask_cluster.dask_client`, 1 and 2 workers; threads of this process, the
+stage's default, or processes with ``--cluster processes``): today's state from the
+districts' own water, then the national pass over the season in a thread of this process
+(it writes the season's allocation, a 748 MiB Dataset, as it goes) while the outlook members
+run on the workers (a few tasks of several members per worker, each member one compiled
+loop over its days), then the season's Dataset. Prints, in this order:
 
-- the check that the stage's results (allocation, outlook, national fractions) are bit for
-  bit those of the previous kernel (``benchmarks/allocation_previous.py``) at a reduced size
-  (2,000 districts, 4 members, 61 days, the source at 2, 0.5 and 0.1 of its supply);
-- one member's parts in one process;
+- the check that the stage's results (allocation, outlook, national fractions and state)
+  are bit for bit those of the stage before issue 19 (``benchmarks/allocation_previous.py``:
+  the previous kernel and chunking, the water boards as tasks, the members and summary as
+  they were) at a reduced size (2,000 districts, 4 members, 61 days, the source at 2, 0.5
+  and 0.1 of its supply);
+- one member as a task runs it, CPU time of the thread;
 - the kernel over one member's horizon against a memory-bound pass over the same arrays
   (its inputs read once, its seven outputs written once, nothing computed), in CPU time of
   the thread, and their ratio;
-- per number of workers: wall time per part and of the whole stage, peak memory (resident
-  set of this process, the nannies and the workers), CPU time (user, system) of all of them,
-  the load average, and the compute time per kind of task as the workers report it.
+- per cluster: wall time per part and of the whole stage, peak memory (resident set of this
+  process and any worker processes and nannies), CPU time (user, system) of all of them,
+  the load average, and the compute time of the member tasks as the workers report it.
 
 Figures at the stated size on this machine's 2 cores, nearly quiet (load average 1.1-1.4,
 30 November 2026), the code before issue 19 and today's run one after the other:

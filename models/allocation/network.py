@@ -575,7 +575,10 @@ def _allocate_prepared(network_arrays: tuple, demand, local_inflow, evaporation,
 def _network_arrays(network: Network) -> tuple:
     """Board of each district, district and board inlet capacities and storage_max as the
     kernel reads them (in the order of :func:`_allocate_days`'s arguments)."""
-    return (np.asarray(network.board_of_district, np.intp), np.asarray(network.district_inlet_m3_day, float),
+    # Board numbers in the kernel's own index type (that of its work arrays): the same compiled
+    # kernel as allocate_arrays calls, not a second one for another integer type.
+    index = kernel_work(1, 1, 1)[0].dtype
+    return (np.asarray(network.board_of_district, index), np.asarray(network.district_inlet_m3_day, float),
             np.asarray(network.board_inlet_m3_day, float), np.asarray(network.storage_max_m3, float))
 
 
