@@ -32,7 +32,7 @@ from models.allocation.network import Network, _network_arrays, kernel_work
 from models.allocation.network import _allocate_days  # the kernel, called from the member's compiled day loop
 from models.allocation.demand import _inputs_days  # demand and local water of a day, likewise
 from models.allocation.demand import DemandModel, check_weather, district_table
-from models.jit import kernel
+from models.jit import kernel, kernel_calling
 from models.allocation.verdringingsreeks import PriorityOrder
 
 FRACTION_BINS = 100  # bins of 0.01 of the horizon demand, plus one bin for "no shortage"
@@ -180,7 +180,7 @@ def _add_shortage(demand, allocated, first, short_days, short_any, shortage_m3, 
             demand_m3[k] += d
 
 
-@kernel
+@kernel_calling("models.allocation.network", "models.allocation.demand")
 def _member_days(precipitation_mm, evaporation_mm, column_of, deficit_mm, kind, coefficient, area_m2, open_water_share,
                  board_of, district_cap, board_cap, storage_max, storage, supply, demand, local_inflow, evaporation,
                  fraction, allocated, allocated_shared, limit, storage_out, inlet, evaporated, spill, work,
