@@ -685,7 +685,7 @@ class Dask(Strict):
     of start-up, imports and shut-down), hold no second copy of the imports and the inputs,
     and send no results between processes, while the compiled kernels, which do nearly all
     the work, run in parallel as they release the GIL. At national size (10,000 districts, 50
-    outlook members) two worker threads peaked at about 1.7 GiB against 2.7 GiB for two
+    outlook members) two worker threads peaked at about 1.7 GiB against 2.5 GiB for two
     processes, for less CPU time. 0: always processes. Not used with ``address``."""
 
 

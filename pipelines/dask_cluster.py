@@ -41,7 +41,7 @@ def dask_client(address: str | None = None, *, workers: int = 2, processes: bool
     models and loads the compiled kernels, and takes seconds to close), share this process's
     imports and inputs and hand their results over without copies; the compiled kernels,
     nearly all of a member's time, run in parallel as they release the GIL (``models/jit.py``).
-    At national size two worker threads took about 1.7 GiB at peak against 2.7 GiB for two
+    At national size two worker threads took about 1.7 GiB at peak against 2.5 GiB for two
     processes (``benchmarks/bench_allocation.py --cluster threads processes``). With
     ``processes`` each worker is a process.
     """

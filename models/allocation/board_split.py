@@ -21,7 +21,8 @@ inlets, its districts' inlets) belongs to one board.
    allocation anyway; keeping it costs the pass about 0.1-0.2 s of CPU more at 10,000
    districts × 183 days (the season's 748 MiB written once, in a thread beside the outlook
    members), where the 21 board tasks took 1.6 s of CPU to compute it again and sent their
-   748 MiB back to be put together (peak memory 2.4-3.8 GiB then, 1.6-1.7 GiB now).
+   748 MiB back to be put together (peak memory 2.4-3.8 GiB then; 1.6-1.7 GiB now with worker
+   threads).
    :class:`BoardRuns` puts the boards' results together in the network's district order.
 """
 
