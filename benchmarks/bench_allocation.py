@@ -25,9 +25,10 @@ loop over its days), then the season's Dataset. Prints, in this order:
   the load average, and the compute time of the member tasks as the workers report it.
 
 Figures at the stated size on this machine's 2 cores, nearly quiet (load average 1.1-1.4,
-30 November 2026), the code before issue 19 and today's run one after the other:
+30 November 2026), the code before issue 19 and the stage after the first round of issue 19
+(water-board results placed as they came, members a few to a task) one after the other:
 
-| | before issue 19 | today |
+| | before issue 19 | first round |
 |---|---|---|
 | whole stage, 1 worker | 37.6 s | 17.5 s (CPU 18.6 s user + 4.6 s system) |
 | whole stage, 2 workers | 20.6 s | 14.7 s (CPU 20.6 s user + 5.6 s system) |
@@ -35,6 +36,26 @@ Figures at the stated size on this machine's 2 cores, nearly quiet (load average
 | peak memory, 1 / 2 workers | 3.13 / 4.03 GiB | 2.42 / 3.84 GiB |
 | one member in one process (kernel part) | 0.31 s (0.24 s) | 0.25 s (0.18 s) |
 | kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-28 ms = 4.6-5.6x |
+
+The stage as it is now (30 November 2026, the machine busy: load average 5-6 from other
+work, so wall times are not comparable; CPU time and memory are): no water-board tasks (the
+national pass keeps the season, in a thread beside the members), worker threads, each
+member one compiled loop over its days reading the stations' weather straight into each
+day's demand and local water, a task's members counted into one array of short days:
+
+| | 1 worker | 2 workers |
+|---|---|---|
+| CPU of the whole stage (user + system), threads | 11.8 + 2.2 s | 13.2 + 1.3 s |
+| peak memory, threads (the stage's default) | 1.61 GiB | 1.68 GiB |
+| CPU and peak memory with worker processes (load 12-15) | 15.8 + 5.1 s, 2.08 GiB | 22.8 + 6.6 s, 2.54 GiB |
+| today's state (critical path before the members) | 0.2 s | 0.3 s |
+| the national pass's remaining wait and the season's Dataset after the members | 0.1 s | 0.1 s |
+
+One member as a task runs it: 168 ms of CPU (153-173 ms in other runs), of which about
+117 ms is the kernel run day by day (129-143 ms over the 183 days in one call), the rest the
+day's demand and local water (about 20 ms) and the count of short uses (about 25 ms). So 50
+members are about 8.4 s of CPU: 6 s with one worker and 3 s with two need the kernel
+faster still (a member at about 0.11 s all in).
 
 The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; this docstring said 41.6 s / 27.3 s
 before. Under a load average of 13-17 (six lines of work on the 2 cores) the same stage took
