@@ -373,8 +373,9 @@ def outlook(
     # 50 members in tasks of 7 (and a last one of 1) one of two workers had 6 members more to
     # run at the end. The members are summarised in their order either way, so the result
     # does not depend on it.
-    threads = 1 if client is None else max(sum(client.nthreads().values()), 1)
-    n_tasks = min(len(items), MEMBER_TASKS_PER_THREAD * threads)
+    # In this process (no client) all members are one batch: one set of buffers for them all.
+    threads = 0 if client is None else max(sum(client.nthreads().values()), 1)
+    n_tasks = min(len(items), MEMBER_TASKS_PER_THREAD * threads if threads else 1)
     bounds = [k * len(items) // n_tasks for k in range(n_tasks + 1)] if n_tasks else []
     batches = [items[bounds[k]:bounds[k + 1]] for k in range(n_tasks)]
     summary = parallel.map_ordered(
