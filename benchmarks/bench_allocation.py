@@ -156,6 +156,18 @@ def setup(n_districts: int, n_members: int, seed: int = 0):
     return districts, boards, history, supply
 
 
+def resident() -> int:
+    """Resident set of this process and its children (the Dask workers), bytes."""
+    me = psutil.Process()
+    rss = me.memory_info().rss
+    for child in me.children(recursive=True):
+        try:
+            rss += child.memory_info().rss
+        except psutil.Error:
+            pass
+    return rss
+
+
 class PeakMemory:
     """Peak resident memory of this process and its children, sampled every 50 ms."""
 
@@ -166,15 +178,8 @@ class PeakMemory:
         return self
 
     def _sample(self):
-        me = psutil.Process()
         while not self._stop.is_set():
-            rss = me.memory_info().rss
-            for child in me.children(recursive=True):
-                try:
-                    rss += child.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, rss)
+            self.peak = max(self.peak, resident())
             time.sleep(0.05)
 
     def __exit__(self, *exc):
@@ -400,12 +405,13 @@ def main():
         with dask_client(None, workers=workers, processes=kind == "processes") as client:
             client.run(lambda: __import__("models.allocation.outlook"))  # the workers import the models once
             cpu_before = cpu_seconds()
+            before = resident()
             with PeakMemory() as memory, get_task_stream(client) as stream:
                 parts, allocation = run_stage(districts, boards, history, supply, args.days, order, client)
             user, system = (after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True))
         sizes = f"allocation {allocation.nbytes / 2**20:.0f} MiB"
         print(f"{workers} worker {kind}: " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
-              + f"; peak memory {memory.peak / 2**30:.2f} GiB ({sizes}); CPU user {user:.1f} s, system {system:.1f} s; {load()}")
+              + f"; peak memory {memory.peak / 2**30:.2f} GiB ({before / 2**30:.2f} GiB before the stage; {sizes}); CPU user {user:.1f} s, system {system:.1f} s; {load()}")
         print("  on the workers: " + task_times(stream.data))
         del allocation  # not counted in the next run's memory
 
