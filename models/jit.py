@@ -20,3 +20,11 @@ def kernel(func):
     if _numba_njit is None:
         return func
     return _numba_njit(cache=True, nogil=True)(func)
+
+
+def kernel_inline(func):
+    """:func:`kernel` for a small helper of other kernels: numba inlines it where it is called
+    (its own compiled version is never called from Python)."""
+    if _numba_njit is None:
+        return func
+    return _numba_njit(cache=True, nogil=True, inline="always")(func)

@@ -55,7 +55,7 @@ import pandas as pd
 import xarray as xr
 
 from models.allocation.demand import DemandModel, local_water_arrays, running_deficit
-from models.jit import kernel
+from models.jit import kernel, kernel_inline
 from models.allocation.verdringingsreeks import PriorityOrder
 
 #: Codes of the ``limit`` variable: what kept a short use from its demand.
@@ -232,13 +232,26 @@ def _national_fraction(residual, reach, n_active, source, demand_sum):
     return f
 
 
+@kernel_inline
+def _limit_code(residual, given, district_cap, cap_left, board_cap_left):
+    """What kept a use short after its step (:data:`LIMITS`), ``NONE`` when it got its
+    ``residual`` (to 1e-9). Without branches: whether a use is short is a coin toss for the
+    processor, and a missed guess costs more than the few comparisons."""
+    code = SOURCE
+    code = BOARD_INLET if board_cap_left <= 0 else code
+    code = DISTRICT_INLET if cap_left <= 0 else code
+    code = OWN_STORAGE if district_cap <= 0 else code
+    return code if residual - given > 1e-9 * residual else NONE
+
+
 @kernel
-def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, board_of, active_values, active_board,
-                work, flags, allocated, allocated_shared, inlet):
+def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, board_of, district_cap, active_values,
+                active_board, work, flags, allocated, allocated_shared, inlet, limit):
     """Shared water for priority step ``u`` of a day: adds what is given to ``allocated`` and
-    ``inlet`` and writes it to ``allocated_shared`` (district, use) of the day, uses up
-    ``cap`` and ``board_cap`` in place and returns what the source has left and the national
-    fraction ``f`` (inf where the source did not bind).
+    ``inlet`` and writes it to ``allocated_shared`` (district, use) of the day, writes the
+    ``limit`` code of every listed district (:func:`_limit_code`), uses up ``cap`` and
+    ``board_cap`` in place and returns what the source has left and the national fraction
+    ``f`` (inf where the source did not bind).
 
     ``active[:n_active]`` are the districts with residual demand in this step, in ascending
     order, ``residual`` their residual demand. ``fixed``, when not NaN, is ``f`` as the
@@ -302,7 +315,10 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
         allocated_shared[i, u] = got
         inlet[i] += got
         c = a_cap[k]
-        cap[i] = 0.0 if got >= c else max(c - got, 0.0)
+        left = 0.0 if got >= c else max(c - got, 0.0)
+        cap[i] = left
+        a_cap[k] = left  # read again for the limit codes, as is what was given
+        a_reach[k] = got
         used[active_board[k]] += got
         total += got
     if source_bound:
@@ -311,6 +327,10 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
                 board_bound[b] = fraction >= g[b]  # a board whose fraction the source undercuts is not full
     for b in range(n_boards):
         board_cap[b] = 0.0 if board_bound[b] else max(board_cap[b] - used[b], 0.0)
+    # The limit codes once the step's capacities are known, from the contiguous copies.
+    for k in range(n_active):
+        i = active[k]
+        limit[i, u] = _limit_code(a_residual[k], a_reach[k], district_cap[i], a_cap[k], board_cap[active_board[k]])
     return (0.0 if source_bound else max(source - total, 0.0)), fraction
 
 
@@ -404,23 +424,15 @@ def _allocate_days(
             if (fraction[u] > 0) if follow else (source > 0):
                 fixed = fraction[u] if follow else np.nan
                 source, f = _share_step(u, listed, rest, n_active[u], cap, bcap, source, fixed, board_of,
-                                        active_values, active_board, work, flags, allocated[t], allocated_shared[t],
-                                        inlet[t])
+                                        district_cap, active_values, active_board, work, flags, allocated[t],
+                                        allocated_shared[t], inlet[t], limit[t])
                 fraction[u] = f
             else:
+                # No water for this step: every listed district is short of all its residual demand.
                 fraction[u] = 0.0
-            # Only a district with residual demand can be short.
-            for k in range(n_active[u]):
-                i, r = listed[k], rest[k]
-                if r - allocated_shared[t, i, u] > 1e-9 * r:
-                    if district_cap[i] <= 0:
-                        limit[t, i, u] = OWN_STORAGE
-                    elif cap[i] <= 0:
-                        limit[t, i, u] = DISTRICT_INLET
-                    elif bcap[board_of[i]] <= 0:
-                        limit[t, i, u] = BOARD_INLET
-                    else:
-                        limit[t, i, u] = SOURCE
+                for k in range(n_active[u]):
+                    i = listed[k]
+                    limit[t, i, u] = _limit_code(rest[k], 0.0, district_cap[i], cap[i], bcap[board_of[i]])
 
 
 def kernel_work(n_district: int, n_use: int, n_boards: int) -> tuple:
