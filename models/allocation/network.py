@@ -169,8 +169,8 @@ class Network:
 # taken in the same pass. Every sum is still taken in ascending district order, per board and
 # over the nation, so the results are bit for bit those of the first compiled kernel
 # (``benchmarks/allocation_previous.py``, checked by ``benchmarks/bench_allocation.py``).
-_A_RESIDUAL, _A_CAP, _A_REACH = range(3)
-_A_ROWS = 3
+_A_RESIDUAL, _A_CAP, _A_REACH, _A_ALLOCATED, _A_INLET = range(5)
+_A_ROWS = 5
 
 
 @kernel
@@ -269,11 +269,17 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
     board_sum = work[_W_SUM, :n_boards]
     board_bound = flags[_F_BOARD_BOUND, :n_boards]
     a_residual, a_cap, a_reach = active_values[_A_RESIDUAL], active_values[_A_CAP], active_values[_A_REACH]
+    a_allocated, a_inlet = active_values[_A_ALLOCATED], active_values[_A_INLET]
+    # Most steps bind neither a board inlet nor the source (the national pass of a binding
+    # season: 4 % of its steps): every district then gets min(residual, capacity). The one
+    # pass over the districts writes that as it gathers what the solves read and takes every
+    # sum they need; where a solve is needed after all, the final pass below writes over it
+    # from the values kept (allocated and inlet as they were before the step).
+    guess = np.isnan(fixed) or fixed == np.inf
     board_reach[:] = 0.0
     board_sum[:] = 0.0
     national_sum = 0.0  # Σ residual, the national solve's starting point
     total = 0.0  # Σ reach
-    # One pass: gather what the solves read and take every sum they need.
     for k in range(n_active):
         i = active[k]
         b = board_of[i]
@@ -288,10 +294,26 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
         board_sum[b] += r
         national_sum += r
         total += reach
+        before, into = allocated[i, u], inlet[i]
+        a_allocated[k] = before
+        a_inlet[k] = into
+        if guess:
+            allocated[i, u] = before + reach
+            allocated_shared[i, u] = reach
+            inlet[i] = into + reach
+            left = 0.0 if reach >= c else max(c - reach, 0.0)
+            cap[i] = left
+            limit[i, u] = _limit_code(r, reach, district_cap[i], left, 1.0)
     any_bound = False
     for b in range(n_boards):
         board_bound[b] = board_reach[b] > board_cap[b]
         any_bound |= board_bound[b]
+    if guess and not any_bound and not (np.isnan(fixed) and total > source):
+        # As guessed: what each board used is its reach, summed in the same order.
+        for b in range(n_boards):
+            board_cap[b] = max(board_cap[b] - board_reach[b], 0.0)
+        _board_inlet_limits(u, active, n_active, active_board, board_cap, limit)
+        return max(source - total, 0.0), np.inf
     g[:] = 1.0
     if any_bound:
         _board_fractions(active_values, active_board, n_active, board_cap, board_bound, g, board_sum,
@@ -310,32 +332,45 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
         fraction = fixed
         source_bound = fixed < np.inf
     # Exhausted capacities become exactly zero so no later step can take a rounding crumb.
+    # The limit codes are written on the way as if no board inlet were exhausted
+    # (:func:`_board_inlet_limits` corrects them).
     used[:] = 0.0
     total = 0.0
     for k in range(n_active):
         i = active[k]
-        got = min(fraction * a_residual[k], a_reach[k]) if source_bound else a_reach[k]
-        allocated[i, u] += got
+        r = a_residual[k]
+        got = min(fraction * r, a_reach[k]) if source_bound else a_reach[k]
+        allocated[i, u] = a_allocated[k] + got
         allocated_shared[i, u] = got
-        inlet[i] += got
+        inlet[i] = a_inlet[k] + got
         c = a_cap[k]
         left = 0.0 if got >= c else max(c - got, 0.0)
         cap[i] = left
-        a_cap[k] = left  # read again for the limit codes, as is what was given
-        a_reach[k] = got
         used[active_board[k]] += got
         total += got
+        limit[i, u] = _limit_code(r, got, district_cap[i], left, 1.0)
     if source_bound:
         for b in range(n_boards):
             if board_bound[b]:
                 board_bound[b] = fraction >= g[b]  # a board whose fraction the source undercuts is not full
     for b in range(n_boards):
         board_cap[b] = 0.0 if board_bound[b] else max(board_cap[b] - used[b], 0.0)
-    # The limit codes once the step's capacities are known, from the contiguous copies.
-    for k in range(n_active):
-        i = active[k]
-        limit[i, u] = _limit_code(a_residual[k], a_reach[k], district_cap[i], a_cap[k], board_cap[active_board[k]])
+    _board_inlet_limits(u, active, n_active, active_board, board_cap, limit)
     return (0.0 if source_bound else max(source - total, 0.0)), fraction
+
+
+@kernel_inline
+def _board_inlet_limits(u, active, n_active, active_board, board_cap, limit):
+    """A short use whose board inlet the step exhausted was limited by that inlet (the step
+    wrote ``SOURCE``): rare, so the pass is made only when a board inlet is exhausted."""
+    exhausted = False
+    for b in range(len(board_cap)):
+        exhausted |= board_cap[b] <= 0
+    if exhausted:
+        for k in range(n_active):
+            i = active[k]
+            if limit[i, u] == SOURCE and board_cap[active_board[k]] <= 0:
+                limit[i, u] = BOARD_INLET
 
 
 @kernel_inline
