@@ -169,22 +169,21 @@ class Network:
 # taken in the same pass. Every sum is still taken in ascending district order, per board and
 # over the nation, so the results are bit for bit those of the first compiled kernel
 # (``benchmarks/allocation_previous.py``, checked by ``benchmarks/bench_allocation.py``).
-_A_RESIDUAL, _A_CAP, _A_REACH, _A_ALLOCATED, _A_INLET = range(5)
-_A_ROWS = 5
+_A_CAP, _A_REACH, _A_ALLOCATED, _A_INLET = range(4)
+_A_ROWS = 4
 
 
 @kernel
-def _board_fractions(active_values, active_board, n_active, target, bound, g, demand_sum, value, slope, todo):
+def _board_fractions(residual, cap, active_board, n_active, target, bound, g, demand_sum, value, slope, todo):
     """Board fractions ``g_b`` with ``Σ_{i∈b} min(g_b·residual_i, cap_i) = target_b`` for bound boards.
 
     Requires ``Σ min(residual, cap) > target`` where ``bound``. Newton's method on this
     concave, piecewise-linear function, started from the lower bound ``target / Σ residual``
     (``demand_sum``, per board), never overshoots and reaches the exact root after crossing a
-    few breakpoints. ``active_values`` holds the residual and capacity of the districts with
-    residual demand (rows ``_A_RESIDUAL``, ``_A_CAP``), ``active_board`` their boards;
+    few breakpoints. ``residual`` and ``cap`` are the residual demand and capacity of the
+    districts with residual demand (contiguous), ``active_board`` their boards;
     ``value``, ``slope``, ``todo`` are work arrays, one value per board.
     """
-    residual, cap = active_values[_A_RESIDUAL], active_values[_A_CAP]
     n_groups = len(target)
     todo[:] = bound
     for b in range(n_groups):
@@ -268,13 +267,14 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
     board_reach, g, used = work[_W_BOARD_REACH, :n_boards], work[_W_G, :n_boards], work[_W_USED, :n_boards]
     board_sum = work[_W_SUM, :n_boards]
     board_bound = flags[_F_BOARD_BOUND, :n_boards]
-    a_residual, a_cap, a_reach = active_values[_A_RESIDUAL], active_values[_A_CAP], active_values[_A_REACH]
+    a_cap, a_reach = active_values[_A_CAP], active_values[_A_REACH]
     a_allocated, a_inlet = active_values[_A_ALLOCATED], active_values[_A_INLET]
     # Most steps bind neither a board inlet nor the source (the national pass of a binding
     # season: 4 % of its steps): every district then gets min(residual, capacity). The one
     # pass over the districts writes that as it gathers what the solves read and takes every
     # sum they need; where a solve is needed after all, the final pass below writes over it
-    # from the values kept (allocated and inlet as they were before the step).
+    # from the values kept (capacity, allocated and inlet as they were before the step; the
+    # residual demand is contiguous in the list already).
     guess = np.isnan(fixed) or fixed == np.inf
     board_reach[:] = 0.0
     board_sum[:] = 0.0
@@ -286,10 +286,7 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
         r = residual[k]
         c = cap[i]
         reach = min(r, c)
-        active_board[k] = b
-        a_residual[k] = r
         a_cap[k] = c
-        a_reach[k] = reach
         board_reach[b] += reach
         board_sum[b] += r
         national_sum += r
@@ -312,22 +309,26 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
         # As guessed: what each board used is its reach, summed in the same order.
         for b in range(n_boards):
             board_cap[b] = max(board_cap[b] - board_reach[b], 0.0)
-        _board_inlet_limits(u, active, n_active, active_board, board_cap, limit)
+        _board_inlet_limits(u, active, n_active, board_of, board_cap, limit)
         return max(source - total, 0.0), np.inf
+    # The solves and the final pass read contiguous copies.
+    for k in range(n_active):
+        active_board[k] = board_of[active[k]]
+        a_reach[k] = min(residual[k], a_cap[k])
     g[:] = 1.0
     if any_bound:
-        _board_fractions(active_values, active_board, n_active, board_cap, board_bound, g, board_sum,
+        _board_fractions(residual, a_cap, active_board, n_active, board_cap, board_bound, g, board_sum,
                          work[_W_VALUE, :n_boards], work[_W_SLOPE, :n_boards], flags[_F_TODO, :n_boards])
         total = 0.0
         for k in range(n_active):
-            reach = min(a_cap[k], g[active_board[k]] * a_residual[k])
+            reach = min(a_cap[k], g[active_board[k]] * residual[k])
             a_reach[k] = reach
             total += reach
     if np.isnan(fixed):
         source_bound = total > source
         fraction = np.inf
         if source_bound:
-            fraction = _national_fraction(a_residual, a_reach, n_active, source, national_sum)
+            fraction = _national_fraction(residual, a_reach, n_active, source, national_sum)
     else:
         fraction = fixed
         source_bound = fixed < np.inf
@@ -338,7 +339,7 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
     total = 0.0
     for k in range(n_active):
         i = active[k]
-        r = a_residual[k]
+        r = residual[k]
         got = min(fraction * r, a_reach[k]) if source_bound else a_reach[k]
         allocated[i, u] = a_allocated[k] + got
         allocated_shared[i, u] = got
@@ -355,12 +356,12 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
                 board_bound[b] = fraction >= g[b]  # a board whose fraction the source undercuts is not full
     for b in range(n_boards):
         board_cap[b] = 0.0 if board_bound[b] else max(board_cap[b] - used[b], 0.0)
-    _board_inlet_limits(u, active, n_active, active_board, board_cap, limit)
+    _board_inlet_limits(u, active, n_active, board_of, board_cap, limit)
     return (0.0 if source_bound else max(source - total, 0.0)), fraction
 
 
 @kernel_inline
-def _board_inlet_limits(u, active, n_active, active_board, board_cap, limit):
+def _board_inlet_limits(u, active, n_active, board_of, board_cap, limit):
     """A short use whose board inlet the step exhausted was limited by that inlet (the step
     wrote ``SOURCE``): rare, so the pass is made only when a board inlet is exhausted."""
     exhausted = False
@@ -369,7 +370,7 @@ def _board_inlet_limits(u, active, n_active, active_board, board_cap, limit):
     if exhausted:
         for k in range(n_active):
             i = active[k]
-            if limit[i, u] == SOURCE and board_cap[active_board[k]] <= 0:
+            if limit[i, u] == SOURCE and board_cap[board_of[i]] <= 0:
                 limit[i, u] = BOARD_INLET
 
 
@@ -505,8 +506,9 @@ def _allocate_days(
 def kernel_work(n_district: int, n_use: int, n_boards: int) -> tuple:
     """The work arrays of :func:`_allocate_days`: per use the districts with residual demand
     (``active`` (use, district) int, ``residual`` their residual demand, ``n_active`` how
-    many); ``cap`` one value per district; ``active_values`` (rows ``_A_*``: residual,
-    capacity and reach of the districts of one step) and ``active_board`` (their boards);
+    many); ``cap`` one value per district; ``active_values`` (rows ``_A_*``: capacity,
+    reach, allocated and inlet of the districts of one step as the step found them) and
+    ``active_board`` (their boards);
     ``work`` and ``flags`` one row per board-sized quantity (rows ``_W_*``, ``_F_*``)."""
     n, width = n_district, max(n_boards, 1)
     return (
