@@ -171,6 +171,10 @@ class Network:
 # (``benchmarks/allocation_previous.py``, checked by ``benchmarks/bench_allocation.py``).
 _A_CAP, _A_REACH, _A_ALLOCATED, _A_INLET = range(4)
 _A_ROWS = 4
+# District and board numbers the kernel stores and reads back as indices are unsigned: numba
+# then leaves out the code for negative indices (counted from the end), which made several
+# instructions more per district and use in the kernel's inner loops.
+_INDEX = np.uint32
 
 
 @kernel
@@ -512,8 +516,8 @@ def kernel_work(n_district: int, n_use: int, n_boards: int) -> tuple:
     ``work`` and ``flags`` one row per board-sized quantity (rows ``_W_*``, ``_F_*``)."""
     n, width = n_district, max(n_boards, 1)
     return (
-        np.empty((n_use, n), np.intp), np.empty((n_use, n)), np.zeros(n_use, np.intp),
-        np.empty(n), np.empty((_A_ROWS, n)), np.empty(n, np.intp),
+        np.empty((n_use, n), _INDEX), np.empty((n_use, n)), np.zeros(n_use, np.uint64),
+        np.empty(n), np.empty((_A_ROWS, n)), np.empty(n, _INDEX),
         np.empty((_W_ROWS, width)), np.zeros((_F_ROWS, width), np.bool_),
     )
 
@@ -573,7 +577,7 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
     # them (a separate check here read the 176 MB of a member's demand twice more).
     bad = _allocate_days(
         np.ascontiguousarray(demand), np.ascontiguousarray(local_inflow), np.ascontiguousarray(evaporation),
-        np.ascontiguousarray(supply), np.asarray(network.board_of_district, np.intp),
+        np.ascontiguousarray(supply), np.asarray(network.board_of_district, _INDEX),
         np.asarray(network.district_inlet_m3_day, float), np.asarray(network.board_inlet_m3_day, float),
         np.asarray(network.storage_max_m3, float), np.ascontiguousarray(np.broadcast_to(np.asarray(storage, dtype=float), (n_district,))),
         follow, source_fraction, out["allocated"], out["allocated_shared"], out["limit"], out["storage"], out["inlet"],
