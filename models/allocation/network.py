@@ -421,13 +421,10 @@ def _allocate_days(
     storage = storage.copy()
     board_total = work[_W_BOARD_TOTAL, :n_boards]
     bcap = work[_W_BOARD_CAP, :n_boards]
-    flat_demand = demand.reshape(n_time, n * n_use)
     for t in range(n_time):
-        # The inputs of the day are checked as the day begins (the check brings the day's
-        # demand into the cache for the pass below): a bad value stops the kernel before it
-        # is used.
-        if not _finite_and_not_negative_day(flat_demand[t]):
-            return 1
+        # The inputs of the day are checked before the day's shared water is computed: a bad
+        # value stops the kernel before it is used. The local water of the day is checked
+        # here; the demand on the way through it (below).
         if not _finite_and_not_negative_day(local_inflow[t]):
             return 2
         if not _finite_and_not_negative_day(evaporation[t]):
@@ -438,6 +435,7 @@ def _allocate_days(
         board_total[:] = 0.0
         national = 0.0
         n_active[:] = 0
+        demand_ok = True
         for i in range(n):
             available = storage[i] + local_inflow[t, i]
             ev = min(evaporation[t, i], available)
@@ -445,9 +443,13 @@ def _allocate_days(
             before = 0.0  # demand of the higher-priority uses
             used = 0.0
             total = 0.0
+            # The demand check: a negative demand is the smallest local use (it gets all it
+            # asks), and a NaN or infinite one makes the sum of all demands not finite.
+            lowest = 0.0
             for u in range(n_use):
                 d = demand[t, i, u]
                 local = min(max(available - before, 0.0), d)
+                lowest = min(lowest, local)
                 before += d
                 used += local
                 rest = d - local
@@ -461,6 +463,7 @@ def _allocate_days(
                 allocated[t, i, u] = local
                 allocated_shared[t, i, u] = 0.0
                 limit[t, i, u] = NONE
+            demand_ok &= (lowest >= 0.0) & (before < np.inf)
             fits &= total <= district_cap[i]
             board_total[board_of[i]] += total
             national += total
@@ -471,6 +474,8 @@ def _allocate_days(
             storage_out[t, i] = storage[i]
             evaporated[t, i] = ev
             inlet[t, i] = 0.0
+        if not demand_ok:
+            return 1
         fits &= national <= supply[t]
         for b in range(n_boards):
             fits &= board_total[b] <= board_cap[b]
