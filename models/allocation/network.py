@@ -37,13 +37,18 @@ board's districts allocated on their own get exactly what they got in that run. 
 :mod:`models.allocation.board_split` runs a national pass first and then the water boards in parallel.
 
 The day loop is a compiled kernel (:mod:`models.jit`). A day makes one pass over all
-districts (local water; what each use still lacks is listed per use) and then, per priority
-step, works only on the districts listed, writing straight into the outputs; the Newton
-steps read contiguous copies of the step's values. Every sum is taken in ascending district
-order, as the first compiled kernel took it, so the results are the same bit for bit
-(``benchmarks/bench_allocation.py`` checks them against ``benchmarks/allocation_previous.py``
-and gives the time per national day). ``tests/test_allocation_reference.py`` keeps the first,
-numpy implementation and holds the kernel to its results.
+districts: local water, the check of the day's demand, and per use a list of the districts
+that still lack water. Then, per priority step, it works only on the districts listed: one
+pass gives each of them min(residual demand, inlet capacity left), writing straight into the
+outputs, and takes the sums that show whether a board inlet or the source binds; only a step
+where one does (4 in 100 in the benchmark's dry season) solves for the fractions and makes a
+second pass that writes over the first from the values it kept. Every sum is taken in
+ascending district order, as the first compiled kernel took it, so the results are the same
+bit for bit (``tests/test_allocation_kernel.py`` and ``benchmarks/bench_allocation.py`` check
+them against ``benchmarks/allocation_previous.py``; the benchmark gives the time per national
+day and the ratio to a pass over the same arrays at memory speed).
+``tests/test_allocation_reference.py`` keeps the first, numpy implementation and holds the
+kernel to its results.
 """
 
 from __future__ import annotations
@@ -163,12 +168,13 @@ class Network:
         )
 
 
-# The kernel: plain loops over districts (models.jit). Each priority step first gathers the
-# districts with residual demand into contiguous arrays (``_A_*`` rows of ``active``) and works
-# on those: the Newton steps read them without indirection, and the sums the solves need are
-# taken in the same pass. Every sum is still taken in ascending district order, per board and
-# over the nation, so the results are bit for bit those of the first compiled kernel
-# (``benchmarks/allocation_previous.py``, checked by ``benchmarks/bench_allocation.py``).
+# The kernel: plain loops over districts (models.jit). A priority step keeps what its first
+# pass overwrites in contiguous arrays (``_A_*`` rows of ``active_values``), and a step that
+# needs a solve gathers the reaches and boards of its districts there too: the Newton steps
+# read them without indirection. Every sum is taken in ascending district order, per board
+# and over the nation, so the results are bit for bit those of the first compiled kernel
+# (``benchmarks/allocation_previous.py``, checked by ``tests/test_allocation_kernel.py`` and
+# ``benchmarks/bench_allocation.py``).
 _A_CAP, _A_REACH, _A_ALLOCATED, _A_INLET = range(4)
 _A_ROWS = 4
 # District and board numbers the kernel stores and reads back as indices are unsigned: numba
@@ -273,12 +279,13 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
     board_bound = flags[_F_BOARD_BOUND, :n_boards]
     a_cap, a_reach = active_values[_A_CAP], active_values[_A_REACH]
     a_allocated, a_inlet = active_values[_A_ALLOCATED], active_values[_A_INLET]
-    # Most steps bind neither a board inlet nor the source (the national pass of a binding
-    # season: 4 % of its steps): every district then gets min(residual, capacity). The one
-    # pass over the districts writes that as it gathers what the solves read and takes every
-    # sum they need; where a solve is needed after all, the final pass below writes over it
-    # from the values kept (capacity, allocated and inlet as they were before the step; the
-    # residual demand is contiguous in the list already).
+    # Most steps bind neither a board inlet nor the source (in the benchmark's dry season 96
+    # in 100 do not): every district then gets min(residual, capacity). The first pass over
+    # the districts writes that guess and takes every sum the solves need; where a solve is
+    # needed after all, the final pass below writes over it from the values kept (capacity,
+    # allocated and inlet as they were before the step; the residual demand is contiguous in
+    # its list already). A water board following a national fraction below inf is never
+    # guessed.
     guess = np.isnan(fixed) or fixed == np.inf
     board_reach[:] = 0.0
     board_sum[:] = 0.0
@@ -402,7 +409,9 @@ def _allocate_days(
 
     Each day makes one pass over all districts (local water; what each use still lacks is
     listed per use in ``active``, ``residual``, ``n_active``) and then works per priority
-    step on the districts listed, writing straight into the outputs. The national fraction
+    step on the districts listed, writing straight into the outputs (:func:`_share_step`).
+    On a day when all residual demand fits every capacity, the listed get it all in priority
+    order and no step is solved. The national fraction
     of each step goes to ``source_fraction``: NaN for all steps on a day when every demand
     fitted every capacity, inf for a step the source did not bind, 0 once the source is
     empty; with ``follow`` the fractions are read instead (see :func:`_share_step`).
