@@ -16,7 +16,10 @@ except ImportError:  # numba is optional
 
 
 def kernel(func):
-    """Compile ``func`` with numba (cached, releasing the GIL) where numba is installed."""
+    """Compile ``func`` with numba (cached, releasing the GIL) where numba is installed.
+
+    Never with ``fastmath``: it lets the compiler reorder sums and fuse a*b+c into one
+    rounding, which changes the results' bits (the allocation is held to its previous bits)."""
     if _numba_njit is None:
         return func
     return _numba_njit(cache=True, nogil=True)(func)
