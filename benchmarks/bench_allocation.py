@@ -50,12 +50,12 @@ then per priority step only the districts listed, one pass each unless a board i
 source binds (4 in 100 steps here). The kernel's round of issue 19, measured in thread CPU
 time on the shared machine under a load average of 4-5 (six lines of work on 2 cores), best
 of 11 to 15 alternated runs: the kernel over one member 131-150 ms before, 88-106 ms after
-(the local-water pass about 52 ms of it, the priority steps about 40 ms; 68 ms, before 85 ms, on a season
-where every demand fits); the memory-bound pass 27-29 ms. Where it went: the input checks
-moved into the kernel (two numpy passes over the 176 MB of demand, 13 ms), unsigned district
-and board numbers (numba's code for negative indices in every inner loop, about 16 ms), one
-pass per priority step instead of three (gather, final pass, limit codes). The first numpy
-implementation of a member took 13 s.
+(the local-water pass about 52 ms of it, the priority steps about 40 ms; on a season where
+every demand fits 68 ms, before 85 ms); the memory-bound pass 27-29 ms. Where it went: the
+input checks moved into the kernel (two numpy passes over the 176 MB of demand, 13 ms),
+unsigned district and board numbers (numba's code for negative indices in every inner loop,
+about 16 ms), one pass per priority step instead of three (gather, final pass, limit codes).
+The first numpy implementation of a member took 13 s.
 
     python benchmarks/bench_allocation.py                    # national scale
     python benchmarks/bench_allocation.py --districts 2000 --members 10 --days 183
