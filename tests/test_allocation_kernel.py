@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.allocation.network import Network, allocate_arrays
+from models.allocation.network import Network, allocate_arrays, kernel_work
 
 _PREVIOUS = Path(__file__).resolve().parents[1] / "benchmarks" / "allocation_previous.py"
 
@@ -110,8 +110,6 @@ def test_kernel_in_chunks_with_kept_buffers_gives_the_previous_kernels_bits():
     network, demand, inflow, evaporation, supply = random_case(11, n_days=20)
     expected = previous.allocate_arrays(network, demand, inflow, evaporation, supply)
     out, storage = None, None
-    from models.allocation.network import kernel_work
-
     work = kernel_work(len(network.districts), demand.shape[2], len(network.boards))
     for first in range(0, 20, 8):
         days = slice(first, first + 8)
@@ -119,7 +117,7 @@ def test_kernel_in_chunks_with_kept_buffers_gives_the_previous_kernels_bits():
                               out=out if out is not None and len(out["allocated"]) == len(demand[days]) else None,
                               work=work)
         storage = out["storage"][-1].copy()
-        assert_bits_equal({k: v for k, v in out.items()}, {k: v[days] for k, v in expected.items()}, f"days {days}")
+        assert_bits_equal(out, {k: v[days] for k, v in expected.items()}, f"days {days}")
 
 
 @pytest.mark.parametrize("name", ["demand", "local_inflow", "evaporation"])
