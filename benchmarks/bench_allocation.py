@@ -37,25 +37,29 @@ Figures at the stated size on this machine's 2 cores, nearly quiet (load average
 | one member in one process (kernel part) | 0.31 s (0.24 s) | 0.25 s (0.18 s) |
 | kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-28 ms = 4.6-5.6x; after the kernel's round (below) 89-106 ms / 27-29 ms = 3.2-4.0x |
 
-The stage as it is now (30 November 2026, the machine busy: load average 5-6 from other
-work, so wall times are not comparable; CPU time and memory are): no water-board tasks (the
-national pass keeps the season, in a thread beside the members), worker threads, each
-member one compiled loop over its days reading the stations' weather straight into each
-day's demand and local water, a task's members counted into one array of short days:
+The stage as it is now (30 November 2026 after 14:20, with the kernel's round merged; the
+machine busy, load average 4-5 from other work, so wall times are not comparable, CPU time
+and memory are): no water-board tasks (the national pass keeps the season, in a thread
+beside the members), worker threads, each member one compiled loop over its days reading
+the stations' weather straight into each day's demand and local water, a task's members
+counted into one array of short days:
 
 | | 1 worker | 2 workers |
 |---|---|---|
-| CPU of the whole stage (user + system), threads | 11.8 + 2.2 s | 13.2 + 1.3 s |
-| peak memory, threads (the stage's default) | 1.61 GiB | 1.68 GiB |
-| CPU and peak memory with worker processes (load 12-15) | 15.8 + 5.1 s, 2.08 GiB | 22.8 + 6.6 s, 2.54 GiB |
-| today's state (critical path before the members) | 0.2 s | 0.3 s |
+| whole stage, wall (load 4.0-4.7) | 16.5 s | 18.5 s |
+| CPU of the whole stage (user + system), threads | 9.4 + 1.8 s | 10.0 + 1.7 s |
+| peak memory, threads (the stage's default; before the stage) | 1.58 GiB (0.37) | 1.68 GiB (0.51) |
+| CPU and peak memory with worker processes (earlier kernel, load 12-15) | 15.8 + 5.1 s, 2.08 GiB | 22.8 + 6.6 s, 2.54 GiB |
+| today's state (critical path before the members) | 0.2 s | 0.2 s |
 | the national pass's remaining wait and the season's Dataset after the members | 0.1 s | 0.1 s |
 
-One member as a task runs it: 168 ms of CPU (153-173 ms in other runs), of which about
-117 ms is the kernel run day by day (129-143 ms over the 183 days in one call), the rest the
-day's demand and local water (about 20 ms) and the count of short uses (about 25 ms). So 50
-members are about 8.4 s of CPU: 6 s with one worker and 3 s with two need the kernel
-faster still (a member at about 0.11 s all in).
+One member as a task runs it: 112 ms of CPU (kernel over the 183 days in one call 98 ms);
+before the kernel's round 147-173 ms, of which about 117 ms kernel run day by day, about
+20 ms the day's demand and local water, about 25 ms the count of short uses. 50 members are
+about 5.6 s of CPU, the national pass about 0.3-0.5 s (user 0.25-0.3 s; its first fault-in
+of the season's 748 MiB cost 0.1-1.0 s of system time, the larger when the kernel compacts
+memory for huge pages): on a quiet machine the stage should take about 6 s with one worker
+and about 3 s with two, which these busy runs could not show.
 
 The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; this docstring said 41.6 s / 27.3 s
 before. Under a load average of 13-17 (six lines of work on the 2 cores) the same stage took
