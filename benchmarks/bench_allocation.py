@@ -59,7 +59,9 @@ before the kernel's round 147-173 ms, of which about 117 ms kernel run day by da
 about 5.6 s of CPU, the national pass about 0.3-0.5 s (user 0.25-0.3 s; its first fault-in
 of the season's 748 MiB cost 0.1-1.0 s of system time, the larger when the kernel compacts
 memory for huge pages): on a quiet machine the stage should take about 6 s with one worker
-and about 3 s with two, which these busy runs could not show.
+and about 3 s with two, which these busy runs could not show. (In the same minutes a trivial
+compiled loop run in two threads took twice its CPU time in wall time, as did two threads of
+members: about one core was free, so two workers could not run faster than one.)
 
 The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; this docstring said 41.6 s / 27.3 s
 before. Under a load average of 13-17 (six lines of work on the 2 cores) the same stage took
