@@ -53,15 +53,20 @@ counted into one array of short days:
 | today's state (critical path before the members) | 0.2 s | 0.2 s |
 | the national pass's remaining wait and the season's Dataset after the members | 0.1 s | 0.1 s |
 
-One member as a task runs it: 112 ms of CPU (kernel over the 183 days in one call 98 ms);
-before the kernel's round 147-173 ms, of which about 117 ms kernel run day by day, about
-20 ms the day's demand and local water, about 25 ms the count of short uses. 50 members are
-about 5.6 s of CPU, the national pass about 0.3-0.5 s (user 0.25-0.3 s; its first fault-in
-of the season's 748 MiB cost 0.1-1.0 s of system time, the larger when the kernel compacts
-memory for huge pages): on a quiet machine the stage should take about 6 s with one worker
-and about 3 s with two, which these busy runs could not show. (In the same minutes a trivial
-compiled loop run in two threads took twice its CPU time in wall time, as did two threads of
-members: about one core was free, so two workers could not run faster than one.)
+One member as a task runs it: 111-112 ms of CPU for the member profiled here (kernel over
+its 183 days in one call 90-98 ms); before the kernel's round 147-173 ms, of which about
+117 ms kernel run day by day, about 20 ms the day's demand and local water, about 25 ms the
+count of short uses. That member is one of the cheap ones: 20 members of an outlook in this
+process took 3.2-3.3 s of wall and CPU time (0.16 s a member; drier years make the kernel
+solve more steps), the same 20 on one worker thread 3.3-4.7 s. So 50 members are about 8 s
+of CPU and the stage about 8 s with one worker and about 4.5 s with two on a quiet machine:
+the issue's 6 s and 3 s are not reached. The national pass is about 0.3-0.5 s (its first
+fault-in of the season's 748 MiB cost 0.1-1.0 s of system time, the larger when the kernel
+compacts memory for huge pages), in a thread beside the members. (In the busy minutes above a
+trivial compiled loop run in two threads took twice its CPU time in wall time, as did two
+threads of members: about one core was free, so two workers could not run faster than one.)
+The last run, at load average 1.4-1.8: 11.5 s with one worker, 10.2 s with two, 1.58 / 1.65
+GiB.
 
 The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; this docstring said 41.6 s / 27.3 s
 before. Under a load average of 13-17 (six lines of work on the 2 cores) the same stage took
