@@ -255,6 +255,26 @@ def shared_network(n_district: int, *, n_time: int = 183, n_rank: int = 7) -> di
             "demand": demand}
 
 
+def project_allocation(arrays: dict):
+    """The project's allocation of the shared network: a function returning the per-rank
+    totals (time, rank) m³/day of ``allocate_arrays`` (no storage, no local water)."""
+    n_time, n_district, _ = arrays["demand"].shape
+    network = Network(
+        districts=tuple(f"d{i}" for i in range(n_district)),
+        boards=tuple(f"b{b}" for b in range(len(arrays["board_cap"]))),
+        board_of_district=arrays["board_of"].astype(np.intp),
+        district_inlet_m3_day=arrays["district_cap"], board_inlet_m3_day=arrays["board_cap"],
+        storage_max_m3=np.zeros(n_district), storage_initial_m3=np.zeros(n_district),
+    )
+    no_water = np.zeros((n_time, n_district))
+
+    def totals() -> np.ndarray:
+        out = allocate_arrays(network, arrays["demand"], no_water, no_water, arrays["supply"])
+        return out["allocated"].sum(axis=1)
+
+    return totals
+
+
 class PywrSide:
     """``benchmarks/pywr_side.py`` in pywr's own environment, spoken to a JSON line at a time."""
 
@@ -275,8 +295,9 @@ class PywrSide:
         self.process.wait(timeout=60)
 
 
-def pywr_python(args) -> tuple[str | None, str]:
-    if args.pywr_python:
+def pywr_python(args=None) -> tuple[str | None, str]:
+    """A Python that has pywr, or None and why not."""
+    if args is not None and args.pywr_python:
         return args.pywr_python, ""
     if installed("pywr"):
         return sys.executable, ""
@@ -295,18 +316,7 @@ def compare_allocation(args) -> None:
             n_time, _, n_rank = arrays["demand"].shape
             print(f"\nAllocation: {n_district:,} districts, {len(arrays['board_cap'])} water boards, {n_rank} ranks, "
                   f"{n_time} days; {load()}")
-            network = Network(
-                districts=tuple(f"d{i}" for i in range(n_district)),
-                boards=tuple(f"b{b}" for b in range(len(arrays["board_cap"]))),
-                board_of_district=arrays["board_of"].astype(np.intp),
-                district_inlet_m3_day=arrays["district_cap"], board_inlet_m3_day=arrays["board_cap"],
-                storage_max_m3=np.zeros(n_district), storage_initial_m3=np.zeros(n_district),
-            )
-            no_water = np.zeros((n_time, n_district))
-
-            def ours():
-                out = allocate_arrays(network, arrays["demand"], no_water, no_water, arrays["supply"])
-                return out["allocated"].sum(axis=1)
+            ours = project_allocation(arrays)
 
             ours()  # load the compiled kernel
             contenders = {"project allocate_arrays": ours}
