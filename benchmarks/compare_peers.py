@@ -22,7 +22,11 @@ and how far the results agree. The load average is printed before and after.
   GLPK (``benchmarks/pywr_side.py``) on one shared network of 100 and 1,000 districts
   (``--districts``) x 7 ranks x 183 days: a national source, water boards and districts
   with inlet capacities, seeded demands, no local water. Agreement: per-rank totals of each
-  day, relative to the largest. pywr's model build is timed apart from its run.
+  day, relative to the largest. pywr's model build is timed apart from its run. pywr uses
+  its edge formulation (``glpk-edge``) and one recorder for the per-rank totals: the route
+  formulation's setup and a named recorder per output are quadratic in the districts
+  (``benchmarks/pywr_side.py`` says why); ``--pywr-solver glpk`` runs the route
+  formulation (about 40 s of CPU for its setup at 400 districts, 10 minutes at 1,000).
 
 A peer that is not installed is skipped with the reason. xclim and climate_indices come
 with the ``[peers]`` extra (``make peers``); pywr requires pandas < 3 and runs in its own

@@ -32,23 +32,28 @@ build at 1,000 districts and did not finish its run in 40 minutes:
   finds the routes in ``Model.setup`` with ``Model.find_all_routes``, which calls
   ``networkx.all_simple_paths(source, output)`` once per output: each call walks the whole
   graph from the source, so setup costs outputs x nodes, quadratic in the districts.
-  Measured (cProfile, one run each, shared machine): 6.3 s at 100 districts, 24 s at 200,
-  98 s at 400, 99 % of it in ``all_simple_paths``; with ``glpk-edge`` 0.02, 0.24 (400) and
-  0.35 s (1,000). pywr's maintainers point to the edge solver for this (pywr issues #688,
-  #964). ``{"solver": "glpk"}`` keeps the route formulation for comparison at small sizes.
+  Measured under cProfile (one run each, shared machine): 6.3 s at 100 districts, 24 s at
+  200, 98 s at 400, 99 % of it in ``all_simple_paths``; without the profiler 2.4 s at 100
+  and 41 s of CPU at 400; with ``glpk-edge`` 0.02 s at 100, 0.24 s at 400 and 0.36 s at
+  1,000. The two formulations' runs cost about the same (GLPK's simplex is most of either:
+  at 400 districts 9.1 s of CPU per route, about 10 s per edge). pywr's maintainers point
+  to the edge solver for this (pywr issues #688, #964). ``{"solver": "glpk"}`` keeps the
+  route formulation for comparison at small sizes.
 - **One recorder for the per-rank totals** instead of a ``NumpyArrayNodeRecorder`` per
   output: every pywr recorder has a name, and ``Component``'s name setter checks it against
   ``model.components``, a list of all components made afresh on each call, so 7,000
-  recorders (beside 7,000 parameters) cost about 25 s of CPU to construct at 1,000
-  districts. :class:`RankTotalsRecorder` reads each output's flow after each day; its time
-  is reported apart (``recorder_s``, about 0.5 ms a day per 700 outputs).
+  recorders (beside 7,000 parameters) cost about 15 s of CPU to construct at 1,000
+  districts (the construction took 20.7 s with them, 5.4 s without).
+  :class:`RankTotalsRecorder` reads each output's flow after each day; its time is
+  reported apart (``recorder_s``: 3 % of the run at 1,000 districts, 13 % at 100;
+  ``compare_peers.py`` also prints the ratio without it).
 - ``set_fixed_costs_once`` and ``set_fixed_flows_once`` (pywr's solver options for costs
   and capacities that do not change over time: they are set once, not every day; the
   linear program is the same).
 
 What stays quadratic: ``Node``'s name setter checks the name against ``model.nodes.keys()``,
-a walk over all nodes, so constructing 8,000 nodes costs about 13 s of CPU at 1,000
-districts (0.5 s at 400). pywr offers no way around it (``Model.load`` from a dict builds
+a walk over all nodes, so constructing the 8,000 nodes is most of the 5.4 s of CPU the
+construction takes at 1,000 districts (0.7 s at 400, 0.06 s at 100). pywr offers no way around it (``Model.load`` from a dict builds
 the same nodes); it is in the build time, which ``compare_peers.py`` reports apart from
 the run.
 """
