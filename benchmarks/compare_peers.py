@@ -52,8 +52,8 @@ times, and the CPU-time ratios are the steadier figure. Medians of 3 interleaved
     allocation, 1,000 districts (21 boards): pywr's model build alone took 327 s CPU
         (1,633 s wall; 8,000 nodes, 7,000 recorders: 130 times the build at 100 districts
         for 10 times the nodes), and the run was stopped by the 40-minute limit of the
-        session's command before its first round ended: no ratio measured here. Allow
-        about 10 minutes of CPU for this size, or pass ``--districts 100 300``.
+        session's command before its first round ended: no ratio measured here. (Since
+        then pywr is built as ``benchmarks/pywr_side.py`` describes; figures below.)
 
 Rerun nearly quiet (load average 0.6-0.9, same day), medians of 3 interleaved rounds:
 
@@ -62,6 +62,30 @@ Rerun nearly quiet (load average 0.6-0.9, same day), medians of 3 interleaved ro
     daily SPI, 90-day window, 200 series x 40 years: project 0.29 s; xclim APP 5.82 s (x 20.1)
     allocation, 100 districts x 7 ranks x 183 days: project 4 ms; pywr (GLPK) run 0.81 s
         (x 219), its model build 2.18 s more; per-rank totals equal to 5.9e-15 of the largest
+
+Later the same day, busy (load average 4-14, other developers' test suites and
+benchmarks), after pywr's build was made linear (``glpk-edge``, one per-rank recorder) and
+the monthly SPI's gamma CDF evaluated per fit in blocks; medians of 3 interleaved rounds:
+
+    monthly SPI-3, 10,000 series x 40 years (load average 7-14):
+        project 0.355 s CPU (1.86 s wall); climate_indices 1.90 s CPU (x 5.3; wall x 8.7);
+        xclim APP 9.20 s CPU (x 25.9; wall x 23.1); xclim ML 15.1 s CPU (x 42.5; wall x 46.2)
+        max |Δ|: scipy reference 1.0e-13 (20 series); xclim ML 9.9e-8; climate_indices and
+        xclim APP 1.15e-3, mean 2.2e-5, where |SPI| < 3.09 (agreement as before the change)
+        the project's own parts (CPU, best of 3): window sums 17 ms, fits 48 ms, gamma CDF
+        0.32 s before, 0.19 s after, ndtri 70-80 ms; 0.47 s -> 0.32 s in all
+    allocation, 100 districts (10 boards) x 7 ranks x 183 days (load average 4-5):
+        project 5 ms CPU (9 ms wall); pywr (glpk-edge) run 1.11 s CPU (x 235; wall x 277,
+        x 242 without reading the totals), its build 0.10 s CPU more (was 2.5 s);
+        per-rank totals per day equal to 4.9e-15 of the largest
+    allocation, 1,000 districts (21 boards) x 7 ranks x 183 days (load average 4-5):
+        project 35 ms CPU (83 ms wall); pywr (glpk-edge) run 57.8 s CPU, 105 s wall
+        (x 1,642 CPU; wall x 1,253, x 1,214 without reading the totals; GLPK's simplex
+        95 s of the wall), its build 5.8 s CPU more (constructing the model 5.4 s,
+        Model.setup 0.36 s); per-rank totals per day equal to 1.3e-14 of the largest
+    allocation, 400 districts, pywr's route formulation (``--pywr-solver glpk``, one
+        round, load average 4-7): setup 40.6 s CPU, run 9.1 s CPU (x 628 CPU); totals
+        equal to 1.6e-14
 
     python benchmarks/compare_peers.py                 # all, default sizes
     python benchmarks/compare_peers.py --only spi-monthly --series 10000
