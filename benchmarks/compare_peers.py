@@ -72,6 +72,9 @@ the monthly SPI's gamma CDF evaluated per fit in blocks; medians of 3 interleave
         xclim APP 9.20 s CPU (x 25.9; wall x 23.1); xclim ML 15.1 s CPU (x 42.5; wall x 46.2)
         max |Δ|: scipy reference 1.0e-13 (20 series); xclim ML 9.9e-8; climate_indices and
         xclim APP 1.15e-3, mean 2.2e-5, where |SPI| < 3.09 (agreement as before the change)
+        rerun at load average 3-4: project 0.324 s CPU (0.49 s wall); climate_indices
+        1.89 s CPU (x 5.8; wall x 6.0); xclim APP 7.97 s CPU (x 24.6; wall x 23.3);
+        xclim ML 14.0 s CPU (x 43.1; wall x 42.4); agreement the same
         the project's own parts (CPU, best of 3): window sums 17 ms, fits 48 ms, gamma CDF
         0.32 s before, 0.19 s after, ndtri 70-80 ms; 0.47 s -> 0.32 s in all
     allocation, 100 districts (10 boards) x 7 ranks x 183 days (load average 4-5):
