@@ -86,6 +86,11 @@ the monthly SPI's gamma CDF evaluated per fit in blocks; medians of 3 interleave
         (x 1,642 CPU; wall x 1,253, x 1,214 without reading the totals; GLPK's simplex
         95 s of the wall), its build 5.8 s CPU more (constructing the model 5.4 s,
         Model.setup 0.36 s); per-rank totals per day equal to 1.3e-14 of the largest
+    allocation rerun at load average 4-5: 100 districts: project 4 ms CPU; pywr run 1.07 s
+        CPU (x 248; wall x 358, x 317 without reading the totals), build 0.08 s CPU;
+        1,000 districts: project 35 ms CPU (57 ms wall); pywr run 52.9 s CPU, 68.2 s wall
+        (x 1,496 CPU; wall x 1,199, x 1,161 without reading the totals; GLPK's simplex
+        61.6 s of the wall), build 7.3 s CPU; agreement 4.9e-15 and 1.3e-14 as above
     allocation, 400 districts, pywr's route formulation (``--pywr-solver glpk``, one
         round, load average 4-7): setup 40.6 s CPU, run 9.1 s CPU (x 628 CPU); totals
         equal to 1.6e-14
