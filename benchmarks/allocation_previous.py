@@ -53,7 +53,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models.allocation.demand import DemandModel, local_water_arrays, running_deficit
+from models.allocation.demand import DemandModel, local_water_arrays
+
+
+def running_deficit(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray, initial_mm=0.0) -> np.ndarray:
+    """Running potential precipitation deficit D (mm), ``D_t = max(D_{t-1} + E_t - P_t, 0)``."""
+    deficit = np.empty(np.shape(precipitation_mm))
+    d = np.broadcast_to(np.asarray(initial_mm, dtype=float), deficit.shape[1:]).copy()
+    for t in range(deficit.shape[0]):
+        d = np.maximum(d + evaporation_mm[t] - precipitation_mm[t], 0.0)
+        deficit[t] = d
+    return deficit
+
 from models.jit import kernel
 from models.allocation.verdringingsreeks import PriorityOrder
 
@@ -536,3 +547,79 @@ def allocation_dataset(network: Network, order: PriorityOrder, time, demand, out
     # numpy's sum: shortage has no NaN, and xarray's NaN-skipping sum copies the whole array.
     ds["national_shortage"] = (("time", "use"), shortage.sum(axis=1), {"units": m3, "long_name": "national shortage"})
     return ds
+
+
+# The outlook's members and summary as they were before issue 19 (models/allocation/outlook.py
+# of the time): each member's weather spread over the districts, the demand and local water
+# of the whole horizon made by numpy, a (time, district, use) array of booleans per member,
+# summed into the summary one member at a time.
+
+from models.allocation.outlook import ShortageSummary as _TodaySummary  # noqa: E402 - before any patching
+
+FRACTION_BINS = 100
+
+
+@kernel
+def _add_shortage(demand, allocated, short, shortage_m3, demand_m3):
+    n_time, n_district, n_use = demand.shape
+    for t in range(n_time):
+        for i in range(n_district):
+            for u in range(n_use):
+                d = demand[t, i, u]
+                shortage = max(d - allocated[t, i, u], 0.0)
+                short[t, i, u] = shortage > 1e-9 * d + 1e-9
+                shortage_m3[i, u] += shortage
+                demand_m3[i, u] += d
+
+
+def run_members(items, *, table, network, order, supply, storage, deficit_initial_mm, district_station,
+                of_district=None):
+    """The members of one task as the outlook ran them before (``of_district`` given: the
+    windows are (time, column) arrays)."""
+    members = []
+    for year, window, _, *own in items:
+        member_supply = supply if not own or own[0] is None else own[0]
+        p, e = (np.ascontiguousarray(x[:, of_district]) for x in window)
+        short = np.empty(p.shape + (len(order),), bool)
+        shortage_m3 = np.zeros(short.shape[1:])
+        demand_m3 = np.zeros(short.shape[1:])
+        for days, demand, out in allocate_in_chunks(network, table, order, p, e, member_supply, storage=storage,
+                                                    deficit_initial_mm=deficit_initial_mm):
+            _add_shortage(demand, out["allocated"], short[days], shortage_m3, demand_m3)
+        members.append({"year": year, "short": short, "shortage_m3": shortage_m3, "demand_m3": demand_m3})
+    return members
+
+
+class ShortageSummary:
+    """The summary as it was; :meth:`to_dataset` is today's (only the adding changed)."""
+
+    def __init__(self):
+        self.members, self.short_days = [], None
+
+    def add(self, member: dict):
+        short = member["short"]
+        if self.short_days is None:
+            self.short_days = np.zeros(short.shape, np.uint16)
+            self.short_any = np.zeros(short.shape[1:], np.uint16)
+            self.shortage_sum = np.zeros(short.shape[1:])
+            self.histogram = np.zeros(short.shape[1:] + (FRACTION_BINS + 1,), np.uint16)
+        self.members.append(member["year"])
+        self.short_days += short
+        self.short_any += short.any(axis=0)
+        self.shortage_sum += member["shortage_m3"]
+        fraction = np.divide(member["shortage_m3"], member["demand_m3"], out=np.zeros_like(member["shortage_m3"]), where=member["demand_m3"] > 0)
+        bins = np.where(short.any(axis=0), np.clip(np.ceil(fraction * FRACTION_BINS), 1, FRACTION_BINS), 0)
+        flat = self.histogram.reshape(-1, FRACTION_BINS + 1)
+        flat[np.arange(flat.shape[0]), bins.ravel().astype(np.intp)] += 1
+        return self
+
+    def to_dataset(self, *args):
+        today = _TodaySummary(members=self.members, short_days=self.short_days, short_any=self.short_any,
+                      shortage_sum=self.shortage_sum, histogram=self.histogram)
+        return today.to_dataset(*args)
+
+
+def combine_members(summary: ShortageSummary, members: list[dict]) -> ShortageSummary:
+    for member in members:
+        summary.add(member)
+    return summary

@@ -4,27 +4,31 @@
 Synthetic but realistic-sized input: districts spread over 21 boards, weather from 11
 stations over past years, a national source that binds on dry days. Runs the stage as
 ``pipelines.allocation.run`` does, on the stage's own local Dask cluster
-(:func:`pipelines.dask_cluster.dask_client`, 1 and 2 worker processes): the national pass over
-the season in this process, then the 21 water-board tasks and the outlook members (a few
-tasks of several members per worker) side by side, the boards' results taken and placed
-by a thread of this process as they finish, then the season's allocation put together (a
-748 MiB Dataset). Prints, in this order:
+(:func:`pipelines.dask_cluster.dask_client`, 1 and 2 workers; threads of this process, the
+stage's default, or processes with ``--cluster processes``): today's state from the
+districts' own water, then the national pass over the season in a thread of this process
+(it writes the season's allocation, a 748 MiB Dataset, as it goes) while the outlook members
+run on the workers (a few tasks of several members per worker, each member one compiled
+loop over its days), then the season's Dataset. Prints, in this order:
 
-- the check that the stage's results (allocation, outlook, national fractions) are bit for
-  bit those of the previous kernel (``benchmarks/allocation_previous.py``) at a reduced size
-  (2,000 districts, 4 members, 61 days, the source at 2, 0.5 and 0.1 of its supply);
-- one member's parts in one process;
+- the check that the stage's results (allocation, outlook, national fractions and state)
+  are bit for bit those of the stage before issue 19 (``benchmarks/allocation_previous.py``:
+  the previous kernel and chunking, the water boards as tasks, the members and summary as
+  they were) at a reduced size (2,000 districts, 4 members, 61 days, the source at 2, 0.5
+  and 0.1 of its supply);
+- one member as a task runs it, CPU time of the thread;
 - the kernel over one member's horizon against a memory-bound pass over the same arrays
   (its inputs read once, its seven outputs written once, nothing computed), in CPU time of
   the thread, and their ratio;
-- per number of workers: wall time per part and of the whole stage, peak memory (resident
-  set of this process, the nannies and the workers), CPU time (user, system) of all of them,
-  the load average, and the compute time per kind of task as the workers report it.
+- per cluster: wall time per part and of the whole stage, peak memory (resident set of this
+  process and any worker processes and nannies), CPU time (user, system) of all of them,
+  the load average, and the compute time of the member tasks as the workers report it.
 
 Figures at the stated size on this machine's 2 cores, nearly quiet (load average 1.1-1.4,
-30 November 2026), the code before issue 19 and today's run one after the other:
+30 November 2026), the code before issue 19 and the stage after the first round of issue 19
+(water-board results placed as they came, members a few to a task) one after the other:
 
-| | before issue 19 | today |
+| | before issue 19 | first round |
 |---|---|---|
 | whole stage, 1 worker | 37.6 s | 17.5 s (CPU 18.6 s user + 4.6 s system) |
 | whole stage, 2 workers | 20.6 s | 14.7 s (CPU 20.6 s user + 5.6 s system) |
@@ -32,6 +36,37 @@ Figures at the stated size on this machine's 2 cores, nearly quiet (load average
 | peak memory, 1 / 2 workers | 3.13 / 4.03 GiB | 2.42 / 3.84 GiB |
 | one member in one process (kernel part) | 0.31 s (0.24 s) | 0.25 s (0.18 s) |
 | kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-28 ms = 4.6-5.6x; after the kernel's round (below) 89-106 ms / 27-29 ms = 3.2-4.0x |
+
+The stage as it is now (30 November 2026 after 14:20, with the kernel's round merged; the
+machine busy, load average 4-5 from other work, so wall times are not comparable, CPU time
+and memory are): no water-board tasks (the national pass keeps the season, in a thread
+beside the members), worker threads, each member one compiled loop over its days reading
+the stations' weather straight into each day's demand and local water, a task's members
+counted into one array of short days:
+
+| | 1 worker | 2 workers |
+|---|---|---|
+| whole stage, wall (load 4.0-4.7) | 16.5 s | 18.5 s |
+| CPU of the whole stage (user + system), threads | 9.4 + 1.8 s | 10.0 + 1.7 s |
+| peak memory, threads (the stage's default; before the stage) | 1.58 GiB (0.37) | 1.68 GiB (0.51) |
+| CPU and peak memory with worker processes (earlier kernel, load 12-15) | 15.8 + 5.1 s, 2.08 GiB | 22.8 + 6.6 s, 2.54 GiB |
+| today's state (critical path before the members) | 0.2 s | 0.2 s |
+| the national pass's remaining wait and the season's Dataset after the members | 0.1 s | 0.1 s |
+
+One member as a task runs it: 111-112 ms of CPU for the member profiled here (kernel over
+its 183 days in one call 90-98 ms); before the kernel's round 147-173 ms, of which about
+117 ms kernel run day by day, about 20 ms the day's demand and local water, about 25 ms the
+count of short uses. That member is one of the cheap ones: 20 members of an outlook in this
+process took 3.2-3.3 s of wall and CPU time (0.16 s a member; drier years make the kernel
+solve more steps), the same 20 on one worker thread 3.3-4.7 s. So 50 members are about 8 s
+of CPU and the stage about 8 s with one worker and about 4.5 s with two on a quiet machine:
+the issue's 6 s and 3 s are not reached. The national pass is about 0.3-0.5 s (its first
+fault-in of the season's 748 MiB cost 0.1-1.0 s of system time, the larger when the kernel
+compacts memory for huge pages), in a thread beside the members. (In the busy minutes above a
+trivial compiled loop run in two threads took twice its CPU time in wall time, as did two
+threads of members: about one core was free, so two workers could not run faster than one.)
+The last run, at load average 1.4-1.8: 11.5 s with one worker, 10.2 s with two, 1.58 / 1.65
+GiB.
 
 The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; this docstring said 41.6 s / 27.3 s
 before. Under a load average of 13-17 (six lines of work on the 2 cores) the same stage took
@@ -79,7 +114,8 @@ from models.allocation import board_split
 from models.allocation import network as network_module
 from models.allocation.network import Network, allocate_arrays, allocation_dataset
 from models.allocation.demand import DemandModel, district_table, local_water_arrays, running_deficit
-from models.allocation.outlook import _member_weather, member_window, outlook, run_member
+from models.allocation import outlook as outlook_module
+from models.allocation.outlook import _member_weather, _weather_columns, member_window, outlook, run_members
 from models.allocation.verdringingsreeks import PriorityOrder
 from models.jit import kernel
 from pipelines.dask_cluster import dask_client
@@ -139,6 +175,18 @@ def setup(n_districts: int, n_members: int, seed: int = 0):
     return districts, boards, history, supply
 
 
+def resident() -> int:
+    """Resident set of this process and its children (the Dask workers), bytes."""
+    me = psutil.Process()
+    rss = me.memory_info().rss
+    for child in me.children(recursive=True):
+        try:
+            rss += child.memory_info().rss
+        except psutil.Error:
+            pass
+    return rss
+
+
 class PeakMemory:
     """Peak resident memory of this process and its children, sampled every 50 ms."""
 
@@ -149,15 +197,8 @@ class PeakMemory:
         return self
 
     def _sample(self):
-        me = psutil.Process()
         while not self._stop.is_set():
-            rss = me.memory_info().rss
-            for child in me.children(recursive=True):
-                try:
-                    rss += child.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, rss)
+            self.peak = max(self.peak, resident())
             time.sleep(0.05)
 
     def __exit__(self, *exc):
@@ -165,30 +206,25 @@ class PeakMemory:
         self._thread.join()
 
 
-def one_member_profile(districts, boards, history, supply, days, order):
-    """The parts of one member as :func:`models.allocation.outlook.run_member` runs them, timed apart."""
+def one_member_profile(districts, boards, history, supply, days, order, repeat=3):
+    """One member as an outlook task runs it (:func:`models.allocation.outlook.run_members`:
+    each day's demand and local water straight from the stations' weather, the kernel, the
+    count of short uses, in one compiled loop), in this thread: CPU time, best of ``repeat``,
+    and the share of days with a shortage somewhere."""
     table = district_table(districts)
     network = Network.from_tables(table, boards)
     stations = districts.set_index("district_id")["station"].astype(str).reindex(table.index).to_numpy()
     start = pd.Timestamp(START.replace("2026", str(history.time.dt.year.values[0])))
-    item = (start.year, member_window(history, start.year, start, days).load(), None)
-    timings = {}
-    t0 = time.perf_counter()
-    p, e = _member_weather(item[1], table.index, stations)
-    deficit = running_deficit(p, e)
-    inflow, evaporation = local_water_arrays(p, e, table)
-    timings["weather and local water"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    demand = DemandModel(table, order).demand(p, e, deficit)
-    timings["demand"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    out = allocate_arrays(network, demand, inflow, evaporation, np.full(days, supply))
-    timings["allocation"] = time.perf_counter() - t0
-    short = (demand - out["allocated"] > 1e-6).any(axis=(1, 2)).mean()
-    t0 = time.perf_counter()
-    run_member(item, table=table, network=network, order=order, supply=np.full(days, supply), storage=None, deficit_initial_mm=0.0, district_station=stations)
-    timings["whole member (in chunks of days)"] = time.perf_counter() - t0
-    return timings, short
+    p, e, of_district = _weather_columns(member_window(history, start.year, start, days).load(), table.index, stations)
+    shared = dict(table=table, network=network, order=order, supply=np.full(days, supply), storage=None,
+                  deficit_initial_mm=0.0, district_station=stations, of_district=of_district)
+    item = (start.year, (p, e), None)
+    whole = []
+    for _ in range(repeat):
+        t0 = time.thread_time()
+        _, short_days = run_members([item], **shared)
+        whole.append(time.thread_time() - t0)
+    return {"whole member": min(whole)}, short_days.any(axis=(1, 2)).mean()
 
 
 @kernel
@@ -239,11 +275,13 @@ def kernel_against_memory(districts, boards, history, supply, days, order, repea
 
 
 @contextmanager
-def previous_kernel():
-    """The allocation as it was before issue 19: the previous kernel (benchmarks/allocation_previous.py)
-    behind the same chunking, and the water boards put together as before."""
-    saved = (network_module.allocate_arrays, network_module.kernel_work, board_split.allocate_arrays,
-             board_split.BoardRuns.dataset)
+def previous_stage():
+    """The allocation stage as it was before issue 19 (benchmarks/allocation_previous.py):
+    the previous kernel and chunking in the national pass, the water boards as tasks of their
+    own put together as before, the outlook's members and summary as before."""
+    saved = (board_split.allocate_in_chunks, board_split.allocate_arrays, board_split.BoardRuns.dataset,
+             board_split.running_deficit, outlook_module.run_members, outlook_module.combine_members,
+             outlook_module.ShortageSummary)
 
     def dataset(self):
         n_time, n, n_use = len(self.time), len(self.network.districts), len(self.order)
@@ -255,31 +293,41 @@ def previous_kernel():
                 if name not in whole:
                     whole[name] = np.zeros((n_time, n, n_use) if values.ndim == 3 else (n_time, n), values.dtype)
                 whole[name][:, board.where] = values
-        return allocation_dataset(self.network, self.order, self.time, whole.pop("demand"), whole)
+        return allocation_previous.allocation_dataset(self.network, self.order, self.time, whole.pop("demand"), whole)
 
-    network_module.allocate_arrays = board_split.allocate_arrays = allocation_previous.allocate_arrays
-    network_module.kernel_work = allocation_previous.kernel_work
+    def national_chunks(*args, into=None, **kwargs):
+        assert into is None
+        return allocation_previous.allocate_in_chunks(*args, **kwargs)
+
+    board_split.allocate_in_chunks, board_split.allocate_arrays = national_chunks, allocation_previous.allocate_arrays
     board_split.BoardRuns.dataset = dataset
+    board_split.running_deficit = allocation_previous.running_deficit
+    outlook_module.run_members = allocation_previous.run_members
+    outlook_module.combine_members = allocation_previous.combine_members
+    outlook_module.ShortageSummary = allocation_previous.ShortageSummary
     try:
         yield
     finally:
-        (network_module.allocate_arrays, network_module.kernel_work, board_split.allocate_arrays,
-         board_split.BoardRuns.dataset) = saved
+        (board_split.allocate_in_chunks, board_split.allocate_arrays, board_split.BoardRuns.dataset,
+         board_split.running_deficit, outlook_module.run_members, outlook_module.combine_members,
+         outlook_module.ShortageSummary) = saved
 
 
 def check_identical(order, n_districts=2000, n_members=4, days=61):
-    """The stage (season and outlook, in this process) with today's kernel and with the previous
-    one at a reduced size, at three levels of the national source: the results must be equal
-    bit for bit. Returns a line for the report; raises AssertionError where they differ."""
+    """The stage (season and outlook, in this process) as it is today and as it was before
+    issue 19 (:func:`previous_stage`) at a reduced size, at three levels of the national
+    source: the results must be equal bit for bit. Returns a line for the report; raises
+    AssertionError where they differ."""
     districts, boards, history, supply = setup(n_districts, n_members, seed=1)
     stations = districts.set_index("district_id")["station"]
     for factor in (2.0, 0.5, 0.1):  # hardly binding, binding, very short
         results = []
         for previous in (False, True):
-            with previous_kernel() if previous else contextmanager(lambda: (yield))():
+            with previous_stage() if previous else contextmanager(lambda: (yield))():
                 weather = season_weather(districts, history, days)
                 supply_season = xr.DataArray(np.full(days, supply * factor), dims="time", coords={"time": weather.time.values})
-                national, runs = board_split.start(districts, boards, weather, supply_season, order)
+                national, runs = board_split.start(districts, boards, weather, supply_season, order,
+                                                   board_tasks=previous, background=not previous)
                 ensemble = outlook(districts, boards, history, order, start=START, supply_m3_day=supply * factor,
                                    horizon_days=days, storage=national.storage_end_m3,
                                    deficit_initial_mm=national.deficit_end_mm, district_station=stations)
@@ -288,7 +336,9 @@ def check_identical(order, n_districts=2000, n_members=4, days=61):
         xr.testing.assert_identical(allocation, allocation0)
         xr.testing.assert_identical(ensemble, ensemble0)
         np.testing.assert_array_equal(national.source_fraction, national0.source_fraction)
-    return (f"results bit-identical to the previous kernel ({n_districts} districts, {n_members} members, "
+        np.testing.assert_array_equal(national.storage_end_m3, national0.storage_end_m3)
+        assert (allocation["limit"] == network_module.SOURCE).any() or factor > 1
+    return (f"results bit-identical to the stage before issue 19 ({n_districts} districts, {n_members} members, "
             f"{days} days, the source at 2, 0.5 and 0.1 of its supply)")
 
 
@@ -302,12 +352,14 @@ def season_weather(districts, history, days):
 
 
 def run_stage(districts, boards, history, supply, days, order, client):
-    """As pipelines.allocation.run: the national pass, then the water boards and the
-    outlook members side by side on the cluster. Returns the times of the parts."""
+    """As pipelines.allocation.run: today's state from the districts' own water, then the
+    national pass over the season (which keeps the season's allocation) in a thread of this
+    process while the outlook members run on the cluster, then the season's Dataset. Returns
+    the times of the parts and the Dataset."""
     weather = season_weather(districts, history, days)
     supply_season = xr.DataArray(np.full(days, supply), dims="time", coords={"time": weather.time.values})
     t0 = time.perf_counter()
-    national, board_runs = board_split.start(districts, boards, weather, supply_season, order, client=client)
+    national, season = board_split.start(districts, boards, weather, supply_season, order, background=True)
     t_national = time.perf_counter()
     ensemble = outlook(
         districts, boards, history, order, start=START, supply_m3_day=supply, horizon_days=days,
@@ -315,12 +367,12 @@ def run_stage(districts, boards, history, supply, days, order, client):
         district_station=districts.set_index("district_id")["station"], client=client,
     )
     t_members = time.perf_counter()
-    allocation = board_runs.dataset()
+    allocation = season.dataset()
     t_end = time.perf_counter()
     return {
-        "national pass": t_national - t0,
-        f"{ensemble.attrs['members']} members (boards alongside)": t_members - t_national,
-        "boards' remaining wait and assembly": t_end - t_members,
+        "today's state": t_national - t0,
+        f"{ensemble.attrs['members']} members (the national pass alongside)": t_members - t_national,
+        "national pass's remaining wait and the season's Dataset": t_end - t_members,
         "whole stage": t_end - t0,
     }, allocation
 
@@ -348,7 +400,9 @@ def main():
     parser.add_argument("--members", type=int, default=50)
     parser.add_argument("--days", type=int, default=183)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--no-check", action="store_true", help="skip the bit-identity check against the previous kernel")
+    parser.add_argument("--cluster", choices=("threads", "processes"), nargs="+", default=["threads"],
+                        help="the local cluster's workers: threads of this process or processes")
+    parser.add_argument("--no-check", action="store_true", help="skip the bit-identity check against the stage before issue 19")
     args = parser.parse_args()
     from distributed import get_task_stream
 
@@ -360,22 +414,25 @@ def main():
     print(f"{args.districts} districts, 21 boards, {args.members} members, {args.days} days")
     one_member_profile(districts, boards, history, supply, args.days, order)  # compiles or loads the kernels
     timings, short = one_member_profile(districts, boards, history, supply, args.days, order)
-    print("one member, serial: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()) + f" (shortage on {short:.0%} of days)")
+    print("one member, serial, CPU time: " + ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in timings.items())
+          + f" (shortage on {short:.0%} of days)")
     kernel_s, pass_s, size = kernel_against_memory(districts, boards, history, supply, args.days, order)
     print(f"kernel over one member's {args.days} days {kernel_s * 1e3:.0f} ms ({kernel_s / args.days * 1e3:.2f} ms per national day); "
           f"a memory-bound pass over the same arrays ({size:.0f} MiB) {pass_s * 1e3:.0f} ms: "
           f"kernel/memory pass = {kernel_s / pass_s:.1f}x")
-    for workers in args.workers:
-        with dask_client(None, workers=workers) as client:
+    for workers, kind in ((w, k) for k in args.cluster for w in args.workers):
+        with dask_client(None, workers=workers, processes=kind == "processes") as client:
             client.run(lambda: __import__("models.allocation.outlook"))  # the workers import the models once
             cpu_before = cpu_seconds()
+            before = resident()
             with PeakMemory() as memory, get_task_stream(client) as stream:
                 parts, allocation = run_stage(districts, boards, history, supply, args.days, order, client)
             user, system = (after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True))
         sizes = f"allocation {allocation.nbytes / 2**20:.0f} MiB"
-        print(f"{workers} worker(s): " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
-              + f"; peak memory {memory.peak / 2**30:.2f} GiB ({sizes}); CPU user {user:.1f} s, system {system:.1f} s; {load()}")
+        print(f"{workers} worker {kind}: " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
+              + f"; peak memory {memory.peak / 2**30:.2f} GiB ({before / 2**30:.2f} GiB before the stage; {sizes}); CPU user {user:.1f} s, system {system:.1f} s; {load()}")
         print("  on the workers: " + task_times(stream.data))
+        del allocation  # not counted in the next run's memory
 
 
 def task_times(tasks) -> str:

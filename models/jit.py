@@ -31,3 +31,43 @@ def kernel_inline(func):
     if _numba_njit is None:
         return func
     return _numba_njit(cache=True, nogil=True, inline="always")(func)
+
+
+def kernel_calling(*modules: str):
+    """:func:`kernel` for a kernel that calls kernels of other ``modules`` (their names).
+
+    numba keys a cached function on its own source file only: a cached caller would go on
+    running its compiled copy of a callee that was edited in another file. Here the cache is
+    keyed on the files of ``modules`` as well (:class:`_DependentSourcesLocator`)."""
+
+    def decorate(func):
+        func._kernel_sources = modules
+        return kernel(func)
+
+    return decorate
+
+
+if _numba_njit is not None:
+    import sys
+    from pathlib import Path
+
+    from numba.core import caching as _caching
+
+    class _DependentSourcesLocator(_caching.InTreeCacheLocator):
+        """The cache next to the module, stamped with its file and its callees' files."""
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if not getattr(py_func, "_kernel_sources", None):
+                return None
+            return super().from_function(py_func, py_file)
+
+        def __init__(self, py_func, py_file):
+            super().__init__(py_func, py_file)
+            self._sources = [py_file] + [sys.modules[name].__file__ for name in py_func._kernel_sources]
+
+        def get_source_stamp(self):
+            return tuple(_caching._hash_source_file(path, Path(path).stat().st_mtime, Path(path).stat().st_size)
+                         for path in self._sources)
+
+    _caching.CacheImpl._locator_classes.insert(0, _DependentSourcesLocator)

@@ -35,11 +35,13 @@ def run(config: Config, day: dt.date, *, dask_address: str | None = None,
     """The verdringingsreeks allocation from the season start to ``day`` → ``allocation.nc``,
     then the outlook ensemble for the coming weeks from today's state → ``outlook.nc``.
 
-    Both run on one Dask cluster (the given scheduler, else a local one on loopback). The
-    national pass comes first (:mod:`models.allocation.board_split`): it fixes what the shared
-    source gives each priority step and today's storage. Then the water boards (one task each)
-    and the outlook members (one task per past year's weather, starting from today's storage)
-    run in parallel; members are summarised as they come in so memory stays bounded.
+    The national pass over the season runs in a thread of this process
+    (:mod:`models.allocation.board_split`): it is the season's allocation. Today's storage and
+    running deficit come first from a pass over the districts' own water, so the outlook
+    members (a few past years' weather to a task, starting from today's state) run meanwhile
+    on a Dask cluster (the given scheduler, else a local one: worker threads of this process
+    by default, ``dask.process_workers_from_districts``); members are summarised as they come
+    in so memory stays bounded.
     """
     store = Store(config.processed_dir)
     districts = read_districts(config)
@@ -52,7 +54,10 @@ def run(config: Config, day: dt.date, *, dask_address: str | None = None,
     processes = len(districts) >= config.dask_process_workers_from_districts
     with dask_client(dask_address, workers=config.dask_workers, processes=processes) as client:
         plain_supply = supply.drop_vars([c for c in supply.coords if c != "time"])
-        national, board_runs = board_split.start(districts, boards, season, plain_supply, order, client=client)
+        # The national pass runs in a thread beside the outlook members, which start at once
+        # from today's state (the districts' own water gives it without the allocation).
+        national, season_allocation = board_split.start(districts, boards, season, plain_supply, order,
+                                                        background=True)
         # The outlook starts today, from the state at the start of today (storage, the
         # running deficit that drives irrigation) with today's observed weather as every
         # member's first day: its first day is today's allocation again, so its
@@ -74,7 +79,7 @@ def run(config: Config, day: dt.date, *, dask_address: str | None = None,
             observed=season.sel(time=[pd.Timestamp(day)]),
             client=client,
         )
-        allocation = board_runs.dataset()
+        allocation = season_allocation.dataset()
     with_source(allocation, supply)
     allocation.attrs.update({"date": day.isoformat(), "season_start": days[0].date().isoformat()})
     ensemble.attrs.update({"date": day.isoformat(), "supply_assumption": supply_assumption,

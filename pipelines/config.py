@@ -213,7 +213,7 @@ class Config:
     update_every_days: int = 1  # publication.update_every_days: days between issues (the page's "next update")
     dask_address: str | None = None
     dask_workers: int = 2
-    dask_process_workers_from_districts: int = 1000  # dask.process_workers_from_districts
+    dask_process_workers_from_districts: int = 1_000_000  # dask.process_workers_from_districts
     outlook_horizon_days: int = 42
     # escalation.hold_days, .dry_percentile_threatening, .dry_percentile_acting (models/restrictions/escalation.py)
     escalation: Escalation = field(default_factory=Escalation)

@@ -35,12 +35,15 @@ def dask_client(address: str | None = None, *, workers: int = 2, processes: bool
     """A ``Client`` to the scheduler at ``address``, or to a fresh loopback ``LocalCluster``.
 
     The local cluster has ``workers`` workers of one thread each, listens on 127.0.0.1 only
-    and has no dashboard. With ``processes`` (national setups) each worker is a process, so
-    that the Python and numpy work between the compiled kernels really runs on two cores;
-    without it (small setups, ``dask.process_workers_from_districts``) the workers are threads
-    of this process: they start in milliseconds instead of seconds (a worker process imports
-    numpy, xarray and the models and loads the compiled kernels, and takes seconds to close),
-    and the kernels still run in parallel as they release the GIL (``models/jit.py``).
+    and has no dashboard. Without ``processes`` (the default of the stage at every size,
+    ``dask.process_workers_from_districts``) the workers are threads of this process: they
+    start in milliseconds instead of seconds (a worker process imports numpy, xarray and the
+    models and loads the compiled kernels, and takes seconds to close), share this process's
+    imports and inputs and hand their results over without copies; the compiled kernels,
+    nearly all of a member's time, run in parallel as they release the GIL (``models/jit.py``).
+    At national size two worker threads took about 1.7 GiB at peak against 2.5 GiB for two
+    processes (``benchmarks/bench_allocation.py --cluster threads processes``). With
+    ``processes`` each worker is a process.
     """
     # The cluster's own start/stop chatter (and the benign "Batched Comm Closed" trace when
     # workers close) would drown the run's progress lines; its warnings still show.

@@ -150,8 +150,8 @@ def replay_days(config: Config, first: dt.date, last: dt.date, *, out: Path, out
     order = PriorityOrder.from_config(config.priorities)
     boards = water_boards(config)
     plain_supply = supply.drop_vars([c for c in supply.coords if c != "time"])
-    _, board_runs = board_split.start(districts, boards, season, plain_supply, order, client=None)
-    allocation = board_runs.dataset()
+    _, season_allocation = board_split.start(districts, boards, season, plain_supply, order)
+    allocation = season_allocation.dataset()
     with_source(allocation, supply)
     store.write_dataset(allocation, ALLOCATION)
 

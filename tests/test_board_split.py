@@ -137,12 +137,14 @@ def test_national_pass_in_chunks_gives_the_whole_run_state():
 
 
 def test_boards_on_a_dask_cluster_give_the_serial_result():
+    """The water boards as tasks of their own under the national fractions give what the
+    national pass kept (the serial run) bit for bit."""
     distributed = pytest.importorskip("distributed")
     districts, boards, weather, supply = _national_case()
     serial = run_allocation(districts, boards, weather, supply, ORDER)
     with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
-        national, runs = start(districts, boards, weather, supply, ORDER, client=client)
+        national, runs = start(districts, boards, weather, supply, ORDER, client=client, board_tasks=True)
         # One task per water board, started before anything waits for them.
         assert len(client.futures) >= len(boards)
         parallel = runs.dataset()
@@ -155,3 +157,29 @@ def test_a_board_without_districts_is_no_task():
     boards = pd.concat([boards, pd.DataFrame({"water_board": ["EMPTY"], "inlet_capacity_m3_day": [1.0]})], ignore_index=True)
     ds = run_allocation(districts, boards, weather, supply, ORDER)
     assert "EMPTY" in ds["board"].values and float(ds["board_shortage"].sel(board="EMPTY").sum()) == 0.0
+
+
+@pytest.mark.parametrize("n_days", [1, 2, 29])
+def test_the_season_in_the_background_starts_the_outlook_from_the_same_state(n_days):
+    """With ``background`` the state comes from the districts' own water alone (storage never
+    holds shared water) while the national pass runs in a thread: state and Dataset must be
+    those of the national pass bit for bit."""
+    districts, boards, weather, supply = _national_case(n_days=n_days)
+    initial = {"storage_initial": np.linspace(0, 5e4, len(districts)), "deficit_initial_mm": 20.0}
+    national, season = start(districts, boards, weather, supply, ORDER, **initial)
+    early, later = start(districts, boards, weather, supply, ORDER, background=True, **initial)
+    for name in ("storage_end_m3", "storage_last_start_m3", "deficit_end_mm", "deficit_last_start_mm"):
+        np.testing.assert_array_equal(getattr(early, name), getattr(national, name))
+    expected = season.dataset()
+    assert n_days < 29 or (expected["limit"] == SOURCE).any()  # the source binds: shared water flows
+    xr.testing.assert_identical(later.dataset(), expected)
+    np.testing.assert_array_equal(early.source_fraction, national.source_fraction)
+
+
+@pytest.mark.parametrize("bad", [-1.0, np.inf])
+def test_weather_out_of_range_is_refused_before_the_season_runs(bad):
+    """The chunks' demand and local water are not checked again: P and E are, once."""
+    districts, boards, weather, supply = _national_case(n_days=12)
+    weather["evaporation_mm"][7, 3] = bad
+    with pytest.raises(ValueError, match=r"evaporation_mm must be finite and >= 0 \(mm/day\)"):
+        start(districts, boards, weather, supply, ORDER)

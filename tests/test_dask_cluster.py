@@ -1,4 +1,4 @@
-"""The local Dask cluster of the allocation: worker threads for small setups, processes for large."""
+"""The local Dask cluster of the allocation: worker threads by default, processes from a configured size."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_the_threshold_is_a_setting_with_a_documented_default(tmp_path):
 
     config = load_config(write_demo(tmp_path / "demo", processed_dir=tmp_path / "processed",
                                     site_dir=tmp_path / "site", archive_dir=tmp_path / "archive"))
-    assert config.dask_process_workers_from_districts == 1000  # dask.process_workers_from_districts
+    assert config.dask_process_workers_from_districts == 1_000_000  # dask.process_workers_from_districts: threads
     text = config.path.read_text(encoding="utf-8")
     assert "\ndask:\n" in text
     config.path.write_text(text.replace("\ndask:\n", "\ndask:\n  process_workers_from_districts: 0\n", 1),

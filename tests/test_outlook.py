@@ -39,12 +39,16 @@ def run(client=None, supply=5_000.0):
 
 
 def test_summary_quantiles_and_probability_by_hand():
+    from models.allocation.outlook import fraction_bins
+
     summary = ShortageSummary()
     for year, fraction in zip(range(4), [0.0, 0.25, 0.5, 0.9]):
-        short = np.zeros((2, 1, 1), bool)
+        short = np.zeros((2, 1, 1), np.uint8)
         short[1] = fraction > 0
-        summary.add({"year": year, "short_packed": np.packbits(short, axis=None), "short_shape": short.shape,
-                     "shortage_m3": np.array([[fraction * 100]]), "demand_m3": np.array([[100.0]])})
+        shortage, demand = np.array([[fraction * 100]]), np.array([[100.0]])
+        member = {"year": year, "shortage_m3": shortage, "demand_m3": demand,
+                  "fraction_bin": fraction_bins(short.any(axis=0), shortage, demand)}
+        summary.add([member], short)
     ds = summary.to_dataset(pd.date_range("2026-07-01", periods=2), ["d"], _OneUse(), (0.5, 0.9))
     assert float(ds["shortage_probability"].item()) == 0.75
     np.testing.assert_allclose(ds["shortage_probability_daily"].values[:, 0, 0], [0, 0.75])
@@ -87,7 +91,7 @@ def test_member_in_chunks_of_days_gives_one_long_run():
     from models.allocation.network import Network, allocate_arrays
     from models.allocation.demand import district_table, local_water, water_demand
     from models.allocation.network import DAYS_PER_CHUNK
-    from models.allocation.outlook import member_window, run_member, unpack_short
+    from models.allocation.outlook import member_window, run_member
 
     table = district_table(districts_frame())
     network = Network.from_tables(table, BOARDS)
@@ -103,8 +107,8 @@ def test_member_in_chunks_of_days_gives_one_long_run():
     demand = water_demand(weather, table, ORDER, deficit_initial_mm=15.0).values
     inflow, evaporation = local_water(weather, table)
     shortage = np.maximum(demand - allocate_arrays(network, demand, inflow.values, evaporation.values, supply)["allocated"], 0.0)
-    short = unpack_short(member)
-    assert short.any()
+    short = member["short_days"]
+    assert short.any() and short.max() == 1
     np.testing.assert_array_equal(short, shortage > 1e-9 * demand + 1e-9)
     np.testing.assert_array_equal(member["shortage_m3"], shortage.sum(axis=0))
     np.testing.assert_array_equal(member["demand_m3"], demand.sum(axis=0))
@@ -140,3 +144,41 @@ def test_outlook_from_today_reproduces_todays_shortage(season_days):
     np.testing.assert_array_equal(first.values, short_today.values.astype(float))
     # "Short on at least one day of the horizon" includes today: never below today's 0/1.
     assert (ds["shortage_probability"].values >= short_today.values).all()
+
+
+def test_members_of_one_task_give_what_each_member_gives_alone():
+    """A task's members share their buffers (the constant uses' demand stays in them from
+    member to member) and one count of short days: each member's sums and the counts must be
+    what the members give one by one."""
+    from models.allocation.demand import district_table
+    from models.allocation.network import Network
+    from models.allocation.outlook import _weather_columns, run_member, run_members
+
+    table = district_table(districts_frame())
+    network = Network.from_tables(table, BOARDS)
+    p, e, of_district = _weather_columns(history(), table.index, np.array(["260", "348", "348"]))
+    days = 23
+    items = [(year, (p[k * 365:k * 365 + days], e[k * 365:k * 365 + days]), None) for k, year in enumerate(range(2001, 2005))]
+    shared = dict(table=table, network=network, order=ORDER, supply=np.full(days, 2_000.0), storage=None,
+                  deficit_initial_mm=30.0, district_station=None, of_district=of_district)
+    members, short_days = run_members(items, **shared)
+    alone = [run_member(item, **shared) for item in items]
+    assert short_days.max() > 1  # members short on the same day: the counts really add up
+    np.testing.assert_array_equal(short_days, sum(member.pop("short_days").astype(int) for member in alone))
+    for together, one in zip(members, alone, strict=True):
+        assert together.keys() == one.keys()
+        for key in together:
+            np.testing.assert_array_equal(together[key], one[key])
+
+
+def test_the_member_loop_is_cached_against_the_files_of_the_kernels_it_calls():
+    """numba stamps a cached function with its own file only: the member's compiled day loop
+    (outlook.py) would keep running an old copy of the allocation kernel (network.py) or the
+    demand (demand.py) after they change. Its cache carries their files' stamps too."""
+    pytest.importorskip("numba")
+    from models.allocation import demand, network
+    from models.allocation.outlook import _member_days
+
+    locator = _member_days._cache._impl._locator
+    assert {network.__file__, demand.__file__} <= set(locator._sources)
+    assert len(locator.get_source_stamp()) == len(locator._sources)

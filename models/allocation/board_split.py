@@ -1,26 +1,29 @@
-"""The allocation split by water board: the national pass first, then every water board apart.
+"""The allocation of a season: the national pass, and the water boards apart when wanted.
 
 The water boards of a network share one thing, the national source: on a day it binds, a
 priority step gets the national fraction ``f`` of its demand wherever the capacities on the
 way allow (see :mod:`models.allocation.network`). Everything else (local water, storage, a board's
-inlets, its districts' inlets) belongs to one board. So the allocation runs in two stages,
-as the water itself is managed (the national coordination sets what goes to each region,
-each water board shares it out within):
+inlets, its districts' inlets) belongs to one board.
 
-1. **National pass** (:func:`national_pass`): the whole network, day by day, keeping only
-   ``f`` per day and step (``source_fraction``, time × use) and the storage at the end. A few
-   days of (day, district, use) arrays are held at a time (:func:`allocate_in_chunks`), so
-   memory does not grow with the number of districts × days.
-2. **Water boards** (:func:`allocate_board`): one task per water board with its districts'
-   weather and the national fractions. A board allocated this way gets exactly, bit for bit,
-   what it gets in a run of the whole network (``tests/test_board_split.py``), so the boards
-   run in parallel on the Dask cluster, beside the outlook members, which start from the
-   storage at the end of the national pass.
-
-The board results are put together in the network's district order into the Dataset of
-:func:`models.allocation.network.allocation_dataset` (docs/contracts.md section 5): on a
-cluster by a thread of the calling process as each board finishes, while the workers run
-the outlook members (:class:`BoardRuns`).
+1. **National pass** (:func:`national_pass`): the whole network, day by day, a few days of
+   (day, district, use) arrays at a time (:func:`allocate_in_chunks`). It keeps ``f`` per day
+   and step (``source_fraction``, time × use), the state at the end (storage, running
+   deficit: where the outlook starts) and, in the stage, the season's allocation itself:
+   each chunk is written straight into the season's arrays (:func:`season_arrays`), its
+   shortage and the boards' totals taken while it is in cache. :func:`start` returns it as a
+   :class:`Season`, whose :meth:`Season.dataset` is the Dataset of
+   :func:`models.allocation.network.allocation_dataset` (docs/contracts.md section 5).
+2. **Water boards apart** (:func:`allocate_board`, ``start(..., board_tasks=True)``): one
+   task per water board with its districts' weather and the national fractions. A board
+   allocated this way gets exactly, bit for bit, what it got in the national pass
+   (``tests/test_board_split.py``): the fractions are all a board needs from the rest of the
+   country. The stage does not use this any more: the national pass computes every board's
+   allocation anyway; keeping it costs the pass about 0.1-0.2 s of CPU more at 10,000
+   districts × 183 days (the season's 748 MiB written once, in a thread beside the outlook
+   members), where the 21 board tasks took 1.6 s of CPU to compute it again and sent their
+   748 MiB back to be put together (peak memory 2.4-3.8 GiB then; 1.6-1.7 GiB now with worker
+   threads).
+   :class:`BoardRuns` puts the boards' results together in the network's district order.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import pandas as pd
 import xarray as xr
 
 from models.allocation import parallel
-from models.allocation.network import Network, allocation_dataset, allocate_arrays, allocate_in_chunks
+from models.allocation.network import Network, allocation_dataset, allocate_arrays, allocate_in_chunks, storage_in_chunks
 from models.allocation.demand import DemandModel, district_table, local_water_arrays, running_deficit, weather_arrays
 from models.allocation.verdringingsreeks import PriorityOrder
 from models.jit import kernel
@@ -53,21 +56,35 @@ class NationalPass:
 
 
 def national_pass(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
-                  evaporation_mm, supply, *, storage=None, deficit_initial_mm=0.0) -> NationalPass:
+                  evaporation_mm, supply, *, storage=None, deficit_initial_mm=0.0,
+                  into: dict | None = None) -> NationalPass:
     """The national fractions of every day and step, from P and E (time, district; mm/day)
-    and the source's ``supply`` (m³/day per day)."""
-    fraction = np.empty((len(precipitation_mm), len(order)))
-    out = None
+    and the source's ``supply`` (m³/day per day).
+
+    ``into`` (:func:`season_arrays`): the season's arrays, filled as the pass goes (every
+    output of :func:`models.allocation.network.allocate_arrays`, ``demand``, ``shortage``
+    and ``board_shortage``), each chunk of days written where it belongs."""
+    n_time = len(precipitation_mm)
+    fraction = np.empty((n_time, len(order))) if into is None else into["source_fraction"]
     end = network.storage_initial_m3 if storage is None else storage
     last_start = end
-    for days, _, out in allocate_in_chunks(network, table, order, precipitation_mm, evaporation_mm, supply,
-                                           storage=storage, deficit_initial_mm=deficit_initial_mm):
-        fraction[days] = out["source_fraction"]
-        chunk_days = days.indices(len(precipitation_mm))
-        n = len(range(*chunk_days))
+    board_of = np.asarray(network.board_of_district, np.intp)
+    for days, demand, out in allocate_in_chunks(network, table, order, precipitation_mm, evaporation_mm, supply,
+                                                storage=storage, deficit_initial_mm=deficit_initial_mm, into=into):
+        if into is None:
+            fraction[days] = out["source_fraction"]
+        else:
+            _shortage_of_days(demand, out["allocated"], board_of, into["shortage"][days], into["board_shortage"][days])
+        n = len(range(*days.indices(n_time)))
         last_start = out["storage"][n - 2].copy() if n >= 2 else np.array(end, dtype=float)
         end = out["storage"][n - 1].copy()
-    initial = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (len(network.districts),))
+    return _with_deficit(fraction, end, last_start, precipitation_mm, evaporation_mm, deficit_initial_mm,
+                         len(network.districts))
+
+
+def _with_deficit(fraction, end, last_start, precipitation_mm, evaporation_mm, deficit_initial_mm,
+                  n: int) -> NationalPass:
+    initial = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,))
     deficit, deficit_last_start = initial, initial
     if len(precipitation_mm):
         running = running_deficit(precipitation_mm, evaporation_mm, deficit_initial_mm)
@@ -77,6 +94,90 @@ def national_pass(network: Network, table: pd.DataFrame, order: PriorityOrder, p
                         deficit_end_mm=np.array(deficit, dtype=float),
                         storage_last_start_m3=np.array(last_start, dtype=float),
                         deficit_last_start_mm=np.array(deficit_last_start, dtype=float))
+
+
+def season_end_state(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
+                     evaporation_mm, *, storage, deficit_initial_mm, source_fraction) -> NationalPass:
+    """The state :func:`national_pass` ends in (storage and deficit at the end and at the start
+    of the last day), bit for bit, without allocating: storage depends on each district's own
+    water only (:func:`models.allocation.network.storage_in_chunks`). ``source_fraction`` is
+    handed on as it is (the array the national pass will fill)."""
+    end = last_start = np.array(storage, dtype=float)
+    if len(precipitation_mm):
+        storage_days = storage_in_chunks(network, table, order, precipitation_mm, evaporation_mm, storage=storage,
+                                         deficit_initial_mm=deficit_initial_mm)
+        end = storage_days[-1]
+        last_start = storage_days[-2] if len(storage_days) >= 2 else last_start
+    return _with_deficit(source_fraction, end, last_start, precipitation_mm, evaporation_mm, deficit_initial_mm,
+                         len(network.districts))
+
+
+def season_arrays(n_time: int, network: Network, order: PriorityOrder) -> dict[str, np.ndarray]:
+    """Empty arrays of a season's allocation, for :func:`national_pass` to fill: (time,
+    district, use) ``demand``, ``allocated``, ``allocated_shared``, ``shortage`` (m³/day) and
+    ``limit`` (int8); (time, district) ``storage`` (m³), ``inlet``, ``evaporation``, ``spill``
+    (m³/day); ``board_shortage`` (time, board, use), m³/day; ``source_fraction`` (time, use)."""
+    n, n_use = len(network.districts), len(order)
+    whole = {name: np.empty((n_time, n, n_use)) for name in ("demand", "allocated", "allocated_shared", "shortage")}
+    whole["limit"] = np.empty((n_time, n, n_use), np.int8)
+    whole.update({name: np.empty((n_time, n)) for name in ("storage", "inlet", "evaporation", "spill")})
+    whole["board_shortage"] = np.zeros((n_time, len(network.boards), n_use))
+    whole["source_fraction"] = np.empty((n_time, n_use))
+    return whole
+
+
+@kernel
+def _shortage_of_days(demand, allocated, board_of, shortage, board_shortage):
+    """Shortage ``max(demand - allocated, 0)`` (m³/day) of some days and each board's total
+    per day and use, its districts summed in ascending order as
+    ``shortage[:, board].sum(axis=1)`` sums them, so the totals are numpy's bit for bit (one
+    pass over days still in cache instead of numpy's pass per board over the season)."""
+    n_time, n, n_use = demand.shape
+    for t in range(n_time):
+        for i in range(n):
+            b = board_of[i]
+            for u in range(n_use):
+                short = max(demand[t, i, u] - allocated[t, i, u], 0.0)
+                shortage[t, i, u] = short
+                board_shortage[t, b, u] += short
+
+
+class Season:
+    """The season's allocation kept by the national pass; :meth:`dataset` gives its Dataset.
+
+    ``national`` (a function running the national pass into ``whole``, returning its
+    :class:`NationalPass`), when given, runs in a thread of this process from now on (its
+    kernels release the GIL): the outlook's members run meanwhile; :meth:`dataset` waits for
+    it, and checks that it ended in ``expected_end`` (the state the outlook started from)."""
+
+    def __init__(self, network: Network, order: PriorityOrder, time, whole: dict[str, np.ndarray], *,
+                 national=None, expected_end: NationalPass | None = None):
+        self.network, self.order, self.time, self._whole = network, order, time, whole
+        self._expected, self._result, self._error, self._thread = expected_end, None, None, None
+        if national is not None:
+            def run():
+                try:
+                    self._result = national()
+                except BaseException as exc:  # noqa: BLE001 - raised again by dataset()
+                    self._error = exc
+
+            self._thread = threading.Thread(target=run, name="national pass", daemon=True)
+            self._thread.start()
+
+    def dataset(self) -> xr.Dataset:
+        if self._thread is not None:
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+            for name in ("storage_end_m3", "storage_last_start_m3"):
+                if not np.array_equal(getattr(self._result, name), getattr(self._expected, name)):
+                    raise RuntimeError(f"allocation: the national pass ended in another {name} than the own-water "
+                                       "pass gave the outlook (models.allocation.network.storage_in_chunks)")
+        whole, self._whole = self._whole, None
+        whole.pop("source_fraction")
+        shortage, board_shortage = whole.pop("shortage"), whole.pop("board_shortage")
+        return allocation_dataset(self.network, self.order, self.time, whole.pop("demand"), whole,
+                                  shortage=shortage, board_shortage=board_shortage)
 
 
 @dataclass(frozen=True)
@@ -191,10 +292,16 @@ def _place_board(where, demand, allocated, shared, limit, all_demand, all_alloca
 
 def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, supply_m3_day: xr.DataArray,
           order: PriorityOrder, *, storage_initial=None, deficit_initial_mm=0.0, client=None,
-          ) -> tuple[NationalPass, BoardRuns]:
-    """The national pass, here and now, then the water boards started on ``client`` (a
-    ``distributed.Client``, or None to run them in this process when their results are asked
-    for). Arguments: ``districts`` (GeoDataFrame in EPSG:28992 or a DataFrame with ``area_m2``), ``boards`` (``water_board, inlet_capacity_m3_day``), ``weather`` (``precipitation_mm``, ``evaporation_mm`` per time and district, mm/day), ``supply_m3_day`` (per ``time``, m³/day), ``storage_initial`` (m³) and ``deficit_initial_mm`` per district or one value for all."""
+          board_tasks: bool = False, background: bool = False) -> tuple[NationalPass, Season | BoardRuns]:
+    """The national pass, here and now, keeping the season's allocation (a :class:`Season`);
+    with ``board_tasks`` it keeps only the national fractions and the water boards are
+    started on ``client`` (a ``distributed.Client``, or None to run them in this process when
+    their results are asked for) as :class:`BoardRuns`. Both give the same Dataset bit for
+    bit. With ``background`` (not with ``board_tasks``) the national pass runs in a thread
+    and the state returned comes from a pass over the districts' own water
+    (:func:`season_end_state`, about a tenth of the national pass): the caller starts the
+    outlook from it at once; the returned ``source_fraction`` is complete once
+    :meth:`Season.dataset` has returned. Arguments: ``districts`` (GeoDataFrame in EPSG:28992 or a DataFrame with ``area_m2``), ``boards`` (``water_board, inlet_capacity_m3_day``), ``weather`` (``precipitation_mm``, ``evaporation_mm`` per time and district, mm/day), ``supply_m3_day`` (per ``time``, m³/day), ``storage_initial`` (m³) and ``deficit_initial_mm`` per district or one value for all."""
     table = district_table(districts)
     network = Network.from_tables(table, boards)
     p, e = (np.ascontiguousarray(x.values) for x in weather_arrays(weather, table))  # whole days in a row
@@ -209,6 +316,18 @@ def start(districts: pd.DataFrame, boards: pd.DataFrame, weather: xr.Dataset, su
     n = len(network.districts)
     storage = network.storage_initial_m3 if storage_initial is None else np.broadcast_to(np.asarray(storage_initial, dtype=float), (n,))
     deficit = np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,))
+    if not board_tasks:
+        whole = season_arrays(len(p), network, order)
+
+        def national():
+            return national_pass(network, table, order, p, e, supply, storage=storage, deficit_initial_mm=deficit,
+                                 into=whole)
+
+        if not background:
+            return national(), Season(network, order, weather["time"].values, whole)
+        state = season_end_state(network, table, order, p, e, storage=storage, deficit_initial_mm=deficit,
+                                 source_fraction=whole["source_fraction"])
+        return state, Season(network, order, weather["time"].values, whole, national=national, expected_end=state)
     national = national_pass(network, table, order, p, e, supply, storage=storage, deficit_initial_mm=deficit)
     parts = []
     for name in network.boards:

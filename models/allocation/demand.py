@@ -140,14 +140,41 @@ def _m3(values: np.ndarray, weather: xr.Dataset, table: pd.DataFrame, long_name:
     )
 
 
+def check_weather(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray) -> None:
+    """P and E (mm/day) finite and >= 0: then so are the demand and local water made of them
+    (the district table's values are, :func:`district_table`), and the allocation need not
+    check those again day by day."""
+    for name, values in (("precipitation_mm", precipitation_mm), ("evaporation_mm", evaporation_mm)):
+        # NaN makes the minimum NaN; a sum of values >= 0 is infinite only if one of them is.
+        if values.size and not (values.min() >= 0 and np.isfinite(values.sum())):
+            raise ValueError(f"{name} must be finite and >= 0 (mm/day)")
+
+
 def running_deficit(precipitation_mm: np.ndarray, evaporation_mm: np.ndarray, initial_mm=0.0) -> np.ndarray:
     """Running potential precipitation deficit D (mm), ``D_t = max(D_{t-1} + E_t - P_t, 0)``."""
-    deficit = np.empty(np.shape(precipitation_mm))
+    p = np.asarray(precipitation_mm, dtype=float)
+    deficit = np.empty(p.shape)
     d = np.broadcast_to(np.asarray(initial_mm, dtype=float), deficit.shape[1:]).copy()
+    if p.ndim == 2:
+        _running_deficit_days(p, np.asarray(evaporation_mm, dtype=float), d, deficit)
+        return deficit
     for t in range(deficit.shape[0]):
         d = np.maximum(d + evaporation_mm[t] - precipitation_mm[t], 0.0)
         deficit[t] = d
     return deficit
+
+
+@kernel
+def _running_deficit_days(precipitation_mm, evaporation_mm, deficit_mm, out):
+    """:func:`running_deficit` of (time, district) arrays, compiled: numpy's loop over the days
+    took about 0.1 s for a season of 10,000 districts. ``x if x >= 0 or x is NaN else 0`` is
+    how ``np.maximum(x, 0.0)`` decides, so the same bits (and NaN stays NaN)."""
+    n_time, n = precipitation_mm.shape
+    for t in range(n_time):
+        for i in range(n):
+            x = deficit_mm[i] + evaporation_mm[t, i] - precipitation_mm[t, i]
+            deficit_mm[i] = x if (x >= 0.0 or np.isnan(x)) else 0.0
+            out[t, i] = deficit_mm[i]
 
 
 def local_water_arrays(precipitation_mm, evaporation_mm, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -191,12 +218,54 @@ def _demand_days(precipitation_mm, evaporation_mm, deficit_mm, kind, coefficient
                     out[t, i, u] = irrigating * surplus_mm * c * area_m2[i] / 1000.0
 
 
+@kernel
+def _inputs_days(precipitation_mm, evaporation_mm, column_of, first, deficit_mm, kind, coefficient, area_m2,
+                 open_water_share, constants_written, demand, local_inflow, open_water_evaporation):
+    """Demand, local inflow and potential open-water evaporation (m³/day) of the days
+    ``first, first + 1, ...`` (as many as ``demand`` has) from P and E per weather column
+    (time, column; mm/day), district i reading column ``column_of[i]``; ``deficit_mm``
+    (district,) is the running deficit before the first day and is carried on in place.
+
+    The same float operations in the same order as :func:`running_deficit`,
+    :func:`local_water_arrays` and :func:`_demand_days`, so the same bits: written by hand
+    because one pass over a few days in cache replaces the (time, district) arrays of spread
+    weather, deficit and local water that numpy would make for a whole horizon (an outlook
+    member is 183 days × 10,000 districts). ``coefficient`` is (district, use) here. With
+    ``constants_written`` the constant uses are not written: ``demand`` already holds them (a
+    buffer reused day after day; 8 of the 12 uses of the default order are constant)."""
+    n_days, n_district, n_use = demand.shape
+    for t in range(n_days):
+        for i in range(n_district):
+            column = column_of[i]
+            p = precipitation_mm[first + t, column]
+            e = evaporation_mm[first + t, column]
+            d = max(deficit_mm[i] + e - p, 0.0)
+            deficit_mm[i] = d
+            ow = open_water_share[i]
+            a = area_m2[i]
+            local_inflow[t, i] = (max(p - e, 0.0) * (1 - ow) * RUNOFF_SHARE + p * ow) * a / 1000.0
+            open_water_evaporation[t, i] = OPEN_WATER_FACTOR * e * ow * a / 1000.0
+            surplus_mm = max(e - p, 0.0)
+            irrigating = min(d / IRRIGATION_FULL_DEFICIT_MM, 1.0)
+            for u in range(n_use):
+                c = coefficient[i, u]
+                if kind[u] == _CONSTANT:
+                    if not constants_written:
+                        demand[t, i, u] = c
+                elif kind[u] == _WEATHER:
+                    demand[t, i, u] = surplus_mm * c * a / 1000.0
+                else:
+                    demand[t, i, u] = irrigating * surplus_mm * c * a / 1000.0
+
+
 class DemandModel:
     """The demand formulas above for one set of districts and one priority order.
 
     Built once from the district table; :meth:`demand` then turns the weather of any days
     into demand without touching pandas, so a long horizon can be computed a few days at a
-    time (the running deficit of those days comes from :func:`running_deficit`).
+    time (the running deficit of those days comes from :func:`running_deficit`);
+    :meth:`inputs` gives a few days' demand and local water straight from the weather
+    columns (stations) with the deficit carried along.
     """
 
     def __init__(self, table: pd.DataFrame, order: PriorityOrder):
@@ -220,9 +289,26 @@ class DemandModel:
             else:
                 kind.append(_CONSTANT)
                 coefficient.append(column(constants[use]))
+        self.table, self.order = table, order  # what it was built from (a caller may reuse it)
         self.area_m2 = column("area_m2")
+        self.open_water_share = column("open_water_share")
         self.kind = np.array(kind, np.int64)
         self.coefficient = np.stack(coefficient)  # (use, district)
+        self.coefficient_by_district = np.ascontiguousarray(self.coefficient.T)  # (district, use)
+
+    def inputs(self, precipitation_mm, evaporation_mm, column_of, first: int, deficit_mm, demand, local_inflow,
+               open_water_evaporation, *, constants_written: bool = False) -> None:
+        """Demand (days, district, use), m³/day, local inflow and potential open-water
+        evaporation (days, district), m³/day, written into the given arrays for the days from
+        ``first`` of P and E (time, column), mm/day, district i on column ``column_of[i]``
+        (intp); ``deficit_mm`` (district,) the running deficit before that day, mm, carried on
+        in place. The caller checks P and E (finite, >= 0) once for the whole horizon: the
+        results are then finite and >= 0 as the allocation requires (the table's values are,
+        :func:`district_table`). ``constants_written``: ``demand`` holds this model's constant
+        uses from an earlier call; they are not written again."""
+        _inputs_days(precipitation_mm, evaporation_mm, column_of, first, deficit_mm, self.kind,
+                     self.coefficient_by_district, self.area_m2, self.open_water_share, constants_written, demand,
+                     local_inflow, open_water_evaporation)
 
     def demand(self, precipitation_mm, evaporation_mm, deficit_mm, *, out=None) -> np.ndarray:
         """Demand (time, district, use in priority order), m³/day, from P, E and the running

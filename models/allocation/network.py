@@ -34,7 +34,7 @@ what limited it (:data:`LIMITS`).
 On a day the source binds, the fraction ``f`` of each step is all the water boards have in
 common: given the fractions of a run of the whole network (``source_fraction``), a water
 board's districts allocated on their own get exactly what they got in that run. That is how
-:mod:`models.allocation.board_split` runs a national pass first and then the water boards in parallel.
+:mod:`models.allocation.board_split` can run the water boards apart after a national pass.
 
 The day loop is a compiled kernel (:mod:`models.jit`). A day makes one pass over all
 districts: local water, the check of the day's demand, and per use a list of the districts
@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models.allocation.demand import DemandModel, local_water_arrays, running_deficit
+from models.allocation.demand import DemandModel, check_weather
 from models.jit import kernel, kernel_inline
 from models.allocation.verdringingsreeks import PriorityOrder
 
@@ -522,6 +522,59 @@ def _allocate_days(
     return 0
 
 
+@kernel
+def _own_water_days(demand, local_inflow, evaporation, storage_max, storage, storage_out):
+    """Storage (m³) at the end of each day (``storage_out``, time × district) from ``storage``
+    at the start: the first pass of :func:`_allocate_days` without the shared water, float
+    operation for float operation, so the same bits. Storage never depends on the shared
+    water (it is used where delivered, it does not fill storage), so the storage of a whole
+    season is known without allocating it: the outlook can start from it while the national
+    pass is still running. ``tests/test_board_split.py`` holds it to the kernel's storage."""
+    n_time, n, n_use = demand.shape
+    for t in range(n_time):
+        for i in range(n):
+            available = storage[i] + local_inflow[t, i]
+            ev = min(evaporation[t, i], available)
+            available = available - ev
+            before = 0.0
+            used = 0.0
+            for u in range(n_use):
+                d = demand[t, i, u]
+                local = min(max(available - before, 0.0), d)
+                before += d
+                used += local
+            left = max(available - used, 0.0)
+            s = max(left - storage_max[i], 0.0)
+            storage[i] = left - s
+            storage_out[t, i] = storage[i]
+
+
+def storage_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
+                      evaporation_mm, *, storage=None, deficit_initial_mm=0.0,
+                      days_per_chunk: int = DAYS_PER_CHUNK) -> np.ndarray:
+    """Storage at the end of each day (time, district), m³, as :func:`allocate_in_chunks`
+    would give it, without allocating: P and E (time, district; mm/day) as there."""
+    p = np.ascontiguousarray(precipitation_mm, dtype=float)
+    e = np.ascontiguousarray(evaporation_mm, dtype=float)
+    n_time, n, n_use = len(p), len(network.districts), len(order)
+    check_weather(p, e)
+    state = np.array(np.broadcast_to(np.asarray(network.storage_initial_m3 if storage is None else storage,
+                                                dtype=float), (n,)))
+    deficit = np.array(np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,)))
+    model = DemandModel(table, order)
+    column_of = np.arange(n, dtype=np.intp)
+    storage_max = np.asarray(network.storage_max_m3, float)
+    demand, inflow, evaporation = np.empty((days_per_chunk, n, n_use)), np.empty((days_per_chunk, n)), np.empty((days_per_chunk, n))
+    out = np.empty((n_time, n))
+    for first in range(0, n_time, days_per_chunk):
+        length = min(days_per_chunk, n_time - first)
+        model.inputs(p, e, column_of, first, deficit, demand[:length], inflow[:length], evaporation[:length],
+                     constants_written=first > 0)
+        _own_water_days(demand[:length], inflow[:length], evaporation[:length], storage_max, state,
+                        out[first:first + length])
+    return out
+
+
 def kernel_work(n_district: int, n_use: int, n_boards: int) -> tuple:
     """The work arrays of :func:`_allocate_days`: per use the districts with residual demand
     (``active`` (use, district) unsigned, ``residual`` their residual demand, ``n_active``
@@ -605,11 +658,40 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
     return out
 
 
+def _allocate_prepared(network_arrays: tuple, demand, local_inflow, evaporation, supply, storage, follow: bool,
+                       source_fraction, out: dict, work: tuple) -> None:
+    """:func:`allocate_arrays` without its conversions and shape checks: the kernel on inputs
+    that :func:`allocate_in_chunks` made itself (contiguous float64 of the right shapes).
+    ``network_arrays`` as from :func:`_network_arrays`."""
+    bad = _allocate_days(demand, local_inflow, evaporation, supply, *network_arrays, storage, follow, source_fraction,
+                         out["allocated"], out["allocated_shared"], out["limit"], out["storage"], out["inlet"],
+                         out["evaporation"], out["spill"], *work)
+    if bad:  # the kernel checks each day's inputs as it reads them
+        raise ValueError(f"{_CHECKED_INPUTS[bad - 1]} must be finite and >= 0 (m3/day)")
+
+
+def _network_arrays(network: Network) -> tuple:
+    """Board of each district, district and board inlet capacities and storage_max as the
+    kernel reads them (in the order of :func:`_allocate_days`'s arguments)."""
+    # Board numbers in the kernel's own index type (that of its work arrays): the same compiled
+    # kernel as allocate_arrays calls, not a second one for another integer type.
+    index = kernel_work(1, 1, 1)[0].dtype
+    return (np.asarray(network.board_of_district, index), np.asarray(network.district_inlet_m3_day, float),
+            np.asarray(network.board_inlet_m3_day, float), np.asarray(network.storage_max_m3, float))
+
+
+#: The arrays :func:`allocate_in_chunks` writes for every day: (time, district, use) and (time, district).
+CHUNK_ARRAYS_3D = ("demand", "allocated", "allocated_shared", "limit")
+CHUNK_ARRAYS_2D = ("storage", "inlet", "evaporation", "spill")
+
+
 def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrder, precipitation_mm,
                        evaporation_mm, supply, *, storage=None, deficit_initial_mm=0.0, source_fraction=None,
-                       days_per_chunk: int = DAYS_PER_CHUNK, buffers: dict | None = None):
+                       days_per_chunk: int = DAYS_PER_CHUNK, buffers: dict | None = None,
+                       column_of: np.ndarray | None = None, into: dict | None = None):
     """Demand, local water and allocation from P and E (time, district; mm/day), a few days
-    at a time, carrying the storage along; yields ``(days, demand, out)`` per chunk.
+    at a time, carrying the storage and the running deficit along; yields
+    ``(days, demand, out)`` per chunk.
 
     ``days`` is the chunk's slice of the time axis, ``demand`` and ``out`` as for
     :func:`allocate_arrays`; both are buffers the next chunk overwrites, so whatever the
@@ -617,29 +699,81 @@ def allocate_in_chunks(network: Network, table: pd.DataFrame, order: PriorityOrd
     :func:`allocate_arrays`. ``buffers``, a dict kept by the caller, carries the chunk buffers
     and work arrays over to the next call on a network of the same size (the members of one
     outlook task), so a run of members makes them once.
+
+    ``column_of``: P and E are given per weather column (time, column; the stations), district
+    i taking column ``column_of[i]``; each chunk reads them straight from there, so no
+    (time, district) weather is made. ``into``: whole-horizon arrays to write every chunk into
+    instead of buffers (``demand``, ``allocated``, ``allocated_shared``, ``limit`` (time,
+    district, use), ``storage``, ``inlet``, ``evaporation``, ``spill`` (time, district),
+    ``source_fraction`` (time, use)); ``demand`` and ``out`` are then views of them.
+
+    P and E are checked once here (finite, >= 0), the chunks' own inputs are not checked
+    again: they are made here from checked values (:meth:`DemandModel.inputs`).
     """
-    p, e = np.asarray(precipitation_mm, dtype=float), np.asarray(evaporation_mm, dtype=float)
-    deficit = running_deficit(p, e, deficit_initial_mm)
-    inflow, evaporation = local_water_arrays(p, e, table)
-    model = DemandModel(table, order)
+    p = np.ascontiguousarray(precipitation_mm, dtype=float)
+    e = np.ascontiguousarray(evaporation_mm, dtype=float)
+    n_time, n, n_use = len(p), len(network.districts), len(order)
+    column_of = np.arange(n, dtype=np.intp) if column_of is None else np.asarray(column_of, np.intp)
+    if p.ndim != 2 or p.shape != e.shape or column_of.shape != (n,) or \
+            (n and (column_of.min() < 0 or column_of.max() >= p.shape[1])):
+        raise ValueError(f"precipitation_mm and evaporation_mm must be (time, column) arrays of one shape, got "
+                         f"{p.shape} and {e.shape}, with a column for each of the {n} districts")
+    check_weather(p, e)
+    follow = source_fraction is not None
+    if follow:
+        source_fraction = np.asarray(source_fraction, dtype=float)
+        if source_fraction.shape != (n_time, n_use):
+            raise ValueError(f"source_fraction must have shape (time, use) = {(n_time, n_use)}, got {source_fraction.shape}")
+        supply = np.zeros(n_time)
+    else:
+        supply = np.ascontiguousarray(np.broadcast_to(np.asarray(supply, dtype=float), (n_time,)))
+        if np.isnan(supply).any() or (supply < 0).any():
+            raise ValueError("supply must be >= 0 m3/day (inf: unlimited)")
+    state = np.array(np.broadcast_to(np.asarray(network.storage_initial_m3 if storage is None else storage,
+                                                dtype=float), (n,)))
+    deficit = np.array(np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,)))
+    model = buffers.get("model") if buffers is not None else None
+    if model is None or model.table is not table or model.order is not order:
+        model = DemandModel(table, order)
+    arrays = _network_arrays(network)
     buffers = {} if buffers is None else buffers
-    size = (len(network.districts), len(order), len(network.boards), days_per_chunk)
+    size = (n, n_use, len(network.boards), days_per_chunk)
     if buffers.get("size") != size:
         buffers.clear()
-        buffers.update(size=size, work=kernel_work(*size[:3]), demand=None, out=None)
-    demand, out, work = buffers["demand"], buffers["out"], buffers["work"]
-    for first in range(0, len(p), days_per_chunk):
-        days = slice(first, first + days_per_chunk)
-        demand = model.demand(p[days], e[days], deficit[days], out=demand)
-        if source_fraction is None:
-            out = allocate_arrays(network, demand, inflow[days], evaporation[days], supply[days], storage,
-                                  out=out, work=work)
-        else:
-            out = allocate_arrays(network, demand, inflow[days], evaporation[days], None, storage,
-                                  source_fraction=source_fraction[days], out=out, work=work)
-        storage = out["storage"][-1].copy()  # the buffer is overwritten by the next days
-        if len(demand) == days_per_chunk:  # a shorter last chunk is not worth keeping
-            buffers["demand"], buffers["out"] = demand, out
+        buffers.update(size=size, work=kernel_work(*size[:3]), chunk=None,
+                       inputs=(np.empty((days_per_chunk, n)), np.empty((days_per_chunk, n))))
+    if buffers.get("model") is not model:
+        buffers.update(model=model, constants=False)  # the demand buffer holds no constant uses yet
+    if into is None and buffers["chunk"] is None:
+        chunk = {name: np.empty((days_per_chunk, n, n_use)) for name in CHUNK_ARRAYS_3D if name != "limit"}
+        chunk["limit"] = np.empty((days_per_chunk, n, n_use), np.int8)
+        chunk.update({name: np.empty((days_per_chunk, n)) for name in CHUNK_ARRAYS_2D})
+        chunk["source_fraction"] = np.empty((days_per_chunk, n_use))
+        buffers["chunk"] = chunk
+    work = buffers["work"]
+    inflow, evaporation = buffers["inputs"]
+    whole, outputs = (buffers["chunk"] if into is None else into), (*CHUNK_ARRAYS_2D, *CHUNK_ARRAYS_3D[1:])
+    out = None
+    for first in range(0, n_time, days_per_chunk):
+        days = slice(first, min(first + days_per_chunk, n_time))
+        length = days.stop - first
+        # A chunk's arrays are views of the whole-horizon arrays, or of the buffers (the same
+        # views for every chunk of full length: one day a chunk makes many chunks).
+        if into is not None or out is None or length != days_per_chunk:
+            part = days if into is not None else slice(0, length)
+            out = {name: whole[name][part] for name in outputs}
+            demand, fraction = whole["demand"][part], whole["source_fraction"][part]
+            out["source_fraction"] = fraction
+            if length != days_per_chunk:
+                inflow, evaporation = inflow[:length], evaporation[:length]
+        if follow:
+            fraction[:] = source_fraction[days]  # the kernel writes it back
+        # A buffer keeps the constant uses' demand from day to day and member to member.
+        model.inputs(p, e, column_of, first, deficit, demand, inflow, evaporation,
+                     constants_written=into is None and buffers["constants"])
+        buffers["constants"] = into is None and (buffers["constants"] or length == days_per_chunk)
+        _allocate_prepared(arrays, demand, inflow, evaporation, supply[days], state, follow, fraction, out, work)
+        state[:] = out["storage"][length - 1]
         yield days, demand, out
 
 

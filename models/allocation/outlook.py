@@ -28,9 +28,11 @@ import pandas as pd
 import xarray as xr
 
 from models.allocation import parallel
-from models.allocation.network import Network, allocate_in_chunks
-from models.allocation.demand import district_table
-from models.jit import kernel
+from models.allocation.network import Network, _network_arrays, kernel_work
+from models.allocation.network import _allocate_days  # the kernel, called from the member's compiled day loop
+from models.allocation.demand import _inputs_days  # demand and local water of a day, likewise
+from models.allocation.demand import DemandModel, check_weather, district_table
+from models.jit import kernel, kernel_calling
 from models.allocation.verdringingsreeks import PriorityOrder
 
 FRACTION_BINS = 100  # bins of 0.01 of the horizon demand, plus one bin for "no shortage"
@@ -47,21 +49,22 @@ class ShortageSummary:
     shortage_sum: np.ndarray | None = None  # (district, use) m³ summed over members
     histogram: np.ndarray | None = None  # (district, use, bin) member counts
 
-    def add(self, member: dict) -> ShortageSummary:
-        short = unpack_short(member)
+    def add(self, members: list[dict], short_days: np.ndarray) -> ShortageSummary:
+        """``members`` as :func:`run_member` returns them, in their order, and ``short_days``
+        (time, district, use) how many of them are short on each day (:func:`run_members`)."""
         if self.short_days is None:
-            self.short_days = np.zeros(short.shape, np.uint16)
-            self.short_any = np.zeros(short.shape[1:], np.uint16)
-            self.shortage_sum = np.zeros(short.shape[1:])
-            self.histogram = np.zeros(short.shape[1:] + (FRACTION_BINS + 1,), np.uint16)
-        self.members.append(member["year"])
-        self.short_days += short
-        self.short_any += short.any(axis=0)
-        self.shortage_sum += member["shortage_m3"]
-        fraction = np.divide(member["shortage_m3"], member["demand_m3"], out=np.zeros_like(member["shortage_m3"]), where=member["demand_m3"] > 0)
-        bins = np.where(short.any(axis=0), np.clip(np.ceil(fraction * FRACTION_BINS), 1, FRACTION_BINS), 0)
+            self.short_days = np.zeros(short_days.shape, np.uint16)
+            self.short_any = np.zeros(short_days.shape[1:], np.uint16)
+            self.shortage_sum = np.zeros(short_days.shape[1:])
+            self.histogram = np.zeros(short_days.shape[1:] + (FRACTION_BINS + 1,), np.uint16)
+        self.short_days += short_days
         flat = self.histogram.reshape(-1, FRACTION_BINS + 1)
-        flat[np.arange(flat.shape[0]), bins.ravel().astype(np.intp)] += 1
+        for member in members:  # the sum of shortages in the members' order: the same bits on any cluster
+            self.members.append(member["year"])
+            self.shortage_sum += member["shortage_m3"]
+            bins = member["fraction_bin"]
+            self.short_any += bins > 0
+            flat[np.arange(flat.shape[0]), bins.ravel().astype(np.intp)] += 1
         return self
 
     def to_dataset(self, time, districts, order: PriorityOrder, quantiles) -> xr.Dataset:
@@ -87,10 +90,6 @@ class ShortageSummary:
             },
             attrs={"members": n},
         )
-
-
-def combine(summary: ShortageSummary, member: dict) -> ShortageSummary:
-    return summary.add(member)
 
 
 def member_window(history: xr.Dataset, year: int, start: pd.Timestamp, horizon_days: int) -> xr.Dataset | None:
@@ -151,79 +150,139 @@ def _weather_columns(window: xr.Dataset, districts: pd.Index, district_station,
     return p, e, of_district
 
 
-def _spread(p: np.ndarray, e: np.ndarray, of_district: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """P and E per column spread over the districts (time, district), row-major."""
-    if of_district is None or np.array_equal(of_district, np.arange(p.shape[1])):
-        return np.ascontiguousarray(p), np.ascontiguousarray(e)
+def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -> tuple[np.ndarray, np.ndarray]:
+    """P and E (time, district), mm/day, in the order of ``districts`` (row-major)."""
+    p, e, of_district = _weather_columns(window, districts, district_station)
     return np.ascontiguousarray(p[:, of_district]), np.ascontiguousarray(e[:, of_district])
 
 
-def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -> tuple[np.ndarray, np.ndarray]:
-    """P and E (time, district), mm/day, in the order of ``districts``."""
-    p, e, of_district = _weather_columns(window, districts, district_station)
-    return _spread(p, e, of_district)
-
-
 @kernel
-def _add_shortage(demand, allocated, short, shortage_m3, demand_m3):
-    """Marks the short uses of these days and adds their shortage and demand (m³) to the sums."""
-    n_time, n_district, n_use = demand.shape
+def _add_shortage(demand, allocated, first, short_days, short_any, shortage_m3, demand_m3):
+    """Counts the short uses of these days (from day ``first`` of ``short_days``), marks them
+    in ``short_any`` and adds their shortage and demand (m³) to the sums.
+
+    District and use as one flat axis: numba then vectorises the pass (twice as fast as three
+    nested loops); each sum still takes the days in order, so the bits are the same."""
+    n_time = demand.shape[0]
+    m = demand.shape[1] * demand.shape[2]
+    demand, allocated = demand.reshape(n_time, m), allocated.reshape(n_time, m)
+    short_days = short_days.reshape(short_days.shape[0], m)
+    short_any, shortage_m3, demand_m3 = short_any.reshape(m), shortage_m3.reshape(m), demand_m3.reshape(m)
     for t in range(n_time):
-        for i in range(n_district):
-            for u in range(n_use):
-                d = demand[t, i, u]
-                shortage = max(d - allocated[t, i, u], 0.0)
-                short[t, i, u] = shortage > 1e-9 * d + 1e-9
-                shortage_m3[i, u] += shortage
-                demand_m3[i, u] += d
+        day_demand, day_allocated, day_short = demand[t], allocated[t], short_days[first + t]
+        for k in range(m):
+            d = day_demand[k]
+            shortage = max(d - day_allocated[k], 0.0)
+            short = shortage > 1e-9 * d + 1e-9
+            day_short[k] += short
+            short_any[k] = short_any[k] | short
+            shortage_m3[k] += shortage
+            demand_m3[k] += d
+
+
+@kernel_calling("models.allocation.network", "models.allocation.demand")
+def _member_days(precipitation_mm, evaporation_mm, column_of, deficit_mm, kind, coefficient, area_m2, open_water_share,
+                 board_of, district_cap, board_cap, storage_max, storage, supply, demand, local_inflow, evaporation,
+                 fraction, allocated, allocated_shared, limit, storage_out, inlet, evaporated, spill, work,
+                 short_days, short_any, shortage_m3, demand_m3):
+    """A member's horizon day by day in one compiled loop: the day's demand and local water
+    (:func:`models.allocation.demand._inputs_days`), its allocation
+    (:func:`models.allocation.network._allocate_days`, the kernel itself, on one-day buffers)
+    and its count of short uses (:func:`_add_shortage`). The same calls as the chunks of
+    :func:`models.allocation.network.allocate_in_chunks` one day at a time, so the same bits,
+    without a return to Python between them (three calls a day × 183 days × 50 members)."""
+    for t in range(precipitation_mm.shape[0]):
+        _inputs_days(precipitation_mm, evaporation_mm, column_of, t, deficit_mm, kind, coefficient, area_m2,
+                     open_water_share, t > 0, demand, local_inflow, evaporation)
+        _allocate_days(demand, local_inflow, evaporation, supply[t:t + 1], board_of, district_cap, board_cap,
+                       storage_max, storage, False, fraction, allocated, allocated_shared, limit, storage_out, inlet,
+                       evaporated, spill, *work)
+        storage[:] = storage_out[0]
+        _add_shortage(demand, allocated, t, short_days, short_any, shortage_m3, demand_m3)
+
+
+def fraction_bins(short_any: np.ndarray, shortage_m3: np.ndarray, demand_m3: np.ndarray) -> np.ndarray:
+    """The histogram bin (uint8) of each district and use of a member: 0 when never short,
+    else the unmet share of the horizon's demand in bins of 0.01 (upper edge, at least 1)."""
+    fraction = np.divide(shortage_m3, demand_m3, out=np.zeros_like(shortage_m3), where=demand_m3 > 0)
+    return np.where(short_any, np.clip(np.ceil(fraction * FRACTION_BINS), 1, FRACTION_BINS), 0).astype(np.uint8)
 
 
 def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOrder, supply, storage, deficit_initial_mm,
-               district_station, of_district: np.ndarray | None = None, buffers: dict | None = None) -> dict:
-    """One member: its weather through demand and allocation, reduced to what the summary needs.
+               district_station, of_district: np.ndarray | None = None, buffers: dict | None = None,
+               short_days: np.ndarray | None = None) -> dict:
+    """One member: its weather through demand and allocation, reduced to what the summary needs:
+    ``year``, ``shortage_m3`` and ``demand_m3`` (district, use) summed over the horizon, m³,
+    ``fraction_bin`` (:func:`fraction_bins`), and ``short_days`` (time, district, use), the
+    count of members short (this one added to the given counts, or counts of its own).
 
-    The horizon is allocated a few days at a time in reused buffers (:func:`allocate_in_chunks`),
-    carrying the storage along: a member holds a few days of (day, district, use) arrays in
-    float64, and only the booleans ``short`` cover the whole horizon.
+    The horizon is allocated one day at a time in reused buffers by one compiled loop
+    (:func:`_member_days`), carrying the storage and the running deficit along, straight from
+    the weather columns (stations): a member holds one day of (district, use) arrays, nothing
+    of the whole horizon but the counts. P and E are checked once (:func:`check_weather`).
     """
     # (year, weather window, the outlook's own day labels[, the member's own supply m³/day]);
     # the window is a Dataset, or P and E (time, column) with each district's column in
     # ``of_district`` (see :func:`_weather_columns`)
     year, window, _, *own = item
     supply = supply if not own or own[0] is None else own[0]
-    p, e = (_spread(*window, of_district) if isinstance(window, tuple)
-            else _member_weather(window, table.index, district_station))
+    if isinstance(window, tuple):
+        p, e = window
+    else:
+        p, e, of_district = _weather_columns(window, table.index, district_station)
+    p, e = np.ascontiguousarray(p, dtype=float), np.ascontiguousarray(e, dtype=float)
+    check_weather(p, e)
+    supply = np.ascontiguousarray(np.broadcast_to(np.asarray(supply, dtype=float), (len(p),)))
+    if np.isnan(supply).any() or (supply < 0).any():
+        raise ValueError("supply must be >= 0 m3/day (inf: unlimited)")
+    n, n_use = len(table), len(order)
     buffers = {} if buffers is None else buffers
-    short = buffers.get("short")
-    if short is None or short.shape != p.shape + (len(order),):
-        short = buffers["short"] = np.empty(p.shape + (len(order),), bool)
-    shortage_m3 = np.zeros(short.shape[1:])
-    demand_m3 = np.zeros(short.shape[1:])
-    for days, demand, out in allocate_in_chunks(network, table, order, p, e, supply, storage=storage,
-                                                deficit_initial_mm=deficit_initial_mm, buffers=buffers):
-        _add_shortage(demand, out["allocated"], short[days], shortage_m3, demand_m3)
-    # Packed eight days-uses to a byte: what travels back from a Dask worker is 8× smaller.
-    return {"year": year, "short_packed": np.packbits(short, axis=None), "short_shape": short.shape,
-            "shortage_m3": shortage_m3, "demand_m3": demand_m3}
+    if buffers.get("size") != (n, n_use, len(network.boards)) or buffers["model"].table is not table \
+            or buffers["model"].order is not order:
+        buffers.clear()
+        buffers.update(size=(n, n_use, len(network.boards)), model=DemandModel(table, order),
+                       work=kernel_work(n, n_use, len(network.boards)), network=_network_arrays(network),
+                       inputs=(np.empty((1, n, n_use)), np.empty((1, n)), np.empty((1, n)), np.empty((1, n_use))),
+                       out=(np.empty((1, n, n_use)), np.empty((1, n, n_use)), np.empty((1, n, n_use), np.int8),
+                            *(np.empty((1, n)) for _ in range(4))))
+    model = buffers["model"]
+    if short_days is None:
+        short_days = np.zeros((len(p), n, n_use), np.uint8)
+    short_any = np.zeros((n, n_use), bool)
+    shortage_m3 = np.zeros((n, n_use))
+    demand_m3 = np.zeros((n, n_use))
+    state = np.array(np.broadcast_to(np.asarray(network.storage_initial_m3 if storage is None else storage,
+                                                dtype=float), (n,)))
+    deficit = np.array(np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,)))
+    column_of = np.arange(n, dtype=np.intp) if of_district is None else np.asarray(of_district, np.intp)
+    _member_days(p, e, column_of, deficit, model.kind, model.coefficient_by_district, model.area_m2,
+                 model.open_water_share, *buffers["network"], state, supply, *buffers["inputs"], *buffers["out"],
+                 buffers["work"], short_days, short_any, shortage_m3, demand_m3)
+    return {"year": year, "shortage_m3": shortage_m3, "demand_m3": demand_m3,
+            "fraction_bin": fraction_bins(short_any, shortage_m3, demand_m3), "short_days": short_days}
 
 
-def run_members(items, **shared) -> list[dict]:
-    """Several members in one task (:func:`run_member` each, in order), sharing their buffers:
-    a task per member cost about 0.08 s of its own (the task, its arrays made anew)."""
+def run_members(items, **shared) -> tuple[list[dict], np.ndarray | None]:
+    """Several members in one task (:func:`run_member` each, in order), sharing their buffers
+    and one count of short members per day (uint8 for up to 255 members): what travels back
+    is that count and each member's (district, use) sums, not each member's days."""
     buffers: dict = {}
-    return [run_member(item, buffers=buffers, **shared) for item in items]
+    short_days = None
+    members = []
+    for item in items:
+        if short_days is None:
+            days = len(item[1][0]) if isinstance(item[1], tuple) else item[1].sizes["time"]
+            shape = (days, len(shared["table"]), len(shared["order"]))
+            short_days = np.zeros(shape, np.uint8 if len(items) < 256 else np.uint16)
+        member = run_member(item, buffers=buffers, short_days=short_days, **shared)
+        del member["short_days"]
+        members.append(member)
+    return members, short_days
 
 
-def combine_members(summary: ShortageSummary, members: list[dict]) -> ShortageSummary:
-    for member in members:
-        summary.add(member)
-    return summary
-
-
-def unpack_short(member: dict) -> np.ndarray:
-    """The (time, district, use) booleans "short" of a member returned by :func:`run_member`."""
-    shape = member["short_shape"]
-    return np.unpackbits(member["short_packed"], count=int(np.prod(shape))).reshape(shape).astype(bool)
+def combine_members(summary: ShortageSummary, result: tuple[list[dict], np.ndarray | None]) -> ShortageSummary:
+    members, short_days = result
+    return summary.add(members, short_days) if members else summary
 
 
 def outlook(
@@ -286,6 +345,7 @@ def outlook(
     # cheaper than selecting from the Dataset per member (a season replay runs dozens of
     # outlooks of dozens of members). The known days are put in front of every member's window.
     p_all, e_all, of_district = _weather_columns(history, table.index, stations)
+    of_district = of_district.astype(np.intp)
     history_days = pd.DatetimeIndex(history["time"].values)
     columns = pd.unique(np.asarray(table.index if stations is None else stations))
     p_known, e_known = (_weather_columns(known, table.index, stations, columns)[:2] if n_known
@@ -307,12 +367,17 @@ def outlook(
             items.append((int(year), window, time, own))
     supply = np.full(horizon_days, np.nan) if per_member else \
         np.broadcast_to(np.asarray(supply_m3_day, dtype=float), (horizon_days,))
-    # A few tasks per worker thread, not one per member: enough to balance the load (the water
-    # boards' tasks run alongside), few enough that the cost of a task hardly counts. The
-    # members are summarised in their order either way, so the result does not depend on it.
-    threads = 1 if client is None else max(sum(client.nthreads().values()), 1)
-    size = max(1, -(-len(items) // (MEMBER_TASKS_PER_THREAD * threads)))
-    batches = [items[k:k + size] for k in range(0, len(items), size)]
+    # A few tasks per worker thread, not one per member: enough to balance the load (the
+    # national pass runs alongside), few enough that the cost of a task (its count of short
+    # days, 22 MB at national size) hardly counts. Sizes differ by one member at most: with
+    # 50 members in tasks of 7 (and a last one of 1) one of two workers had 6 members more to
+    # run at the end. The members are summarised in their order either way, so the result
+    # does not depend on it.
+    # In this process (no client) all members are one batch: one set of buffers for them all.
+    threads = 0 if client is None else max(sum(client.nthreads().values()), 1)
+    n_tasks = min(len(items), MEMBER_TASKS_PER_THREAD * threads if threads else 1)
+    bounds = [k * len(items) // n_tasks for k in range(n_tasks + 1)] if n_tasks else []
+    batches = [items[bounds[k]:bounds[k + 1]] for k in range(n_tasks)]
     summary = parallel.map_ordered(
         client, run_members, batches, combine_members, ShortageSummary(),
         table=table, network=network, order=order, supply=supply,
