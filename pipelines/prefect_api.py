@@ -31,6 +31,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,17 @@ class _Server:
             env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"},
             stdin=subprocess.DEVNULL)
 
+    def end(self) -> None:
+        """SIGTERM, SIGKILL after 5 s as Prefect does: uvicorn's graceful stop lets the
+        server's services write what they hold (the last events) before it exits."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
 
 _server: _Server | None = None
 
@@ -93,13 +105,30 @@ def start() -> None:
     global _server
     if _server is not None or os.environ.get("PREFECT_API_URL"):
         return
-    from prefect.settings import get_current_settings  # also reads a profile's or .env's settings
+    # The server is the longest path to the flow's start (it imports the whole Prefect server),
+    # and reading Prefect's settings (a profile, .env or prefect.toml may name an API) first
+    # means importing Prefect here, about 1 s. So a process that has not imported Prefect yet
+    # (the command line, first thing) launches the server before reading them, and stops it
+    # again at once where they name an API or turn the temporary server off.
+    server = None
+    if "prefect" not in sys.modules:
+        server = _Server()
+        server.launch()
+    try:
+        from prefect.settings import get_current_settings  # also reads a profile's or .env's settings
 
-    settings = get_current_settings()
+        settings = get_current_settings()
+    except BaseException:
+        if server is not None:
+            server.end()
+        raise
     if settings.api.url or not settings.server.ephemeral.enabled:
+        if server is not None:
+            server.end()
         return
-    server = _Server()
-    server.launch()
+    if server is None:
+        server = _Server()
+        server.launch()
     server.saved_env = {key: os.environ.get(key) for key in ("PREFECT_API_URL", "PREFECT_UI_URL")}
     env = {"PREFECT_API_URL": server.api_url}
     if settings.ui_url is None:
@@ -112,10 +141,14 @@ def start() -> None:
     log.info("temporary Prefect API server starting on %s", server.api_url)
 
 
-def wait() -> None:
+def wait(meanwhile: Callable[[], None] | None = None) -> None:
     """Wait until the server of :func:`start` answers on ``/api/health`` (at most
     ``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS``); raise :class:`TemporaryApiError`
-    naming its exit code when it does not. Without such a server, return at once."""
+    naming its exit code when it does not. Without such a server, return at once.
+
+    ``meanwhile``: work for the time the server still needs (called once, only when it does
+    not answer yet), e.g. importing what the run needs later
+    (:func:`pipelines.daily_run.import_stages`)."""
     server = _server
     if server is None:
         return
@@ -138,6 +171,10 @@ def wait() -> None:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
+        if meanwhile is not None:
+            meanwhile, work = None, meanwhile
+            work()
+            continue
         time.sleep(0.05)
     stop()
     raise TemporaryApiError(f"Prefect's temporary API server did not answer within {timeout_s} s "
@@ -151,11 +188,5 @@ def stop() -> None:
     server, _server = _server, None
     if server is None:
         return
-    if server.process is not None and server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+    server.end()
     _point_prefect_at(server.saved_env)
