@@ -363,9 +363,10 @@ def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path
     where = f" into {output}" if output else ""
     print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}{where}", flush=True)
     prefect_api.wait(meanwhile=import_stages)
-    state = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
-                        output=None if output is None else str(output.resolve()), republish=republish,
-                        config=config, return_state=True)
+    with prefect_api.flow_settings():
+        state = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
+                            output=None if output is None else str(output.resolve()), republish=republish,
+                            config=config, return_state=True)
     code = exit_code_of_state(state)
     result = state.result(raise_on_failure=False)
     print(f"[droogte] finished in {time.perf_counter() - started:.1f} s: {state.name}", flush=True)
@@ -390,8 +391,9 @@ def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_addres
     day = date or config.date or dt.date.today()
     print(f"[droogte] outlook of setup {config.name!r} from {day.isoformat()}", flush=True)
     prefect_api.wait()
-    path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
-                       horizon_days=horizon_days, config=config)
+    with prefect_api.flow_settings():
+        path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
+                           horizon_days=horizon_days, config=config)
     print(f"  outlook        {path}")
     return 0
 
@@ -418,7 +420,8 @@ def _ingest(config, source: str) -> int:
     flows = {"all": ingest.ingest_all, "meteo": ingest.ingest_meteo,
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
     prefect_api.wait()
-    report = flows[source](config=config)
+    with prefect_api.flow_settings():
+        report = flows[source](config=config)
     print(report if isinstance(report, str) else _format_report(report))
     return _ingest_status(report)
 

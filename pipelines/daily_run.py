@@ -39,23 +39,30 @@ from pipelines.store import DECISION_LOG, INDICATORS, Store, remove_interrupted_
 
 
 #: Modules the stages import only where they first need them (the pages and charts, the
-#: reference geography, the climatology): about 1.5 s of CPU inside the flow otherwise.
-#: ``droogte run`` imports them while Prefect's temporary server is still starting
-#: (:func:`import_stages`), when the process would otherwise only wait.
+#: reference geography, the climatology, dask.array for xarray): about 1.5 s of CPU inside
+#: the flow otherwise. ``droogte run`` imports them while Prefect's temporary server is still
+#: starting (:func:`import_stages`), when the process would otherwise only wait.
 STAGE_IMPORTS = ("dashboards.site", "dashboards.policy_dashboard", "dashboards.public_record", "dashboards.bulletin",
                  "dashboards.charts", "models.indicators.climatology", "models.indicators.deficit",
                  "models.restrictions.explanations", "pipelines.reference.geography", "pipelines.national_source",
-                 "prefect.task_engine", "prefect.artifacts")
+                 "dask.array", "prefect.task_engine", "prefect.artifacts")
 
 
 def import_stages() -> None:
-    """Import :data:`STAGE_IMPORTS` now. A module that fails to import is left for its stage,
-    which then fails with the error in its own task run, as without this."""
+    """Import :data:`STAGE_IMPORTS` and load numba's compiler contexts (``models/jit.py``) now.
+    A module that fails to import is left for its stage, which then fails with the error in
+    its own task run, as without this."""
+    from models.jit import load_compiler
+
     for name in STAGE_IMPORTS:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - reported by the stage that needs it (see docstring)
             continue
+    try:
+        load_compiler()
+    except Exception:  # noqa: BLE001 - as above: the first kernel loads them again and reports
+        pass
 
 
 class RunInProgress(RuntimeError):

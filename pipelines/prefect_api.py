@@ -181,6 +181,21 @@ def wait(meanwhile: Callable[[], None] | None = None) -> None:
                             "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
 
 
+def flow_settings() -> contextlib.AbstractContextManager:
+    """The Prefect settings for flows run against the server of :func:`start` (a context
+    manager; without such a server, the settings as they are).
+
+    No flow-run heartbeats there: they let a server notice a run that crashed, but this
+    server ends with the run itself, so nothing would read them, and Prefect (3.8.8) waits up
+    to a second for its heartbeat thread at the end of every flow run
+    (``prefect.flow_engine._send_heartbeats``)."""
+    if _server is None:
+        return contextlib.nullcontext()
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+
+
 def stop() -> None:
     """Stop the server of :func:`start` (SIGTERM, SIGKILL after 5 s as Prefect does) and give
     this process its own Prefect settings back."""
