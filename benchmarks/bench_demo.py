@@ -70,16 +70,52 @@ def one_run(config: Path, env: dict[str, str]) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started_utc = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    out = subprocess.run([str(droogte), "run", "--config", str(config), "--date", DAY],
-                         capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if out.returncode != 0:
-        print(out.stdout[-2000:], out.stderr[-4000:], file=sys.stderr)
-        raise SystemExit(f"droogte run ended with exit code {out.returncode}")
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen([str(droogte), "run", "--config", str(config), "--date", DAY],
+                                   stdout=stdout, stderr=stderr, text=True, env=env)
+        split = _cpu_by_process(process)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if process.returncode != 0:
+            stdout.seek(0)
+            stderr.seek(0)
+            print(stdout.read()[-2000:], stderr.read()[-4000:], file=sys.stderr)
+            raise SystemExit(f"droogte run ended with exit code {process.returncode}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall_s": wall, "cpu_s": cpu, "load": load, "started": started_utc,
-            "ended": started_utc + dt.timedelta(seconds=wall)}
+            "ended": started_utc + dt.timedelta(seconds=wall), "cpu_split": split}
+
+
+def _cpu_by_process(process: subprocess.Popen) -> dict[str, float]:
+    """Wait for ``process``; CPU seconds (user + system) of it and of what it started, by
+    kind, as last seen every 0.1 s (the last tenth of a second of each may be missed)."""
+    import psutil
+
+    seen: dict[int, tuple[str, float]] = {}
+    root = psutil.Process(process.pid)
+    while process.poll() is None:
+        try:
+            family = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            family = []
+        for member in family:
+            try:
+                times = member.cpu_times()
+                command = " ".join(member.cmdline())
+            except psutil.Error:
+                continue
+            kind = ("the run (droogte)" if member.pid == process.pid else
+                    "Prefect's server" if "uvicorn" in command else
+                    "the orphan guard" if "--guard" in command else "others (Dask workers...)")
+            # a child seen before its exec, or as a zombie, keeps the kind it was seen with
+            earlier = seen.get(member.pid, (kind, 0.0))[0]
+            kind = kind if earlier.startswith("others") and command else earlier
+            seen[member.pid] = (kind, max(times.user + times.system, seen.get(member.pid, ("", 0.0))[1]))
+        time.sleep(0.1)
+    split: dict[str, float] = {}
+    for kind, cpu in seen.values():
+        split[kind] = split.get(kind, 0.0) + cpu
+    return split
 
 
 async def flow_runs(n: int) -> list[dict]:
@@ -129,6 +165,9 @@ def report(label: str, runs: list[dict]) -> None:
     rest = median(lambda r: r["flow_s"] - sum(r["tasks"].get(n, 0.0) for n in STAGES))
     print(f"    {'between the tasks':<22}{rest:6.1f} s   (flow and task bookkeeping, approval, artifacts)")
     print(f"  after the flow          {median(lambda r: r['after_flow_s']):6.1f} s   (server stop, exit)")
+    kinds = sorted({k for r in runs for k in r["cpu_split"]})
+    print("  CPU by process          " + ", ".join(
+        f"{k} {median(lambda r, k=k: r['cpu_split'].get(k, 0.0)):.1f} s" for k in kinds))
 
 
 def main() -> int:
