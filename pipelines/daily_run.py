@@ -49,19 +49,22 @@ STAGE_IMPORTS = ("dashboards.site", "dashboards.policy_dashboard", "dashboards.p
 
 
 def import_stages() -> None:
-    """Import :data:`STAGE_IMPORTS` and load numba's compiler contexts (``models/jit.py``) now.
-    A module that fails to import is left for its stage, which then fails with the error in
-    its own task run, as without this."""
-    from models.jit import load_compiler
-
+    """Import :data:`STAGE_IMPORTS`, load numba's compiler contexts (``models/jit.py``) and
+    compile the pages' templates now. What fails here is left for the stage that needs it,
+    which then fails with the error in its own task run, as without this."""
     for name in STAGE_IMPORTS:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - reported by the stage that needs it (see docstring)
             continue
     try:
+        from dashboards.citizen_map import TEMPLATE_ENVIRONMENT
+        from models.jit import load_compiler
+
         load_compiler()
-    except Exception:  # noqa: BLE001 - as above: the first kernel loads them again and reports
+        for template in TEMPLATE_ENVIRONMENT.list_templates(extensions=["j2"]):
+            TEMPLATE_ENVIRONMENT.get_template(template)  # compiled once, kept by the environment
+    except Exception:  # noqa: BLE001 - as above: loaded again where needed, and reported there
         pass
 
 
