@@ -14,8 +14,26 @@ and is reported apart; the warm runs share that home, as on an analyst's machine
 
 Prints, per run and as the median of the warm runs: the whole run (wall, process start to
 exit), CPU seconds of the run and the processes it waited for (user + system: Prefect's
-server, Dask workers), the load average before the run, and per stage the Prefect task run's
-time (read from the Prefect database after the runs).
+server, Dask workers) and their split by process, the load average before the run, and per
+stage the Prefect task run's time (read from the Prefect database after the runs). "Warm"
+means the Prefect home and its database exist already; each run still starts and stops
+Prefect's temporary server, as ``droogte run`` does out of the box (no ``PREFECT_API_URL``).
+
+Where the time goes (issue 19, point 4; profiled with py-spy, cProfile and ``-X importtime``).
+Before the flow: the temporary server is ready only after it has imported the whole Prefect
+server, about 4 s of CPU, so it is now launched first thing, before Prefect is imported in
+the run (``pipelines/prefect_api.py``); while it starts, the run imports its pipeline, reads
+its setup and imports what the stages would import later, loads numba's compiler contexts
+and compiles the pages' templates (``pipelines/daily_run.py: import_stages``). After the
+flow: Prefect's join of its flow-run heartbeat thread (up to 1 s; no heartbeats against the
+temporary server) and Python's teardown of the imported modules (about 1 s of CPU; the
+process now ends with ``os._exit`` after every exit handler has run, ``pipelines/cli.py:
+entry``) are gone; the server's graceful stop stays (a SIGKILL loses its last events, which
+``tests/test_prefect_api.py`` checks). In the flow: the bulletin reuses the dashboard's
+chart drawings (``dashboards/charts.py``), the late-data check and the DINO reader lost
+their pandas overhead. What remains is mostly the stages' own work in one process (about
+7 s of CPU: the readers, indicators, restrictions, the charts and pages) and the server's
+start (about 4 s of CPU, in parallel).
 
 Measured on 30 November 2026 on this 2-core machine, shared with other sessions; the same
 demo and day, ``droogte run`` from process start to exit:
@@ -35,10 +53,23 @@ demo and day, ``droogte run`` from process start to exit:
       restrictions 0.9 s, publish-site 2.7 s, bulletin 0.8 s), after the flow 2.6 s;
       first run on a new Prefect home 27.8 s wall, 28.3 s CPU (15.9 s before the flow)
 
+    issue 19 point 4 (branch issue-19f), A/B interleaved against main 7fce3aa on a very busy
+    machine (load average 8-11; wall figures mean little there, CPU is steadier), 3 warm runs:
+      main 7fce3aa   warm 20.4-20.8 s CPU (the run's own process 14.1-14.4 s, the server
+                     6.2-6.3 s); first run 25.4 s CPU
+      issue-19f      warm 17.2-18.8 s CPU (the run's own process 11.1-12.1 s, the server
+                     6.0-6.5 s); first run 22.7 s CPU
+    issue-19f alone, load average 3.5-6: warm 20-31 s wall, 15.6-17.9 s CPU, before the flow
+      (wall, busy) 17 s, after the flow 0.4 s (was 2.4-2.6 s)
+
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
 The targets (at most 8 s warm, 20 s for the first run on a new Prefect home) are not met:
-the stages' own work is now about 9.4 s of the flow (restrictions 2.2 s, publication 2.9 s).
+on two cores the run's own process alone holds about 11 s of CPU (about 3.5 s of imports
+before the flow, done while the server starts, and about 7 s of stage work in the flow),
+and the server needs about 4 s of CPU before it answers; 8 s would take the stages' work
+across processes or a Prefect server that is already running (``PREFECT_API_URL``, as in
+production, which skips the start and the stop).
 """
 
 from __future__ import annotations
@@ -63,9 +94,10 @@ STAGES = ("ingest-all", "ingest-meteo", "ingest-groundwater", "ingest-sensors", 
           "allocate-water", "deficit-climatology", "decide-restrictions", "publish-site", "write-bulletin")
 
 
-def one_run(config: Path, env: dict[str, str]) -> dict:
-    """``droogte run`` once in a fresh process: wall and CPU seconds, UTC start and end."""
-    droogte = Path(sys.executable).with_name("droogte")
+def one_run(config: Path, env: dict[str, str], droogte: Path | None = None) -> dict:
+    """``droogte run`` once in a fresh process (``droogte``: the command, default this
+    environment's): wall and CPU seconds, UTC start and end, CPU by process."""
+    droogte = droogte or Path(sys.executable).with_name("droogte")
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started_utc = dt.datetime.now(dt.UTC)
