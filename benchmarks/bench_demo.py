@@ -59,7 +59,7 @@ demo and day, ``droogte run`` from process start to exit:
                      6.2-6.3 s); first run 25.4 s CPU
       issue-19f      warm 17.2-18.8 s CPU (the run's own process 11.1-12.1 s, the server
                      6.0-6.5 s); first run 22.7 s CPU
-    issue-19f alone, load average 3.5-6: warm 20-31 s wall, 15.6-17.9 s CPU, before the flow
+    issue-19f alone, load average 3.5-6: warm 20-33 s wall, 15.6-17.9 s CPU, before the flow
       (wall, busy) 17 s, after the flow 0.4 s (was 2.4-2.6 s)
 
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
