@@ -32,7 +32,7 @@ entry``) are gone; the server's graceful stop stays (a SIGKILL loses its last ev
 ``tests/test_prefect_api.py`` checks). In the flow: the bulletin reuses the dashboard's
 chart drawings (``dashboards/charts.py``), the late-data check and the DINO reader lost
 their pandas overhead. What remains is mostly the stages' own work in one process (about
-7 s of CPU: the readers, indicators, restrictions, the charts and pages) and the server's
+6 s of CPU: the readers, indicators, restrictions, the charts and pages) and the server's
 start (about 4 s of CPU, in parallel).
 
 Measured on 30 November 2026 on this 2-core machine, shared with other sessions; the same
@@ -53,21 +53,29 @@ demo and day, ``droogte run`` from process start to exit:
       restrictions 0.9 s, publish-site 2.7 s, bulletin 0.8 s), after the flow 2.6 s;
       first run on a new Prefect home 27.8 s wall, 28.3 s CPU (15.9 s before the flow)
 
-    issue 19 point 4 (branch issue-19f), A/B interleaved against main 7fce3aa on a very busy
-    machine (load average 8-11; wall figures mean little there, CPU is steadier), 3 warm runs:
-      main 7fce3aa   warm 20.4-20.8 s CPU (the run's own process 14.1-14.4 s, the server
-                     6.2-6.3 s); first run 25.4 s CPU
-      issue-19f      warm 17.2-18.8 s CPU (the run's own process 11.1-12.1 s, the server
-                     6.0-6.5 s); first run 22.7 s CPU
-    issue-19f alone, load average 3.5-6: warm 20-33 s wall, 15.6-17.9 s CPU, before the flow
-      (wall, busy) 17 s, after the flow 0.4 s (was 2.4-2.6 s)
+    issue 19 point 4 (branch issue-19f), A/B interleaved against main 7fce3aa (``droogte``
+    of each in turn, the same demo and day, a Prefect home each), 3 warm runs:
+      load average 3.6-4.6    main   warm 25.2-35.2 s wall (median 29.4), 17.9-21.3 s CPU (the
+                                     run's own process 12.4-14.8 s, the server 5.3-6.4 s);
+                                     first run 37.5 s wall, 25.7 s CPU
+                              19f    warm 19.9-26.7 s wall (median 23.0), 15.7-16.8 s CPU (the
+                                     run's own process 10.0-10.8 s, the server 5.6-5.9 s);
+                                     first run 34.8 s wall, 23.1 s CPU
+      load average 8-11       main   warm 20.4-20.8 s CPU (own process 14.1-14.4 s); first 25.4 s
+                              19f    warm 17.2-18.8 s CPU (own process 11.1-12.1 s); first 22.7 s
+    issue-19f alone, --repeat 3, load average 3.1-4.2 (minutes before the A/B above):
+      warm 11.6-17.3 s wall (median 13.0), 15.1-16.3 s CPU (own process 10.2 s, server 5.4 s):
+      before the flow 6.5 s, flow 6.1 s (the three ingests 2.0 s, indicators 0.7 s,
+      allocate-water 0.7 s, restrictions 0.5 s, publish-site 1.4 s, bulletin 0.3 s, between
+      the tasks 0.4 s), after the flow 0.4 s (was 2.4-2.6 s);
+      first run on a new Prefect home 27.3 s wall, 22.9 s CPU (20.2 s before the flow)
 
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
 The targets (at most 8 s warm, 20 s for the first run on a new Prefect home) are not met:
-on two cores the run's own process alone holds about 11 s of CPU (about 3.5 s of imports
-before the flow, done while the server starts, and about 7 s of stage work in the flow),
-and the server needs about 4 s of CPU before it answers; 8 s would take the stages' work
+on two cores the run's own process alone holds about 10 s of CPU (about 4 s of imports and
+preparation before the flow, done while the server starts, and about 6 s of stage work in
+the flow), and the server needs about 4 s of CPU before it answers; 8 s would take the stages' work
 across processes or a Prefect server that is already running (``PREFECT_API_URL``, as in
 production, which skips the start and the stop).
 """
