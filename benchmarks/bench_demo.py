@@ -29,7 +29,8 @@ flow: Prefect's join of its flow-run heartbeat thread (up to 1 s; no heartbeats 
 temporary server) and Python's teardown of the imported modules (about 1 s of CPU; the
 process now ends with ``os._exit`` after every exit handler has run, ``pipelines/cli.py:
 entry``) are gone; the server's graceful stop stays (a SIGKILL loses its last events, which
-``tests/test_prefect_api.py`` checks). In the flow: the bulletin reuses the dashboard's
+``tests/test_prefect_api.py`` checks). First run on a new home: the temporary server no
+longer registers Prefect's block types (about 2 s of its CPU, before it answers). In the flow: the bulletin reuses the dashboard's
 chart drawings (``dashboards/charts.py``), the late-data check and the DINO reader lost
 their pandas overhead. What remains is mostly the stages' own work in one process (about
 6 s of CPU: the readers, indicators, restrictions, the charts and pages) and the server's
