@@ -71,6 +71,12 @@ demo and day, ``droogte run`` from process start to exit:
       the tasks 0.4 s), after the flow 0.4 s (was 2.4-2.6 s);
       first run on a new Prefect home 27.3 s wall, 22.9 s CPU (20.2 s before the flow)
 
+    issue-19f final (block types not registered by the temporary server), --repeat 3, load
+    average 1.6-2.2: warm 12.1-18.2 s wall (median 13.4), 14.6-18.3 s CPU (own process 10.0 s,
+      server 5.3 s): before the flow 7.9 s, flow 6.0 s, after the flow 0.4 s;
+      first run on a new Prefect home 20.2 s wall, 20.0 s CPU (14.0 s before the flow, server
+      9.5 s of CPU)
+
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
 The targets (at most 8 s warm, 20 s for the first run on a new Prefect home) are not met:
