@@ -31,7 +31,7 @@ Figures at the stated size on this machine's 2 cores, nearly quiet (load average
 | boards' wait and assembly after the members, 1 / 2 workers | 4.4 / 3.7 s | 0.0 / 0.0 s |
 | peak memory, 1 / 2 workers | 3.13 / 4.03 GiB | 2.42 / 3.84 GiB |
 | one member in one process (kernel part) | 0.31 s (0.24 s) | 0.25 s (0.18 s) |
-| kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-28 ms = 4.6-5.6x |
+| kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-28 ms = 4.6-5.6x; after the kernel's round (below) 89-106 ms / 27-29 ms = 3.2-4.0x |
 
 The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; this docstring said 41.6 s / 27.3 s
 before. Under a load average of 13-17 (six lines of work on the 2 cores) the same stage took
@@ -45,9 +45,17 @@ worker sharing buffers), 15 s of system time from page faults (the local workers
 arrays of up to 32 MiB on the heap, ``pipelines.dask_cluster.WORKER_MALLOC``: a member faulted
 in 0.1 GiB instead of 0.5 GiB), Python checks and pandas 3 string iteration around the
 kernel (the national pass's set-up took 1.1 s of it). The kernel's own day: one pass over the
-districts for local water (most of its time: about 90 ms of the 139 when every demand fits),
-then per priority step only the districts with residual demand. The first numpy
-implementation of a member took 13 s.
+districts for local water, the check of the demand and the lists of districts short per use,
+then per priority step only the districts listed, one pass each unless a board inlet or the
+source binds (4 in 100 steps here). The kernel's round of issue 19, measured in thread CPU
+time on the shared machine under a load average of 4-5 (six lines of work on 2 cores), best
+of 11 to 15 alternated runs: the kernel over one member 131-150 ms before, 88-106 ms after
+(the local-water pass about 52 ms of it, the priority steps about 40 ms; on a season where
+every demand fits 68 ms, before 85 ms); the memory-bound pass 27-29 ms. Where it went: the
+input checks moved into the kernel (two numpy passes over the 176 MB of demand, 13 ms),
+unsigned district and board numbers (numba's code for negative indices in every inner loop,
+about 16 ms), one pass per priority step instead of three (gather, final pass, limit codes).
+The first numpy implementation of a member took 13 s.
 
     python benchmarks/bench_allocation.py                    # national scale
     python benchmarks/bench_allocation.py --districts 2000 --members 10 --days 183
@@ -203,7 +211,7 @@ def _memory_pass(demand, local_inflow, evaporation, allocated, allocated_shared,
             spill[t, i] = 0.0
 
 
-def kernel_against_memory(districts, boards, history, supply, days, order, repeat=5):
+def kernel_against_memory(districts, boards, history, supply, days, order, repeat=11):
     """The allocation kernel over one member's horizon and a memory-bound pass over the same
     arrays (demand, local water in; the seven outputs out), in this process, best of ``repeat``
     alternated runs each, in CPU time of this thread (on a busy machine, time waiting for a

@@ -22,7 +22,11 @@ and how far the results agree. The load average is printed before and after.
   GLPK (``benchmarks/pywr_side.py``) on one shared network of 100 and 1,000 districts
   (``--districts``) x 7 ranks x 183 days: a national source, water boards and districts
   with inlet capacities, seeded demands, no local water. Agreement: per-rank totals of each
-  day, relative to the largest. pywr's model build is timed apart from its run.
+  day, relative to the largest. pywr's model build is timed apart from its run. pywr uses
+  its edge formulation (``glpk-edge``) and one recorder for the per-rank totals: the route
+  formulation's setup and a named recorder per output are quadratic in the districts
+  (``benchmarks/pywr_side.py`` says why); ``--pywr-solver glpk`` runs the route
+  formulation (about 40 s of CPU for its setup at 400 districts, 10 minutes at 1,000).
 
 A peer that is not installed is skipped with the reason. xclim and climate_indices come
 with the ``[peers]`` extra (``make peers``); pywr requires pandas < 3 and runs in its own
@@ -48,8 +52,8 @@ times, and the CPU-time ratios are the steadier figure. Medians of 3 interleaved
     allocation, 1,000 districts (21 boards): pywr's model build alone took 327 s CPU
         (1,633 s wall; 8,000 nodes, 7,000 recorders: 130 times the build at 100 districts
         for 10 times the nodes), and the run was stopped by the 40-minute limit of the
-        session's command before its first round ended: no ratio measured here. Allow
-        about 10 minutes of CPU for this size, or pass ``--districts 100 300``.
+        session's command before its first round ended: no ratio measured here. (Since
+        then pywr is built as ``benchmarks/pywr_side.py`` describes; figures below.)
 
 Rerun nearly quiet (load average 0.6-0.9, same day), medians of 3 interleaved rounds:
 
@@ -58,6 +62,38 @@ Rerun nearly quiet (load average 0.6-0.9, same day), medians of 3 interleaved ro
     daily SPI, 90-day window, 200 series x 40 years: project 0.29 s; xclim APP 5.82 s (x 20.1)
     allocation, 100 districts x 7 ranks x 183 days: project 4 ms; pywr (GLPK) run 0.81 s
         (x 219), its model build 2.18 s more; per-rank totals equal to 5.9e-15 of the largest
+
+Later the same day, busy (load average 4-14, other developers' test suites and
+benchmarks), after pywr's build was made linear (``glpk-edge``, one per-rank recorder) and
+the monthly SPI's gamma CDF evaluated per fit in blocks; medians of 3 interleaved rounds:
+
+    monthly SPI-3, 10,000 series x 40 years (load average 7-14):
+        project 0.355 s CPU (1.86 s wall); climate_indices 1.90 s CPU (x 5.3; wall x 8.7);
+        xclim APP 9.20 s CPU (x 25.9; wall x 23.1); xclim ML 15.1 s CPU (x 42.5; wall x 46.2)
+        max |Δ|: scipy reference 1.0e-13 (20 series); xclim ML 9.9e-8; climate_indices and
+        xclim APP 1.15e-3, mean 2.2e-5, where |SPI| < 3.09 (agreement as before the change)
+        rerun at load average 3-4: project 0.324 s CPU (0.49 s wall); climate_indices
+        1.89 s CPU (x 5.8; wall x 6.0); xclim APP 7.97 s CPU (x 24.6; wall x 23.3);
+        xclim ML 14.0 s CPU (x 43.1; wall x 42.4); agreement the same
+        the project's own parts (CPU, best of 3): window sums 17 ms, fits 48 ms, gamma CDF
+        0.32 s before, 0.19 s after, ndtri 70-80 ms; 0.47 s -> 0.32 s in all
+    allocation, 100 districts (10 boards) x 7 ranks x 183 days (load average 4-5):
+        project 5 ms CPU (9 ms wall); pywr (glpk-edge) run 1.11 s CPU (x 235; wall x 277,
+        x 242 without reading the totals), its build 0.10 s CPU more (was 2.5 s);
+        per-rank totals per day equal to 4.9e-15 of the largest
+    allocation, 1,000 districts (21 boards) x 7 ranks x 183 days (load average 4-5):
+        project 35 ms CPU (83 ms wall); pywr (glpk-edge) run 57.8 s CPU, 105 s wall
+        (x 1,642 CPU; wall x 1,253, x 1,214 without reading the totals; GLPK's simplex
+        95 s of the wall), its build 5.8 s CPU more (constructing the model 5.4 s,
+        Model.setup 0.36 s); per-rank totals per day equal to 1.3e-14 of the largest
+    allocation rerun at load average 4-5: 100 districts: project 4 ms CPU; pywr run 1.07 s
+        CPU (x 248; wall x 358, x 317 without reading the totals), build 0.08 s CPU;
+        1,000 districts: project 35 ms CPU (57 ms wall); pywr run 52.9 s CPU, 68.2 s wall
+        (x 1,496 CPU; wall x 1,199, x 1,161 without reading the totals; GLPK's simplex
+        61.6 s of the wall), build 7.3 s CPU; agreement 4.9e-15 and 1.3e-14 as above
+    allocation, 400 districts, pywr's route formulation (``--pywr-solver glpk``, one
+        round, load average 4-7): setup 40.6 s CPU, run 9.1 s CPU (x 628 CPU); totals
+        equal to 1.6e-14
 
     python benchmarks/compare_peers.py                 # all, default sizes
     python benchmarks/compare_peers.py --only spi-monthly --series 10000
@@ -255,6 +291,26 @@ def shared_network(n_district: int, *, n_time: int = 183, n_rank: int = 7) -> di
             "demand": demand}
 
 
+def project_allocation(arrays: dict):
+    """The project's allocation of the shared network: a function returning the per-rank
+    totals (time, rank) m³/day of ``allocate_arrays`` (no storage, no local water)."""
+    n_time, n_district, _ = arrays["demand"].shape
+    network = Network(
+        districts=tuple(f"d{i}" for i in range(n_district)),
+        boards=tuple(f"b{b}" for b in range(len(arrays["board_cap"]))),
+        board_of_district=arrays["board_of"].astype(np.intp),
+        district_inlet_m3_day=arrays["district_cap"], board_inlet_m3_day=arrays["board_cap"],
+        storage_max_m3=np.zeros(n_district), storage_initial_m3=np.zeros(n_district),
+    )
+    no_water = np.zeros((n_time, n_district))
+
+    def totals() -> np.ndarray:
+        out = allocate_arrays(network, arrays["demand"], no_water, no_water, arrays["supply"])
+        return out["allocated"].sum(axis=1)
+
+    return totals
+
+
 class PywrSide:
     """``benchmarks/pywr_side.py`` in pywr's own environment, spoken to a JSON line at a time."""
 
@@ -275,8 +331,9 @@ class PywrSide:
         self.process.wait(timeout=60)
 
 
-def pywr_python(args) -> tuple[str | None, str]:
-    if args.pywr_python:
+def pywr_python(args=None) -> tuple[str | None, str]:
+    """A Python that has pywr, or None and why not."""
+    if args is not None and args.pywr_python:
         return args.pywr_python, ""
     if installed("pywr"):
         return sys.executable, ""
@@ -295,32 +352,24 @@ def compare_allocation(args) -> None:
             n_time, _, n_rank = arrays["demand"].shape
             print(f"\nAllocation: {n_district:,} districts, {len(arrays['board_cap'])} water boards, {n_rank} ranks, "
                   f"{n_time} days; {load()}")
-            network = Network(
-                districts=tuple(f"d{i}" for i in range(n_district)),
-                boards=tuple(f"b{b}" for b in range(len(arrays["board_cap"]))),
-                board_of_district=arrays["board_of"].astype(np.intp),
-                district_inlet_m3_day=arrays["district_cap"], board_inlet_m3_day=arrays["board_cap"],
-                storage_max_m3=np.zeros(n_district), storage_initial_m3=np.zeros(n_district),
-            )
-            no_water = np.zeros((n_time, n_district))
-
-            def ours():
-                out = allocate_arrays(network, arrays["demand"], no_water, no_water, arrays["supply"])
-                return out["allocated"].sum(axis=1)
+            ours = project_allocation(arrays)
 
             ours()  # load the compiled kernel
             contenders = {"project allocate_arrays": ours}
             with tempfile.TemporaryDirectory(prefix="droogte-peers-") as folder:
                 if side is not None:
                     np.savez(Path(folder) / "network.npz", **arrays)
-                    built = side.ask({"network": str(Path(folder) / "network.npz")})
-                    print(f"  pywr model build: wall {built['wall_s']:.2f} s, CPU {built['cpu_s']:.2f} s (not in the ratio)")
+                    built = side.ask({"network": str(Path(folder) / "network.npz"), "solver": args.pywr_solver})
+                    print(f"  pywr model build ({args.pywr_solver}): wall {built['wall_s']:.2f} s, CPU {built['cpu_s']:.2f} s"
+                          f" (constructing the model {built['construct_cpu_s']:.2f} s, Model.setup"
+                          f" {built['setup_cpu_s']:.2f} s; not in the ratio)")
                     totals = Path(folder) / "totals.npy"
-                    pywr_cpu = []
+                    pywr_cpu, pywr_parts = [], []
 
                     def pywr_run():
                         answer = side.ask({"run": str(totals)})
                         pywr_cpu.append(answer["cpu_s"])  # the run's own CPU, in its own process
+                        pywr_parts.append((answer["lp_solve_s"], answer["recorder_s"]))
                         return np.load(totals)
 
                     contenders["pywr (GLPK)"] = pywr_run
@@ -331,6 +380,11 @@ def compare_allocation(args) -> None:
                     runs["pywr (GLPK)"][2] = pywr_cpu  # this process only waited
                 print_times(runs, "project allocate_arrays")
                 if side is not None:
+                    solve, record = (float(np.median(part)) for part in zip(*pywr_parts))
+                    pywr_wall = float(np.median(runs["pywr (GLPK)"][1]))
+                    ours_wall = float(np.median(runs["project allocate_arrays"][1]))
+                    print(f"  of pywr's run (wall, medians): GLPK's simplex {solve:.3f} s, reading the per-rank totals"
+                          f" {record:.3f} s; without the reading x{(pywr_wall - record) / ours_wall:.1f} wall of the project")
                     mine, theirs = runs["project allocate_arrays"][0], runs["pywr (GLPK)"][0]
                     scale = np.abs(theirs).max()
                     worst = np.abs(mine - theirs).max(axis=0) / scale
@@ -354,6 +408,9 @@ def main() -> None:
     parser.add_argument("--districts", type=int, nargs="+", default=[100, 1_000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pywr-python", help="a Python with pywr (default: .venv-pywr/bin/python)")
+    parser.add_argument("--pywr-solver", choices=("glpk-edge", "glpk"), default="glpk-edge",
+                        help="pywr's GLPK formulation: per edge (default) or per route (its setup is"
+                             " quadratic in the districts: about 6 s at 100, 100 s at 400)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # each figure as it comes, also into a file
     quiet_peers()

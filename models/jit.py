@@ -16,10 +16,21 @@ except ImportError:  # numba is optional
 
 
 def kernel(func):
-    """Compile ``func`` with numba (cached, releasing the GIL) where numba is installed."""
+    """Compile ``func`` with numba (cached, releasing the GIL) where numba is installed.
+
+    Never with ``fastmath``: it lets the compiler reorder sums and fuse a*b+c into one
+    rounding, which changes the results' bits (the allocation is held to its previous bits)."""
     if _numba_njit is None:
         return func
     return _numba_njit(cache=True, nogil=True)(func)
+
+
+def kernel_inline(func):
+    """:func:`kernel` for a small helper of other kernels: numba inlines it where it is called
+    (its own compiled version is never called from Python)."""
+    if _numba_njit is None:
+        return func
+    return _numba_njit(cache=True, nogil=True, inline="always")(func)
 
 
 def load_compiler() -> None:

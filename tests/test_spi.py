@@ -215,3 +215,26 @@ def test_monthly_spi_agrees_with_climate_indices():
     assert both.sum() > 0.98 * ours.size
     # They fit with Thom's approximation of the ML shape: close, not equal.
     assert np.abs(ours[both] - theirs[both]).max() <= 0.05
+
+
+def test_monthly_blocks_equal_the_value_by_value_gamma_cdf():
+    """The monthly path evaluates the sums of one fit side by side (``by_month``); each
+    probability must be the one :func:`gamma_cdf` gives value by value, in both branches
+    (series below a + 1, continued fraction above), with far tails, gaps, dry months and
+    a record that does not end on a December."""
+    from models.indicators.spi import _standardise
+
+    rng = np.random.default_rng(19)
+    n_time = 12 * 35 + 5
+    months = (np.arange(n_time) % 12) + 1
+    sums = rng.gamma(rng.uniform(0.5, 20.0, (40, 1)), 30.0, (40, n_time))
+    sums[rng.random(sums.shape) < 0.05] = 0.0
+    sums[rng.random(sums.shape) < 0.02] = np.nan
+    sums[:5, ::7] *= rng.choice([1e-4, 30.0], (5, len(range(0, n_time, 7))))  # far into both tails
+    sums = np.round(sums, 6)
+    by_value = _standardise(sums.copy(), months, None, out=np.empty(sums.shape))
+    rows = sums.copy()
+    in_blocks = _standardise(rows, months, None, out=rows, by_month=True)  # in place, as spi_monthly
+    np.testing.assert_array_equal(np.isnan(in_blocks), np.isnan(by_value))
+    assert np.isfinite(by_value).mean() > 0.9
+    np.testing.assert_allclose(in_blocks, by_value, rtol=0, atol=1e-11)

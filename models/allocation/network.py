@@ -37,13 +37,18 @@ board's districts allocated on their own get exactly what they got in that run. 
 :mod:`models.allocation.board_split` runs a national pass first and then the water boards in parallel.
 
 The day loop is a compiled kernel (:mod:`models.jit`). A day makes one pass over all
-districts (local water; what each use still lacks is listed per use) and then, per priority
-step, works only on the districts listed, writing straight into the outputs; the Newton
-steps read contiguous copies of the step's values. Every sum is taken in ascending district
-order, as the first compiled kernel took it, so the results are the same bit for bit
-(``benchmarks/bench_allocation.py`` checks them against ``benchmarks/allocation_previous.py``
-and gives the time per national day). ``tests/test_allocation_reference.py`` keeps the first,
-numpy implementation and holds the kernel to its results.
+districts: local water, the check of the day's demand, and per use a list of the districts
+that still lack water. Then, per priority step, it works only on the districts listed: one
+pass gives each of them min(residual demand, inlet capacity left), writing straight into the
+outputs, and takes the sums that show whether a board inlet or the source binds; only a step
+where one does (4 in 100 in the benchmark's dry season) solves for the fractions and makes a
+second pass that writes over the first from the values it kept. Every sum is taken in
+ascending district order, as the first compiled kernel took it, so the results are the same
+bit for bit (``tests/test_allocation_kernel.py`` and ``benchmarks/bench_allocation.py`` check
+them against ``benchmarks/allocation_previous.py``; the benchmark gives the time per national
+day and the ratio to a pass over the same arrays at memory speed).
+``tests/test_allocation_reference.py`` keeps the first, numpy implementation and holds the
+kernel to its results.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ import pandas as pd
 import xarray as xr
 
 from models.allocation.demand import DemandModel, local_water_arrays, running_deficit
-from models.jit import kernel
+from models.jit import kernel, kernel_inline
 from models.allocation.verdringingsreeks import PriorityOrder
 
 #: Codes of the ``limit`` variable: what kept a short use from its demand.
@@ -79,6 +84,10 @@ _W_ROWS = 8
 _F_BOARD_BOUND, _F_TODO = range(2)
 _F_ROWS = 2
 _RELATIVE_TOLERANCE = 1e-13
+_NEGATIVE_ZERO_BITS, _INFINITY_BITS = np.uint64(0x8000000000000000), np.uint64(0x7FF0000000000000)
+#: What :func:`_allocate_days` returns: 0 when all went well, otherwise the position of the
+#: input that was not finite and >= 0 in this tuple plus one (the kernel stops at that day).
+_CHECKED_INPUTS = ("demand", "local_inflow", "evaporation")
 
 
 @dataclass(frozen=True)
@@ -159,28 +168,32 @@ class Network:
         )
 
 
-# The kernel: plain loops over districts (models.jit). Each priority step first gathers the
-# districts with residual demand into contiguous arrays (``_A_*`` rows of ``active``) and works
-# on those: the Newton steps read them without indirection, and the sums the solves need are
-# taken in the same pass. Every sum is still taken in ascending district order, per board and
-# over the nation, so the results are bit for bit those of the first compiled kernel
-# (``benchmarks/allocation_previous.py``, checked by ``benchmarks/bench_allocation.py``).
-_A_RESIDUAL, _A_CAP, _A_REACH = range(3)
-_A_ROWS = 3
+# The kernel: plain loops over districts (models.jit). A priority step keeps what its first
+# pass overwrites in contiguous arrays (``_A_*`` rows of ``active_values``), and a step that
+# needs a solve gathers the reaches and boards of its districts there too: the Newton steps
+# read them without indirection. Every sum is taken in ascending district order, per board
+# and over the nation, so the results are bit for bit those of the first compiled kernel
+# (``benchmarks/allocation_previous.py``, checked by ``tests/test_allocation_kernel.py`` and
+# ``benchmarks/bench_allocation.py``).
+_A_CAP, _A_REACH, _A_ALLOCATED, _A_INLET = range(4)
+_A_ROWS = 4
+# District and board numbers the kernel stores and reads back as indices are unsigned: numba
+# then leaves out the code for negative indices (counted from the end), which made several
+# instructions more per district and use in the kernel's inner loops.
+_INDEX = np.uint32
 
 
 @kernel
-def _board_fractions(active_values, active_board, n_active, target, bound, g, demand_sum, value, slope, todo):
+def _board_fractions(residual, cap, active_board, n_active, target, bound, g, demand_sum, value, slope, todo):
     """Board fractions ``g_b`` with ``Σ_{i∈b} min(g_b·residual_i, cap_i) = target_b`` for bound boards.
 
     Requires ``Σ min(residual, cap) > target`` where ``bound``. Newton's method on this
     concave, piecewise-linear function, started from the lower bound ``target / Σ residual``
     (``demand_sum``, per board), never overshoots and reaches the exact root after crossing a
-    few breakpoints. ``active_values`` holds the residual and capacity of the districts with
-    residual demand (rows ``_A_RESIDUAL``, ``_A_CAP``), ``active_board`` their boards;
+    few breakpoints. ``residual`` and ``cap`` are the residual demand and capacity of the
+    districts with residual demand (contiguous), ``active_board`` their boards;
     ``value``, ``slope``, ``todo`` are work arrays, one value per board.
     """
-    residual, cap = active_values[_A_RESIDUAL], active_values[_A_CAP]
     n_groups = len(target)
     todo[:] = bound
     for b in range(n_groups):
@@ -232,13 +245,26 @@ def _national_fraction(residual, reach, n_active, source, demand_sum):
     return f
 
 
+@kernel_inline
+def _limit_code(residual, given, district_cap, cap_left, board_cap_left):
+    """What kept a use short after its step (:data:`LIMITS`), ``NONE`` when it got its
+    ``residual`` (to 1e-9). Without branches: whether a use is short is a coin toss for the
+    processor, and a missed guess costs more than the few comparisons."""
+    code = SOURCE
+    code = BOARD_INLET if board_cap_left <= 0 else code
+    code = DISTRICT_INLET if cap_left <= 0 else code
+    code = OWN_STORAGE if district_cap <= 0 else code
+    return code if residual - given > 1e-9 * residual else NONE
+
+
 @kernel
-def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, board_of, active_values, active_board,
-                work, flags, allocated, allocated_shared, inlet):
+def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, board_of, district_cap, active_values,
+                active_board, work, flags, allocated, allocated_shared, inlet, limit):
     """Shared water for priority step ``u`` of a day: adds what is given to ``allocated`` and
-    ``inlet`` and writes it to ``allocated_shared`` (district, use) of the day, uses up
-    ``cap`` and ``board_cap`` in place and returns what the source has left and the national
-    fraction ``f`` (inf where the source did not bind).
+    ``inlet`` and writes it to ``allocated_shared`` (district, use) of the day, writes the
+    ``limit`` code of every listed district (:func:`_limit_code`), uses up ``cap`` and
+    ``board_cap`` in place and returns what the source has left and the national fraction
+    ``f`` (inf where the source did not bind).
 
     ``active[:n_active]`` are the districts with residual demand in this step, in ascending
     order, ``residual`` their residual demand. ``fixed``, when not NaN, is ``f`` as the
@@ -251,67 +277,126 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
     board_reach, g, used = work[_W_BOARD_REACH, :n_boards], work[_W_G, :n_boards], work[_W_USED, :n_boards]
     board_sum = work[_W_SUM, :n_boards]
     board_bound = flags[_F_BOARD_BOUND, :n_boards]
-    a_residual, a_cap, a_reach = active_values[_A_RESIDUAL], active_values[_A_CAP], active_values[_A_REACH]
+    a_cap, a_reach = active_values[_A_CAP], active_values[_A_REACH]
+    a_allocated, a_inlet = active_values[_A_ALLOCATED], active_values[_A_INLET]
+    # Most steps bind neither a board inlet nor the source (in the benchmark's dry season 96
+    # in 100 do not): every district then gets min(residual, capacity). The first pass over
+    # the districts writes that guess and takes every sum the solves need; where a solve is
+    # needed after all, the final pass below writes over it from the values kept (capacity,
+    # allocated and inlet as they were before the step; the residual demand is contiguous in
+    # its list already). A water board following a national fraction below inf is never
+    # guessed.
+    guess = np.isnan(fixed) or fixed == np.inf
     board_reach[:] = 0.0
     board_sum[:] = 0.0
     national_sum = 0.0  # Σ residual, the national solve's starting point
     total = 0.0  # Σ reach
-    # One pass: gather what the solves read and take every sum they need.
     for k in range(n_active):
         i = active[k]
         b = board_of[i]
         r = residual[k]
         c = cap[i]
         reach = min(r, c)
-        active_board[k] = b
-        a_residual[k] = r
         a_cap[k] = c
-        a_reach[k] = reach
         board_reach[b] += reach
         board_sum[b] += r
         national_sum += r
         total += reach
+        before, into = allocated[i, u], inlet[i]
+        a_allocated[k] = before
+        a_inlet[k] = into
+        if guess:
+            allocated[i, u] = before + reach
+            allocated_shared[i, u] = reach
+            inlet[i] = into + reach
+            left = 0.0 if reach >= c else max(c - reach, 0.0)
+            cap[i] = left
+            limit[i, u] = _limit_code(r, reach, district_cap[i], left, 1.0)
     any_bound = False
     for b in range(n_boards):
         board_bound[b] = board_reach[b] > board_cap[b]
         any_bound |= board_bound[b]
+    if guess and not any_bound and not (np.isnan(fixed) and total > source):
+        # As guessed: what each board used is its reach, summed in the same order.
+        for b in range(n_boards):
+            board_cap[b] = max(board_cap[b] - board_reach[b], 0.0)
+        _board_inlet_limits(u, active, n_active, board_of, board_cap, limit)
+        return max(source - total, 0.0), np.inf
+    # The solves and the final pass read contiguous copies.
+    for k in range(n_active):
+        active_board[k] = board_of[active[k]]
+        a_reach[k] = min(residual[k], a_cap[k])
     g[:] = 1.0
     if any_bound:
-        _board_fractions(active_values, active_board, n_active, board_cap, board_bound, g, board_sum,
+        _board_fractions(residual, a_cap, active_board, n_active, board_cap, board_bound, g, board_sum,
                          work[_W_VALUE, :n_boards], work[_W_SLOPE, :n_boards], flags[_F_TODO, :n_boards])
         total = 0.0
         for k in range(n_active):
-            reach = min(a_cap[k], g[active_board[k]] * a_residual[k])
+            reach = min(a_cap[k], g[active_board[k]] * residual[k])
             a_reach[k] = reach
             total += reach
     if np.isnan(fixed):
         source_bound = total > source
         fraction = np.inf
         if source_bound:
-            fraction = _national_fraction(a_residual, a_reach, n_active, source, national_sum)
+            fraction = _national_fraction(residual, a_reach, n_active, source, national_sum)
     else:
         fraction = fixed
         source_bound = fixed < np.inf
     # Exhausted capacities become exactly zero so no later step can take a rounding crumb.
+    # The limit codes are written on the way as if no board inlet were exhausted
+    # (:func:`_board_inlet_limits` corrects them).
     used[:] = 0.0
     total = 0.0
     for k in range(n_active):
         i = active[k]
-        got = min(fraction * a_residual[k], a_reach[k]) if source_bound else a_reach[k]
-        allocated[i, u] += got
+        r = residual[k]
+        got = min(fraction * r, a_reach[k]) if source_bound else a_reach[k]
+        allocated[i, u] = a_allocated[k] + got
         allocated_shared[i, u] = got
-        inlet[i] += got
+        inlet[i] = a_inlet[k] + got
         c = a_cap[k]
-        cap[i] = 0.0 if got >= c else max(c - got, 0.0)
+        left = 0.0 if got >= c else max(c - got, 0.0)
+        cap[i] = left
         used[active_board[k]] += got
         total += got
+        limit[i, u] = _limit_code(r, got, district_cap[i], left, 1.0)
     if source_bound:
         for b in range(n_boards):
             if board_bound[b]:
                 board_bound[b] = fraction >= g[b]  # a board whose fraction the source undercuts is not full
     for b in range(n_boards):
         board_cap[b] = 0.0 if board_bound[b] else max(board_cap[b] - used[b], 0.0)
+    _board_inlet_limits(u, active, n_active, board_of, board_cap, limit)
     return (0.0 if source_bound else max(source - total, 0.0)), fraction
+
+
+@kernel_inline
+def _board_inlet_limits(u, active, n_active, board_of, board_cap, limit):
+    """A short use whose board inlet the step exhausted was limited by that inlet (the step
+    wrote ``SOURCE``): rare, so the pass is made only when a board inlet is exhausted."""
+    exhausted = False
+    for b in range(len(board_cap)):
+        exhausted |= board_cap[b] <= 0
+    if exhausted:
+        for k in range(n_active):
+            i = active[k]
+            if limit[i, u] == SOURCE and board_cap[board_of[i]] <= 0:
+                limit[i, u] = BOARD_INLET
+
+
+@kernel_inline
+def _finite_and_not_negative_day(values):
+    """Whether every value of ``values`` (1-d, float64) is finite and >= 0, -0.0 included.
+
+    On the bits: a float that is >= 0 and finite is below the bits of +inf as an unsigned
+    integer (-0.0 counted as 0.0); the largest of them is a reduction the compiler vectorizes,
+    where a count of float comparisons ran four times slower."""
+    bits = values.view(np.uint64)
+    top = np.uint64(0)
+    for x in bits:
+        top = max(top, np.uint64(0) if x == _NEGATIVE_ZERO_BITS else x)
+    return top < _INFINITY_BITS
 
 
 @kernel
@@ -325,10 +410,16 @@ def _allocate_days(
 
     Each day makes one pass over all districts (local water; what each use still lacks is
     listed per use in ``active``, ``residual``, ``n_active``) and then works per priority
-    step on the districts listed, writing straight into the outputs. The national fraction
+    step on the districts listed, writing straight into the outputs (:func:`_share_step`).
+    On a day when all residual demand fits every capacity, the listed get it all in priority
+    order and no step is solved. The national fraction
     of each step goes to ``source_fraction``: NaN for all steps on a day when every demand
     fitted every capacity, inf for a step the source did not bind, 0 once the source is
     empty; with ``follow`` the fractions are read instead (see :func:`_share_step`).
+
+    Returns 0, or where ``demand``, ``local_inflow`` or ``evaporation`` has a value that is
+    not finite and >= 0, the position of that input in :data:`_CHECKED_INPUTS` plus one: the
+    kernel checks each day's inputs before it uses them and stops at the first bad day.
 
     The arguments after ``spill`` are work arrays from :func:`kernel_work`, made once for a
     whole run of chunks: a day allocates nothing. (A Dask worker hands freed memory back to
@@ -341,12 +432,20 @@ def _allocate_days(
     board_total = work[_W_BOARD_TOTAL, :n_boards]
     bcap = work[_W_BOARD_CAP, :n_boards]
     for t in range(n_time):
+        # The inputs of the day are checked before the day's shared water is computed: a bad
+        # value stops the kernel before it is used. The local water of the day is checked
+        # here; the demand on the way through it (below).
+        if not _finite_and_not_negative_day(local_inflow[t]):
+            return 2
+        if not _finite_and_not_negative_day(evaporation[t]):
+            return 3
         # Local water, and on the way whether all residual demand fits every capacity (most
         # days in a wet spell: then no step needs solving).
         fits = True
         board_total[:] = 0.0
         national = 0.0
         n_active[:] = 0
+        demand_ok = True
         for i in range(n):
             available = storage[i] + local_inflow[t, i]
             ev = min(evaporation[t, i], available)
@@ -354,9 +453,13 @@ def _allocate_days(
             before = 0.0  # demand of the higher-priority uses
             used = 0.0
             total = 0.0
+            # The demand check: a negative demand is the smallest local use (it gets all it
+            # asks), and a NaN or infinite one makes the sum of all demands not finite.
+            lowest = 0.0
             for u in range(n_use):
                 d = demand[t, i, u]
                 local = min(max(available - before, 0.0), d)
+                lowest = min(lowest, local)
                 before += d
                 used += local
                 rest = d - local
@@ -370,6 +473,7 @@ def _allocate_days(
                 allocated[t, i, u] = local
                 allocated_shared[t, i, u] = 0.0
                 limit[t, i, u] = NONE
+            demand_ok &= (lowest >= 0.0) & (before < np.inf)
             fits &= total <= district_cap[i]
             board_total[board_of[i]] += total
             national += total
@@ -380,6 +484,8 @@ def _allocate_days(
             storage_out[t, i] = storage[i]
             evaporated[t, i] = ev
             inlet[t, i] = 0.0
+        if not demand_ok:
+            return 1
         fits &= national <= supply[t]
         for b in range(n_boards):
             fits &= board_total[b] <= board_cap[b]
@@ -404,43 +510,31 @@ def _allocate_days(
             if (fraction[u] > 0) if follow else (source > 0):
                 fixed = fraction[u] if follow else np.nan
                 source, f = _share_step(u, listed, rest, n_active[u], cap, bcap, source, fixed, board_of,
-                                        active_values, active_board, work, flags, allocated[t], allocated_shared[t],
-                                        inlet[t])
+                                        district_cap, active_values, active_board, work, flags, allocated[t],
+                                        allocated_shared[t], inlet[t], limit[t])
                 fraction[u] = f
             else:
+                # No water for this step: every listed district is short of all its residual demand.
                 fraction[u] = 0.0
-            # Only a district with residual demand can be short.
-            for k in range(n_active[u]):
-                i, r = listed[k], rest[k]
-                if r - allocated_shared[t, i, u] > 1e-9 * r:
-                    if district_cap[i] <= 0:
-                        limit[t, i, u] = OWN_STORAGE
-                    elif cap[i] <= 0:
-                        limit[t, i, u] = DISTRICT_INLET
-                    elif bcap[board_of[i]] <= 0:
-                        limit[t, i, u] = BOARD_INLET
-                    else:
-                        limit[t, i, u] = SOURCE
+                for k in range(n_active[u]):
+                    i = listed[k]
+                    limit[t, i, u] = _limit_code(rest[k], 0.0, district_cap[i], cap[i], bcap[board_of[i]])
+    return 0
 
 
 def kernel_work(n_district: int, n_use: int, n_boards: int) -> tuple:
     """The work arrays of :func:`_allocate_days`: per use the districts with residual demand
-    (``active`` (use, district) int, ``residual`` their residual demand, ``n_active`` how
-    many); ``cap`` one value per district; ``active_values`` (rows ``_A_*``: residual,
-    capacity and reach of the districts of one step) and ``active_board`` (their boards);
+    (``active`` (use, district) unsigned, ``residual`` their residual demand, ``n_active``
+    how many); ``cap`` one value per district; ``active_values`` (rows ``_A_*``: capacity,
+    reach, allocated and inlet of the districts of one step as the step found them) and
+    ``active_board`` (their boards);
     ``work`` and ``flags`` one row per board-sized quantity (rows ``_W_*``, ``_F_*``)."""
     n, width = n_district, max(n_boards, 1)
     return (
-        np.empty((n_use, n), np.intp), np.empty((n_use, n)), np.zeros(n_use, np.intp),
-        np.empty(n), np.empty((_A_ROWS, n)), np.empty(n, np.intp),
+        np.empty((n_use, n), _INDEX), np.empty((n_use, n)), np.zeros(n_use, np.uint64),
+        np.empty(n), np.empty((_A_ROWS, n)), np.empty(n, _INDEX),
         np.empty((_W_ROWS, width)), np.zeros((_F_ROWS, width), np.bool_),
     )
-
-
-def _finite_and_not_negative(values: np.ndarray) -> bool:
-    # Two reductions instead of a mask of the size of the array: NaN makes the minimum NaN,
-    # and a sum of values that are all >= 0 is infinite only if one of them is.
-    return values.size == 0 or bool(values.min() >= 0 and np.isfinite(values.sum()))
 
 
 def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply, storage_initial=None, *,
@@ -459,6 +553,10 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
     ``out``, such a dict from an earlier call of the same shape, is filled instead of new
     arrays, and ``work`` (:func:`kernel_work`) is used instead of new work arrays: a loop over
     chunks of days then allocates no memory.
+
+    Raises ValueError where an input is out of range. ``demand``, ``local_inflow`` and
+    ``evaporation`` (finite, >= 0) are checked by the kernel as it goes: after that error
+    ``out`` holds the days before the bad one and nothing to use.
     """
     demand = np.asarray(demand, dtype=float)
     n_time, n_district, n_use = demand.shape
@@ -479,9 +577,6 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
     ):
         if values.shape != shape:
             raise ValueError(f"{name} must have shape (time, district) = {shape}, got {values.shape}")
-    for name, values in (("demand", demand), ("local_inflow", local_inflow), ("evaporation", evaporation)):
-        if not _finite_and_not_negative(values):
-            raise ValueError(f"{name} must be finite and >= 0 (m3/day)")
     if np.isnan(supply).any() or (supply < 0).any():
         raise ValueError("supply must be >= 0 m3/day (inf: unlimited)")
     if n_district != len(network.districts):
@@ -493,15 +588,19 @@ def allocate_arrays(network: Network, demand, local_inflow, evaporation, supply,
         for name in ("storage", "inlet", "evaporation", "spill"):
             out[name] = np.empty((n_time, n_district))
     storage = network.storage_initial_m3 if storage_initial is None else storage_initial
-    _allocate_days(
+    # demand, local_inflow and evaporation are checked by the kernel, day by day as it reads
+    # them (a separate check here read the 176 MB of a member's demand twice more).
+    bad = _allocate_days(
         np.ascontiguousarray(demand), np.ascontiguousarray(local_inflow), np.ascontiguousarray(evaporation),
-        np.ascontiguousarray(supply), np.asarray(network.board_of_district, np.intp),
+        np.ascontiguousarray(supply), np.asarray(network.board_of_district, _INDEX),
         np.asarray(network.district_inlet_m3_day, float), np.asarray(network.board_inlet_m3_day, float),
         np.asarray(network.storage_max_m3, float), np.ascontiguousarray(np.broadcast_to(np.asarray(storage, dtype=float), (n_district,))),
         follow, source_fraction, out["allocated"], out["allocated_shared"], out["limit"], out["storage"], out["inlet"],
         out["evaporation"], out["spill"],
         *(kernel_work(n_district, n_use, len(network.boards)) if work is None else work),
     )
+    if bad:
+        raise ValueError(f"{_CHECKED_INPUTS[bad - 1]} must be finite and >= 0 (m3/day)")
     out["source_fraction"] = source_fraction
     return out
 

@@ -55,9 +55,12 @@ scratch at the start of each calendar month, after a gap or a dry window, in the
 (G < 0.001 or > 0.999), and where a step is too wide for the series; the result agrees with
 scipy's ``gammainc`` to about 1e-12. Monthly sums of consecutive months belong to
 different calendar months: there every ``G`` is evaluated afresh, with ``ln Γ(a)`` of the
-fit computed once (carrying ``G`` between the sums of one calendar month in order of size
-was tried, and was no faster: neighbours 1/40 of the distribution apart need as many terms
-as a fresh evaluation). Figures against xclim and climate_indices: ``benchmarks/compare_peers.py``.
+fit computed once, and the sums of one series and calendar month (one fit) side by side in
+lock step, which lets the processor overlap their chains of multiplications (see
+:func:`_cumulative_probability_by_month`; 0.19 s instead of 0.32 s for 10,000 series x 40
+years of SPI-3). Carrying ``G`` between the sums of one calendar month in order of size was
+tried, and was no faster: neighbours 1/40 of the distribution apart need as many terms as a
+fresh evaluation. Figures against xclim and climate_indices: ``benchmarks/compare_peers.py``.
 """
 
 from __future__ import annotations
@@ -366,6 +369,140 @@ def _cumulative_probability(sums, months, shape, scale, log_gamma_shape, zero_pr
             out[i, t] = q + (1.0 - q) * cdf
 
 
+# Monthly sums: each is in a calendar month of its own, so nothing is carried from one to
+# the next; instead the sums of one series and calendar month (one fit, ~40 of them) are
+# evaluated side by side. The series and the continued fraction of :func:`_gamma_cdf` are
+# chains of dependent multiplications, one value at a time; run over a block of values in
+# lock step, the processor overlaps (and the compiler vectorises) the chains of different
+# values, with the divisions, which depend only on the shape, shared: the CDF of 10,000 x 40
+# years of SPI-3 sums takes 0.19 s instead of 0.32 s. A block stops when its slowest value
+# has converged, tested every _LANE_STEPS steps; the extra steps of the others only add terms
+# below the precision.
+_LANE_STEPS = 4
+
+
+@kernel
+def _gamma_series_block(a, u, count, out):
+    """``Σ u^n / (a (a+1) ... (a+n))`` of :func:`_gamma_cdf`'s series for ``u[:count]``
+    (each below ``a + 1``) into ``out[:count]``, the values in lock step."""
+    term = np.empty(count)
+    total = np.empty(count)
+    for j in range(count):
+        term[j] = 1.0 / a
+        total[j] = term[j]
+    n = 1
+    while n < 200_000:
+        for _ in range(_LANE_STEPS):
+            first, second = 1.0 / (a + n), 1.0 / (a + n + 1.0)
+            for j in range(count):
+                step = term[j] * u[j] * first
+                partial = total[j] + step
+                step = step * u[j] * second
+                term[j] = step
+                total[j] = partial + step
+            n += 2
+        converged = True
+        for j in range(count):
+            if term[j] >= total[j] * _RELATIVE_PRECISION:
+                converged = False
+        if converged:
+            break
+    for j in range(count):
+        out[j] = total[j]
+
+
+@kernel
+def _gamma_fraction_block(a, u, count, out):
+    """The continued fraction of :func:`_gamma_cdf`'s upper tail for ``u[:count]`` (each at
+    least ``a + 1``) into ``out[:count]``, the values in lock step; the numerators and
+    denominators are rescaled after every block of steps, so they cannot overflow."""
+    a_before = np.ones(count)
+    a_now = np.empty(count)
+    b_before = np.zeros(count)
+    b_now = np.ones(count)
+    b = np.empty(count)
+    fraction = np.empty(count)
+    for j in range(count):
+        b[j] = u[j] + 1.0 - a
+        a_now[j] = b[j]
+        fraction[j] = 1.0 / b[j]
+    n = 1
+    while n < 100_000:
+        for _ in range(_LANE_STEPS):
+            an = -n * (n - a)
+            for j in range(count):
+                bj = b[j] + 2.0
+                b[j] = bj
+                a_next = bj * a_now[j] + an * a_before[j]
+                b_next = bj * b_now[j] + an * b_before[j]
+                a_before[j], a_now[j] = a_now[j], a_next
+                b_before[j], b_now[j] = b_now[j], b_next
+            n += 1
+        converged = True
+        for j in range(count):
+            scale = 1.0 / a_now[j]
+            a_before[j] *= scale
+            b_before[j] *= scale
+            b_now[j] *= scale
+            a_now[j] = 1.0
+            if abs(b_now[j] - fraction[j]) > _RELATIVE_PRECISION * abs(b_now[j]):
+                converged = False
+            fraction[j] = b_now[j]
+        if converged:
+            break
+    for j in range(count):
+        out[j] = fraction[j]
+
+
+@kernel
+def _cumulative_probability_by_month(sums, order, starts, shape, scale, log_gamma_shape, zero_probability, out):
+    """``H = q + (1 - q) G(x)`` of each sum, every ``G`` afresh, the sums of one series and
+    calendar month as one block (see above). ``order`` lists the time steps by calendar
+    month, those of month ``m`` (0-11) at ``order[starts[m]:starts[m + 1]]``. ``out`` may be
+    ``sums``: each value is read before its probability is written."""
+    n_series, n_time = sums.shape
+    low_u = np.empty(n_time)
+    low_t = np.empty(n_time, dtype=np.int64)
+    high_u = np.empty(n_time)
+    high_t = np.empty(n_time, dtype=np.int64)
+    found = np.empty(n_time)
+    for i in range(n_series):
+        for m in range(12):
+            a = shape[i, m]
+            q = zero_probability[i, m]
+            n_low = 0
+            n_high = 0
+            for p in range(starts[m], starts[m + 1]):
+                t = order[p]
+                x = sums[i, t]
+                if np.isnan(x) or np.isnan(a):
+                    out[i, t] = np.nan
+                elif x <= 0.0:
+                    out[i, t] = q
+                else:
+                    u = x / scale[i, m]
+                    if u < a + 1.0:  # the series, as in _gamma_cdf
+                        low_u[n_low] = u
+                        low_t[n_low] = t
+                        n_low += 1
+                    else:
+                        high_u[n_high] = u
+                        high_t[n_high] = t
+                        n_high += 1
+            if n_low:
+                _gamma_series_block(a, low_u, n_low, found)
+                for j in range(n_low):
+                    u = low_u[j]
+                    cdf = min(found[j] * math.exp(a * math.log(u) - u - log_gamma_shape[i, m]), 1.0)
+                    out[i, low_t[j]] = q + (1.0 - q) * cdf
+            if n_high:
+                _gamma_fraction_block(a, high_u, n_high, found)
+                for j in range(n_high):
+                    u = high_u[j]
+                    cdf = max(1.0 - math.exp(a * math.log(u) - u - log_gamma_shape[i, m]) * found[j], 0.0)
+                    out[i, high_t[j]] = q + (1.0 - q) * cdf
+
+
 # --- SPI ----------------------------------------------------------------------------------------
 
 
@@ -398,20 +535,29 @@ def _fit(rows: np.ndarray, months, reference):
     return shape, scale, special.gammaln(shape), zero_probability
 
 
-def _standardise(rows: np.ndarray, months, reference, *, out: np.ndarray) -> np.ndarray:
-    """SPI of the window sums ``rows`` (series, time) into ``out``, which may be ``rows``."""
+def _standardise(rows: np.ndarray, months, reference, *, out: np.ndarray, by_month: bool = False) -> np.ndarray:
+    """SPI of the window sums ``rows`` (series, time) into ``out``, which may be ``rows``.
+
+    ``by_month``: the sums are monthly (no two consecutive in one calendar month), their
+    CDF evaluated in blocks per calendar month; otherwise daily, carried from day to day.
+    """
     months = np.asarray(months, dtype=np.int64)
     reference = np.ones(rows.shape[-1], dtype=bool) if reference is None else np.asarray(reference, dtype=bool)
     shape, scale, log_gamma_shape, zero_probability = _fit(rows, months, reference)
     # Each value is read before its probability is written: ``out`` may be ``rows``.
-    _cumulative_probability(rows, months, shape, scale, log_gamma_shape, zero_probability, out)
+    if by_month:
+        order = np.argsort(months, kind="stable")
+        starts = np.searchsorted(months[order], np.arange(1, 14))
+        _cumulative_probability_by_month(rows, order, starts, shape, scale, log_gamma_shape, zero_probability, out)
+    else:
+        _cumulative_probability(rows, months, shape, scale, log_gamma_shape, zero_probability, out)
     return special.ndtri(out, out=out)
 
 
-def _spi_core(values: np.ndarray, *, months, reference, window) -> np.ndarray:
+def _spi_core(values: np.ndarray, *, months, reference, window, by_month: bool = False) -> np.ndarray:
     sums = rolling_sum(values, window)
     rows = sums.reshape(-1, sums.shape[-1])  # a fresh array of its own: SPI in its place
-    _standardise(rows, months, reference, out=rows)
+    _standardise(rows, months, reference, out=rows, by_month=by_month)
     return sums
 
 
@@ -532,7 +678,7 @@ def spi_monthly(
     result = xr.apply_ufunc(
         _spi_core,
         precipitation,
-        kwargs={"months": months, "reference": in_reference, "window": int(scale_months)},
+        kwargs={"months": months, "reference": in_reference, "window": int(scale_months), "by_month": True},
         input_core_dims=[["time"]],
         output_core_dims=[["time"]],
         dask="parallelized",
