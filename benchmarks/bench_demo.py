@@ -14,8 +14,27 @@ and is reported apart; the warm runs share that home, as on an analyst's machine
 
 Prints, per run and as the median of the warm runs: the whole run (wall, process start to
 exit), CPU seconds of the run and the processes it waited for (user + system: Prefect's
-server, Dask workers), the load average before the run, and per stage the Prefect task run's
-time (read from the Prefect database after the runs).
+server, Dask workers) and their split by process, the load average before the run, and per
+stage the Prefect task run's time (read from the Prefect database after the runs). "Warm"
+means the Prefect home and its database exist already; each run still starts and stops
+Prefect's temporary server, as ``droogte run`` does out of the box (no ``PREFECT_API_URL``).
+
+Where the time goes (issue 19, point 4; profiled with py-spy, cProfile and ``-X importtime``).
+Before the flow: the temporary server is ready only after it has imported the whole Prefect
+server, about 4 s of CPU, so it is now launched first thing, before Prefect is imported in
+the run (``pipelines/prefect_api.py``); while it starts, the run imports its pipeline, reads
+its setup and imports what the stages would import later, loads numba's compiler contexts
+and compiles the pages' templates (``pipelines/daily_run.py: import_stages``). After the
+flow: Prefect's join of its flow-run heartbeat thread (up to 1 s; no heartbeats against the
+temporary server) and Python's teardown of the imported modules (about 1 s of CPU; the
+process now ends with ``os._exit`` after every exit handler has run, ``pipelines/cli.py:
+entry``) are gone; the server's graceful stop stays (a SIGKILL loses its last events, which
+``tests/test_prefect_api.py`` checks). First run on a new home: the temporary server no
+longer registers Prefect's block types (about 2 s of its CPU, before it answers). In the flow: the bulletin reuses the dashboard's
+chart drawings (``dashboards/charts.py``), the late-data check and the DINO reader lost
+their pandas overhead. What remains is mostly the stages' own work in one process (about
+6 s of CPU: the readers, indicators, restrictions, the charts and pages) and the server's
+start (about 4 s of CPU, in parallel).
 
 Measured on 30 November 2026 on this 2-core machine, shared with other sessions; the same
 demo and day, ``droogte run`` from process start to exit:
@@ -35,10 +54,37 @@ demo and day, ``droogte run`` from process start to exit:
       restrictions 0.9 s, publish-site 2.7 s, bulletin 0.8 s), after the flow 2.6 s;
       first run on a new Prefect home 27.8 s wall, 28.3 s CPU (15.9 s before the flow)
 
+    issue 19 point 4 (branch issue-19f), A/B interleaved against main 7fce3aa (``droogte``
+    of each in turn, the same demo and day, a Prefect home each), 3 warm runs:
+      load average 3.6-4.6    main   warm 25.2-35.2 s wall (median 29.4), 17.9-21.3 s CPU (the
+                                     run's own process 12.4-14.8 s, the server 5.3-6.4 s);
+                                     first run 37.5 s wall, 25.7 s CPU
+                              19f    warm 19.9-26.7 s wall (median 23.0), 15.7-16.8 s CPU (the
+                                     run's own process 10.0-10.8 s, the server 5.6-5.9 s);
+                                     first run 34.8 s wall, 23.1 s CPU
+      load average 8-11       main   warm 20.4-20.8 s CPU (own process 14.1-14.4 s); first 25.4 s
+                              19f    warm 17.2-18.8 s CPU (own process 11.1-12.1 s); first 22.7 s
+    issue-19f alone, --repeat 3, load average 3.1-4.2 (minutes before the A/B above):
+      warm 11.6-17.3 s wall (median 13.0), 15.1-16.3 s CPU (own process 10.2 s, server 5.4 s):
+      before the flow 6.5 s, flow 6.1 s (the three ingests 2.0 s, indicators 0.7 s,
+      allocate-water 0.7 s, restrictions 0.5 s, publish-site 1.4 s, bulletin 0.3 s, between
+      the tasks 0.4 s), after the flow 0.4 s (was 2.4-2.6 s);
+      first run on a new Prefect home 27.3 s wall, 22.9 s CPU (20.2 s before the flow)
+
+    issue-19f final (block types not registered by the temporary server), --repeat 3, load
+    average 1.6-2.2: warm 12.1-18.2 s wall (median 13.4), 14.6-18.3 s CPU (own process 10.0 s,
+      server 5.3 s): before the flow 7.9 s, flow 6.0 s, after the flow 0.4 s;
+      first run on a new Prefect home 20.2 s wall, 20.0 s CPU (14.0 s before the flow, server
+      9.5 s of CPU)
+
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
 The targets (at most 8 s warm, 20 s for the first run on a new Prefect home) are not met:
-the stages' own work is now about 9.4 s of the flow (restrictions 2.2 s, publication 2.9 s).
+on two cores the run's own process alone holds about 10 s of CPU (about 4 s of imports and
+preparation before the flow, done while the server starts, and about 6 s of stage work in
+the flow), and the server needs about 4 s of CPU before it answers; 8 s would take the stages' work
+across processes or a Prefect server that is already running (``PREFECT_API_URL``, as in
+production, which skips the start and the stop).
 """
 
 from __future__ import annotations
@@ -63,23 +109,60 @@ STAGES = ("ingest-all", "ingest-meteo", "ingest-groundwater", "ingest-sensors", 
           "allocate-water", "deficit-climatology", "decide-restrictions", "publish-site", "write-bulletin")
 
 
-def one_run(config: Path, env: dict[str, str]) -> dict:
-    """``droogte run`` once in a fresh process: wall and CPU seconds, UTC start and end."""
-    droogte = Path(sys.executable).with_name("droogte")
+def one_run(config: Path, env: dict[str, str], droogte: Path | None = None) -> dict:
+    """``droogte run`` once in a fresh process (``droogte``: the command, default this
+    environment's): wall and CPU seconds, UTC start and end, CPU by process."""
+    droogte = droogte or Path(sys.executable).with_name("droogte")
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started_utc = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    out = subprocess.run([str(droogte), "run", "--config", str(config), "--date", DAY],
-                         capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if out.returncode != 0:
-        print(out.stdout[-2000:], out.stderr[-4000:], file=sys.stderr)
-        raise SystemExit(f"droogte run ended with exit code {out.returncode}")
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen([str(droogte), "run", "--config", str(config), "--date", DAY],
+                                   stdout=stdout, stderr=stderr, text=True, env=env)
+        split = _cpu_by_process(process)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if process.returncode != 0:
+            stdout.seek(0)
+            stderr.seek(0)
+            print(stdout.read()[-2000:], stderr.read()[-4000:], file=sys.stderr)
+            raise SystemExit(f"droogte run ended with exit code {process.returncode}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall_s": wall, "cpu_s": cpu, "load": load, "started": started_utc,
-            "ended": started_utc + dt.timedelta(seconds=wall)}
+            "ended": started_utc + dt.timedelta(seconds=wall), "cpu_split": split}
+
+
+def _cpu_by_process(process: subprocess.Popen) -> dict[str, float]:
+    """Wait for ``process``; CPU seconds (user + system) of it and of what it started, by
+    kind, as last seen every 0.1 s (the last tenth of a second of each may be missed)."""
+    import psutil
+
+    seen: dict[int, tuple[str, float]] = {}
+    root = psutil.Process(process.pid)
+    while process.poll() is None:
+        try:
+            family = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            family = []
+        for member in family:
+            try:
+                times = member.cpu_times()
+                command = " ".join(member.cmdline())
+            except psutil.Error:
+                continue
+            kind = ("the run (droogte)" if member.pid == process.pid else
+                    "Prefect's server" if "uvicorn" in command else
+                    "the orphan guard" if "--guard" in command else "others (Dask workers...)")
+            # a child seen before its exec, or as a zombie, keeps the kind it was seen with
+            earlier = seen.get(member.pid, (kind, 0.0))[0]
+            kind = kind if earlier.startswith("others") and command else earlier
+            seen[member.pid] = (kind, max(times.user + times.system, seen.get(member.pid, ("", 0.0))[1]))
+        time.sleep(0.1)
+    split: dict[str, float] = {}
+    for kind, cpu in seen.values():
+        split[kind] = split.get(kind, 0.0) + cpu
+    return split
 
 
 async def flow_runs(n: int) -> list[dict]:
@@ -129,6 +212,9 @@ def report(label: str, runs: list[dict]) -> None:
     rest = median(lambda r: r["flow_s"] - sum(r["tasks"].get(n, 0.0) for n in STAGES))
     print(f"    {'between the tasks':<22}{rest:6.1f} s   (flow and task bookkeeping, approval, artifacts)")
     print(f"  after the flow          {median(lambda r: r['after_flow_s']):6.1f} s   (server stop, exit)")
+    kinds = sorted({k for r in runs for k in r["cpu_split"]})
+    print("  CPU by process          " + ", ".join(
+        f"{k} {median(lambda r, k=k: r['cpu_split'].get(k, 0.0)):.1f} s" for k in kinds))
 
 
 def main() -> int:

@@ -18,6 +18,7 @@ dash pattern each.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import re
@@ -112,11 +113,20 @@ def _svg(figure) -> Markup:
     """The figure as an inline ``<svg>``: no XML prologue, scalable (viewBox, no fixed size),
     hidden from assistive technology (the page labels it and gives its table), and ids made
     unique on the page (matplotlib's clip-path ids would collide between charts)."""
+    return _unique_ids(_drawn_svg(figure))
+
+
+def _drawn_svg(figure) -> str:
+    """matplotlib's SVG of ``figure`` without the XML prologue and the metadata."""
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
-    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+
+
+def _unique_ids(text: str) -> Markup:
+    """``text`` (from :func:`_drawn_svg`) with ids of its own on the page, as an inline chart."""
     prefix = f"c{next(_ids)}-"
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
@@ -137,18 +147,50 @@ def _month_axis(axes, lang: str) -> None:
         matplotlib.ticker.FuncFormatter(lambda x, _: month_abbreviation(mdates.num2date(x).month, lang=lang)))
 
 
-def _draw(height_pt: float, draw) -> dict[str, Markup]:
-    """Call ``draw(figure, lang)`` for each language and return the SVGs."""
-    out = {}
-    for lang in LANGUAGES:
-        with plt.rc_context(_STYLE):
-            figure = plt.figure(figsize=(WIDTH_PT / 72, height_pt / 72), dpi=72)
-            try:
-                draw(figure, lang)
-                out[lang] = _svg(figure)
-            finally:
-                plt.close(figure)
-    return out
+#: Drawings already made in this process, by what they were drawn from (:func:`_draw`'s
+#: ``data``): the dashboard and the bulletin (Dutch and English) show the same levels chart and
+#: the same shortage chart per water board, and matplotlib's SVG rendering is most of the time
+#: of writing the pages (about 75 ms a drawing). The oldest are dropped beyond ``_DRAWN_MAX``.
+_drawn: dict[str, dict[str, str]] = {}
+_DRAWN_MAX = 64
+
+
+def drawing_key(kind: str, *data) -> str:
+    """A key for :func:`_draw` that changes with every value, label and option ``data`` holds
+    (frames and series by their index, columns and values; anything else by its ``repr``)."""
+    digest = hashlib.sha256(kind.encode())
+    for item in data:
+        if isinstance(item, (pd.DataFrame, pd.Series)):
+            labels = (list(item.columns), list(item.dtypes)) if isinstance(item, pd.DataFrame) else (item.name, item.dtype)
+            digest.update(repr((type(item).__name__, item.shape, labels)).encode())
+            digest.update(pd.util.hash_pandas_object(item, index=True).to_numpy().tobytes())
+        else:
+            digest.update(repr(item).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _draw(height_pt: float, draw, data: str | None = None) -> dict[str, Markup]:
+    """Call ``draw(figure, lang)`` for each language and return the SVGs. With ``data`` (a
+    :func:`drawing_key` of everything ``draw`` draws from), a drawing made before from the
+    same data is reused, with ids of its own."""
+    key = None if data is None else f"{height_pt}:{data}"
+    drawn = _drawn.get(key) if key is not None else None
+    if drawn is None:
+        drawn = {}
+        for lang in LANGUAGES:
+            with plt.rc_context(_STYLE):
+                figure = plt.figure(figsize=(WIDTH_PT / 72, height_pt / 72), dpi=72)
+                try:
+                    draw(figure, lang)
+                    drawn[lang] = _drawn_svg(figure)
+                finally:
+                    plt.close(figure)
+        if key is not None:
+            while len(_drawn) >= _DRAWN_MAX:
+                _drawn.pop(next(iter(_drawn)))
+            _drawn[key] = drawn
+    return {lang: _unique_ids(text) for lang, text in drawn.items()}
 
 
 # --- the precipitation deficit against climate ------------------------------------------------
@@ -283,7 +325,8 @@ def shortage_chart(share: pd.DataFrame, *, scope_nl: str, scope_en: str, categor
             for d, row in zip(weekly.index, weekly.to_numpy())]
     table = ChartTable(f"Gemiddeld deel van de vraag dat niet geleverd werd (%), per week, {scope_nl}",
                        f"Mean share of demand not supplied (%), per week, {scope_en}", header, rows)
-    return Chart(svg=_draw(240, draw), alt=alt, table=table)
+    drawing = drawing_key("shortage", share, sorted(categories.items()))
+    return Chart(svg=_draw(240, draw, drawing), alt=alt, table=table)
 
 
 # --- escalation levels over the season --------------------------------------------------------
@@ -352,7 +395,7 @@ def levels_chart(history: pd.DataFrame, *, names: dict[str, str] | None = None) 
                  f"{day_label(last, 'en')}; the table names every change."}
     table = ChartTable("Escalatieniveau dit seizoen (0 normaal … 3 crisis)",
                        "Escalation level this season (0 normal … 3 crisis)", header, rows)
-    return Chart(svg=_draw(height, draw), alt=alt, table=table)
+    return Chart(svg=_draw(height, draw, drawing_key("levels", pivot, sorted(label.items()))), alt=alt, table=table)
 
 
 # --- the river discharge (or national supply) against its thresholds -------------------------

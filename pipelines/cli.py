@@ -20,7 +20,10 @@ Flows run without a Prefect server unless ``PREFECT_API_URL`` points at one.
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import datetime as dt
+import logging
 import os
 import sys
 import time
@@ -182,6 +185,44 @@ EXIT_CODES = """exit codes:
      (use --output DIR for a back-test, or --republish)"""
 
 
+#: The exit code of :func:`entry`'s run, once :func:`main` has returned it.
+_exit_code: list[int] = []
+
+
+def entry() -> int:
+    """The ``droogte`` command (``pyproject.toml``'s script): :func:`main`, in a process that
+    ends without tearing down its modules once everything registered for the exit has run.
+
+    Why: after the run, Python's own teardown of the modules a run imports (pandas, xarray,
+    numba, Prefect, Dask...) costs about a second of CPU and does nothing a run needs: every
+    output is written and closed by then, Prefect's workers have sent their last logs and
+    events (they drain before the exit handlers), the temporary API server is stopped
+    (:func:`pipelines.prefect_api.stop`, an exit handler). :func:`_end_without_teardown` is
+    registered first, so it runs after every other exit handler, logging's included.
+    """
+    atexit.register(_end_without_teardown)
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse's errors and --help: their code, teardown skipped as well
+        if exc.code is None or isinstance(exc.code, int):
+            _exit_code.append(exc.code or 0)
+        raise
+    _exit_code.append(int(code))
+    return code
+
+
+def _end_without_teardown() -> None:
+    """End the process with :func:`entry`'s exit code, skipping the interpreter's teardown;
+    without a code (an exception escaped), the usual teardown follows."""
+    if not _exit_code:
+        return
+    logging.shutdown()  # flushes and closes every handler; a second call is harmless
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(_exit_code[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     args, extra = build_parser().parse_known_args(argv)
     if extra and args.command != "worker":
@@ -197,20 +238,22 @@ def main(argv: list[str] | None = None) -> int:
     runs_flows = args.command in ("run", "outlook", "ingest") or (args.command == "demo" and not args.generate_only)
     # Imported here so that `droogte --help` answers at once, without loading Prefect.
     from pipelines import lifecycle, prefect_api
-    from pipelines.config import ConfigError, load_config
 
     # One Ctrl+C or SIGTERM stops the run within seconds, and nothing it started (Prefect's
     # temporary server, Dask workers) outlives it, not even after a SIGKILL.
     lifecycle.install_stop_handlers()
+    if runs_flows and getattr(args, "forget", None) is None:
+        # First of all: the server starts while the pipeline is imported, its setup read or the
+        # demo written (pipelines/prefect_api.py); it is stopped at exit, also after a wrong setup.
+        prefect_api.start()
     if runs_flows:
         lifecycle.start_orphan_guard()
+    from pipelines.config import ConfigError, load_config
 
     try:
         if args.command == "config":
             return _config_command(args)
         if args.command == "demo":
-            if not args.generate_only:
-                prefect_api.start()  # starts while the demo is written and the pipeline imported (pipelines/prefect_api.py)
             config_path = _generate_demo(args.root.resolve(), args.seed)
             if args.generate_only:
                 return 0
@@ -218,8 +261,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             return _init(args)
         config = load_config(args.config)
-        if runs_flows and getattr(args, "forget", None) is None:
-            prefect_api.start()  # starts while the pipeline is imported (pipelines/prefect_api.py)
         if args.command == "replay":
             return _replay(config, args)
         if args.command == "run":
@@ -314,17 +355,18 @@ def _replay(config, args) -> int:
 def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path | None = None,
          republish: bool = False) -> int:
     from pipelines import prefect_api
-    from pipelines.daily_run import drought_run
+    from pipelines.daily_run import drought_run, import_stages
     from pipelines.outcome import ExitCode, Outcome, exit_code_of_state
 
     day = date or config.date or dt.date.today()
     started = time.perf_counter()
     where = f" into {output}" if output else ""
     print(f"[droogte] daily run of setup {config.name!r} for {day.isoformat()}{where}", flush=True)
-    prefect_api.wait()
-    state = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
-                        output=None if output is None else str(output.resolve()), republish=republish,
-                        config=config, return_state=True)
+    prefect_api.wait(meanwhile=import_stages)
+    with prefect_api.flow_settings():
+        state = drought_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
+                            output=None if output is None else str(output.resolve()), republish=republish,
+                            config=config, return_state=True)
     code = exit_code_of_state(state)
     result = state.result(raise_on_failure=False)
     print(f"[droogte] finished in {time.perf_counter() - started:.1f} s: {state.name}", flush=True)
@@ -349,8 +391,9 @@ def _outlook(config, date: dt.date | None, horizon_days: int | None, dask_addres
     day = date or config.date or dt.date.today()
     print(f"[droogte] outlook of setup {config.name!r} from {day.isoformat()}", flush=True)
     prefect_api.wait()
-    path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
-                       horizon_days=horizon_days, config=config)
+    with prefect_api.flow_settings():
+        path = outlook_run(config_path=str(config.path), date=day.isoformat(), dask_address=dask_address,
+                           horizon_days=horizon_days, config=config)
     print(f"  outlook        {path}")
     return 0
 
@@ -377,7 +420,8 @@ def _ingest(config, source: str) -> int:
     flows = {"all": ingest.ingest_all, "meteo": ingest.ingest_meteo,
              "groundwater": ingest.ingest_groundwater, "sensors": ingest.ingest_sensors}
     prefect_api.wait()
-    report = flows[source](config=config)
+    with prefect_api.flow_settings():
+        report = flows[source](config=config)
     print(report if isinstance(report, str) else _format_report(report))
     return _ingest_status(report)
 
@@ -423,4 +467,4 @@ def _format_report(report) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

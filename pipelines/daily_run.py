@@ -16,6 +16,7 @@ the allocation's water balance); a run for a day before April covers the winter 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from pathlib import Path
 
 from filelock import FileLock
@@ -35,6 +36,36 @@ from pipelines.publication.approval import request_approval
 from pipelines.publication.artifacts import page_notices, publish_run_artifacts
 from pipelines.input_status import degraded_inputs, unknown_states
 from pipelines.store import DECISION_LOG, INDICATORS, Store, remove_interrupted_writes
+
+
+#: Modules the stages import only where they first need them (the pages and charts, the
+#: reference geography, the climatology, dask.array for xarray): about 1.5 s of CPU inside
+#: the flow otherwise. ``droogte run`` imports them while Prefect's temporary server is still
+#: starting (:func:`import_stages`), when the process would otherwise only wait.
+STAGE_IMPORTS = ("dashboards.site", "dashboards.policy_dashboard", "dashboards.public_record", "dashboards.bulletin",
+                 "dashboards.charts", "models.indicators.climatology", "models.indicators.deficit",
+                 "models.restrictions.explanations", "pipelines.reference.geography", "pipelines.national_source",
+                 "dask.array", "prefect.task_engine", "prefect.artifacts")
+
+
+def import_stages() -> None:
+    """Import :data:`STAGE_IMPORTS`, load numba's compiler contexts (``models/jit.py``) and
+    compile the pages' templates now. What fails here is left for the stage that needs it,
+    which then fails with the error in its own task run, as without this."""
+    for name in STAGE_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - reported by the stage that needs it (see docstring)
+            continue
+    try:
+        from dashboards.citizen_map import TEMPLATE_ENVIRONMENT
+        from models.jit import load_compiler
+
+        load_compiler()
+        for template in TEMPLATE_ENVIRONMENT.list_templates(extensions=["j2"]):
+            TEMPLATE_ENVIRONMENT.get_template(template)  # compiled once, kept by the environment
+    except Exception:  # noqa: BLE001 - as above: loaded again where needed, and reported there
+        pass
 
 
 class RunInProgress(RuntimeError):

@@ -65,9 +65,10 @@ def newest_weather_day(meteo: pd.DataFrame | None, day: dt.date) -> dt.date | No
     evap = pd.to_datetime(upto.loc[upto["evaporation_mm"].notna(), "date"])
     if rain.empty or evap.empty:
         return None
-    # the newest day on which both are there (a day with rain but no evaporation is incomplete)
-    both = sorted(set(rain.dt.normalize()) & set(evap.dt.normalize()))
-    return both[-1].date() if both else None
+    # the newest day on which both are there (a day with rain but no evaporation is incomplete);
+    # as index operations, not Python sets of Timestamps (0.3 s for the demo's 35 years)
+    both = pd.DatetimeIndex(rain.dt.normalize().unique()).intersection(pd.DatetimeIndex(evap.dt.normalize().unique()))
+    return both.max().date() if len(both) else None
 
 
 def newest_supply_day(supply: pd.DataFrame | None, day: dt.date) -> dt.date | None:

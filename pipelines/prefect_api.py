@@ -31,12 +31,27 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 #: uvicorn's exit code when it cannot bind its port (taken since we chose it): try another.
 _PORT_IN_USE = 3
+
+#: The server does not register Prefect's block types (the UI's block catalogue) in a new
+#: database: about 2 s of its CPU before it answers on the first run on a new Prefect home,
+#: for a catalogue nobody browses on a server that lives for one run. A block saved by a
+#: flow registers its own type, and ``prefect server start`` on the same home registers them
+#: all. Set ``PREFECT_SERVER_REGISTER_BLOCKS_ON_START`` to decide otherwise.
+_BLOCK_REGISTRATION = ("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "PREFECT_API_BLOCKS_REGISTER_ON_START")
+
+
+def _server_defaults() -> dict[str, str]:
+    """Settings of the temporary server that the environment may override."""
+    if any(name in os.environ for name in _BLOCK_REGISTRATION):
+        return {}
+    return {_BLOCK_REGISTRATION[0]: "false"}
 
 
 class TemporaryApiError(RuntimeError):
@@ -60,8 +75,20 @@ class _Server:
             [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect_dir.parent), "--factory",
              "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "error", "--lifespan", "on"],
-            env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"},
+            env={**_server_defaults(), **os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+                 "PREFECT__SERVER_FINAL": "1"},
             stdin=subprocess.DEVNULL)
+
+    def end(self) -> None:
+        """SIGTERM, SIGKILL after 5 s as Prefect does: uvicorn's graceful stop lets the
+        server's services write what they hold (the last events) before it exits."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 _server: _Server | None = None
@@ -93,13 +120,30 @@ def start() -> None:
     global _server
     if _server is not None or os.environ.get("PREFECT_API_URL"):
         return
-    from prefect.settings import get_current_settings  # also reads a profile's or .env's settings
+    # The server is the longest path to the flow's start (it imports the whole Prefect server),
+    # and reading Prefect's settings (a profile, .env or prefect.toml may name an API) first
+    # means importing Prefect here, about 1 s. So a process that has not imported Prefect yet
+    # (the command line, first thing) launches the server before reading them, and stops it
+    # again at once where they name an API or turn the temporary server off.
+    server = None
+    if "prefect" not in sys.modules:
+        server = _Server()
+        server.launch()
+    try:
+        from prefect.settings import get_current_settings  # also reads a profile's or .env's settings
 
-    settings = get_current_settings()
+        settings = get_current_settings()
+    except BaseException:
+        if server is not None:
+            server.end()
+        raise
     if settings.api.url or not settings.server.ephemeral.enabled:
+        if server is not None:
+            server.end()
         return
-    server = _Server()
-    server.launch()
+    if server is None:
+        server = _Server()
+        server.launch()
     server.saved_env = {key: os.environ.get(key) for key in ("PREFECT_API_URL", "PREFECT_UI_URL")}
     env = {"PREFECT_API_URL": server.api_url}
     if settings.ui_url is None:
@@ -112,10 +156,14 @@ def start() -> None:
     log.info("temporary Prefect API server starting on %s", server.api_url)
 
 
-def wait() -> None:
+def wait(meanwhile: Callable[[], None] | None = None) -> None:
     """Wait until the server of :func:`start` answers on ``/api/health`` (at most
     ``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS``); raise :class:`TemporaryApiError`
-    naming its exit code when it does not. Without such a server, return at once."""
+    naming its exit code when it does not. Without such a server, return at once.
+
+    ``meanwhile``: work for the time the server still needs (called once, only when it does
+    not answer yet), e.g. importing what the run needs later
+    (:func:`pipelines.daily_run.import_stages`)."""
     server = _server
     if server is None:
         return
@@ -138,10 +186,29 @@ def wait() -> None:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
+        if meanwhile is not None:
+            meanwhile, work = None, meanwhile
+            work()
+            continue
         time.sleep(0.05)
     stop()
     raise TemporaryApiError(f"Prefect's temporary API server did not answer within {timeout_s} s "
                             "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
+
+
+def flow_settings() -> contextlib.AbstractContextManager:
+    """The Prefect settings for flows run against the server of :func:`start` (a context
+    manager; without such a server, the settings as they are).
+
+    No flow-run heartbeats there: they let a server notice a run that crashed, but this
+    server ends with the run itself, so nothing would read them, and Prefect (3.8.8) waits up
+    to a second for its heartbeat thread at the end of every flow run
+    (``prefect.flow_engine._send_heartbeats``)."""
+    if _server is None:
+        return contextlib.nullcontext()
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
 
 
 def stop() -> None:
@@ -151,11 +218,5 @@ def stop() -> None:
     server, _server = _server, None
     if server is None:
         return
-    if server.process is not None and server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+    server.end()
     _point_prefect_at(server.saved_env)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,3 +75,78 @@ def test_nothing_is_started_where_an_api_is_configured(prefect_harness):
     assert prefect_api._server is None
     prefect_api.wait()
     assert get_current_settings().api.url == before
+
+
+PROFILE_SCRIPT = textwrap.dedent("""
+    import psutil
+    from pipelines import prefect_api
+    prefect_api.start()  # Prefect not imported yet: the server is launched before its settings are read
+    from prefect.settings import get_current_settings
+    assert prefect_api._server is None, "a server is kept although the profile names an API"
+    left = [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
+    assert not left, left
+    print("API", get_current_settings().api.url)
+""")
+
+
+def test_a_profile_that_names_an_api_stops_the_early_server(tmp_path):
+    """``droogte`` launches the temporary server before Prefect reads its settings; where the
+    active profile names an API (a Prefect server), that server is stopped again at once and
+    the profile's API is used."""
+    home = tmp_path / "prefect"
+    home.mkdir()
+    (home / "profiles.toml").write_text('active = "board"\n\n[profiles.board]\n'
+                                        'PREFECT_API_URL = "http://127.0.0.1:9/api"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_PROFILES_PATH=str(home / "profiles.toml"))
+    out = subprocess.run([sys.executable, "-c", PROFILE_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "API http://127.0.0.1:9/api" in out.stdout
+
+
+@pytest.mark.integration
+def test_a_run_leaves_its_final_state_logs_and_task_runs_in_the_database_and_no_process(tmp_path):
+    """``droogte run`` on the temporary server, as an analyst starts it: the process ends
+    without Python's module teardown and stops the server, yet the flow run's final state, its
+    last log lines (sent at exit) and every task run's final state are in Prefect's database
+    afterwards, the summary is printed whole, and nothing it started is left running."""
+    from pipelines.demo import write_demo
+    from tests.integration_helpers import BIN, Services, wait_until
+
+    config = write_demo(tmp_path / "raw", processed_dir=tmp_path / "processed", site_dir=tmp_path / "site",
+                        archive_dir=tmp_path / "archive")
+    home = tmp_path / "prefect"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_LOGGING_LEVEL="INFO", PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    services = Services(tmp_path / "logs", env=env)
+    services.env = {k: v for k, v in services.env.items() if not k.startswith("PREFECT_")} | env
+    try:
+        out = subprocess.run([str(BIN / "droogte"), "run", "--config", str(config), "--date", "2025-08-15"],
+                             cwd=ROOT, env=services.env, capture_output=True, text=True, timeout=900)
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+        assert out.stdout.rstrip().endswith("[droogte] exit code 0 (OK)"), out.stdout[-2000:]
+        # the orphan guard notices the run has gone within its interval, then ends itself
+        wait_until(lambda: not services.marked(), timeout=20, what="every process of the run has ended")
+    finally:
+        left = services.stop_all()
+    assert not left, f"left running: {left}"
+
+    with sqlite3.connect(home / "prefect.db") as db:
+        runs = db.execute("SELECT id, state_type, state_name, end_time FROM flow_run f "
+                          "WHERE f.flow_id IN (SELECT id FROM flow WHERE name = 'drought-run')").fetchall()
+        assert len(runs) == 1, runs
+        run_id, state_type, state_name, end_time = runs[0]
+        assert (state_type, state_name) == ("COMPLETED", "Completed") and end_time, runs
+        logs = [m for (m,) in db.execute("SELECT message FROM log WHERE flow_run_id = ?", (run_id,))]
+        assert any(m.startswith("Finished in state Completed") for m in logs), logs[-5:]
+        tasks = db.execute("SELECT name, state_type FROM task_run WHERE flow_run_id = ?", (run_id,)).fetchall()
+        names = {name.rsplit("-", 1)[0] for name, _ in tasks}
+        assert {"ingest-meteo", "compute-indicators", "publish-site", "write-bulletin"} <= names, names
+        assert all(state == "COMPLETED" for _, state in tasks), tasks
+        # the server's own record of what happened (events, written in batches): stopped
+        # gracefully, it wrote the last ones too
+        events = {e for (e,) in db.execute("SELECT event FROM events WHERE resource_id = ?",
+                                            (f"prefect.flow-run.{run_id}",))}
+        assert "prefect.flow-run.Completed" in events, events

@@ -22,7 +22,9 @@ opgenomen…"): the reader then returns empty levels.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,10 +199,17 @@ def _columns(path: Path, block, names: dict[str, str], required: list[str]) -> d
 def _parse_date(text: str) -> pd.Timestamp:
     """DINO dates: ``dd-mm-yyyy`` (newer layouts) or ``yyyy/mm/dd[ HH:MM:SS]`` (older); the
     clock time is dropped (see :func:`read_dino_csv`). Raises ValueError where it fails."""
-    parsed = _parse_dates(pd.Series([text], dtype=str)).iloc[0]
-    if pd.isna(parsed):
-        raise ValueError(f"expected a date dd-mm-yyyy or yyyy/mm/dd, got {text!r}")
-    return parsed
+    # The forms of _parse_dates, for one text without a Series around it (a file's well table
+    # has a few dates; through pandas each cost about 10 ms).
+    text = str(text).strip()
+    try:
+        if re.match(_DAY_FIRST, text):
+            return pd.Timestamp(dt.datetime.strptime(text, "%d-%m-%Y"))
+        if re.match(_YEAR_FIRST, text):
+            return pd.Timestamp(dt.datetime.strptime(text[:10], "%Y/%m/%d"))
+    except ValueError:
+        pass
+    raise ValueError(f"expected a date dd-mm-yyyy or yyyy/mm/dd, got {text!r}")
 
 
 _DAY_FIRST = r"^\d{2}-\d{2}-\d{4}$"
@@ -363,6 +372,8 @@ def _drop(levels: pd.DataFrame, mask, reason, quarantine: Quarantine) -> pd.Data
     """Quarantine the rows of ``levels`` where ``mask`` holds (``reason`` a text, or a
     function of the row's well) and return the others."""
     mask = np.asarray(mask, dtype=bool)
+    if not mask.any():  # the usual case; six checks a file, each a copy of the table otherwise
+        return levels
     for well, line, text in levels.loc[mask, ["well", "_line", "_text"]].itertuples(index=False):
         quarantine.add(int(line), reason if isinstance(reason, str) else reason(well), text)
     return levels.loc[~mask]
