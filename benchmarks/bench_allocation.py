@@ -24,73 +24,46 @@ loop over its days), then the season's Dataset. Prints, in this order:
   process and any worker processes and nannies), CPU time (user, system) of all of them,
   the load average, and the compute time of the member tasks as the workers report it.
 
-Figures at the stated size on this machine's 2 cores, nearly quiet (load average 1.1-1.4,
-30 November 2026), the code before issue 19 and the stage after the first round of issue 19
-(water-board results placed as they came, members a few to a task) one after the other:
+Figures at the stated size on this machine's 2 cores, 30 November 2026, each column run on
+a nearly quiet machine (load average 0.8-1.4): the code before issue 19, after its first
+round (water-board results placed as they came, members a few to a task), and now (no
+water-board tasks: the national pass keeps the season in a thread beside the members;
+worker threads; each member one compiled loop over its days; the kernel's second round):
 
-| | before issue 19 | first round |
-|---|---|---|
-| whole stage, 1 worker | 37.6 s | 17.5 s (CPU 18.6 s user + 4.6 s system) |
-| whole stage, 2 workers | 20.6 s | 14.7 s (CPU 20.6 s user + 5.6 s system) |
-| boards' wait and assembly after the members, 1 / 2 workers | 4.4 / 3.7 s | 0.0 / 0.0 s |
-| peak memory, 1 / 2 workers | 3.13 / 4.03 GiB | 2.42 / 3.84 GiB |
-| one member in one process (kernel part) | 0.31 s (0.24 s) | 0.25 s (0.18 s) |
-| kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-28 ms = 4.6-5.6x; after the kernel's round (below) 89-106 ms / 27-29 ms = 3.2-4.0x |
+| | before issue 19 | first round | now (load 1.1-1.3) |
+|---|---|---|---|
+| whole stage, 1 worker | 37.6 s | 17.5-19.7 s | 7.5 s (CPU 7.7 s user + 1.5 s system) |
+| whole stage, 2 workers | 20.6 s | 14.7 s | 6.1 s (CPU 9.5 s user + 1.3 s system) |
+| peak memory, 1 / 2 workers | 3.13 / 4.03 GiB | 2.42-2.51 / 3.84 GiB | 1.49 / 1.54 GiB (0.30 / 0.44 before the stage) |
+| member tasks' compute on the workers, 1 / 2 workers | | 15.4 s / | 6.3 s / 9.5 s |
+| one member in one process | 0.31 s | 0.25-0.26 s | 0.11 s (CPU of the thread) |
+| kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-29 ms = 4.6-5.6x | 87-91 ms / 26-28 ms = 3.2-3.3x |
 
-The stage as it is now (30 November 2026 after 14:20, with the kernel's round merged; the
-machine busy, load average 4-5 from other work, so wall times are not comparable, CPU time
-and memory are): no water-board tasks (the national pass keeps the season, in a thread
-beside the members), worker threads, each member one compiled loop over its days reading
-the stations' weather straight into each day's demand and local water, a task's members
-counted into one array of short days:
+The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; its targets 6 s / 3 s and 2 GiB:
+memory and the kernel's ratio are met, the stage's time is not. The member profiled above is
+one of the cheap ones: members of drier years make the kernel solve more steps (0.13 s a
+member on one worker, 0.16 s in a busy spell), and two worker threads do not halve it (the
+members' compute rises from 6.3 s to 9.5 s in all with two threads, the national pass
+running beside them as a third; where the difference goes is not yet measured). Wall times are only comparable on a quiet
+machine: under a load average of 13-17 (six lines of work on the 2 cores) the stage of the
+first round took 248-289 s of wall time for 49-65 s of CPU. With worker processes
+(``--cluster processes``, the earlier kernel, load 12-15) CPU and peak memory were
+15.8 + 5.1 s and 2.08 GiB with one worker, 22.8 + 6.6 s and 2.54 GiB with two.
 
-| | 1 worker | 2 workers |
-|---|---|---|
-| whole stage, wall (load 4.0-4.7) | 16.5 s | 18.5 s |
-| CPU of the whole stage (user + system), threads | 9.4 + 1.8 s | 10.0 + 1.7 s |
-| peak memory, threads (the stage's default; before the stage) | 1.58 GiB (0.37) | 1.68 GiB (0.51) |
-| CPU and peak memory with worker processes (earlier kernel, load 12-15) | 15.8 + 5.1 s, 2.08 GiB | 22.8 + 6.6 s, 2.54 GiB |
-| today's state (critical path before the members) | 0.2 s | 0.2 s |
-| the national pass's remaining wait and the season's Dataset after the members | 0.1 s | 0.1 s |
-
-One member as a task runs it: 111-112 ms of CPU for the member profiled here (kernel over
-its 183 days in one call 90-98 ms); before the kernel's round 147-173 ms, of which about
-117 ms kernel run day by day, about 20 ms the day's demand and local water, about 25 ms the
-count of short uses. That member is one of the cheap ones: 20 members of an outlook in this
-process took 3.2-3.3 s of wall and CPU time (0.16 s a member; drier years make the kernel
-solve more steps), the same 20 on one worker thread 3.3-4.7 s. So 50 members are about 8 s
-of CPU and the stage about 8 s with one worker and about 4.5 s with two on a quiet machine:
-the issue's 6 s and 3 s are not reached. The national pass is about 0.3-0.5 s (its first
-fault-in of the season's 748 MiB cost 0.1-1.0 s of system time, the larger when the kernel
-compacts memory for huge pages), in a thread beside the members. (In the busy minutes above a
-trivial compiled loop run in two threads took twice its CPU time in wall time, as did two
-threads of members: about one core was free, so two workers could not run faster than one.)
-The last run, at load average 1.4-1.8: 11.5 s with one worker, 10.2 s with two, 1.58 / 1.65
-GiB.
-
-The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; this docstring said 41.6 s / 27.3 s
-before. Under a load average of 13-17 (six lines of work on the 2 cores) the same stage took
-248-289 s of wall time for 49-65 s of CPU: wall times are only comparable on a quiet machine.
-
-On the same shared machine earlier the same day (load average 5-13) the stage as it was
-took 254 s (1 worker) and 233 s (2 workers), peak memory 3.28 / 4.25 GiB, 12.9 / 45.1 s of
-it waiting for and assembling the boards after the members. Where the time went before: about 3 s assembling the boards'
-results after the members, about 0.08 s of task overhead per member (now a few tasks per
-worker sharing buffers), 15 s of system time from page faults (the local workers now keep
-arrays of up to 32 MiB on the heap, ``pipelines.dask_cluster.WORKER_MALLOC``: a member faulted
-in 0.1 GiB instead of 0.5 GiB), Python checks and pandas 3 string iteration around the
-kernel (the national pass's set-up took 1.1 s of it). The kernel's own day: one pass over the
-districts for local water, the check of the demand and the lists of districts short per use,
-then per priority step only the districts listed, one pass each unless a board inlet or the
-source binds (4 in 100 steps here). The kernel's round of issue 19, measured in thread CPU
-time on the shared machine under a load average of 4-5 (six lines of work on 2 cores), best
-of 11 to 15 alternated runs: the kernel over one member 131-150 ms before, 88-106 ms after
-(the local-water pass about 52 ms of it, the priority steps about 40 ms; on a season where
-every demand fits 68 ms, before 85 ms); the memory-bound pass 27-29 ms. Where it went: the
-input checks moved into the kernel (two numpy passes over the 176 MB of demand, 13 ms),
-unsigned district and board numbers (numba's code for negative indices in every inner loop,
-about 16 ms), one pass per priority step instead of three (gather, final pass, limit codes).
-The first numpy implementation of a member took 13 s.
+Where the time went and what took it away: the 21 water-board tasks recomputed the season
+the national pass had already computed (1.6 s of CPU) and sent 748 MiB back to the client
+(system time from page faults, the peak memory); the outlook members now start from today's
+state computed from the districts' own water (storage never holds shared water; checked
+against the national pass when it ends), so the national pass runs beside them. A member
+was about 0.08 s of task overhead, its weather spread to 10,000 districts, its demand in
+numpy temporaries and its checks per chunk of days (now one compiled loop reading the
+stations' columns, checked once). The kernel's own day: one pass over the districts for
+local water, the check of the demand and the lists of districts short per use, then per
+priority step only the districts listed, one pass each unless a board inlet or the source
+binds (4 in 100 steps here); its second round moved the input checks into the kernel (two
+numpy passes over the 176 MB of demand, 13 ms), stored district and board numbers unsigned
+(numba's code for negative indices in every inner loop, about 16 ms) and made one pass per
+priority step instead of three. The first numpy implementation of a member took 13 s.
 
     python benchmarks/bench_allocation.py                    # national scale
     python benchmarks/bench_allocation.py --districts 2000 --members 10 --days 183

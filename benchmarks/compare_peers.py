@@ -95,6 +95,11 @@ the monthly SPI's gamma CDF evaluated per fit in blocks; medians of 3 interleave
         round, load average 4-7): setup 40.6 s CPU, run 9.1 s CPU (x 628 CPU); totals
         equal to 1.6e-14
 
+Nearly quiet again (load average 1.1-1.2), after the day's merges, 3 interleaved rounds:
+
+    monthly SPI-3, 10,000 series x 40 years: project 0.318 s; climate_indices 1.52 s (x 4.8);
+        xclim APP 7.53 s (x 23.7); xclim ML 12.1 s (x 38.2); agreement as above
+
     python benchmarks/compare_peers.py                 # all, default sizes
     python benchmarks/compare_peers.py --only spi-monthly --series 10000
 """
