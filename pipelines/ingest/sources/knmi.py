@@ -347,11 +347,15 @@ def _fill_clean(
     """Convert the pattern-matched records column by column into their rows (``fast_at``):
     the same values as the field-by-field ``str(int(STN))`` and ``float(int(value))``, NaN
     when blank (at most 15 digits: exact in float64 either way)."""
-    by_name = dict(zip(wanted, zip(*fast)))
-    station_column[fast_at] = np.array(by_name["STN"]).astype(np.int64).astype(str)
-    date_column[fast_at] = by_name["YYYYMMDD"]
+    # one fixed-width text array in C (a blank group, None, becomes "None"); numpy then
+    # parses each column at once
+    groups = np.array(fast, dtype="U15")
+    station_column[fast_at] = groups[:, wanted.index("STN")].astype(np.int64).astype(str)
+    date_column[fast_at] = groups[:, wanted.index("YYYYMMDD")]
     for index, name in enumerate(numeric):
-        matrix[fast_at, index] = pd.to_numeric(pd.Series(by_name[name], dtype=object)).to_numpy(dtype=float)
+        column = groups[:, wanted.index(name)]
+        column[column == "None"] = "nan"
+        matrix[fast_at, index] = column.astype(float)
 
 
 def _drop_duplicates(
