@@ -161,13 +161,21 @@ def resident() -> int:
 
 
 class PeakMemory:
-    """Peak resident memory of this process and its children, sampled every 50 ms."""
+    """Peak resident memory of this process and its children, sampled every 50 ms; and the
+    CPU time (user + system) of this process's threads meanwhile, by thread name."""
 
     def __enter__(self):
         self.peak, self._stop = 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._start = self._cpu()
+        self._thread = threading.Thread(target=self._sample, daemon=True, name="benchmark sampler")
         self._thread.start()
         return self
+
+    @staticmethod
+    def _cpu() -> tuple[float, dict[int, float]]:
+        me = psutil.Process()
+        times = me.cpu_times()
+        return times.user + times.system, {t.id: t.user_time + t.system_time for t in me.threads()}
 
     def _sample(self):
         while not self._stop.is_set():
@@ -177,6 +185,21 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        self._end = self._cpu()
+        self._names = {t.native_id: t.name for t in threading.enumerate()}
+
+    def cpu_by_thread(self) -> dict[str, float]:
+        """CPU seconds per kind of thread (Dask worker threads together), largest first. A
+        thread that ended in between (the national pass, the sampler) is not listed by the
+        system any more: the process's CPU time less that of the listed threads is theirs."""
+        (total0, start), (total1, end) = self._start, self._end
+        by_name: dict[str, float] = {}
+        for tid, cpu in end.items():
+            name = self._names.get(tid, "other threads")
+            kind = "Dask worker threads" if "Dask-Default-Threads" in name else name
+            by_name[kind] = by_name.get(kind, 0.0) + cpu - start.get(tid, 0.0)
+        by_name["threads that ended (the national pass, the sampler)"] = (total1 - total0) - sum(by_name.values())
+        return dict(sorted(((k, v) for k, v in by_name.items() if v >= 0.05), key=lambda kv: -kv[1]))
 
 
 def one_member_profile(districts, boards, history, supply, days, order, repeat=3):
@@ -198,6 +221,46 @@ def one_member_profile(districts, boards, history, supply, days, order, repeat=3
         _, short_days = run_members([item], **shared)
         whole.append(time.thread_time() - t0)
     return {"whole member": min(whole)}, short_days.any(axis=(1, 2)).mean()
+
+
+def members_in_threads(districts, boards, history, supply, days, order, n_members=10, repeat=2):
+    """``n_members`` members run as an outlook task runs them (:func:`run_members`), in one
+    thread, then half of them in each of two threads at once; no national pass, no Dask:
+    the CPU time per member of the threads themselves (``time.thread_time``), ``repeat``
+    times alternated. Two threads that needed the GIL would wait (wall time), not spend CPU;
+    what rises here is the members' own compiled code slowing down beside each other."""
+    table = district_table(districts)
+    network = Network.from_tables(table, boards)
+    stations = districts.set_index("district_id")["station"].astype(str).reindex(table.index).to_numpy()
+    p_all, e_all, of_district = _weather_columns(history, table.index, stations)
+    history_days = pd.DatetimeIndex(history["time"].values)
+    start = pd.Timestamp(START)
+    items = []
+    for year in sorted(set(history_days.year)):
+        window = outlook_module._window_arrays(p_all, e_all, history_days, year, start, days)
+        if window is not None and len(items) < n_members:
+            items.append((year, window, None))
+    shared = dict(table=table, network=network, order=order, supply=np.full(days, supply), storage=None,
+                  deficit_initial_mm=0.0, district_station=stations, of_district=of_district.astype(np.intp))
+
+    def run(batch, cpu, k):
+        t0 = time.thread_time()
+        run_members(batch, **shared)
+        cpu[k] = time.thread_time() - t0
+
+    per_member = {1: [], 2: []}
+    for _ in range(repeat):
+        for threads in (1, 2):
+            cpu: dict[int, float] = {}
+            half = len(items) // 2
+            batches = [items] if threads == 1 else [items[:half], items[half:]]
+            running = [threading.Thread(target=run, args=(batch, cpu, k)) for k, batch in enumerate(batches)]
+            for thread in running:
+                thread.start()
+            for thread in running:
+                thread.join()
+            per_member[threads].append(sum(cpu.values()) / len(items))
+    return per_member
 
 
 @kernel
@@ -389,6 +452,14 @@ def main():
     timings, short = one_member_profile(districts, boards, history, supply, args.days, order)
     print("one member, serial, CPU time: " + ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in timings.items())
           + f" (shortage on {short:.0%} of days)")
+    # At 2,000 districts a member's day (about 2 MB of arrays) fits a core's 1 MiB L2 nearly;
+    # at 10,000 (about 10 MB) the two threads share the L3 and the memory bus.
+    for n_districts in sorted({2000, args.districts}):
+        sized = (districts, boards, history, supply) if n_districts == args.districts else setup(n_districts, args.members)
+        threads = members_in_threads(*sized, args.days, order, n_members=10 if n_districts > 2000 else 40)
+        print(f"members in 1 / 2 threads at once, {n_districts} districts (no national pass, no Dask), CPU per member "
+              "of the threads: " + ", ".join(f"{a * 1e3:.0f} / {b * 1e3:.0f} ms" for a, b in
+                                               zip(threads[1], threads[2], strict=True)))
     kernel_s, pass_s, size = kernel_against_memory(districts, boards, history, supply, args.days, order)
     print(f"kernel over one member's {args.days} days {kernel_s * 1e3:.0f} ms ({kernel_s / args.days * 1e3:.2f} ms per national day); "
           f"a memory-bound pass over the same arrays ({size:.0f} MiB) {pass_s * 1e3:.0f} ms: "
@@ -405,6 +476,7 @@ def main():
         print(f"{workers} worker {kind}: " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
               + f"; peak memory {memory.peak / 2**30:.2f} GiB ({before / 2**30:.2f} GiB before the stage; {sizes}); CPU user {user:.1f} s, system {system:.1f} s; {load()}")
         print("  on the workers: " + task_times(stream.data))
+        print("  CPU by thread of this process: " + ", ".join(f"{k} {v:.2f} s" for k, v in memory.cpu_by_thread().items()))
         del allocation  # not counted in the next run's memory
 
 

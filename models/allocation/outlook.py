@@ -71,10 +71,8 @@ class ShortageSummary:
         n = len(self.members)
         if n == 0:
             raise ValueError("outlook: no past year has complete weather for the horizon")
-        cumulative = np.cumsum(self.histogram, axis=-1)
-        quantile_values = np.stack(
-            [np.argmax(cumulative >= max(np.ceil(q * n), 1), axis=-1) / FRACTION_BINS for q in quantiles]
-        )
+        needed = np.array([max(np.ceil(q * n), 1) for q in quantiles], dtype=np.float64)
+        quantile_values = _quantile_bins(self.histogram, needed) / FRACTION_BINS
         dims = ("district", "use")
         return xr.Dataset(
             {
@@ -90,6 +88,29 @@ class ShortageSummary:
             },
             attrs={"members": n},
         )
+
+
+@kernel
+def _quantile_bins(histogram, needed):
+    """Per quantile and (district, use), the first bin where the members counted so far
+    (``histogram`` (district, use, bin), walked from bin 0) reach ``needed`` of that quantile,
+    or 0 where they never do: what ``np.argmax(np.cumsum(histogram, axis=-1) >= needed, axis=-1)``
+    gives, in one pass over the bins that stops early, without the cumulative counts (a
+    (district, use, bin) array of 64-bit integers, 0.4 s of numpy at national size, after the
+    last member, when nothing else runs beside it)."""
+    n_district, n_use, n_bins = histogram.shape
+    out = np.zeros((len(needed), n_district, n_use), np.int64)
+    for i in range(n_district):
+        for u in range(n_use):
+            counts = histogram[i, u]
+            for q in range(len(needed)):
+                total = 0
+                for b in range(n_bins):
+                    total += counts[b]
+                    if total >= needed[q]:
+                        out[q, i, u] = b
+                        break
+    return out
 
 
 def member_window(history: xr.Dataset, year: int, start: pd.Timestamp, horizon_days: int) -> xr.Dataset | None:
