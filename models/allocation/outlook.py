@@ -58,13 +58,10 @@ class ShortageSummary:
             self.shortage_sum = np.zeros(short_days.shape[1:])
             self.histogram = np.zeros(short_days.shape[1:] + (FRACTION_BINS + 1,), np.uint16)
         self.short_days += short_days
-        flat = self.histogram.reshape(-1, FRACTION_BINS + 1)
         for member in members:  # the sum of shortages in the members' order: the same bits on any cluster
             self.members.append(member["year"])
-            self.shortage_sum += member["shortage_m3"]
-            bins = member["fraction_bin"]
-            self.short_any += bins > 0
-            flat[np.arange(flat.shape[0]), bins.ravel().astype(np.intp)] += 1
+            _add_member(self.shortage_sum, self.short_any, self.histogram, member["shortage_m3"],
+                        member["fraction_bin"])
         return self
 
     def to_dataset(self, time, districts, order: PriorityOrder, quantiles) -> xr.Dataset:
@@ -88,6 +85,21 @@ class ShortageSummary:
             },
             attrs={"members": n},
         )
+
+
+@kernel
+def _add_member(shortage_sum, short_any, histogram, shortage_m3, fraction_bin):
+    """One member into the summary's (district, use) arrays: its shortage (m³) added to
+    ``shortage_sum``, its short uses counted in ``short_any``, its bins in ``histogram``
+    (district, use, bin). One pass instead of numpy's five (a fancy index among them): about
+    5 ms a member at national size in the process that gathers the members."""
+    n_district, n_use = shortage_sum.shape
+    for i in range(n_district):
+        for u in range(n_use):
+            shortage_sum[i, u] += shortage_m3[i, u]
+            b = fraction_bin[i, u]
+            short_any[i, u] += b > 0
+            histogram[i, u, b] += 1
 
 
 @kernel
