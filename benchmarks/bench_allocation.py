@@ -17,12 +17,15 @@ loop over its days), then the season's Dataset. Prints, in this order:
   they were) at a reduced size (2,000 districts, 4 members, 61 days, the source at 2, 0.5
   and 0.1 of its supply);
 - one member as a task runs it, CPU time of the thread;
+- members in one thread, then in two threads at once (no national pass, no Dask), CPU time
+  per member of the threads, at 2,000 districts and at the stated size;
 - the kernel over one member's horizon against a memory-bound pass over the same arrays
   (its inputs read once, its seven outputs written once, nothing computed), in CPU time of
   the thread, and their ratio;
 - per cluster: wall time per part and of the whole stage, peak memory (resident set of this
   process and any worker processes and nannies), CPU time (user, system) of all of them,
-  the load average, and the compute time of the member tasks as the workers report it.
+  the load average, the compute time of the member tasks as the workers report it (wall
+  time: it includes waiting for a core), and the CPU time by thread of this process.
 
 Figures at the stated size on this machine's 2 cores, 30 November 2026, each column run on
 a nearly quiet machine (load average 0.8-1.4): the code before issue 19, after its first
@@ -44,7 +47,24 @@ memory and the kernel's ratio are met, the stage's time is not. The member profi
 one of the cheap ones: members of drier years make the kernel solve more steps (0.13 s a
 member on one worker, 0.16 s in a busy spell), and two worker threads do not halve it (the
 members' compute rises from 6.3 s to 9.5 s in all with two threads, the national pass
-running beside them as a third; where the difference goes is not yet measured). Wall times are only comparable on a quiet
+running beside them as a third). Where it goes, measured later the same day on a busy machine
+(load average 3-5: a CI run of the whole suite and another developer on the 2 cores; CPU
+time of threads, runs alternated): not the GIL. Two threads that needed it would wait, and
+at 2,000 districts two threads of members spend the same CPU per member as one (21-26 ms
+either way); at 10,000 districts each member's compiled code slows down beside the other
+(109-139 ms a member alone, 125-172 ms two at once: 3-30 % more in pairs of runs): a member's day
+works on about 10 MB of arrays (demand, allocation, its lists of short districts, its sums),
+far more than a core's 1 MiB L2, so the two share the L3 and the memory bus (and with them
+every other process on the machine). The members' compute as Dask reports it is wall time
+and counts waiting for a core: with two worker threads, the national pass, Dask's event loop
+and the gathering thread on 2 cores it rose from 8.0 to 17.0 s in all in one such run while
+the worker threads' CPU went from 6.2 to 7.3 s. CPU by thread in these runs: worker threads
+6.2-7.2 s (1 worker) and 6.8-7.8 s (2; once 9.4 s), the national pass and other ended
+threads 0.6-1.3 s, the main thread 0.6-0.8 s (1.1-1.4 s before the summary's quantiles and member sums became
+compiled passes: a numpy cumsum over the (district, use, bin) histogram took 0.4 s after the
+last member, adding the members 5 ms each), Dask's event loop 0.4-1.0 s. So the stage is
+9-11 s of CPU (user and system): on 2 cores no less than 4.5 s of wall time; the 3 s target
+asks for a third to a half less CPU, most of it in the members. Wall times are only comparable on a quiet
 machine: under a load average of 13-17 (six lines of work on the 2 cores) the stage of the
 first round took 248-289 s of wall time for 49-65 s of CPU. With worker processes
 (``--cluster processes``, the earlier kernel, load 12-15) CPU and peak memory were
