@@ -59,11 +59,12 @@ every other process on the machine). The members' compute as Dask reports it is 
 and counts waiting for a core: with two worker threads, the national pass, Dask's event loop
 and the gathering thread on 2 cores it rose from 8.0 to 17.0 s in all in one such run while
 the worker threads' CPU went from 6.2 to 7.3 s. CPU by thread in these runs: worker threads
-6.2-7.2 s (1 worker) and 6.8-7.8 s (2; once 9.4 s), the national pass and other ended
-threads 0.6-1.3 s, the main thread 0.6-0.8 s (1.1-1.4 s before the summary's quantiles and member sums became
+6.2-7.2 s (1 worker) and 6.8-7.8 s (2; once 9.4 s; in a later run at load 1.8-2.0, with
+some other process's work on the machine, 9.4 s and 11.1 s), the national pass and other
+ended threads 0.6-1.3 s, the main thread 0.6-1.1 s (1.1-1.4 s before the summary's quantiles and member sums became
 compiled passes: a numpy cumsum over the (district, use, bin) histogram took 0.4 s after the
 last member, adding the members 5 ms each), Dask's event loop 0.4-1.0 s. So the stage is
-9-11 s of CPU (user and system): on 2 cores no less than 4.5 s of wall time; the 3 s target
+9-11 s of CPU on a good run (user and system): on 2 cores no less than 4.5 s of wall time; the 3 s target
 asks for a third to a half less CPU, most of it in the members. Wall times are only comparable on a quiet
 machine: under a load average of 13-17 (six lines of work on the 2 cores) the stage of the
 first round took 248-289 s of wall time for 49-65 s of CPU. With worker processes
