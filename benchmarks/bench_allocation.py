@@ -17,12 +17,15 @@ loop over its days), then the season's Dataset. Prints, in this order:
   they were) at a reduced size (2,000 districts, 4 members, 61 days, the source at 2, 0.5
   and 0.1 of its supply);
 - one member as a task runs it, CPU time of the thread;
+- members in one thread, then in two threads at once (no national pass, no Dask), CPU time
+  per member of the threads, at 2,000 districts and at the stated size;
 - the kernel over one member's horizon against a memory-bound pass over the same arrays
   (its inputs read once, its seven outputs written once, nothing computed), in CPU time of
   the thread, and their ratio;
 - per cluster: wall time per part and of the whole stage, peak memory (resident set of this
   process and any worker processes and nannies), CPU time (user, system) of all of them,
-  the load average, and the compute time of the member tasks as the workers report it.
+  the load average, the compute time of the member tasks as the workers report it (wall
+  time: it includes waiting for a core), and the CPU time by thread of this process.
 
 Figures at the stated size on this machine's 2 cores, 30 November 2026, each column run on
 a nearly quiet machine (load average 0.8-1.4): the code before issue 19, after its first
@@ -44,7 +47,25 @@ memory and the kernel's ratio are met, the stage's time is not. The member profi
 one of the cheap ones: members of drier years make the kernel solve more steps (0.13 s a
 member on one worker, 0.16 s in a busy spell), and two worker threads do not halve it (the
 members' compute rises from 6.3 s to 9.5 s in all with two threads, the national pass
-running beside them as a third; where the difference goes is not yet measured). Wall times are only comparable on a quiet
+running beside them as a third). Where it goes, measured later the same day on a busy machine
+(load average 3-5: a CI run of the whole suite and another developer on the 2 cores; CPU
+time of threads, runs alternated): not the GIL. Two threads that needed it would wait, and
+at 2,000 districts two threads of members spend the same CPU per member as one (21-26 ms
+either way); at 10,000 districts each member's compiled code slows down beside the other
+(109-139 ms a member alone, 125-172 ms two at once: 3-30 % more in pairs of runs): a member's day
+works on about 10 MB of arrays (demand, allocation, its lists of short districts, its sums),
+far more than a core's 1 MiB L2, so the two share the L3 and the memory bus (and with them
+every other process on the machine). The members' compute as Dask reports it is wall time
+and counts waiting for a core: with two worker threads, the national pass, Dask's event loop
+and the gathering thread on 2 cores it rose from 8.0 to 17.0 s in all in one such run while
+the worker threads' CPU went from 6.2 to 7.3 s. CPU by thread in these runs: worker threads
+6.2-7.2 s (1 worker) and 6.8-7.8 s (2; once 9.4 s; in a later run at load 1.8-2.0, with
+some other process's work on the machine, 9.4 s and 11.1 s), the national pass and other
+ended threads 0.6-1.3 s, the main thread 0.6-1.1 s (1.1-1.4 s before the summary's quantiles and member sums became
+compiled passes: a numpy cumsum over the (district, use, bin) histogram took 0.4 s after the
+last member, adding the members 5 ms each), Dask's event loop 0.4-1.0 s. So the stage is
+9-11 s of CPU on a good run (user and system): on 2 cores no less than 4.5 s of wall time; the 3 s target
+asks for a third to a half less CPU, most of it in the members. Wall times are only comparable on a quiet
 machine: under a load average of 13-17 (six lines of work on the 2 cores) the stage of the
 first round took 248-289 s of wall time for 49-65 s of CPU. With worker processes
 (``--cluster processes``, the earlier kernel, load 12-15) CPU and peak memory were
@@ -161,13 +182,21 @@ def resident() -> int:
 
 
 class PeakMemory:
-    """Peak resident memory of this process and its children, sampled every 50 ms."""
+    """Peak resident memory of this process and its children, sampled every 50 ms; and the
+    CPU time (user + system) of this process's threads meanwhile, by thread name."""
 
     def __enter__(self):
         self.peak, self._stop = 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._start = self._cpu()
+        self._thread = threading.Thread(target=self._sample, daemon=True, name="benchmark sampler")
         self._thread.start()
         return self
+
+    @staticmethod
+    def _cpu() -> tuple[float, dict[int, float]]:
+        me = psutil.Process()
+        times = me.cpu_times()
+        return times.user + times.system, {t.id: t.user_time + t.system_time for t in me.threads()}
 
     def _sample(self):
         while not self._stop.is_set():
@@ -177,6 +206,21 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        self._end = self._cpu()
+        self._names = {t.native_id: t.name for t in threading.enumerate()}
+
+    def cpu_by_thread(self) -> dict[str, float]:
+        """CPU seconds per kind of thread (Dask worker threads together), largest first. A
+        thread that ended in between (the national pass, the sampler) is not listed by the
+        system any more: the process's CPU time less that of the listed threads is theirs."""
+        (total0, start), (total1, end) = self._start, self._end
+        by_name: dict[str, float] = {}
+        for tid, cpu in end.items():
+            name = self._names.get(tid, "other threads")
+            kind = "Dask worker threads" if "Dask-Default-Threads" in name else name
+            by_name[kind] = by_name.get(kind, 0.0) + cpu - start.get(tid, 0.0)
+        by_name["threads that ended (the national pass, the sampler)"] = (total1 - total0) - sum(by_name.values())
+        return dict(sorted(((k, v) for k, v in by_name.items() if v >= 0.05), key=lambda kv: -kv[1]))
 
 
 def one_member_profile(districts, boards, history, supply, days, order, repeat=3):
@@ -198,6 +242,46 @@ def one_member_profile(districts, boards, history, supply, days, order, repeat=3
         _, short_days = run_members([item], **shared)
         whole.append(time.thread_time() - t0)
     return {"whole member": min(whole)}, short_days.any(axis=(1, 2)).mean()
+
+
+def members_in_threads(districts, boards, history, supply, days, order, n_members=10, repeat=2):
+    """``n_members`` members run as an outlook task runs them (:func:`run_members`), in one
+    thread, then half of them in each of two threads at once; no national pass, no Dask:
+    the CPU time per member of the threads themselves (``time.thread_time``), ``repeat``
+    times alternated. Two threads that needed the GIL would wait (wall time), not spend CPU;
+    what rises here is the members' own compiled code slowing down beside each other."""
+    table = district_table(districts)
+    network = Network.from_tables(table, boards)
+    stations = districts.set_index("district_id")["station"].astype(str).reindex(table.index).to_numpy()
+    p_all, e_all, of_district = _weather_columns(history, table.index, stations)
+    history_days = pd.DatetimeIndex(history["time"].values)
+    start = pd.Timestamp(START)
+    items = []
+    for year in sorted(set(history_days.year)):
+        window = outlook_module._window_arrays(p_all, e_all, history_days, year, start, days)
+        if window is not None and len(items) < n_members:
+            items.append((year, window, None))
+    shared = dict(table=table, network=network, order=order, supply=np.full(days, supply), storage=None,
+                  deficit_initial_mm=0.0, district_station=stations, of_district=of_district.astype(np.intp))
+
+    def run(batch, cpu, k):
+        t0 = time.thread_time()
+        run_members(batch, **shared)
+        cpu[k] = time.thread_time() - t0
+
+    per_member = {1: [], 2: []}
+    for _ in range(repeat):
+        for threads in (1, 2):
+            cpu: dict[int, float] = {}
+            half = len(items) // 2
+            batches = [items] if threads == 1 else [items[:half], items[half:]]
+            running = [threading.Thread(target=run, args=(batch, cpu, k)) for k, batch in enumerate(batches)]
+            for thread in running:
+                thread.start()
+            for thread in running:
+                thread.join()
+            per_member[threads].append(sum(cpu.values()) / len(items))
+    return per_member
 
 
 @kernel
@@ -389,6 +473,14 @@ def main():
     timings, short = one_member_profile(districts, boards, history, supply, args.days, order)
     print("one member, serial, CPU time: " + ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in timings.items())
           + f" (shortage on {short:.0%} of days)")
+    # At 2,000 districts a member's day (about 2 MB of arrays) fits a core's 1 MiB L2 nearly;
+    # at 10,000 (about 10 MB) the two threads share the L3 and the memory bus.
+    for n_districts in sorted({2000, args.districts}):
+        sized = (districts, boards, history, supply) if n_districts == args.districts else setup(n_districts, args.members)
+        threads = members_in_threads(*sized, args.days, order, n_members=10 if n_districts > 2000 else 40)
+        print(f"members in 1 / 2 threads at once, {n_districts} districts (no national pass, no Dask), CPU per member "
+              "of the threads: " + ", ".join(f"{a * 1e3:.0f} / {b * 1e3:.0f} ms" for a, b in
+                                               zip(threads[1], threads[2], strict=True)))
     kernel_s, pass_s, size = kernel_against_memory(districts, boards, history, supply, args.days, order)
     print(f"kernel over one member's {args.days} days {kernel_s * 1e3:.0f} ms ({kernel_s / args.days * 1e3:.2f} ms per national day); "
           f"a memory-bound pass over the same arrays ({size:.0f} MiB) {pass_s * 1e3:.0f} ms: "
@@ -405,6 +497,7 @@ def main():
         print(f"{workers} worker {kind}: " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
               + f"; peak memory {memory.peak / 2**30:.2f} GiB ({before / 2**30:.2f} GiB before the stage; {sizes}); CPU user {user:.1f} s, system {system:.1f} s; {load()}")
         print("  on the workers: " + task_times(stream.data))
+        print("  CPU by thread of this process: " + ", ".join(f"{k} {v:.2f} s" for k, v in memory.cpu_by_thread().items()))
         del allocation  # not counted in the next run's memory
 
 

@@ -56,6 +56,22 @@ def test_summary_quantiles_and_probability_by_hand():
     assert float(ds["shortage_mean_m3"].item()) == pytest.approx((25 + 50 + 90) / 4)
 
 
+def test_quantile_bins_as_cumulative_counts():
+    """The summary's quantiles walk each histogram once; they are the first bin where the
+    cumulative count reaches the quantile's share of members (0 where it never does)."""
+    from models.allocation.outlook import FRACTION_BINS, _quantile_bins
+
+    rng = np.random.default_rng(5)
+    for members in (1, 3, 50):
+        histogram = np.zeros((40, 3, FRACTION_BINS + 1), np.uint16)
+        flat = histogram.reshape(-1, FRACTION_BINS + 1)
+        for bins in rng.integers(0, FRACTION_BINS + 1, (members, flat.shape[0])) * (rng.random((members, flat.shape[0])) < 0.6):
+            flat[np.arange(flat.shape[0]), bins] += 1
+        needed = np.array([max(np.ceil(q * members), 1) for q in (0.0, 0.1, 0.5, 0.9, 1.0)] + [members + 1.0])
+        expected = np.stack([np.argmax(np.cumsum(histogram, axis=-1) >= k, axis=-1) for k in needed])
+        np.testing.assert_array_equal(_quantile_bins(histogram, needed), expected)
+
+
 class _OneUse:
     """Stands in for a PriorityOrder in a one-use summary."""
 
