@@ -166,3 +166,27 @@ def test_station_table_covers_the_automatic_stations() -> None:
     # every station inside the Dutch RD extent
     assert stations.geometry.x.between(0, 300_000).all()
     assert stations.geometry.y.between(300_000, 625_000).all()
+
+
+def test_records_outside_the_common_form_read_as_field_by_field(tmp_path: Path) -> None:
+    """Well-formed records take a whole-record pattern, others the field-by-field parse:
+    both give the same values, in the header's column order, and the same quarantine."""
+    path = tmp_path / "etmgeg_260.txt"
+    path.write_text(
+        "# STN,YYYYMMDD, EV24,   TG,   RH\n"
+        "  260,20200101,   12,   33,   -1\n"  # common form; RH -1 is a trace
+        "260,20200102,     ,   33,   40\n"  # blank EV24
+        "260,20200103,   +5,   33,   41\n"  # a sign: int() reads it, the pattern does not
+        "260,20200104,    \u0667,   33,   42\n"  # an Arabic-Indic seven: int() reads it
+        "260,20200105,    7,   33,  4011\n"  # RH wider than its header column
+        "260,20200106,    7,   x3,   43\n"  # an unread column may hold anything of its width
+        "260,20200107,    7,   33,\n"  # an empty last field is a missing value
+        "260,20200108,   07,   33,   -0\n",
+        encoding="utf-8")
+    frame = read_knmi_daily(path)
+    assert frame["date"].dt.day.tolist() == [1, 2, 3, 4, 6, 7, 8]
+    assert frame["station"].tolist() == ["260"] * 7
+    np.testing.assert_array_equal(frame["precipitation_mm"], [0.025, 4.0, 4.1, 4.2, 4.3, np.nan, 0.0])
+    np.testing.assert_array_equal(frame["evaporation_mm"], [1.2, np.nan, 0.5, 0.7, 0.7, 0.7, 0.7])
+    assert [(item.line, item.reason.split(":")[0]) for item in frame.attrs["quarantined"]] == [
+        (6, "field RH is 6 characters wide, its header column 5")]

@@ -210,7 +210,21 @@ def _read_table(
     dates: list[str] = []
     values: list[list[float]] = []
     numbers: list[int] = []
+    # Records of the common, well-formed kind are matched whole by one compiled pattern and
+    # converted column by column below (about 5x faster than field by field in Python: the
+    # demo's six station files, 76,000 records, took about 0.45 s of CPU of every daily run).
+    # Any other record takes the field-by-field path, which gives its quarantine reason.
+    clean = _clean_record(names, wanted, widths)
+    fast: list[tuple[str | None, ...]] = []  # the pattern's groups, in the order of ``wanted``
+    fast_at: list[int] = []  # each fast record's index among all records (``numbers``)
+    slow_at: list[int] = []  # the same for the records parsed field by field
     for number, line in enumerate(lines[header_at + 1 :], start=header_at + 2):
+        match = clean.fullmatch(line)
+        if match is not None:
+            fast.append(match.groups())
+            fast_at.append(len(numbers))
+            numbers.append(number)
+            continue
         if not line.strip():
             continue
         fields = line.split(",")
@@ -240,9 +254,20 @@ def _read_table(
         stations.append(station)
         dates.append(picked["YYYYMMDD"])
         values.append(record)
+        slow_at.append(len(numbers))
         numbers.append(number)
 
-    parsed_dates = pd.to_datetime(pd.Series(dates, dtype=str), format="%Y%m%d", errors="coerce")
+    count = len(numbers)
+    station_column = np.empty(count, dtype=object)
+    date_column = np.empty(count, dtype=object)
+    matrix = np.full((count, len(numeric)), np.nan)
+    if slow_at:
+        station_column[slow_at] = stations
+        date_column[slow_at] = dates
+        matrix[slow_at] = np.array(values, dtype=float).reshape(len(values), len(numeric))
+    if fast:
+        _fill_clean(fast, fast_at, wanted, numeric, station_column, date_column, matrix)
+    parsed_dates = pd.to_datetime(pd.Series(date_column, dtype=str), format="%Y%m%d", errors="coerce")
     valid = parsed_dates.notna().to_numpy().copy()
     for index in np.flatnonzero(~valid):
         quarantine.add(numbers[index], "expected a calendar date YYYYMMDD", lines[numbers[index] - 1])
@@ -251,9 +276,9 @@ def _read_table(
         quarantine.add(numbers[index], window.reason(), lines[numbers[index] - 1])
     valid &= ~implausible
 
-    matrix = np.array(values, dtype=float).reshape(len(values), len(numeric))[valid]
+    matrix = matrix[valid]
     table: dict[str, np.ndarray] = {
-        "STN": np.array(stations, dtype=object)[valid],
+        "STN": station_column[valid],
         "YYYYMMDD": parsed_dates[valid].to_numpy(),
         "_line": np.array(numbers, dtype=int)[valid],
         "_text": np.array([lines[n - 1] for n in numbers], dtype=object)[valid],
@@ -263,6 +288,74 @@ def _read_table(
     for name in optional:
         table.setdefault(name, np.full(len(table["STN"]), np.nan))
     return table
+
+
+def _clean_record(names: list[str], wanted: list[str], widths: dict[int, int]) -> re.Pattern[str]:
+    """A pattern matching a record the field-by-field parse of :func:`_read_table` accepts
+    as it stands: every field as wide as its header column (the last may be empty), ``STN``
+    and the numeric columns plain ASCII integers of at most 15 digits (exact as float64) or
+    blank, ``YYYYMMDD`` eight ASCII digits. Its groups are the wanted columns' digits, in the
+    order of ``wanted`` (None for a blank value). Anything else (a sign "+", other digits or
+    white space, a longer number) does not match and is parsed field by field."""
+    parts = []
+    last = len(names) - 1
+    for index, name in enumerate(names):
+        if name == "STN" and "STN" in wanted:
+            body = r" *([0-9]{1,15}) *"
+        elif name == "YYYYMMDD" and "YYYYMMDD" in wanted:
+            body = r" *([0-9]{8}) *"
+        elif name in wanted:
+            body = r" *(-?[0-9]{1,15})? *"
+        else:
+            body = r"[^,]*"
+        if index in widths:
+            ahead = rf"(?=[^,]{{{widths[index]}}}(?:,|$){'|$' if index == last else ''})"
+            body = ahead + body
+        parts.append(body)
+    # the groups come in the header's order; reorder them to the order of ``wanted``
+    in_header = [name for name in names if name in wanted]
+    order = [in_header.index(name) for name in wanted]
+    pattern = re.compile(",".join(parts))
+    if order == list(range(len(order))):
+        return pattern
+    return _Reordered(pattern, order)  # type: ignore[return-value]
+
+
+class _Reordered:
+    """A compiled pattern whose ``fullmatch(...).groups()`` come in another order."""
+
+    def __init__(self, pattern: re.Pattern[str], order: list[int]) -> None:
+        self.pattern, self.order = pattern, order
+
+    def fullmatch(self, line: str) -> _ReorderedMatch | None:
+        match = self.pattern.fullmatch(line)
+        return None if match is None else _ReorderedMatch(match.groups(), self.order)
+
+
+class _ReorderedMatch:
+    def __init__(self, groups: tuple[str | None, ...], order: list[int]) -> None:
+        self._groups = tuple(groups[i] for i in order)
+
+    def groups(self) -> tuple[str | None, ...]:
+        return self._groups
+
+
+def _fill_clean(
+    fast: list[tuple[str | None, ...]], fast_at: list[int], wanted: list[str], numeric: list[str],
+    station_column: np.ndarray, date_column: np.ndarray, matrix: np.ndarray,
+) -> None:
+    """Convert the pattern-matched records column by column into their rows (``fast_at``):
+    the same values as the field-by-field ``str(int(STN))`` and ``float(int(value))``, NaN
+    when blank (at most 15 digits: exact in float64 either way)."""
+    # one fixed-width text array in C (a blank group, None, becomes "None"); numpy then
+    # parses each column at once
+    groups = np.array(fast, dtype="U15")
+    station_column[fast_at] = groups[:, wanted.index("STN")].astype(np.int64).astype(str)
+    date_column[fast_at] = groups[:, wanted.index("YYYYMMDD")]
+    for index, name in enumerate(numeric):
+        column = groups[:, wanted.index(name)]
+        column[column == "None"] = "nan"
+        matrix[fast_at, index] = column.astype(float)
 
 
 def _drop_duplicates(
