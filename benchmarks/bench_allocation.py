@@ -28,18 +28,18 @@ loop over its days), then the season's Dataset. Prints, in this order:
   time: it includes waiting for a core), and the CPU time by thread of this process.
 
 Figures at the stated size on this machine's 2 cores, 30 November 2026, each column run on
-a nearly quiet machine (load average 0.8-1.4): the code before issue 19, after its first
+a nearly quiet machine (load average 0.6-1.4): the code before issue 19, after its first
 round (water-board results placed as they came, members a few to a task), and now (no
 water-board tasks: the national pass keeps the season in a thread beside the members;
 worker threads; each member one compiled loop over its days; the kernel's second round):
 
-| | before issue 19 | first round | now (load 1.1-1.3) |
+| | before issue 19 | first round | now (load 0.6-1.3, two runs) |
 |---|---|---|---|
-| whole stage, 1 worker | 37.6 s | 17.5-19.7 s | 7.5 s (CPU 7.7 s user + 1.5 s system) |
-| whole stage, 2 workers | 20.6 s | 14.7 s | 6.1 s (CPU 9.5 s user + 1.3 s system) |
-| peak memory, 1 / 2 workers | 3.13 / 4.03 GiB | 2.42-2.51 / 3.84 GiB | 1.49 / 1.54 GiB (0.30 / 0.44 before the stage) |
-| member tasks' compute on the workers, 1 / 2 workers | | 15.4 s / | 6.3 s / 9.5 s |
-| one member in one process | 0.31 s | 0.25-0.26 s | 0.11 s (CPU of the thread) |
+| whole stage, 1 worker | 37.6 s | 17.5-19.7 s | 7.5-8.1 s (CPU 7.7-8.5 s user + 1.4-1.5 s system) |
+| whole stage, 2 workers | 20.6 s | 14.7 s | 5.9-6.1 s (CPU 9.2-9.5 s user + 1.1-1.3 s system) |
+| peak memory, 1 / 2 workers | 3.13 / 4.03 GiB | 2.42-2.51 / 3.84 GiB | 1.48-1.49 / 1.54-1.61 GiB (0.30-0.52 before the stage) |
+| member tasks' compute on the workers, 1 / 2 workers | | 15.4 s / | 6.3-7.3 s / 9.2-9.5 s (wall time of the tasks) |
+| one member in one process | 0.31 s | 0.25-0.26 s | 0.107-0.110 s (CPU of the thread) |
 | kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-29 ms = 4.6-5.6x | 87-91 ms / 26-28 ms = 3.2-3.3x |
 
 The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; its targets 6 s / 3 s and 2 GiB:

@@ -107,9 +107,18 @@ demo and day, ``droogte run`` from process start to exit:
       files (75,876 records) 0.46 -> 0.28 s of CPU, identical frames and quarantine on every
       shared KNMI file, the demo's and 300 randomly damaged files.
 
+    nearly quiet (load average 0.9-1.1), main after both rounds, --repeat 3: warm 9.9-13.4 s
+      wall (median 11.9), 13.7-18.1 s CPU (own process 9.8 s, server 5.9 s): before the flow
+      5.6 s, flow 6.0 s (ingest-meteo 0.9 s, groundwater 0.6 s, sensors 0.4 s, indicators
+      0.8 s, allocate-water 0.4 s, restrictions 0.4 s, publish-site 1.9 s, bulletin 0.2 s,
+      between the tasks 0.3 s), after the flow 0.4 s; first run on a new Prefect home 19.7 s
+      wall, 23.4 s CPU
+
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
-The first run on a new Prefect home is within its 20 s; the warm run's 8 s is not met: on two cores the run's own process alone holds about 8-10 s of CPU (about 4 s of imports and
+The first run on a new Prefect home is within its 20 s (17.7-19.7 s on a quiet machine, 26-27 s
+under load); the warm run's 8 s is not met: on two cores the run's own process alone holds
+about 8-10 s of CPU (about 4 s of imports and
 preparation before the flow, done while the server starts, and about 6 s of stage work in
 the flow), and the server needs about 4 s of CPU before it answers; 8 s would take the stages' work
 across processes or a Prefect server that is already running (``PREFECT_API_URL``, as in
