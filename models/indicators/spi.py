@@ -561,6 +561,21 @@ def _spi_core(values: np.ndarray, *, months, reference, window, by_month: bool =
     return sums
 
 
+def _along_time(precipitation: xr.DataArray, **kwargs) -> xr.DataArray:
+    """:func:`_spi_core` over the ``time`` axis of every series (the whole axis in one chunk:
+    the fits need every year of a calendar month), in the dims of ``precipitation``."""
+    if precipitation.chunks is not None:
+        precipitation = precipitation.chunk({"time": -1})
+    return xr.apply_ufunc(
+        _spi_core,
+        precipitation,
+        kwargs=kwargs,
+        input_core_dims=[["time"]],
+        output_core_dims=[["time"]],
+        dask="parallelized",
+        output_dtypes=[float],
+    ).transpose(*precipitation.dims)
+
 def spi(
     precipitation: xr.DataArray,
     *,
@@ -583,17 +598,7 @@ def spi(
         if reference is None
         else np.asarray((time >= pd.Timestamp(reference[0])) & (time <= pd.Timestamp(reference[1])))
     )
-    if precipitation.chunks is not None:
-        precipitation = precipitation.chunk({"time": -1})
-    result = xr.apply_ufunc(
-        _spi_core,
-        precipitation,
-        kwargs={"months": months, "reference": in_reference, "window": window_days},
-        input_core_dims=[["time"]],
-        output_core_dims=[["time"]],
-        dask="parallelized",
-        output_dtypes=[float],
-    ).transpose(*precipitation.dims)
+    result = _along_time(precipitation, months=months, reference=in_reference, window=window_days)
     result.name = f"spi_{window_days}d"
     result.attrs = {
         "units": "1",
@@ -673,17 +678,8 @@ def spi_monthly(
     else:
         first, last = (pd.Period(value, freq="M") for value in reference)
         in_reference = np.asarray((periods >= first) & (periods <= last))
-    if precipitation.chunks is not None:
-        precipitation = precipitation.chunk({"time": -1})
-    result = xr.apply_ufunc(
-        _spi_core,
-        precipitation,
-        kwargs={"months": months, "reference": in_reference, "window": int(scale_months), "by_month": True},
-        input_core_dims=[["time"]],
-        output_core_dims=[["time"]],
-        dask="parallelized",
-        output_dtypes=[float],
-    ).transpose(*precipitation.dims)
+    result = _along_time(precipitation, months=months, reference=in_reference, window=int(scale_months),
+                         by_month=True)
     result.name = f"spi_{scale_months}m"
     result.attrs = {
         "units": "1",
