@@ -129,6 +129,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import resource
@@ -147,11 +148,14 @@ STAGES = ("ingest-all", "ingest-meteo", "ingest-groundwater", "ingest-sensors", 
           "allocate-water", "deficit-climatology", "decide-restrictions", "publish-site", "write-bulletin")
 
 
-def one_run(config: Path, env: dict[str, str], droogte: Path | None = None) -> dict:
+def one_run(config: Path, env: dict[str, str], droogte: Path | None = None, server=None) -> dict:
     """``droogte run`` once in a fresh process (``droogte``: the command, default this
-    environment's): wall and CPU seconds, UTC start and end, CPU by process."""
+    environment's): wall and CPU seconds, UTC start and end, CPU by process. ``server``: the
+    running Prefect server (a ``psutil.Process``) the run reports to, whose CPU during the
+    run is counted beside the run's own."""
     droogte = droogte or Path(sys.executable).with_name("droogte")
     load = os.getloadavg()[0]
+    server_cpu = _tree_cpu(server) if server is not None else 0.0
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started_utc = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
@@ -167,6 +171,9 @@ def one_run(config: Path, env: dict[str, str], droogte: Path | None = None) -> d
             print(stdout.read()[-2000:], stderr.read()[-4000:], file=sys.stderr)
             raise SystemExit(f"droogte run ended with exit code {process.returncode}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if server is not None:
+        split["Prefect's server (running)"] = _tree_cpu(server) - server_cpu
+        cpu += split["Prefect's server (running)"]
     return {"wall_s": wall, "cpu_s": cpu, "load": load, "started": started_utc,
             "ended": started_utc + dt.timedelta(seconds=wall), "cpu_split": split}
 
@@ -201,6 +208,64 @@ def _cpu_by_process(process: subprocess.Popen) -> dict[str, float]:
     for kind, cpu in seen.values():
         split[kind] = split.get(kind, 0.0) + cpu
     return split
+
+
+def _tree_cpu(process) -> float:
+    """CPU seconds (user + system) of ``process`` and its children so far."""
+    import psutil
+
+    total = 0.0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def start_server(env: dict[str, str]):
+    """``prefect server start`` on a free loopback port with the Prefect home of ``env``, as a
+    water board that schedules its runs keeps it running; returns the process and its API URL
+    once ``/api/health`` answers."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    prefect = Path(sys.executable).with_name("prefect")
+    process = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"prefect server start ended with exit code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return process, url
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop_server(process)
+    raise SystemExit("prefect server start did not answer within 120 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group (the server and its services), SIGKILL after 10 s."""
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 async def flow_runs(n: int) -> list[dict]:
@@ -258,9 +323,12 @@ def report(label: str, runs: list[dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--droogte", type=Path, default=None,
+                        help="the droogte command to run (default: this environment's), e.g. another checkout's")
+    parser.add_argument("--server", action="store_true",
+                        help="run against a Prefect server started once before the runs (prefect server start, "
+                        "PREFECT_API_URL) instead of each run's temporary server")
     args = parser.parse_args()
-
-    from pipelines.demo import write_demo
 
     with tempfile.TemporaryDirectory(prefix="droogte-bench-") as tmp:
         root = Path(tmp)
@@ -269,25 +337,46 @@ def main() -> int:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
                "PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "WARNING",
                "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-        runs, sites = [], []
-        for i in range(-1, args.repeat):  # run -1 creates the Prefect database: reported apart
-            run = root / f"run{i}"
-            config = write_demo(run / "raw", processed_dir=run / "processed", site_dir=run / "site",
-                                archive_dir=run / "archive")
-            result = one_run(config, env)
-            runs.append(result)
-            sites.append(run / "site")
-            kind = "first run on a new Prefect home" if i < 0 else f"warm run {i + 1}"
-            print(f"{kind}: {result['wall_s']:.1f} s wall, {result['cpu_s']:.1f} s CPU "
-                  f"(load average {result['load']:.1f})", flush=True)
-        stage_times(home, runs, env)
-        report("first run on a new Prefect home", runs[:1])
-        report("warm runs", runs[1:])
+        server = watched = None
+        if args.server:
+            import psutil
+
+            server, url = start_server(env)
+            watched = psutil.Process(server.pid)
+            env["PREFECT_API_URL"] = url
+            print(f"Prefect server running at {url}", flush=True)
+        try:
+            runs, sites = _runs(root, env, args.repeat, args.droogte, watched)
+            stage_times(home, runs, env)
+        finally:
+            if server is not None:
+                stop_server(server)
+        first = "first run against the new server" if args.server else "first run on a new Prefect home"
+        report(first, runs[:1])
+        report("warm runs" + (" against the running server" if args.server else ""), runs[1:])
         page = statistics.median((s / "index.html").stat().st_size for s in sites)
         site = statistics.median(sum(p.stat().st_size for p in s.resolve().rglob("*") if p.is_file()) for s in sites)
         print(f"\n  citizen page            {page / 1024:6.0f} KiB (index.html)")
         print(f"  whole site              {site / 1024:6.0f} KiB")
     return 0
+
+
+def _runs(root: Path, env: dict[str, str], repeat: int, droogte: Path | None, server) -> tuple[list, list]:
+    """The first run and ``repeat`` warm runs, each on a freshly written demo."""
+    from pipelines.demo import write_demo
+
+    runs, sites = [], []
+    for i in range(-1, repeat):  # run -1 creates the Prefect database (or meets a new server): reported apart
+        run = root / f"run{i}"
+        config = write_demo(run / "raw", processed_dir=run / "processed", site_dir=run / "site",
+                            archive_dir=run / "archive")
+        result = one_run(config, env, droogte, server)
+        runs.append(result)
+        sites.append(run / "site")
+        kind = "first run" if i < 0 else f"warm run {i + 1}"
+        print(f"{kind}: {result['wall_s']:.1f} s wall, {result['cpu_s']:.1f} s CPU "
+              f"(load average {result['load']:.1f})", flush=True)
+    return runs, sites
 
 
 if __name__ == "__main__":
