@@ -36,6 +36,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from models.qc import run_qc, sensor_thresholds
+from pipelines.ingest import prefetch
 from pipelines.ingest.archive import archive_file
 from pipelines.config import Config, load_config
 from pipelines.ingest.reconcile import reconcile
@@ -94,10 +95,7 @@ def _read_files(config: Config, source: str, files: list[tuple[object, Callable]
     """
     report = SourceReport(source)
     done = _ingested(config)
-    # The QC thresholds and the ingest settings are part of every file's setting: new ones
-    # judge every file anew.
-    qc = repr(sorted((variable, sorted(tests.items())) for variable, tests in config.qc_thresholds.items()))
-    setting = f"qc={qc} ingest={config.ingest!r}"
+    setting = _setting(config)
     results, stamps = [], {}
     for entry, reader in files:
         path = entry.file
@@ -107,18 +105,55 @@ def _read_files(config: Config, source: str, files: list[tuple[object, Callable]
             logger.error("%s: not ingested: %s: cannot be archived: %s", source, path, exc)
             report.failed_files.append(f"{path}: cannot be archived: {exc}")
             continue
-        stamp = (source, str(path), archived.sha256, f"{entry!r} {setting}")
+        stamp = _stamp(source, entry, archived.sha256, setting)
         if stamp in done:
             report.unchanged_files += 1
             continue
         try:
-            results.append((path, reader(path)))
+            read = prefetch.take(source, path, archived.sha256)  # parsed while the run started
+            results.append((path, reader(path) if read is prefetch.MISSING else read))
             report.files += 1
             stamps[path] = stamp
         except SourceFormatError as exc:  # the readers raise nothing else; the error names the file
             logger.error("%s: not ingested: %s", source, exc)
             report.failed_files.append(str(exc))
     return results, report, stamps
+
+
+def _setting(config: Config) -> str:
+    """The part of every file's stamp that the setup decides: the QC thresholds and the ingest
+    settings (new ones judge every file anew)."""
+    qc = repr(sorted((variable, sorted(tests.items())) for variable, tests in config.qc_thresholds.items()))
+    return f"qc={qc} ingest={config.ingest!r}"
+
+
+def _stamp(source: str, entry, sha256: str, setting: str) -> tuple:
+    """What identifies one ingest of a file: its source, path, bytes and setting."""
+    return (source, str(entry.file), sha256, f"{entry!r} {setting}")
+
+
+def file_readers(config: Config) -> dict[str, list[tuple[object, Callable]]]:
+    """Per source, the setup's files (configuration entries with their ``file``) and the
+    reader of each, in the order the source's ingest reads them."""
+    window = _plausible_dates(config)
+    read_dino = functools.partial(read_dino_csv, dates=window)
+    return {
+        "meteo": [(s, functools.partial(_STATION_READERS[s.format], dates=window)) for s in config.stations],
+        "groundwater": [(w, read_dino) for w in config.wells],
+        "sensors": [(s, _sensor_reader(config, s.format)) for s in config.sensors],
+    }
+
+
+def read_ahead(config: Config) -> bool:
+    """Start reading the setup's files in a child process (:mod:`pipelines.ingest.prefetch`)
+    for the ingest tasks of a run that follows in this process; whether it started."""
+    done = _ingested(config)
+    setting = _setting(config)
+    jobs = [(source, entry.file, reader,
+             functools.partial(lambda sha, source, entry: _stamp(source, entry, sha, setting) in done,
+                               source=source, entry=entry))
+            for source, files in file_readers(config).items() for entry, reader in files]
+    return prefetch.start(jobs)
 
 
 def _plausible_dates(config: Config) -> PlausibleDates:
@@ -324,9 +359,7 @@ def ingest_meteo(config_path: str | None = None, until: str | None = None, confi
 def _meteo(config: Config, until: str | None) -> SourceReport:
     """The work of ``ingest-meteo`` (the flow alone, a task of the daily run)."""
     logger = get_run_logger()
-    window = _plausible_dates(config)
-    files = [(s, functools.partial(_STATION_READERS[s.format], dates=window)) for s in config.stations]
-    results, report, stamps = _read_files(config, "meteo", files, logger)
+    results, report, stamps = _read_files(config, "meteo", file_readers(config)["meteo"], logger)
     by_file = {s.file: s for s in config.stations}
     parts, quarantined = [], []
     for path, frame in results:
@@ -391,8 +424,7 @@ def ingest_groundwater(config_path: str | None = None, until: str | None = None,
 def _groundwater(config: Config, until: str | None) -> SourceReport:
     """The work of ``ingest-groundwater`` (the flow alone, a task of the daily run)."""
     logger = get_run_logger()
-    read = functools.partial(read_dino_csv, dates=_plausible_dates(config))
-    results, report, stamps = _read_files(config, "groundwater", [(w, read) for w in config.wells], logger)
+    results, report, stamps = _read_files(config, "groundwater", file_readers(config)["groundwater"], logger)
     limits = {w.file: w.lower_limit_m_nap for w in config.wells}
     order = {w.file: i for i, w in enumerate(config.wells)}
     # NAP levels of the file's own before derived ones, then configuration order (stable sort)
@@ -480,8 +512,7 @@ def ingest_sensors(config_path: str | None = None, until: str | None = None, con
 def _sensors(config: Config, until: str | None) -> SourceReport:
     """The work of ``ingest-sensors`` (the flow alone, a task of the daily run)."""
     logger = get_run_logger()
-    files = [(s, _sensor_reader(config, s.format)) for s in config.sensors]
-    results, report, stamps = _read_files(config, "sensors", files, logger)
+    results, report, stamps = _read_files(config, "sensors", file_readers(config)["sensors"], logger)
     parts, meta, quarantined, thresholds = [], [], [], {}
     for path, series in results:
         events, kept_meta, refused, limits = water_level_series(path, series, config)
