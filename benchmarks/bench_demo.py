@@ -185,6 +185,7 @@ def _cpu_by_process(process: subprocess.Popen) -> dict[str, float]:
 
     seen: dict[int, tuple[str, float]] = {}
     root = psutil.Process(process.pid)
+    run_command = None
     while process.poll() is None:
         try:
             family = [root, *root.children(recursive=True)]
@@ -196,12 +197,17 @@ def _cpu_by_process(process: subprocess.Popen) -> dict[str, float]:
                 command = " ".join(member.cmdline())
             except psutil.Error:
                 continue
+            if member.pid == process.pid:
+                run_command = command
             kind = ("the run (droogte)" if member.pid == process.pid else
+                    # forked by the run (the same command line): pipelines/ingest/prefetch.py
+                    "the read-ahead child" if command and command == run_command else
                     "Prefect's server" if "uvicorn" in command else
                     "the orphan guard" if "--guard" in command else "others (Dask workers...)")
-            # a child seen before its exec, or as a zombie, keeps the kind it was seen with
+            # a child seen before its exec (then with the run's command line) takes the kind of
+            # what it executes; one seen as a zombie keeps the kind it was seen with
             earlier = seen.get(member.pid, (kind, 0.0))[0]
-            kind = kind if earlier.startswith("others") and command else earlier
+            kind = kind if earlier in ("others (Dask workers...)", "the read-ahead child") and command else earlier
             seen[member.pid] = (kind, max(times.user + times.system, seen.get(member.pid, ("", 0.0))[1]))
         time.sleep(0.1)
     split: dict[str, float] = {}
