@@ -10,7 +10,14 @@ fresh processed folder, so it pays the Prefect start-up and a cold ingest each t
 scheduled run does. The first run uses a new Prefect home (it creates the Prefect database)
 and is reported apart; the warm runs share that home, as on an analyst's machine.
 
-    .venv/bin/python benchmarks/bench_demo.py [--repeat 3]
+    .venv/bin/python benchmarks/bench_demo.py [--repeat 3] [--server] [--droogte PATH]
+
+``--server``: the runs report to a Prefect server started once before them (``prefect server
+start`` on a free loopback port over the benchmark's Prefect home, ``PREFECT_API_URL`` set),
+as a water board that schedules its runs has it; the server's CPU during each run is counted
+beside the run's, and the "first run" is the first against that new server. ``--droogte``:
+another checkout's ``droogte`` command (e.g. a script putting that checkout first on
+``sys.path``), for A/B comparisons on the same machine and minute.
 
 Prints, per run and as the median of the warm runs: the whole run (wall, process start to
 exit), CPU seconds of the run and the processes it waited for (user + system: Prefect's
@@ -35,6 +42,27 @@ chart drawings (``dashboards/charts.py``), the late-data check and the DINO read
 their pandas overhead. What remains is mostly the stages' own work in one process (about
 6 s of CPU: the readers, indicators, restrictions, the charts and pages) and the server's
 start (about 4 s of CPU, in parallel).
+
+Third round (branch issue-19j). Profiled again (py-spy at 100 Hz over the process tree,
+``-X importtime``, cProfile of the stages), a warm run's own process on a busy machine:
+imports and setup before the flow about 4.5 s (Prefect 1.1 s, the pipeline 1.2 s, the setup
+0.7 s, ``import_stages`` 1.4 s), then in the flow the ingest tasks 1.7 s (the DINO reader
+0.48 s, PI-XML 0.44 s, KNMI 0.24 s, the rest QC and writing), publish-site 1.6 s (matplotlib's
+SVG drawing 0.9 s, of which the deficit charts 0.6 s; the dashboard 0.4 s), indicators 0.8 s,
+bulletin 0.2-0.5 s, restrictions 0.4 s, allocation 0.2 s, Prefect's engine 0.5 s of which
+0.35 s FastAPI's import for serialising the flow's parameters. The server: 4.0-4.3 s of CPU to
+answer when alone on a core (imports 67 %: the Prefect SDK 0.9 s, its background-task queue
+docket 0.5 s, the API's models and database 0.8 s). Cuts taken: (1) the source files are
+parsed in a child forked from the run just before it waits for the server
+(``pipelines/ingest/prefetch.py``; about 1 s of CPU moved off the run's process; the three
+ingest tasks 1.4-1.7 s -> 0.6 s with the temporary server, 1.3 s against a running server,
+where the flow starts before the child is done); (2) against a configured server the flow no longer waits for
+Prefect's heartbeat thread at its end (0.82 s measured, 0.5 s on average; heartbeats are
+still sent); (3) FastAPI's encoder is imported while the temporary server starts (0.35 s
+out of the flow). Not taken: the charts (about 0.1 s a drawing, 0.3-0.6 s in all; drawing
+them in the child would need work handed to it mid-run), the readers' own code (spread over
+pandas calls, no single cost above 0.1 s), Prefect's task-result persistence (only the
+cached climatology persists), a child with a lower priority (no clear gain in an A/B).
 
 Measured on 30 November 2026 on this 2-core machine, shared with other sessions; the same
 demo and day, ``droogte run`` from process start to exit:
@@ -114,15 +142,39 @@ demo and day, ``droogte run`` from process start to exit:
       between the tasks 0.3 s), after the flow 0.4 s; first run on a new Prefect home 19.7 s
       wall, 23.4 s CPU
 
+    issue 19 point 4, third round (branch issue-19j), A/B against main addc0fa (``--droogte``
+    of each in turn, a Prefect home each), --repeat 3, load average 2.1-4.6 (another session
+    busy on the machine; wall times are the load's, CPU times the comparison):
+      temporary server   main   warm 14.4 s wall (14.0-14.9), 14.3 s CPU (own process 9.1 s,
+                                server 5.0 s): before the flow 8.9 s, flow 4.8 s (the three
+                                ingests 1.4 s, publish-site 1.5 s); first run 20.4 s wall,
+                                19.7 s CPU
+                         19j    warm 11.0 s wall (9.7-14.2), 13.6 s CPU (own process 7.8 s,
+                                read-ahead child 0.9 s, server 4.6 s): before the flow 7.1 s,
+                                flow 3.7 s (the three ingests 0.6 s, publish-site 1.2 s); first
+                                run 15.0 s wall, 18.2 s CPU
+      running server     main   warm 14.3 s wall (12.8-17.5), 9.8 s CPU (own process 8.9 s,
+      (--server)                server 0.8 s): before the flow 3.8 s, flow 10.2 s, after 0.6 s;
+                                first run 12.6 s wall, 10.1 s CPU
+                         19j    warm 9.8 s wall (9.3-10.5), 9.4 s CPU (own process 7.6 s,
+                                read-ahead child 0.9 s, server 0.7 s): before the flow 3.3 s,
+                                flow 6.2 s, after 0.1 s; first run 10.3 s wall, 9.8 s CPU
+      Minutes before, load average 1.4-2.0, main: warm 16.3 s wall, 14.7 s CPU; 19j (the
+      read-ahead only) 14.3 s wall, 14.4 s CPU (own process 9.5 -> 8.3 s); running server:
+      main warm 11.1 s wall, 10.2 s CPU (own process 9.4 s); 19j 9.9 s wall, 9.5 s CPU (own
+      process 7.7 s, after the flow 0.5 -> 0.1 s). The best warm run with the temporary
+      server: 9.2 s wall at load average 1.7.
+
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
 The first run on a new Prefect home is within its 20 s (17.7-19.7 s on a quiet machine, 26-27 s
-under load); the warm run's 8 s is not met: on two cores the run's own process alone holds
-about 8-10 s of CPU (about 4 s of imports and
-preparation before the flow, done while the server starts, and about 6 s of stage work in
-the flow), and the server needs about 4 s of CPU before it answers; 8 s would take the stages' work
-across processes or a Prefect server that is already running (``PREFECT_API_URL``, as in
-production, which skips the start and the stop).
+under load; 15.0 s after the third round at load average 2.7); the warm run's 8 s is not met:
+on two cores the run's own process still holds about 7.6-7.8 s of CPU (about 4 s of imports
+and preparation before the flow, done while the temporary server starts, and about 3.5-4 s of
+stage work in the flow), the temporary server needs about 4 s of CPU before it answers, and
+the read-ahead child about 1 s: about 13.5 s of CPU for two cores. Against a running server
+(``--server``, as in production) the run holds about 9.4 s of CPU in all and took 9.3-10.5 s
+at load average 4; what is left there is the run's own process, one stage after another.
 """
 
 from __future__ import annotations
