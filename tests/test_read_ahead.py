@@ -47,6 +47,14 @@ MECHANICS = textwrap.dedent("""
     folder_of_child = prefetch._current.folder
     prefetch.close()
     out["folder removed"] = not folder_of_child.exists()
+    # a child stuck on a file: ended after PATIENCE_S, the task reads the file itself
+    prefetch.PATIENCE_S = 0.5
+    hang = lambda path: time.sleep(3600)
+    prefetch.start([("test", files["a"], hang, lambda sha: False)])
+    child = prefetch._current.pid
+    out["stuck"] = prefetch.take("test", files["a"], sha256_of(files["a"])) is prefetch.MISSING
+    out["stuck child ended"] = not prefetch._current._child_alive()
+    prefetch.close()
     # a second thread: no fork
     stop = threading.Event()
     threading.Thread(target=stop.wait).start()
@@ -68,6 +76,7 @@ def test_read_ahead_results_only_for_the_same_bytes(tmp_path):
                               "d": None}  # ingested before: skipped
     assert found["other source"] is True
     assert found["folder removed"] is True
+    assert found["stuck"] is True and found["stuck child ended"] is True
     assert found["started with a thread"] is False
 
 

@@ -44,6 +44,10 @@ from pipelines.ingest.archive import sha256_of
 #: What :func:`take` returns when no result read ahead fits (the task reads the file itself).
 MISSING = object()
 
+#: Seconds an ingest task waits for the child's result of one file before it ends the child
+#: and reads the file itself (the demo's files take 0.01-0.2 s each).
+PATIENCE_S = 60.0
+
 #: Set ``DROOGTE_READ_AHEAD=0`` to read every file inside the ingest tasks (as before).
 _SWITCH = "DROOGTE_READ_AHEAD"
 
@@ -54,6 +58,7 @@ class _ReadAhead:
         self.pid = pid
         self.index = {key: i for i, key in enumerate(jobs)}
         self.exited = False
+        self.closed = False
 
     def _child_alive(self) -> bool:
         if self.exited:
@@ -68,16 +73,21 @@ class _ReadAhead:
 
     def take(self, source: str, path: Path, sha256: str):
         i = self.index.get((source, str(path)))
-        if i is None:
+        if i is None or self.closed:
             return MISSING
         result_file = self.folder / f"{i}.pickle"
         skipped = self.folder / f"{i}.none"
         # The child works through the files in the order the tasks ask for them; wait for this
-        # one (it is being read, or next) unless the child has ended without it.
+        # one (it is being read, or next) unless the child has ended without it, or seems stuck
+        # (then it is ended, and the tasks read every file from here on themselves).
+        deadline = time.monotonic() + PATIENCE_S
         while not (result_file.exists() or skipped.exists()):
             if not self._child_alive():
                 if result_file.exists():
                     break
+                return MISSING
+            if time.monotonic() > deadline:
+                self.close()
                 return MISSING
             time.sleep(0.002)
         if not result_file.exists():
@@ -88,6 +98,7 @@ class _ReadAhead:
         return result if read_sha == sha256 else MISSING
 
     def close(self) -> None:
+        self.closed = True
         if self._child_alive():
             try:
                 os.kill(self.pid, signal.SIGKILL)
