@@ -1,8 +1,9 @@
 """The setup's source files as the ingest reads them: the reader of each file, and the stamp
 that tells whether the same bytes were ingested before with the same settings.
 
-Without Prefect, so that ``droogte run`` can start reading the files ahead
-(:func:`read_ahead`, ``pipelines/ingest/prefetch.py``) before it imports the pipeline.
+Without Prefect: the files' readers and stamps are what the ingest tasks
+(``pipelines/ingest/flows.py``) and the read-ahead (:func:`read_ahead`,
+``pipelines/ingest/prefetch.py``) share.
 """
 
 from __future__ import annotations
