@@ -55,9 +55,9 @@ answer when alone on a core (imports 67 %: the Prefect SDK 0.9 s, its background
 docket 0.5 s, the API's models and database 0.8 s). Cuts taken: (1) the source files are
 parsed in a child forked from the run just before it waits for the server
 (``pipelines/ingest/prefetch.py``; about 1 s of CPU moved off the run's process; the three
-ingest tasks 1.4-1.7 s -> 0.6 s with the temporary server, 1.3 s against a running server,
-where the flow starts before the child is done); (2) against a configured server the flow no longer waits for
-Prefect's heartbeat thread at its end (0.82 s measured, 0.5 s on average; heartbeats are
+ingest tasks 1.4-1.7 s -> 0.7 s with the temporary server, 0.9 s against a running server,
+where the flow starts before the child is done); (2) against a configured server the flow
+no longer waits for Prefect's heartbeat thread at its end (0.82 s measured, 0.5 s on average; heartbeats are
 still sent); (3) FastAPI's encoder is imported while the temporary server starts (0.35 s
 out of the flow). Not taken: the charts (about 0.1 s a drawing, 0.3-0.6 s in all; drawing
 them in the child would need work handed to it mid-run), the readers' own code (spread over
@@ -143,38 +143,42 @@ demo and day, ``droogte run`` from process start to exit:
       wall, 23.4 s CPU
 
     issue 19 point 4, third round (branch issue-19j), A/B against main addc0fa (``--droogte``
-    of each in turn, a Prefect home each), --repeat 3, load average 2.1-4.6 (another session
-    busy on the machine; wall times are the load's, CPU times the comparison):
-      temporary server   main   warm 14.4 s wall (14.0-14.9), 14.3 s CPU (own process 9.1 s,
-                                server 5.0 s): before the flow 8.9 s, flow 4.8 s (the three
-                                ingests 1.4 s, publish-site 1.5 s); first run 20.4 s wall,
-                                19.7 s CPU
-                         19j    warm 11.0 s wall (9.7-14.2), 13.6 s CPU (own process 7.8 s,
-                                read-ahead child 0.9 s, server 4.6 s): before the flow 7.1 s,
-                                flow 3.7 s (the three ingests 0.6 s, publish-site 1.2 s); first
-                                run 15.0 s wall, 18.2 s CPU
-      running server     main   warm 14.3 s wall (12.8-17.5), 9.8 s CPU (own process 8.9 s,
-      (--server)                server 0.8 s): before the flow 3.8 s, flow 10.2 s, after 0.6 s;
-                                first run 12.6 s wall, 10.1 s CPU
-                         19j    warm 9.8 s wall (9.3-10.5), 9.4 s CPU (own process 7.6 s,
-                                read-ahead child 0.9 s, server 0.7 s): before the flow 3.3 s,
-                                flow 6.2 s, after 0.1 s; first run 10.3 s wall, 9.8 s CPU
-      Minutes before, load average 1.4-2.0, main: warm 16.3 s wall, 14.7 s CPU; 19j (the
-      read-ahead only) 14.3 s wall, 14.4 s CPU (own process 9.5 -> 8.3 s); running server:
-      main warm 11.1 s wall, 10.2 s CPU (own process 9.4 s); 19j 9.9 s wall, 9.5 s CPU (own
-      process 7.7 s, after the flow 0.5 -> 0.1 s). The best warm run with the temporary
-      server: 9.2 s wall at load average 1.7.
+    of each in turn, a Prefect home each), --repeat 3:
+      load average 1.3-1.6 (the machine shared, another session mostly idle):
+      temporary server   main   warm 10.9 s wall (10.2-11.2), 15.2 s CPU (own process 9.5 s,
+                                server 5.4 s): before the flow 5.6 s, flow 5.0 s (the three
+                                ingests 1.4 s, publish-site 1.2 s); first run 16.4 s wall
+                         19j    warm 9.9 s wall (9.8-10.0), 14.1 s CPU (own process 8.4 s,
+                                read-ahead child 0.9 s, server 4.6 s): before the flow 5.4 s,
+                                flow 4.1 s (the three ingests 0.7 s, publish-site 1.3 s); first
+                                run 17.1 s wall, 20.9 s CPU
+      running server     main   warm 9.3 s wall (9.2-10.0), 9.8 s CPU (own process 8.9 s,
+      (--server)                server 0.8 s): before the flow 2.8 s, flow 6.2 s, after 0.4 s;
+                                first run 12.0 s wall
+                         19j    warm 8.5 s wall (8.4-9.1), 9.7 s CPU (own process 8.0 s,
+                                read-ahead child 0.9 s, server 0.7 s): before the flow 2.9 s,
+                                flow 5.4 s (the three ingests 0.9 s), after 0.2 s; first run
+                                8.9 s wall
+      load average 2.1-4.6 (another session busy; wall times are the load's): temporary server
+      main warm 14.4 s wall, 14.3 s CPU (own process 9.1 s); 19j 11.0 s wall, 13.6 s CPU (own
+      process 7.8 s); running server main 14.3 s wall, 9.8 s CPU (own process 8.9 s), 19j
+      9.8 s wall, 9.4 s CPU (own process 7.6 s). The best warm run with the temporary server:
+      9.2 s wall at load average 1.7. Forking the read-ahead child before the pipeline's
+      imports instead of after them was tried and measured worse (running server, quiet:
+      before the flow 2.9-3.0 -> 3.7-4.3 s, the run's own process about 1 s more CPU).
 
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
 The first run on a new Prefect home is within its 20 s (17.7-19.7 s on a quiet machine, 26-27 s
-under load; 15.0 s after the third round at load average 2.7); the warm run's 8 s is not met:
-on two cores the run's own process still holds about 7.6-7.8 s of CPU (about 4 s of imports
-and preparation before the flow, done while the temporary server starts, and about 3.5-4 s of
-stage work in the flow), the temporary server needs about 4 s of CPU before it answers, and
-the read-ahead child about 1 s: about 13.5 s of CPU for two cores. Against a running server
-(``--server``, as in production) the run holds about 9.4 s of CPU in all and took 9.3-10.5 s
-at load average 4; what is left there is the run's own process, one stage after another.
+under load; 17.1 s after the third round at load average 1.4); the warm run's 8 s is not
+met: with the temporary server 9.9 s (was 10.9 s in the same minutes); on two cores the run's
+own process still holds about 8 s of CPU (about 4 s of imports and preparation before the
+flow, done while the temporary server starts, and about 4 s of stage work in the flow), the
+temporary server needs about 4 s of CPU before it answers, and the read-ahead child about
+1 s: about 14 s of CPU for two cores. Against a running server (``--server``, as in
+production) a warm run took 8.4-9.1 s (was 9.2-10.0 s), about 9.7 s of CPU in all; what is
+left there is the run's own process, one stage after another (publish-site 2.2 s with the
+pages' imports, indicators about 1 s).
 """
 
 from __future__ import annotations
