@@ -76,38 +76,23 @@ def _count_step(t, u, active, n_active, got, demand, local, short_days, short_an
 # nothing of it (zero times checked finite values), and a demand of zero changes nothing
 # below (adding 0.0 to sums that are >= 0 leaves their bits as they are, and nothing is
 # listed): a use that few districts have (cooling water, shipping, peat, ...) is run over
-# those districts only (``at``), the others over all districts in order (``whole``), a loop
-# the compiler turns into vector instructions.
-@kernel_inline
-def _weather_demand_of(i, surplus, coefficient, area_m2, row):
-    row[i] = surplus[i] * coefficient[i] * area_m2[i] / 1000.0
-
-
-@kernel_inline
-def _irrigation_demand_of(i, irrigating, surplus, coefficient, area_m2, row):
-    row[i] = irrigating[i] * surplus[i] * coefficient[i] * area_m2[i] / 1000.0
-
-
+# those districts only (``at``), the others over all districts in order (``whole``). The
+# compiler makes two loops of each (``whole`` does not change inside), and vector
+# instructions of the one over all districts.
 @kernel
 def _weather_demand(surplus, coefficient, area_m2, row, at, whole):
     """Demand (m³/day) of a use that follows the weather (:func:`models.allocation.demand._inputs_days`)."""
-    if whole:
-        for i in range(len(row)):
-            _weather_demand_of(i, surplus, coefficient, area_m2, row)
-    else:
-        for i in at:
-            _weather_demand_of(i, surplus, coefficient, area_m2, row)
+    for j in range(len(row) if whole else len(at)):
+        i = j if whole else np.intp(at[j])
+        row[i] = surplus[i] * coefficient[i] * area_m2[i] / 1000.0
 
 
 @kernel
 def _irrigation_demand(irrigating, surplus, coefficient, area_m2, row, at, whole):
     """Demand (m³/day) of an irrigation use (:func:`models.allocation.demand._inputs_days`)."""
-    if whole:
-        for i in range(len(row)):
-            _irrigation_demand_of(i, irrigating, surplus, coefficient, area_m2, row)
-    else:
-        for i in at:
-            _irrigation_demand_of(i, irrigating, surplus, coefficient, area_m2, row)
+    for j in range(len(row) if whole else len(at)):
+        i = j if whole else np.intp(at[j])
+        row[i] = irrigating[i] * surplus[i] * coefficient[i] * area_m2[i] / 1000.0
 
 
 @kernel
@@ -115,28 +100,16 @@ def _local_water(row, available, before, used, total, local, demand_sum, at, who
     """A use's share of each district's local water (``local``, m³), given what the uses
     before it asked (``before``, carried on) and took (``used``); ``total`` sums what the uses
     still lack, ``demand_sum`` the use's demand over the horizon. The same float operations as
-    the first pass of :func:`models.allocation.network._allocate_days`.
-
-    The loop body is written out twice: as an inlined helper it kept the compiler from
-    turning the loop over all districts into vector instructions (it then took twice as long)."""
-    if whole:
-        for i in range(len(row)):
-            d = row[i]
-            given = min(max(available[i] - before[i], 0.0), d)
-            before[i] += d
-            used[i] += given
-            total[i] += d - given
-            local[i] = given
-            demand_sum[i] += d
-    else:
-        for i in at:
-            d = row[i]
-            given = min(max(available[i] - before[i], 0.0), d)
-            before[i] += d
-            used[i] += given
-            total[i] += d - given
-            local[i] = given
-            demand_sum[i] += d
+    the first pass of :func:`models.allocation.network._allocate_days`."""
+    for j in range(len(row) if whole else len(at)):
+        i = j if whole else np.intp(at[j])
+        d = row[i]
+        given = min(max(available[i] - before[i], 0.0), d)
+        before[i] += d
+        used[i] += given
+        total[i] += d - given
+        local[i] = given
+        demand_sum[i] += d
 
 
 @kernel
@@ -144,20 +117,14 @@ def _list_short(row, local, listed, rest, at, whole) -> int:
     """The districts whose local water fell short of the use's demand, in ascending order,
     with what they lack (``listed``, ``rest``); returns how many."""
     k = 0
-    # Without a branch (whether a district is short is a coin toss for the processor): the
-    # slot is always written, and kept only where r > 0.
-    if whole:
-        for i in range(len(row)):
-            r = row[i] - local[i]
-            listed[k] = i
-            rest[k] = r
-            k += r > 0.0
-    else:
-        for i in at:
-            r = row[i] - local[i]
-            listed[k] = i
-            rest[k] = r
-            k += r > 0.0
+    for j in range(len(row) if whole else len(at)):
+        i = j if whole else np.intp(at[j])
+        r = row[i] - local[i]
+        # Without a branch (whether a district is short is a coin toss for the processor):
+        # the slot is always written, and kept only where r > 0.
+        listed[k] = i
+        rest[k] = r
+        k += r > 0.0
     return k
 
 
