@@ -614,7 +614,8 @@ class ShortageSummary:
         return self
 
     def to_dataset(self, *args):
-        today = _TodaySummary(members=self.members, short_days=self.short_days, short_any=self.short_any,
+        # today's summary counts (time, use, district)
+        today = _TodaySummary(members=self.members, short_days=self.short_days.transpose(0, 2, 1), short_any=self.short_any,
                       shortage_sum=self.shortage_sum, histogram=self.histogram)
         return today.to_dataset(*args)
 

@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 #: (``benchmarks/bench_allocation.py``).
 WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20)}
 
+#: Dask settings of the local cluster. Its workers' statistical profiler (a look at every
+#: worker thread's stack every 10 ms) and the host-wide disk counters of its system monitor
+#: feed only its dashboard, which the local cluster does not show (a random loopback port,
+#: never logged): they cost about 0.1 s of CPU in an allocation stage of 4-5 s at national size
+#: (``benchmarks/bench_allocation.py``). A scheduler named in the setup keeps its own settings.
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.disk": False}
+
 
 @contextlib.contextmanager
 def dask_client(address: str | None = None, *, workers: int = 2, processes: bool = True) -> Iterator[Client]:
@@ -58,7 +65,7 @@ def dask_client(address: str | None = None, *, workers: int = 2, processes: bool
     # this process's allocator: the settings apply to worker processes only).
     where = {"host": "127.0.0.1"} if processes else {"protocol": "inproc"}
     environ = {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_MALLOC.items()}
-    with dask.config.set(environ), LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+    with dask.config.set({**environ, **LOCAL_CLUSTER_CONFIG}), LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
                                                 **where, dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as client:
         log.info("allocation on a local Dask cluster of %d worker %s", workers, "processes" if processes else "threads")

@@ -189,12 +189,12 @@ def test_members_of_one_task_give_what_each_member_gives_alone():
 
 def test_the_member_loop_is_cached_against_the_files_of_the_kernels_it_calls():
     """numba stamps a cached function with its own file only: the member's compiled day loop
-    (outlook.py) would keep running an old copy of the allocation kernel (network.py) or the
-    demand (demand.py) after they change. Its cache carries their files' stamps too."""
+    (member.py) would keep running an old copy of the allocation kernel's step (network.py) or
+    the demand's constants (demand.py) after they change. Its cache carries their files' stamps too."""
     pytest.importorskip("numba")
     from models.allocation import demand, network
-    from models.allocation.outlook import _member_days
+    from models.allocation.member import member_days
 
-    locator = _member_days._cache._impl._locator
+    locator = member_days._cache._impl._locator
     assert {network.__file__, demand.__file__} <= set(locator._sources)
     assert len(locator.get_source_stamp()) == len(locator._sources)

@@ -39,10 +39,12 @@ board's districts allocated on their own get exactly what they got in that run. 
 The day loop is a compiled kernel (:mod:`models.jit`). A day makes one pass over all
 districts: local water, the check of the day's demand, and per use a list of the districts
 that still lack water. Then, per priority step, it works only on the districts listed: one
-pass gives each of them min(residual demand, inlet capacity left), writing straight into the
-outputs, and takes the sums that show whether a board inlet or the source binds; only a step
-where one does (4 in 100 in the benchmark's dry season) solves for the fractions and makes a
-second pass that writes over the first from the values it kept. Every sum is taken in
+pass gives each of them min(residual demand, inlet capacity left) and takes the sums that
+show whether a board inlet or the source binds; only a step where one does (4 in 100 in the
+benchmark's dry season) solves for the fractions and makes a second pass that gives again
+from the capacities it kept. What the step gave goes into the day's outputs
+(:func:`_write_step`), or, in an outlook member, straight into its counts of shortage
+(:mod:`models.allocation.member`, which shares the step and writes no allocation). Every sum is taken in
 ascending district order, as the first compiled kernel took it, so the results are the same
 bit for bit (``tests/test_allocation_kernel.py`` and ``benchmarks/bench_allocation.py`` check
 them against ``benchmarks/allocation_previous.py``; the benchmark gives the time per national
@@ -168,15 +170,15 @@ class Network:
         )
 
 
-# The kernel: plain loops over districts (models.jit). A priority step keeps what its first
-# pass overwrites in contiguous arrays (``_A_*`` rows of ``active_values``), and a step that
-# needs a solve gathers the reaches and boards of its districts there too: the Newton steps
-# read them without indirection. Every sum is taken in ascending district order, per board
+# The kernel: plain loops over districts (models.jit). A priority step keeps the capacities
+# its first pass uses up and what each district gets in contiguous arrays (``_A_*`` rows of
+# ``active_values``), and a step that needs a solve gathers the reaches and boards of its
+# districts there too: the Newton steps read them without indirection. Every sum is taken in ascending district order, per board
 # and over the nation, so the results are bit for bit those of the first compiled kernel
 # (``benchmarks/allocation_previous.py``, checked by ``tests/test_allocation_kernel.py`` and
 # ``benchmarks/bench_allocation.py``).
-_A_CAP, _A_REACH, _A_ALLOCATED, _A_INLET = range(4)
-_A_ROWS = 4
+_A_CAP, _A_REACH, _A_GOT = range(3)
+_A_ROWS = 3
 # District and board numbers the kernel stores and reads back as indices are unsigned: numba
 # then leaves out the code for negative indices (counted from the end), which made several
 # instructions more per district and use in the kernel's inner loops.
@@ -258,13 +260,14 @@ def _limit_code(residual, given, district_cap, cap_left, board_cap_left):
 
 
 @kernel
-def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, board_of, district_cap, active_values,
-                active_board, work, flags, allocated, allocated_shared, inlet, limit):
-    """Shared water for priority step ``u`` of a day: adds what is given to ``allocated`` and
-    ``inlet`` and writes it to ``allocated_shared`` (district, use) of the day, writes the
-    ``limit`` code of every listed district (:func:`_limit_code`), uses up ``cap`` and
-    ``board_cap`` in place and returns what the source has left and the national fraction
-    ``f`` (inf where the source did not bind).
+def _share_step(active, residual, n_active, cap, board_cap, source, fixed, board_of, active_values, active_board,
+                work, flags):
+    """Shared water for one priority step of a day: writes what each listed district gets to
+    ``active_values[_A_GOT, :n_active]``, uses up ``cap`` and ``board_cap`` in place and
+    returns what the source has left and the national fraction ``f`` (inf where the source
+    did not bind). What is given is written to the outputs by the caller: the day's
+    allocation (:func:`_write_step`) or an outlook member's count of shortages
+    (:mod:`models.allocation.member`).
 
     ``active[:n_active]`` are the districts with residual demand in this step, in ascending
     order, ``residual`` their residual demand. ``fixed``, when not NaN, is ``f`` as the
@@ -277,15 +280,13 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
     board_reach, g, used = work[_W_BOARD_REACH, :n_boards], work[_W_G, :n_boards], work[_W_USED, :n_boards]
     board_sum = work[_W_SUM, :n_boards]
     board_bound = flags[_F_BOARD_BOUND, :n_boards]
-    a_cap, a_reach = active_values[_A_CAP], active_values[_A_REACH]
-    a_allocated, a_inlet = active_values[_A_ALLOCATED], active_values[_A_INLET]
+    a_cap, a_reach, a_got = active_values[_A_CAP], active_values[_A_REACH], active_values[_A_GOT]
     # Most steps bind neither a board inlet nor the source (in the benchmark's dry season 96
     # in 100 do not): every district then gets min(residual, capacity). The first pass over
-    # the districts writes that guess and takes every sum the solves need; where a solve is
-    # needed after all, the final pass below writes over it from the values kept (capacity,
-    # allocated and inlet as they were before the step; the residual demand is contiguous in
-    # its list already). A water board following a national fraction below inf is never
-    # guessed.
+    # the districts takes that guess and every sum the solves need; where a solve is needed
+    # after all, the final pass below gives again from the capacities kept (the residual
+    # demand is contiguous in its list already). A water board following a national fraction
+    # below inf is never guessed.
     guess = np.isnan(fixed) or fixed == np.inf
     board_reach[:] = 0.0
     board_sum[:] = 0.0
@@ -302,16 +303,9 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
         board_sum[b] += r
         national_sum += r
         total += reach
-        before, into = allocated[i, u], inlet[i]
-        a_allocated[k] = before
-        a_inlet[k] = into
         if guess:
-            allocated[i, u] = before + reach
-            allocated_shared[i, u] = reach
-            inlet[i] = into + reach
-            left = 0.0 if reach >= c else max(c - reach, 0.0)
-            cap[i] = left
-            limit[i, u] = _limit_code(r, reach, district_cap[i], left, 1.0)
+            a_got[k] = reach
+            cap[i] = 0.0 if reach >= c else max(c - reach, 0.0)
     any_bound = False
     for b in range(n_boards):
         board_bound[b] = board_reach[b] > board_cap[b]
@@ -320,7 +314,6 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
         # As guessed: what each board used is its reach, summed in the same order.
         for b in range(n_boards):
             board_cap[b] = max(board_cap[b] - board_reach[b], 0.0)
-        _board_inlet_limits(u, active, n_active, board_of, board_cap, limit)
         return max(source - total, 0.0), np.inf
     # The solves and the final pass read contiguous copies.
     for k in range(n_active):
@@ -344,31 +337,40 @@ def _share_step(u, active, residual, n_active, cap, board_cap, source, fixed, bo
         fraction = fixed
         source_bound = fixed < np.inf
     # Exhausted capacities become exactly zero so no later step can take a rounding crumb.
-    # The limit codes are written on the way as if no board inlet were exhausted
-    # (:func:`_board_inlet_limits` corrects them).
     used[:] = 0.0
     total = 0.0
     for k in range(n_active):
-        i = active[k]
         r = residual[k]
         got = min(fraction * r, a_reach[k]) if source_bound else a_reach[k]
-        allocated[i, u] = a_allocated[k] + got
-        allocated_shared[i, u] = got
-        inlet[i] = a_inlet[k] + got
+        a_got[k] = got
         c = a_cap[k]
-        left = 0.0 if got >= c else max(c - got, 0.0)
-        cap[i] = left
+        cap[active[k]] = 0.0 if got >= c else max(c - got, 0.0)
         used[active_board[k]] += got
         total += got
-        limit[i, u] = _limit_code(r, got, district_cap[i], left, 1.0)
     if source_bound:
         for b in range(n_boards):
             if board_bound[b]:
                 board_bound[b] = fraction >= g[b]  # a board whose fraction the source undercuts is not full
     for b in range(n_boards):
         board_cap[b] = 0.0 if board_bound[b] else max(board_cap[b] - used[b], 0.0)
-    _board_inlet_limits(u, active, n_active, board_of, board_cap, limit)
     return (0.0 if source_bound else max(source - total, 0.0)), fraction
+
+
+@kernel_inline
+def _write_step(u, active, residual, n_active, got, cap, board_cap, board_of, district_cap, allocated,
+                allocated_shared, inlet, limit):
+    """What a priority step ``u`` gave (``got``, per listed district) into the day's outputs:
+    added to ``allocated`` (which holds the local water) and ``inlet``, written to
+    ``allocated_shared``, and the ``limit`` code of every listed district from the capacities
+    the step left (:func:`_limit_code`, :func:`_board_inlet_limits`)."""
+    for k in range(n_active):
+        i = active[k]
+        given = got[k]
+        allocated[i, u] += given
+        allocated_shared[i, u] = given
+        inlet[i] += given
+        limit[i, u] = _limit_code(residual[k], given, district_cap[i], cap[i], 1.0)
+    _board_inlet_limits(u, active, n_active, board_of, board_cap, limit)
 
 
 @kernel_inline
@@ -410,7 +412,7 @@ def _allocate_days(
 
     Each day makes one pass over all districts (local water; what each use still lacks is
     listed per use in ``active``, ``residual``, ``n_active``) and then works per priority
-    step on the districts listed, writing straight into the outputs (:func:`_share_step`).
+    step on the districts listed (:func:`_share_step`, then :func:`_write_step`).
     On a day when all residual demand fits every capacity, the listed get it all in priority
     order and no step is solved. The national fraction
     of each step goes to ``source_fraction``: NaN for all steps on a day when every demand
@@ -509,9 +511,10 @@ def _allocate_days(
             listed, rest = active[u], residual[u]
             if (fraction[u] > 0) if follow else (source > 0):
                 fixed = fraction[u] if follow else np.nan
-                source, f = _share_step(u, listed, rest, n_active[u], cap, bcap, source, fixed, board_of,
-                                        district_cap, active_values, active_board, work, flags, allocated[t],
-                                        allocated_shared[t], inlet[t], limit[t])
+                source, f = _share_step(listed, rest, n_active[u], cap, bcap, source, fixed, board_of,
+                                        active_values, active_board, work, flags)
+                _write_step(u, listed, rest, n_active[u], active_values[_A_GOT], cap, bcap, board_of, district_cap,
+                            allocated[t], allocated_shared[t], inlet[t], limit[t])
                 fraction[u] = f
             else:
                 # No water for this step: every listed district is short of all its residual demand.

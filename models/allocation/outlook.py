@@ -28,11 +28,10 @@ import pandas as pd
 import xarray as xr
 
 from models.allocation import parallel
-from models.allocation.network import Network, _network_arrays, kernel_work
-from models.allocation.network import _allocate_days  # the kernel, called from the member's compiled day loop
-from models.allocation.demand import _inputs_days  # demand and local water of a day, likewise
+from models.allocation.member import districts_with_use, member_days, member_work
+from models.allocation.network import Network, _network_arrays
 from models.allocation.demand import DemandModel, check_weather, district_table
-from models.jit import kernel, kernel_calling
+from models.jit import kernel
 from models.allocation.verdringingsreeks import PriorityOrder
 
 FRACTION_BINS = 100  # bins of 0.01 of the horizon demand, plus one bin for "no shortage"
@@ -44,20 +43,28 @@ class ShortageSummary:
     """Running summary of members; add members in any number, memory stays the same."""
 
     members: list = field(default_factory=list)
-    short_days: np.ndarray | None = None  # (time, district, use) count of members short
+    short_days: np.ndarray | None = None  # (time, use, district) count of members short, as members count
     short_any: np.ndarray | None = None  # (district, use) count short on any day
     shortage_sum: np.ndarray | None = None  # (district, use) m³ summed over members
     histogram: np.ndarray | None = None  # (district, use, bin) member counts
+    # (time, district, use), the daily probability to come: made and written with the first
+    # members. A new array's memory is faulted in where it is first written (0.1-0.4 s of
+    # system time for the 176 MB of the national outlook on these machines): while the
+    # members run, not in the outlook's last, serial step.
+    daily: np.ndarray | None = None
 
     def add(self, members: list[dict], short_days: np.ndarray) -> ShortageSummary:
         """``members`` as :func:`run_member` returns them, in their order, and ``short_days``
         (time, district, use) how many of them are short on each day (:func:`run_members`)."""
         if self.short_days is None:
-            self.short_days = np.zeros(short_days.shape, np.uint16)
-            self.short_any = np.zeros(short_days.shape[1:], np.uint16)
-            self.shortage_sum = np.zeros(short_days.shape[1:])
-            self.histogram = np.zeros(short_days.shape[1:] + (FRACTION_BINS + 1,), np.uint16)
-        self.short_days += short_days
+            n_time, n_district, n_use = short_days.shape
+            self.short_days = np.zeros((n_time, n_use, n_district), np.uint16)
+            self.short_any = np.zeros((n_district, n_use), np.uint16)
+            self.shortage_sum = np.zeros((n_district, n_use))
+            self.histogram = np.zeros((n_district, n_use, FRACTION_BINS + 1), np.uint16)
+            self.daily = np.empty(short_days.shape)
+            self.daily.fill(0.0)
+        self.short_days += short_days.transpose(0, 2, 1)
         for member in members:  # the sum of shortages in the members' order: the same bits on any cluster
             self.members.append(member["year"])
             _add_member(self.shortage_sum, self.short_any, self.histogram, member["shortage_m3"],
@@ -70,11 +77,15 @@ class ShortageSummary:
             raise ValueError("outlook: no past year has complete weather for the horizon")
         needed = np.array([max(np.ceil(q * n), 1) for q in quantiles], dtype=np.float64)
         quantile_values = _quantile_bins(self.histogram, needed) / FRACTION_BINS
+        daily, self.daily = self.daily, None  # the Dataset's from now on
+        if daily is None:
+            daily = np.empty(self.short_days.transpose(0, 2, 1).shape)
+        np.divide(self.short_days.transpose(0, 2, 1), n, out=daily)
         dims = ("district", "use")
         return xr.Dataset(
             {
                 "shortage_probability": (dims, self.short_any / n, {"units": "1", "long_name": "probability of a shortage within the horizon"}),
-                "shortage_probability_daily": (("time",) + dims, self.short_days / n, {"units": "1", "long_name": "probability of a shortage on the day"}),
+                "shortage_probability_daily": (("time",) + dims, daily, {"units": "1", "long_name": "probability of a shortage on the day"}),
                 "shortage_mean_m3": (dims, self.shortage_sum / n, {"units": "m3", "long_name": "mean shortage summed over the horizon"}),
                 "shortage_fraction_quantile": (("quantile",) + dims, quantile_values, {"units": "1", "long_name": "quantile over members of the unmet share of the horizon demand (bins of 0.01, upper edge)"}),
             },
@@ -189,51 +200,6 @@ def _member_weather(window: xr.Dataset, districts: pd.Index, district_station) -
     return np.ascontiguousarray(p[:, of_district]), np.ascontiguousarray(e[:, of_district])
 
 
-@kernel
-def _add_shortage(demand, allocated, first, short_days, short_any, shortage_m3, demand_m3):
-    """Counts the short uses of these days (from day ``first`` of ``short_days``), marks them
-    in ``short_any`` and adds their shortage and demand (m³) to the sums.
-
-    District and use as one flat axis: numba then vectorises the pass (twice as fast as three
-    nested loops); each sum still takes the days in order, so the bits are the same."""
-    n_time = demand.shape[0]
-    m = demand.shape[1] * demand.shape[2]
-    demand, allocated = demand.reshape(n_time, m), allocated.reshape(n_time, m)
-    short_days = short_days.reshape(short_days.shape[0], m)
-    short_any, shortage_m3, demand_m3 = short_any.reshape(m), shortage_m3.reshape(m), demand_m3.reshape(m)
-    for t in range(n_time):
-        day_demand, day_allocated, day_short = demand[t], allocated[t], short_days[first + t]
-        for k in range(m):
-            d = day_demand[k]
-            shortage = max(d - day_allocated[k], 0.0)
-            short = shortage > 1e-9 * d + 1e-9
-            day_short[k] += short
-            short_any[k] = short_any[k] | short
-            shortage_m3[k] += shortage
-            demand_m3[k] += d
-
-
-@kernel_calling("models.allocation.network", "models.allocation.demand")
-def _member_days(precipitation_mm, evaporation_mm, column_of, deficit_mm, kind, coefficient, area_m2, open_water_share,
-                 board_of, district_cap, board_cap, storage_max, storage, supply, demand, local_inflow, evaporation,
-                 fraction, allocated, allocated_shared, limit, storage_out, inlet, evaporated, spill, work,
-                 short_days, short_any, shortage_m3, demand_m3):
-    """A member's horizon day by day in one compiled loop: the day's demand and local water
-    (:func:`models.allocation.demand._inputs_days`), its allocation
-    (:func:`models.allocation.network._allocate_days`, the kernel itself, on one-day buffers)
-    and its count of short uses (:func:`_add_shortage`). The same calls as the chunks of
-    :func:`models.allocation.network.allocate_in_chunks` one day at a time, so the same bits,
-    without a return to Python between them (three calls a day × 183 days × 50 members)."""
-    for t in range(precipitation_mm.shape[0]):
-        _inputs_days(precipitation_mm, evaporation_mm, column_of, t, deficit_mm, kind, coefficient, area_m2,
-                     open_water_share, t > 0, demand, local_inflow, evaporation)
-        _allocate_days(demand, local_inflow, evaporation, supply[t:t + 1], board_of, district_cap, board_cap,
-                       storage_max, storage, False, fraction, allocated, allocated_shared, limit, storage_out, inlet,
-                       evaporated, spill, *work)
-        storage[:] = storage_out[0]
-        _add_shortage(demand, allocated, t, short_days, short_any, shortage_m3, demand_m3)
-
-
 def fraction_bins(short_any: np.ndarray, shortage_m3: np.ndarray, demand_m3: np.ndarray) -> np.ndarray:
     """The histogram bin (uint8) of each district and use of a member: 0 when never short,
     else the unmet share of the horizon's demand in bins of 0.01 (upper edge, at least 1)."""
@@ -249,10 +215,13 @@ def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOr
     ``fraction_bin`` (:func:`fraction_bins`), and ``short_days`` (time, district, use), the
     count of members short (this one added to the given counts, or counts of its own).
 
-    The horizon is allocated one day at a time in reused buffers by one compiled loop
-    (:func:`_member_days`), carrying the storage and the running deficit along, straight from
-    the weather columns (stations): a member holds one day of (district, use) arrays, nothing
-    of the whole horizon but the counts. P and E are checked once (:func:`check_weather`).
+    The horizon is allocated one day at a time by one compiled loop
+    (:func:`models.allocation.member.member_days`), carrying the storage and the running
+    deficit along, straight from the weather columns (stations): a member holds one day of
+    (use, district) arrays, nothing of the whole horizon but the counts. P and E are checked
+    once (:func:`check_weather`). ``short_days``, when given, is a (time, district, use) view
+    of a (time, use, district) array (as :func:`run_members` makes it): the member counts in
+    the layout of its loop.
     """
     # (year, weather window, the outlook's own day labels[, the member's own supply m³/day]);
     # the window is a Dataset, or P and E (time, column) with each district's column in
@@ -274,25 +243,24 @@ def run_member(item, *, table: pd.DataFrame, network: Network, order: PriorityOr
             or buffers["model"].order is not order:
         buffers.clear()
         buffers.update(size=(n, n_use, len(network.boards)), model=DemandModel(table, order),
-                       work=kernel_work(n, n_use, len(network.boards)), network=_network_arrays(network),
-                       inputs=(np.empty((1, n, n_use)), np.empty((1, n)), np.empty((1, n)), np.empty((1, n_use))),
-                       out=(np.empty((1, n, n_use)), np.empty((1, n, n_use)), np.empty((1, n, n_use), np.int8),
-                            *(np.empty((1, n)) for _ in range(4))))
+                       work=member_work(n, n_use, len(network.boards)), network=_network_arrays(network))
+        buffers["uses"] = districts_with_use(buffers["model"].coefficient)
     model = buffers["model"]
-    if short_days is None:
-        short_days = np.zeros((len(p), n, n_use), np.uint8)
-    short_any = np.zeros((n, n_use), bool)
-    shortage_m3 = np.zeros((n, n_use))
-    demand_m3 = np.zeros((n, n_use))
+    counts = np.zeros((len(p), n_use, n), np.uint8) if short_days is None else short_days.transpose(0, 2, 1)
+    short_any = np.zeros((n_use, n), bool)
+    shortage_m3 = np.zeros((n_use, n))
+    demand_m3 = np.zeros((n_use, n))
     state = np.array(np.broadcast_to(np.asarray(network.storage_initial_m3 if storage is None else storage,
                                                 dtype=float), (n,)))
     deficit = np.array(np.broadcast_to(np.asarray(deficit_initial_mm, dtype=float), (n,)))
     column_of = np.arange(n, dtype=np.intp) if of_district is None else np.asarray(of_district, np.intp)
-    _member_days(p, e, column_of, deficit, model.kind, model.coefficient_by_district, model.area_m2,
-                 model.open_water_share, *buffers["network"], state, supply, *buffers["inputs"], *buffers["out"],
-                 buffers["work"], short_days, short_any, shortage_m3, demand_m3)
+    if member_days(p, e, column_of, deficit, model.kind, model.coefficient, *buffers["uses"], model.area_m2,
+                   model.open_water_share,
+                   *buffers["network"], state, supply, *buffers["work"], counts, short_any, shortage_m3, demand_m3):
+        raise ValueError(f"outlook member {year}: demand is not finite (m3/day); check the district table's values")
+    shortage_m3, demand_m3, short_any = shortage_m3.T.copy(), demand_m3.T.copy(), short_any.T
     return {"year": year, "shortage_m3": shortage_m3, "demand_m3": demand_m3,
-            "fraction_bin": fraction_bins(short_any, shortage_m3, demand_m3), "short_days": short_days}
+            "fraction_bin": fraction_bins(short_any, shortage_m3, demand_m3), "short_days": counts.transpose(0, 2, 1)}
 
 
 def run_members(items, **shared) -> tuple[list[dict], np.ndarray | None]:
@@ -305,8 +273,9 @@ def run_members(items, **shared) -> tuple[list[dict], np.ndarray | None]:
     for item in items:
         if short_days is None:
             days = len(item[1][0]) if isinstance(item[1], tuple) else item[1].sizes["time"]
-            shape = (days, len(shared["table"]), len(shared["order"]))
-            short_days = np.zeros(shape, np.uint8 if len(items) < 256 else np.uint16)
+            # (time, use, district) as the members count, handed on as a (time, district, use) view
+            shape = (days, len(shared["order"]), len(shared["table"]))
+            short_days = np.zeros(shape, np.uint8 if len(items) < 256 else np.uint16).transpose(0, 2, 1)
         member = run_member(item, buffers=buffers, short_days=short_days, **shared)
         del member["short_days"]
         members.append(member)
