@@ -166,17 +166,25 @@ demo and day, ``droogte run`` from process start to exit:
       9.2 s wall at load average 1.7. Forking the read-ahead child before the pipeline's
       imports instead of after them was tried and measured worse (running server, quiet:
       before the flow 2.9-3.0 -> 3.7-4.3 s, the run's own process about 1 s more CPU).
+      After merging main (issue-19k's outlook members), load average 1.1-1.3, --repeat 3:
+      temporary server warm 9.1 s wall (8.6-9.3), 13.0 s CPU (own process 7.5 s, read-ahead
+      child 0.8 s, server 4.4 s): before the flow 5.3 s, flow 3.4 s, after 0.4 s; first run
+      on a new Prefect home 16.6 s wall, 20.4 s CPU. Running server warm 8.0 s wall (7.8-8.5),
+      9.3 s CPU (own process 7.5 s, child 0.9 s, server 0.7 s): before the flow 2.8 s, flow
+      5.1 s, after 0.1 s; first run against the new server 8.7 s wall.
 
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
 The first run on a new Prefect home is within its 20 s (17.7-19.7 s on a quiet machine, 26-27 s
 under load; 17.1 s after the third round at load average 1.4); the warm run's 8 s is not
-met: with the temporary server 9.9 s (was 10.9 s in the same minutes); on two cores the run's
+met: with the temporary server 9.9 s (was 10.9 s in the same minutes; 9.1 s after merging
+main); on two cores the run's
 own process still holds about 8 s of CPU (about 4 s of imports and preparation before the
 flow, done while the temporary server starts, and about 4 s of stage work in the flow), the
 temporary server needs about 4 s of CPU before it answers, and the read-ahead child about
 1 s: about 14 s of CPU for two cores. Against a running server (``--server``, as in
-production) a warm run took 8.4-9.1 s (was 9.2-10.0 s), about 9.7 s of CPU in all; what is
+production) a warm run took 8.4-9.1 s (was 9.2-10.0 s; 7.8-8.5 s after merging main),
+about 9.3-9.7 s of CPU in all; what is
 left there is the run's own process, one stage after another (publish-site 2.2 s with the
 pages' imports, indicators about 1 s).
 """
