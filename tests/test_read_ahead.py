@@ -37,7 +37,13 @@ MECHANICS = textwrap.dedent("""
 
     known = lambda sha: sha == sha256_of(files["d"])
     jobs = [("test", path, reader, known) for path in files.values()]
+    # the folder a killed run left (its process id no longer in use) is removed at the next start
+    import subprocess, tempfile
+    gone = subprocess.Popen([sys.executable, "-c", "pass"]); gone.wait()
+    stale = Path(tempfile.gettempdir()) / f"{prefetch._PREFIX}{gone.pid}-test"
+    stale.mkdir()
     out = {"started": prefetch.start(jobs)}
+    out["stale removed"] = not stale.exists()
     while prefetch._current._child_alive():
         time.sleep(0.01)
     files["b"].write_text("file b, changed after it was read\\n")
@@ -70,6 +76,7 @@ def test_read_ahead_results_only_for_the_same_bytes(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["started"] is True
+    assert found["stale removed"] is True
     assert found["taken"] == {"a": "FILE A\n",  # read ahead, same bytes: used
                               "b": None,  # changed since: the task reads it
                               "c": None,  # the reader failed: the task reads it (and reports the error)

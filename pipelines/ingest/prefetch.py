@@ -48,6 +48,9 @@ MISSING = object()
 #: and reads the file itself (the demo's files take 0.01-0.2 s each).
 PATIENCE_S = 60.0
 
+#: The child's results are left in ``<temporary folder>/<_PREFIX><run's process id>-*``.
+_PREFIX = "droogte-read-ahead-"
+
 #: Set ``DROOGTE_READ_AHEAD=0`` to read every file inside the ingest tasks (as before).
 _SWITCH = "DROOGTE_READ_AHEAD"
 
@@ -122,7 +125,8 @@ def start(jobs: list[tuple[str, Path, Callable, Callable[[str], bool]]]) -> bool
         return False
     keys = [(source, str(path)) for source, path, _, _ in jobs]
     jobs = [job for job, key in zip(jobs, keys, strict=True) if keys.count(key) == 1]  # a file listed twice: read by its task
-    folder = Path(tempfile.mkdtemp(prefix="droogte-read-ahead-"))
+    _remove_stale()
+    folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
     pid = os.fork()
     if pid == 0:  # the child: read, leave the results, end without the run's exit handlers
         code = 0
@@ -137,6 +141,21 @@ def start(jobs: list[tuple[str, Path, Callable, Callable[[str], bool]]]) -> bool
     _current = _ReadAhead(folder, pid, [(source, str(path)) for source, path, _, _ in jobs])
     atexit.register(close)
     return True
+
+
+def _remove_stale() -> None:
+    """Remove the folders of runs that ended without removing theirs (killed: SIGKILL, or the
+    stop handlers' hard stop); the run's process id is in the folder's name."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        owner = folder.name.removeprefix(_PREFIX).split("-", 1)[0]
+        if not owner.isdigit() or int(owner) == os.getpid():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            continue
 
 
 def _read(folder: Path, jobs) -> None:
