@@ -10,7 +10,14 @@ fresh processed folder, so it pays the Prefect start-up and a cold ingest each t
 scheduled run does. The first run uses a new Prefect home (it creates the Prefect database)
 and is reported apart; the warm runs share that home, as on an analyst's machine.
 
-    .venv/bin/python benchmarks/bench_demo.py [--repeat 3]
+    .venv/bin/python benchmarks/bench_demo.py [--repeat 3] [--server] [--droogte PATH]
+
+``--server``: the runs report to a Prefect server started once before them (``prefect server
+start`` on a free loopback port over the benchmark's Prefect home, ``PREFECT_API_URL`` set),
+as a water board that schedules its runs has it; the server's CPU during each run is counted
+beside the run's, and the "first run" is the first against that new server. ``--droogte``:
+another checkout's ``droogte`` command (e.g. a script putting that checkout first on
+``sys.path``), for A/B comparisons on the same machine and minute.
 
 Prints, per run and as the median of the warm runs: the whole run (wall, process start to
 exit), CPU seconds of the run and the processes it waited for (user + system: Prefect's
@@ -35,6 +42,27 @@ chart drawings (``dashboards/charts.py``), the late-data check and the DINO read
 their pandas overhead. What remains is mostly the stages' own work in one process (about
 6 s of CPU: the readers, indicators, restrictions, the charts and pages) and the server's
 start (about 4 s of CPU, in parallel).
+
+Third round (branch issue-19j). Profiled again (py-spy at 100 Hz over the process tree,
+``-X importtime``, cProfile of the stages), a warm run's own process on a busy machine:
+imports and setup before the flow about 4.5 s (Prefect 1.1 s, the pipeline 1.2 s, the setup
+0.7 s, ``import_stages`` 1.4 s), then in the flow the ingest tasks 1.7 s (the DINO reader
+0.48 s, PI-XML 0.44 s, KNMI 0.24 s, the rest QC and writing), publish-site 1.6 s (matplotlib's
+SVG drawing 0.9 s, of which the deficit charts 0.6 s; the dashboard 0.4 s), indicators 0.8 s,
+bulletin 0.2-0.5 s, restrictions 0.4 s, allocation 0.2 s, Prefect's engine 0.5 s of which
+0.35 s FastAPI's import for serialising the flow's parameters. The server: 4.0-4.3 s of CPU to
+answer when alone on a core (imports 67 %: the Prefect SDK 0.9 s, its background-task queue
+docket 0.5 s, the API's models and database 0.8 s). Cuts taken: (1) the source files are
+parsed in a child forked from the run just before it waits for the server
+(``pipelines/ingest/prefetch.py``; about 1 s of CPU moved off the run's process; the three
+ingest tasks 1.4-1.7 s -> 0.7 s with the temporary server, 0.9 s against a running server,
+where the flow starts before the child is done); (2) against a configured server the flow
+no longer waits for Prefect's heartbeat thread at its end (0.82 s measured, 0.5 s on average; heartbeats are
+still sent); (3) FastAPI's encoder is imported while the temporary server starts (0.35 s
+out of the flow). Not taken: the charts (about 0.1 s a drawing, 0.3-0.6 s in all; drawing
+them in the child would need work handed to it mid-run), the readers' own code (spread over
+pandas calls, no single cost above 0.1 s), Prefect's task-result persistence (only the
+cached climatology persists), a child with a lower priority (no clear gain in an A/B).
 
 Measured on 30 November 2026 on this 2-core machine, shared with other sessions; the same
 demo and day, ``droogte run`` from process start to exit:
@@ -114,21 +142,58 @@ demo and day, ``droogte run`` from process start to exit:
       between the tasks 0.3 s), after the flow 0.4 s; first run on a new Prefect home 19.7 s
       wall, 23.4 s CPU
 
+    issue 19 point 4, third round (branch issue-19j), A/B against main addc0fa (``--droogte``
+    of each in turn, a Prefect home each), --repeat 3:
+      load average 1.3-1.6 (the machine shared, another session mostly idle):
+      temporary server   main   warm 10.9 s wall (10.2-11.2), 15.2 s CPU (own process 9.5 s,
+                                server 5.4 s): before the flow 5.6 s, flow 5.0 s (the three
+                                ingests 1.4 s, publish-site 1.2 s); first run 16.4 s wall
+                         19j    warm 9.9 s wall (9.8-10.0), 14.1 s CPU (own process 8.4 s,
+                                read-ahead child 0.9 s, server 4.6 s): before the flow 5.4 s,
+                                flow 4.1 s (the three ingests 0.7 s, publish-site 1.3 s); first
+                                run 17.1 s wall, 20.9 s CPU
+      running server     main   warm 9.3 s wall (9.2-10.0), 9.8 s CPU (own process 8.9 s,
+      (--server)                server 0.8 s): before the flow 2.8 s, flow 6.2 s, after 0.4 s;
+                                first run 12.0 s wall
+                         19j    warm 8.5 s wall (8.4-9.1), 9.7 s CPU (own process 8.0 s,
+                                read-ahead child 0.9 s, server 0.7 s): before the flow 2.9 s,
+                                flow 5.4 s (the three ingests 0.9 s), after 0.2 s; first run
+                                8.9 s wall
+      load average 2.1-4.6 (another session busy; wall times are the load's): temporary server
+      main warm 14.4 s wall, 14.3 s CPU (own process 9.1 s); 19j 11.0 s wall, 13.6 s CPU (own
+      process 7.8 s); running server main 14.3 s wall, 9.8 s CPU (own process 8.9 s), 19j
+      9.8 s wall, 9.4 s CPU (own process 7.6 s). The best warm run with the temporary server:
+      9.2 s wall at load average 1.7. Forking the read-ahead child before the pipeline's
+      imports instead of after them was tried and measured worse (running server, quiet:
+      before the flow 2.9-3.0 -> 3.7-4.3 s, the run's own process about 1 s more CPU).
+      After merging main (issue-19k's outlook members), load average 1.1-1.3, --repeat 3:
+      temporary server warm 9.1 s wall (8.6-9.3), 13.0 s CPU (own process 7.5 s, read-ahead
+      child 0.8 s, server 4.4 s): before the flow 5.3 s, flow 3.4 s, after 0.4 s; first run
+      on a new Prefect home 16.6 s wall, 20.4 s CPU. Running server warm 8.0 s wall (7.8-8.5),
+      9.3 s CPU (own process 7.5 s, child 0.9 s, server 0.7 s): before the flow 2.8 s, flow
+      5.1 s, after 0.1 s; first run against the new server 8.7 s wall.
+
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
 The first run on a new Prefect home is within its 20 s (17.7-19.7 s on a quiet machine, 26-27 s
-under load); the warm run's 8 s is not met: on two cores the run's own process alone holds
-about 8-10 s of CPU (about 4 s of imports and
-preparation before the flow, done while the server starts, and about 6 s of stage work in
-the flow), and the server needs about 4 s of CPU before it answers; 8 s would take the stages' work
-across processes or a Prefect server that is already running (``PREFECT_API_URL``, as in
-production, which skips the start and the stop).
+under load; 17.1 s after the third round at load average 1.4); the warm run's 8 s is not
+met: with the temporary server 9.9 s (was 10.9 s in the same minutes; 9.1 s after merging
+main); on two cores the run's
+own process still holds about 8 s of CPU (about 4 s of imports and preparation before the
+flow, done while the temporary server starts, and about 4 s of stage work in the flow), the
+temporary server needs about 4 s of CPU before it answers, and the read-ahead child about
+1 s: about 14 s of CPU for two cores. Against a running server (``--server``, as in
+production) a warm run took 8.4-9.1 s (was 9.2-10.0 s; 7.8-8.5 s after merging main),
+about 9.3-9.7 s of CPU in all; what is
+left there is the run's own process, one stage after another (publish-site 2.2 s with the
+pages' imports, indicators about 1 s).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import resource
@@ -147,11 +212,14 @@ STAGES = ("ingest-all", "ingest-meteo", "ingest-groundwater", "ingest-sensors", 
           "allocate-water", "deficit-climatology", "decide-restrictions", "publish-site", "write-bulletin")
 
 
-def one_run(config: Path, env: dict[str, str], droogte: Path | None = None) -> dict:
+def one_run(config: Path, env: dict[str, str], droogte: Path | None = None, server=None) -> dict:
     """``droogte run`` once in a fresh process (``droogte``: the command, default this
-    environment's): wall and CPU seconds, UTC start and end, CPU by process."""
+    environment's): wall and CPU seconds, UTC start and end, CPU by process. ``server``: the
+    running Prefect server (a ``psutil.Process``) the run reports to, whose CPU during the
+    run is counted beside the run's own."""
     droogte = droogte or Path(sys.executable).with_name("droogte")
     load = os.getloadavg()[0]
+    server_cpu = _tree_cpu(server) if server is not None else 0.0
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started_utc = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
@@ -167,6 +235,9 @@ def one_run(config: Path, env: dict[str, str], droogte: Path | None = None) -> d
             print(stdout.read()[-2000:], stderr.read()[-4000:], file=sys.stderr)
             raise SystemExit(f"droogte run ended with exit code {process.returncode}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if server is not None:
+        split["Prefect's server (running)"] = _tree_cpu(server) - server_cpu
+        cpu += split["Prefect's server (running)"]
     return {"wall_s": wall, "cpu_s": cpu, "load": load, "started": started_utc,
             "ended": started_utc + dt.timedelta(seconds=wall), "cpu_split": split}
 
@@ -178,6 +249,7 @@ def _cpu_by_process(process: subprocess.Popen) -> dict[str, float]:
 
     seen: dict[int, tuple[str, float]] = {}
     root = psutil.Process(process.pid)
+    run_command = None
     while process.poll() is None:
         try:
             family = [root, *root.children(recursive=True)]
@@ -189,18 +261,81 @@ def _cpu_by_process(process: subprocess.Popen) -> dict[str, float]:
                 command = " ".join(member.cmdline())
             except psutil.Error:
                 continue
+            if member.pid == process.pid:
+                run_command = command
             kind = ("the run (droogte)" if member.pid == process.pid else
+                    # forked by the run (the same command line): pipelines/ingest/prefetch.py
+                    "the read-ahead child" if command and command == run_command else
                     "Prefect's server" if "uvicorn" in command else
                     "the orphan guard" if "--guard" in command else "others (Dask workers...)")
-            # a child seen before its exec, or as a zombie, keeps the kind it was seen with
+            # a child seen before its exec (then with the run's command line) takes the kind of
+            # what it executes; one seen as a zombie keeps the kind it was seen with
             earlier = seen.get(member.pid, (kind, 0.0))[0]
-            kind = kind if earlier.startswith("others") and command else earlier
+            kind = kind if earlier in ("others (Dask workers...)", "the read-ahead child") and command else earlier
             seen[member.pid] = (kind, max(times.user + times.system, seen.get(member.pid, ("", 0.0))[1]))
         time.sleep(0.1)
     split: dict[str, float] = {}
     for kind, cpu in seen.values():
         split[kind] = split.get(kind, 0.0) + cpu
     return split
+
+
+def _tree_cpu(process) -> float:
+    """CPU seconds (user + system) of ``process`` and its children so far."""
+    import psutil
+
+    total = 0.0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def start_server(env: dict[str, str]):
+    """``prefect server start`` on a free loopback port with the Prefect home of ``env``, as a
+    water board that schedules its runs keeps it running; returns the process and its API URL
+    once ``/api/health`` answers."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    prefect = Path(sys.executable).with_name("prefect")
+    process = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"prefect server start ended with exit code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return process, url
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop_server(process)
+    raise SystemExit("prefect server start did not answer within 120 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group (the server and its services), SIGKILL after 10 s."""
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 async def flow_runs(n: int) -> list[dict]:
@@ -258,9 +393,12 @@ def report(label: str, runs: list[dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--droogte", type=Path, default=None,
+                        help="the droogte command to run (default: this environment's), e.g. another checkout's")
+    parser.add_argument("--server", action="store_true",
+                        help="run against a Prefect server started once before the runs (prefect server start, "
+                        "PREFECT_API_URL) instead of each run's temporary server")
     args = parser.parse_args()
-
-    from pipelines.demo import write_demo
 
     with tempfile.TemporaryDirectory(prefix="droogte-bench-") as tmp:
         root = Path(tmp)
@@ -269,25 +407,46 @@ def main() -> int:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
                "PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "WARNING",
                "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-        runs, sites = [], []
-        for i in range(-1, args.repeat):  # run -1 creates the Prefect database: reported apart
-            run = root / f"run{i}"
-            config = write_demo(run / "raw", processed_dir=run / "processed", site_dir=run / "site",
-                                archive_dir=run / "archive")
-            result = one_run(config, env)
-            runs.append(result)
-            sites.append(run / "site")
-            kind = "first run on a new Prefect home" if i < 0 else f"warm run {i + 1}"
-            print(f"{kind}: {result['wall_s']:.1f} s wall, {result['cpu_s']:.1f} s CPU "
-                  f"(load average {result['load']:.1f})", flush=True)
-        stage_times(home, runs, env)
-        report("first run on a new Prefect home", runs[:1])
-        report("warm runs", runs[1:])
+        server = watched = None
+        if args.server:
+            import psutil
+
+            server, url = start_server(env)
+            watched = psutil.Process(server.pid)
+            env["PREFECT_API_URL"] = url
+            print(f"Prefect server running at {url}", flush=True)
+        try:
+            runs, sites = _runs(root, env, args.repeat, args.droogte, watched)
+            stage_times(home, runs, env)
+        finally:
+            if server is not None:
+                stop_server(server)
+        first = "first run against the new server" if args.server else "first run on a new Prefect home"
+        report(first, runs[:1])
+        report("warm runs" + (" against the running server" if args.server else ""), runs[1:])
         page = statistics.median((s / "index.html").stat().st_size for s in sites)
         site = statistics.median(sum(p.stat().st_size for p in s.resolve().rglob("*") if p.is_file()) for s in sites)
         print(f"\n  citizen page            {page / 1024:6.0f} KiB (index.html)")
         print(f"  whole site              {site / 1024:6.0f} KiB")
     return 0
+
+
+def _runs(root: Path, env: dict[str, str], repeat: int, droogte: Path | None, server) -> tuple[list, list]:
+    """The first run and ``repeat`` warm runs, each on a freshly written demo."""
+    from pipelines.demo import write_demo
+
+    runs, sites = [], []
+    for i in range(-1, repeat):  # run -1 creates the Prefect database (or meets a new server): reported apart
+        run = root / f"run{i}"
+        config = write_demo(run / "raw", processed_dir=run / "processed", site_dir=run / "site",
+                            archive_dir=run / "archive")
+        result = one_run(config, env, droogte, server)
+        runs.append(result)
+        sites.append(run / "site")
+        kind = "first run" if i < 0 else f"warm run {i + 1}"
+        print(f"{kind}: {result['wall_s']:.1f} s wall, {result['cpu_s']:.1f} s CPU "
+              f"(load average {result['load']:.1f})", flush=True)
+    return runs, sites
 
 
 if __name__ == "__main__":

@@ -45,7 +45,10 @@ from pipelines.store import DECISION_LOG, INDICATORS, Store, remove_interrupted_
 STAGE_IMPORTS = ("dashboards.site", "dashboards.policy_dashboard", "dashboards.public_record", "dashboards.bulletin",
                  "dashboards.charts", "models.indicators.climatology", "models.indicators.deficit",
                  "models.restrictions.explanations", "pipelines.reference.geography", "pipelines.national_source",
-                 "dask.array", "prefect.task_engine", "prefect.artifacts")
+                 "dask.array", "prefect.task_engine", "prefect.artifacts",
+                 # Prefect serialises a flow's parameters with FastAPI's encoder, importing
+                 # FastAPI (about 0.3 s of CPU) as the flow starts (prefect/flows.py: serialize_parameters)
+                 "fastapi.encoders")
 
 
 def import_stages() -> None:

@@ -24,7 +24,6 @@ temporary file (validate first, then write atomically).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -36,18 +35,19 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from models.qc import run_qc, sensor_thresholds
+from pipelines.ingest import prefetch
 from pipelines.ingest.archive import archive_file
+from pipelines.ingest.files import file_readers, ingested
+from pipelines.ingest.files import setting as file_setting
+from pipelines.ingest.files import stamp as file_stamp
 from pipelines.config import Config, load_config
 from pipelines.ingest.reconcile import reconcile
-from pipelines.ingest.sources.dino import read_dino_csv
-from pipelines.ingest.sources.errors import PlausibleDates, Quarantined, SourceFormatError
-from pipelines.ingest.sources.fews import read_pi_json, read_pi_xml
+from pipelines.ingest.sources.errors import Quarantined, SourceFormatError
 from pipelines.ingest.services.bro import BRO_GLD_URL, BRO_MIN_INTERVAL_S, BroGroundwaterLevels
 from pipelines.ingest.services.fetch import Fetched, fetch_bro_groundwater, fetch_knmi_daily
 from pipelines.ingest.services.http import HttpClient, RetryPolicy
 from pipelines.ingest.services.knmi_daggegevens import DAGGEGEVENS_URL, KnmiDaggegevens
-from pipelines.ingest.sources.knmi import knmi_stations, read_knmi_daily, read_knmi_rain_gauge
-from pipelines.ingest.sources.sensor_csv import read_sensor_csv
+from pipelines.ingest.sources.knmi import knmi_stations
 from pipelines.store import (GROUNDWATER_TABLE, INGESTED_TABLE, METEO_TABLE, QC_FOLDER, QUARANTINE_TABLE,
                              SENSORS_META_TABLE, SENSORS_TABLE, STATIONS_TABLE, WELLS_TABLE, Store)
 
@@ -93,12 +93,9 @@ def _read_files(config: Config, source: str, files: list[tuple[object, Callable]
     per path read, the stamp to remember once its rows are stored (:func:`_remember`).
     """
     report = SourceReport(source)
-    done = _ingested(config)
-    # The QC thresholds and the ingest settings are part of every file's setting: new ones
-    # judge every file anew.
-    qc = repr(sorted((variable, sorted(tests.items())) for variable, tests in config.qc_thresholds.items()))
-    setting = f"qc={qc} ingest={config.ingest!r}"
-    results, stamps = [], {}
+    done = ingested(config)
+    setting = file_setting(config)
+    results, stamps, ahead = [], {}, 0
     for entry, reader in files:
         path = entry.file
         try:
@@ -107,22 +104,22 @@ def _read_files(config: Config, source: str, files: list[tuple[object, Callable]
             logger.error("%s: not ingested: %s: cannot be archived: %s", source, path, exc)
             report.failed_files.append(f"{path}: cannot be archived: {exc}")
             continue
-        stamp = (source, str(path), archived.sha256, f"{entry!r} {setting}")
+        stamp = file_stamp(source, entry, archived.sha256, setting)
         if stamp in done:
             report.unchanged_files += 1
             continue
         try:
-            results.append((path, reader(path)))
+            read = prefetch.take(source, path, archived.sha256)  # parsed while the run started
+            ahead += read is not prefetch.MISSING
+            results.append((path, reader(path) if read is prefetch.MISSING else read))
             report.files += 1
             stamps[path] = stamp
         except SourceFormatError as exc:  # the readers raise nothing else; the error names the file
             logger.error("%s: not ingested: %s", source, exc)
             report.failed_files.append(str(exc))
+    if ahead:
+        logger.info("%s: %d file(s) parsed ahead of this task (pipelines/ingest/prefetch.py)", source, ahead)
     return results, report, stamps
-
-
-def _plausible_dates(config: Config) -> PlausibleDates:
-    return PlausibleDates(config.ingest.first_plausible_date, config.ingest.plausible_days_ahead)
 
 
 def _fail_file(report: SourceReport, stamps: dict, path: Path, message: str, logger) -> None:
@@ -146,13 +143,6 @@ def check_rows(path: Path, frame: pd.DataFrame, columns: dict[str, str], key: li
     if frame.duplicated(key).any():
         sample = frame.loc[frame.duplicated(key, keep=False), key].head(2).to_dict("records")
         raise SourceFormatError(path, None, f"rows repeat the key {key}, e.g. {sample}")
-
-
-def _ingested(config: Config) -> set[tuple]:
-    table = Store(config.processed_dir).table(INGESTED_TABLE)
-    if table is None:
-        return set()
-    return set(zip(table["source"], table["path"], table["sha256"], table["setting"], strict=True))
 
 
 def _remember(config: Config, stamps) -> None:
@@ -311,9 +301,6 @@ def rain_gauge_as_daily(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-_STATION_READERS = {"knmi-daily": read_knmi_daily, "knmi-rain-gauge": read_knmi_rain_gauge}
-
-
 @flow(name="ingest-meteo", log_prints=True)
 def ingest_meteo(config_path: str | None = None, until: str | None = None, config=None) -> SourceReport:
     """Ingest the setup's KNMI daily station files and rain gauges, and new days from the KNMI
@@ -324,9 +311,7 @@ def ingest_meteo(config_path: str | None = None, until: str | None = None, confi
 def _meteo(config: Config, until: str | None) -> SourceReport:
     """The work of ``ingest-meteo`` (the flow alone, a task of the daily run)."""
     logger = get_run_logger()
-    window = _plausible_dates(config)
-    files = [(s, functools.partial(_STATION_READERS[s.format], dates=window)) for s in config.stations]
-    results, report, stamps = _read_files(config, "meteo", files, logger)
+    results, report, stamps = _read_files(config, "meteo", file_readers(config)["meteo"], logger)
     by_file = {s.file: s for s in config.stations}
     parts, quarantined = [], []
     for path, frame in results:
@@ -391,8 +376,7 @@ def ingest_groundwater(config_path: str | None = None, until: str | None = None,
 def _groundwater(config: Config, until: str | None) -> SourceReport:
     """The work of ``ingest-groundwater`` (the flow alone, a task of the daily run)."""
     logger = get_run_logger()
-    read = functools.partial(read_dino_csv, dates=_plausible_dates(config))
-    results, report, stamps = _read_files(config, "groundwater", [(w, read) for w in config.wells], logger)
+    results, report, stamps = _read_files(config, "groundwater", file_readers(config)["groundwater"], logger)
     limits = {w.file: w.lower_limit_m_nap for w in config.wells}
     order = {w.file: i for i, w in enumerate(config.wells)}
     # NAP levels of the file's own before derived ones, then configuration order (stable sort)
@@ -433,16 +417,6 @@ def _groundwater(config: Config, until: str | None) -> SourceReport:
     return _finish(config, report, quarantined + conflicts, stamps, logger, until)
 
 
-_SENSOR_READERS = {"pi-xml": read_pi_xml, "pi-json": read_pi_json, "csv": read_sensor_csv}
-
-
-def _sensor_reader(config: Config, fmt: str) -> Callable:
-    window = _plausible_dates(config)
-    if fmt == "csv":
-        return functools.partial(read_sensor_csv, dates=window)
-    return functools.partial(_SENSOR_READERS[fmt], dates=window, identity=config.ingest.pi_series_identity)
-
-
 def water_level_series(path: Path, series, config: Config) -> tuple[pd.DataFrame, pd.DataFrame, list, dict]:
     """The series of one sensor file that are water levels, with their QC thresholds.
 
@@ -480,8 +454,7 @@ def ingest_sensors(config_path: str | None = None, until: str | None = None, con
 def _sensors(config: Config, until: str | None) -> SourceReport:
     """The work of ``ingest-sensors`` (the flow alone, a task of the daily run)."""
     logger = get_run_logger()
-    files = [(s, _sensor_reader(config, s.format)) for s in config.sensors]
-    results, report, stamps = _read_files(config, "sensors", files, logger)
+    results, report, stamps = _read_files(config, "sensors", file_readers(config)["sensors"], logger)
     parts, meta, quarantined, thresholds = [], [], [], {}
     for path, series in results:
         events, kept_meta, refused, limits = water_level_series(path, series, config)
