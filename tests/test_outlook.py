@@ -199,17 +199,3 @@ def test_the_member_loop_is_cached_against_the_files_of_the_kernels_it_calls():
     assert {network.__file__, demand.__file__} <= set(locator._sources)
     assert len(locator.get_source_stamp()) == len(locator._sources)
 
-
-def test_member_batches_are_guided_and_keep_the_order():
-    """Tasks of members shrink towards the end (each a quarter of what is left for two
-    threads), so two workers end within about a member of each other; the members keep
-    their order and none is lost or repeated."""
-    from models.allocation.outlook import member_batches
-
-    items = list(range(50))
-    batches = member_batches(items, threads=2)
-    assert [len(b) for b in batches] == [13, 10, 7, 5, 4, 3, 2, 2, 1, 1, 1, 1]
-    assert [m for b in batches for m in b] == items
-    assert member_batches(items, threads=0) == [items]  # in this process: one batch, one set of buffers
-    assert member_batches([], threads=2) == []
-    assert [len(b) for b in member_batches(list(range(3)), threads=4)] == [1, 1, 1]

@@ -35,7 +35,7 @@ from models.jit import kernel
 from models.allocation.verdringingsreeks import PriorityOrder
 
 FRACTION_BINS = 100  # bins of 0.01 of the horizon demand, plus one bin for "no shortage"
-GUIDED_SHARE = 2  # each task takes 1/(GUIDED_SHARE × threads) of the members left (:func:`member_batches`)
+MEMBER_TASKS_PER_THREAD = 4  # tasks of members per Dask worker thread (see :func:`outlook`)
 
 
 @dataclass
@@ -287,25 +287,6 @@ def combine_members(summary: ShortageSummary, result: tuple[list[dict], np.ndarr
     return summary.add(members, short_days) if members else summary
 
 
-def member_batches(items: list, threads: int) -> list[list]:
-    """The members in tasks for ``threads`` worker threads (all in one batch without any),
-    in their order: each task takes ``1/(GUIDED_SHARE × threads)`` of the members left, at
-    least one ("guided" scheduling). The first tasks are large, so a task's cost (its count
-    of short days, 22 MB at national size, and its start on a worker) hardly counts; the last
-    ones hold one member each, so the workers finish within about a member of each other
-    (with equal tasks of 7 of 50 members, one of two workers ran a whole task alone at the
-    end). The members are summarised in their order either way: the result does not depend
-    on the sizes."""
-    if not threads:
-        return [list(items)] if len(items) else []
-    batches, first = [], 0
-    while first < len(items):
-        size = max(1, -(-(len(items) - first) // (GUIDED_SHARE * threads)))
-        batches.append(list(items[first:first + size]))
-        first += size
-    return batches
-
-
 def outlook(
     districts: pd.DataFrame,
     boards: pd.DataFrame,
@@ -388,9 +369,20 @@ def outlook(
             items.append((int(year), window, time, own))
     supply = np.full(horizon_days, np.nan) if per_member else \
         np.broadcast_to(np.asarray(supply_m3_day, dtype=float), (horizon_days,))
+    # A few tasks per worker thread, not one per member: enough to balance the load (the
+    # national pass runs alongside), few enough that the cost of a task (its count of short
+    # days, 22 MB at national size) hardly counts. Sizes differ by one member at most: with
+    # 50 members in tasks of 7 (and a last one of 1) one of two workers had 6 members more to
+    # run at the end. Tasks that shrink towards the end ("guided") did no better: the client
+    # takes the results in the members' order, at most two per worker thread waiting, so a
+    # large first task held back the tasks behind it and one worker stood idle (2.2-3.3 s
+    # against 2.2-2.6 s for the stage, benchmarks/bench_allocation.py's size). The members
+    # are summarised in their order either way, so the result does not depend on it.
     # In this process (no client) all members are one batch: one set of buffers for them all.
     threads = 0 if client is None else max(sum(client.nthreads().values()), 1)
-    batches = member_batches(items, threads)
+    n_tasks = min(len(items), MEMBER_TASKS_PER_THREAD * threads if threads else 1)
+    bounds = [k * len(items) // n_tasks for k in range(n_tasks + 1)] if n_tasks else []
+    batches = [items[bounds[k]:bounds[k + 1]] for k in range(n_tasks)]
     summary = parallel.map_ordered(
         client, run_members, batches, combine_members, ShortageSummary(),
         table=table, network=network, order=order, supply=supply,
