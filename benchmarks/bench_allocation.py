@@ -8,8 +8,9 @@ stations over past years, a national source that binds on dry days. Runs the sta
 stage's default, or processes with ``--cluster processes``): today's state from the
 districts' own water, then the national pass over the season in a thread of this process
 (it writes the season's allocation, a 748 MiB Dataset, as it goes) while the outlook members
-run on the workers (a few tasks of several members per worker, each member one compiled
-loop over its days), then the season's Dataset. Prints, in this order:
+run on the workers (a few tasks of several members per worker thread, each member its own
+compiled loop over its days, ``models/allocation/member.py``), then the season's Dataset.
+Prints, in this order:
 
 - the check that the stage's results (allocation, outlook, national fractions and state)
   are bit for bit those of the stage before issue 19 (``benchmarks/allocation_previous.py``:
@@ -19,7 +20,7 @@ loop over its days), then the season's Dataset. Prints, in this order:
 - one member as a task runs it, CPU time of the thread;
 - members in one thread, then in two threads at once (no national pass, no Dask), CPU time
   per member of the threads, at 2,000 districts and at the stated size;
-- the kernel over one member's horizon against a memory-bound pass over the same arrays
+- the national kernel over one member's horizon against a memory-bound pass over the same arrays
   (its inputs read once, its seven outputs written once, nothing computed), in CPU time of
   the thread, and their ratio;
 - per cluster: wall time per part and of the whole stage, peak memory (resident set of this
@@ -27,64 +28,75 @@ loop over its days), then the season's Dataset. Prints, in this order:
   the load average, the compute time of the member tasks as the workers report it (wall
   time: it includes waiting for a core), and the CPU time by thread of this process.
 
-Figures at the stated size on this machine's 2 cores, 30 November 2026, each column run on
-a nearly quiet machine (load average 0.6-1.4): the code before issue 19, after its first
-round (water-board results placed as they came, members a few to a task), and now (no
-water-board tasks: the national pass keeps the season in a thread beside the members;
-worker threads; each member one compiled loop over its days; the kernel's second round):
+The national kernel (``network._allocate_days``) runs the season; the members run their own
+day loop (``member.py``), which shares the kernel's priority step and writes no allocation.
 
-| | before issue 19 | first round | now (load 0.6-1.3, two runs) |
-|---|---|---|---|
-| whole stage, 1 worker | 37.6 s | 17.5-19.7 s | 7.5-8.1 s (CPU 7.7-8.5 s user + 1.4-1.5 s system) |
-| whole stage, 2 workers | 20.6 s | 14.7 s | 5.9-6.1 s (CPU 9.2-9.5 s user + 1.1-1.3 s system) |
-| peak memory, 1 / 2 workers | 3.13 / 4.03 GiB | 2.42-2.51 / 3.84 GiB | 1.48-1.49 / 1.54-1.61 GiB (0.30-0.52 before the stage) |
-| member tasks' compute on the workers, 1 / 2 workers | | 15.4 s / | 6.3-7.3 s / 9.2-9.5 s (wall time of the tasks) |
-| one member in one process | 0.31 s | 0.25-0.26 s | 0.107-0.110 s (CPU of the thread) |
-| kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-29 ms = 4.6-5.6x | 87-91 ms / 26-28 ms = 3.2-3.3x |
+Figures at the stated size on this machine's 2 cores, 30 November 2026, each column on a
+nearly quiet machine (load average 0.6-1.4): the code before issue 19; after its first round
+(water-board results placed as they came, members a few to a task); after its second (no
+water-board tasks: the national pass keeps the season in a thread beside the members; worker
+threads; each member one compiled loop through the national kernel); and now (each member its
+own day loop, by use over all districts, uses few districts have over those only, shortage
+counted straight from the shared step; the local cluster without its dashboard's profiler;
+the daily probability's array made while the members run):
+
+| | before issue 19 | first round | second round | now (load 1.0-1.3, two runs) |
+|---|---|---|---|---|
+| whole stage, 1 worker | 37.6 s | 17.5-19.7 s | 7.5-8.1 s | 3.5 s (CPU 3.7 s user + 1.2-1.3 s system) |
+| whole stage, 2 workers | 20.6 s | 14.7 s | 5.9-6.1 s | 2.3-2.4 s (CPU 3.8-4.2 s user + 0.3 s system) |
+| peak memory, 1 / 2 workers | 3.13 / 4.03 GiB | 2.42-2.51 / 3.84 GiB | 1.48-1.49 / 1.54-1.61 GiB | 1.52-1.58 / 1.61-1.64 GiB (0.38-0.58 before the stage) |
+| member tasks' compute on the workers, 1 / 2 workers | | 15.4 s / | 6.3-7.3 s / 9.2-9.5 s | 3.2 s / 3.6-4.1 s (wall time of the tasks) |
+| one member in one process | 0.31 s | 0.25-0.26 s | 0.107-0.110 s | 54-57 ms (CPU of the thread) |
+| members one / two threads at once, 10,000 districts | | | 109-139 / 125-172 ms | 56-59 / 55-63 ms |
+| national kernel over one member's 183 days / memory-bound pass | (not measured) | 132-152 ms / 27-29 ms = 4.6-5.6x | 87-91 ms / 26-28 ms = 3.2-3.3x | 84 ms / 26-27 ms = 3.1-3.2x |
 
 The issue's own figures were 17.7 s / 14.8 s and 4.45 GiB; its targets 6 s / 3 s and 2 GiB:
-memory and the kernel's ratio are met, the stage's time is not. The member profiled above is
-one of the cheap ones: members of drier years make the kernel solve more steps (0.13 s a
-member on one worker, 0.16 s in a busy spell), and two worker threads do not halve it (the
-members' compute rises from 6.3 s to 9.5 s in all with two threads, the national pass
-running beside them as a third). Where it goes, measured later the same day on a busy machine
-(load average 3-5: a CI run of the whole suite and another developer on the 2 cores; CPU
-time of threads, runs alternated): not the GIL. Two threads that needed it would wait, and
-at 2,000 districts two threads of members spend the same CPU per member as one (21-26 ms
-either way); at 10,000 districts each member's compiled code slows down beside the other
-(109-139 ms a member alone, 125-172 ms two at once: 3-30 % more in pairs of runs): a member's day
-works on about 10 MB of arrays (demand, allocation, its lists of short districts, its sums),
-far more than a core's 1 MiB L2, so the two share the L3 and the memory bus (and with them
-every other process on the machine). The members' compute as Dask reports it is wall time
-and counts waiting for a core: with two worker threads, the national pass, Dask's event loop
-and the gathering thread on 2 cores it rose from 8.0 to 17.0 s in all in one such run while
-the worker threads' CPU went from 6.2 to 7.3 s. CPU by thread in these runs: worker threads
-6.2-7.2 s (1 worker) and 6.8-7.8 s (2; once 9.4 s; in a later run at load 1.8-2.0, with
-some other process's work on the machine, 9.4 s and 11.1 s), the national pass and other
-ended threads 0.6-1.3 s, the main thread 0.6-1.1 s (1.1-1.4 s before the summary's quantiles and member sums became
-compiled passes: a numpy cumsum over the (district, use, bin) histogram took 0.4 s after the
-last member, adding the members 5 ms each), Dask's event loop 0.4-1.0 s. So the stage is
-9-11 s of CPU on a good run (user and system): on 2 cores no less than 4.5 s of wall time; the 3 s target
-asks for a third to a half less CPU, most of it in the members. Wall times are only comparable on a quiet
-machine: under a load average of 13-17 (six lines of work on the 2 cores) the stage of the
-first round took 248-289 s of wall time for 49-65 s of CPU. With worker processes
-(``--cluster processes``, the earlier kernel, load 12-15) CPU and peak memory were
-15.8 + 5.1 s and 2.08 GiB with one worker, 22.8 + 6.6 s and 2.54 GiB with two.
+all met now. Where the stage's time goes (CPU by thread, two workers): the worker threads
+3.2-3.5 s (50 members, 63-71 ms each: a member beside the other worker, the national pass
+and the gathering thread costs a little more than alone), the gathering main thread 0.4-0.5 s
+(today's state, the outlook's setup, adding each task's counts, the summary), the national
+pass 0.3-0.4 s, Dask's event loop 0.15 s; about 4.5 s of CPU in all, of which about 0.3 s at
+the start (today's state, the outlook's setup, the first tasks on their way) and 0.1 s at the
+end (the last task's counts, the summary's quantiles and daily shares, the season's Dataset)
+run alone on one core. System time is mostly memory faulted in where a new array is first
+written (the season's 748 MiB, the outlook's 176 MB of daily probabilities): 1.2-1.3 s in the
+first stage of the process (one worker), 0.3 s in the next.
 
-Where the time went and what took it away: the 21 water-board tasks recomputed the season
-the national pass had already computed (1.6 s of CPU) and sent 748 MiB back to the client
-(system time from page faults, the peak memory); the outlook members now start from today's
-state computed from the districts' own water (storage never holds shared water; checked
-against the national pass when it ends), so the national pass runs beside them. A member
-was about 0.08 s of task overhead, its weather spread to 10,000 districts, its demand in
-numpy temporaries and its checks per chunk of days (now one compiled loop reading the
-stations' columns, checked once). The kernel's own day: one pass over the districts for
-local water, the check of the demand and the lists of districts short per use, then per
-priority step only the districts listed, one pass each unless a board inlet or the source
-binds (4 in 100 steps here); its second round moved the input checks into the kernel (two
-numpy passes over the 176 MB of demand, 13 ms), stored district and board numbers unsigned
-(numba's code for negative indices in every inner loop, about 16 ms) and made one pass per
-priority step instead of three. The first numpy implementation of a member took 13 s.
+Where the member's time went (CPU of one member at national size, alone): through the
+national kernel 107-110 ms, of which its first pass (the local water of each district, use
+after use, a chain of twelve dependent additions per district; the outputs written) 40-48 ms,
+the priority steps (each writing its allocation, inlet and limit codes across a (district,
+use) array) about 30 ms, the day's demand 19 ms and the count of short uses 19 ms (two more
+passes over 120,000 values a day). The member's own loop takes the local water per use over
+all districts (no chain between districts: the compiler makes vector instructions of it;
+about 14 ms in a profile), runs a use that fewer than half of the districts have over those only (cooling
+water, shipping, industry...: a zero demand changes nothing), spreads the day's weather to
+the districts before the vectorised local-water arithmetic (about 8 ms), shares the kernel's
+step but writes only what each listed district got (about 10 ms), and counts shortage
+straight from it (about 7 ms): 54-57 ms, bit for bit the same shortages. Tasks that shrink towards the end
+("guided") were tried: 2.2-3.3 s against 2.2-2.6 s for equal tasks (the client takes results
+in the members' order, two per worker thread at most, so a large first task held the others
+back).
+
+Earlier rounds, for the record: the 21 water-board tasks recomputed the season the national
+pass had already computed (1.6 s of CPU) and sent 748 MiB back to the client (system time
+from page faults, the peak memory); the outlook members now start from today's state
+computed from the districts' own water (storage never holds shared water; checked against
+the national pass when it ends), so the national pass runs beside them. A member was about
+0.08 s of task overhead, its weather spread to 10,000 districts, its demand in numpy
+temporaries and its checks per chunk of days (then one compiled loop reading the stations'
+columns, checked once). The national kernel's second round moved the input checks into the
+kernel (two numpy passes over the 176 MB of demand, 13 ms), stored district and board numbers
+unsigned (numba's code for negative indices in every inner loop, about 16 ms) and made one
+pass per priority step instead of three. Two worker threads were never held back by the GIL
+(at 2,000 districts members cost the same CPU in one thread or two); at 10,000 districts the
+members through the national kernel slowed each other (a member's day then worked on about
+10 MB of arrays, sharing the L3 and the memory bus), the member's own loop hardly does
+(55-63 ms in pairs against 56-59 ms alone). Wall times are only comparable on a quiet
+machine: under a load average of 13-17 the stage of the first round took 248-289 s of wall
+time for 49-65 s of CPU. With worker processes (``--cluster processes``, the first round's
+kernel, load 12-15) CPU and peak memory were 15.8 + 5.1 s and 2.08 GiB with one worker,
+22.8 + 6.6 s and 2.54 GiB with two. The first numpy implementation of a member took 13 s.
 
     python benchmarks/bench_allocation.py                    # national scale
     python benchmarks/bench_allocation.py --districts 2000 --members 10 --days 183
