@@ -64,19 +64,19 @@ first stage of the process (one worker), 0.3 s in the next.
 
 Where the member's time went (CPU of one member at national size, alone): through the
 national kernel 107-110 ms, of which its first pass (the local water of each district, use
-after use, a chain of twelve dependent additions per district; the outputs written) 40-48 ms,
-the priority steps (each writing its allocation, inlet and limit codes across a (district,
-use) array) about 30 ms, the day's demand 19 ms and the count of short uses 19 ms (two more
-passes over 120,000 values a day). The member's own loop takes the local water per use over
-all districts (no chain between districts: the compiler makes vector instructions of it;
-about 14 ms in a profile), runs a use that fewer than half of the districts have over those only (cooling
-water, shipping, industry...: a zero demand changes nothing), spreads the day's weather to
-the districts before the vectorised local-water arithmetic (about 8 ms), shares the kernel's
-step but writes only what each listed district got (about 10 ms), and counts shortage
-straight from it (about 7 ms): 54-57 ms, bit for bit the same shortages. Tasks that shrink towards the end
-("guided") were tried: 2.2-3.3 s against 2.2-2.6 s for equal tasks (the client takes results
-in the members' order, two per worker thread at most, so a large first task held the others
-back).
+after use, a chain of twelve dependent additions per district; the outputs written) 40-48
+ms, the priority steps (each writing its allocation, inlet and limit codes across a
+(district, use) array) about 30 ms, the day's demand 19 ms and the count of short uses 19 ms
+(two more passes over 120,000 values a day). The member's own loop takes the local water per
+use over all districts (no chain between districts: the compiler makes vector instructions
+of it; about 14 ms in a profile), runs a use that fewer than half of the districts have over
+those only (cooling water, shipping, industry...: a zero demand changes nothing), spreads
+the day's weather to the districts before the vectorised local-water arithmetic (about 8
+ms), shares the kernel's step but writes only what each listed district got (about 10 ms),
+and counts shortage straight from it (about 7 ms): 54-57 ms, bit for bit the same shortages.
+Tasks that shrink towards the end ("guided") were tried: 2.2-3.3 s against 2.2-2.6 s for
+equal tasks (the client takes results in the members' order, two per worker thread at most,
+so a large first task held the others back).
 
 Earlier rounds, for the record: the 21 water-board tasks recomputed the season the national
 pass had already computed (1.6 s of CPU) and sent 748 MiB back to the client (system time
