@@ -172,6 +172,13 @@ demo and day, ``droogte run`` from process start to exit:
       on a new Prefect home 16.6 s wall, 20.4 s CPU. Running server warm 8.0 s wall (7.8-8.5),
       9.3 s CPU (own process 7.5 s, child 0.9 s, server 0.7 s): before the flow 2.8 s, flow
       5.1 s, after 0.1 s; first run against the new server 8.7 s wall.
+      Final main (all three rounds, the allocation's members in their own loop), load average
+      1.2-1.6, --repeat 3, twice: temporary server warm 9.2 s wall (median; 13.9 s CPU: own
+      process 7.8 s, child 0.9 s, server 4.9 s; before the flow 5.3 s, flow 3.7 s, after
+      0.4 s) and 10.1-10.3 s (15.4 s CPU) minutes later; first run on a new Prefect home
+      15.8 s wall, 19.9 s CPU. Running server (--server): warm 7.6 s wall (median), 8.8 s
+      CPU (before the flow 2.7 s, flow 4.7 s, after 0.1 s); first run against the new server
+      8.7 s wall, 10.1 s CPU.
 
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).

@@ -15,7 +15,9 @@ Measured on the shared 2-core machine (other sessions running, so not quiet): se
 51.8 s wall and 27.2 s CPU at load 4-5; 103-164 s wall and 28-33 s CPU for 2003-2024 at
 load 9-20. Before the escalation was gathered as arrays and the outlooks' history cut once,
 the days alone of 2022 took 201 s wall and 50 s CPU (load 10-14).
-After the last merges of the day, at load 2.6-3.2: season 2018, 26.4 s wall and 22.8 s CPU.
+After the last merges of the day, at load 2.6-3.2: season 2018, 26.4 s wall and 22.8 s CPU;
+after issue 19's third round (outlook members in their own compiled loop), load 1.2-1.3:
+season 2018, 20.0 s wall and 18.8 s CPU.
 
     .venv/bin/python benchmarks/bench_replay.py [--season 2018] [--data ../shared/data] [--work DIR]
 """
