@@ -29,6 +29,9 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines.ingest import flows
+from pipelines.ingest.files import sensor_reader
+from pipelines.ingest.sources.dino import read_dino_csv
+from pipelines.ingest.sources.knmi import read_knmi_daily, read_knmi_rain_gauge
 from pipelines.store import write_parquet
 
 FORGOTTEN_LOG = "forgotten.jsonl"
@@ -44,12 +47,12 @@ def _rows_of(config, source: str, archived: Path, setting: str) -> pd.DataFrame:
     fmt = found.group(1) if found else None
     if source == "meteo":
         if fmt == "knmi-rain-gauge":
-            return flows.rain_gauge_as_daily(flows.read_knmi_rain_gauge(archived))
-        return flows.read_knmi_daily(archived)
+            return flows.rain_gauge_as_daily(read_knmi_rain_gauge(archived))
+        return read_knmi_daily(archived)
     if source == "groundwater":
-        return flows.read_dino_csv(archived).levels
+        return read_dino_csv(archived).levels
     fmt = fmt or {".xml": "pi-xml", ".json": "pi-json"}.get(archived.suffix, "csv")
-    return flows._sensor_reader(config, fmt)(archived).events
+    return sensor_reader(config, fmt)(archived).events
 
 
 def _archived(config, source: str, sha256: str) -> Path:
