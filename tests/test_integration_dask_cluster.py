@@ -99,11 +99,13 @@ def test_allocation_by_address_equals_the_local_run(cluster, demo):
 
 
 def _outlook(config, districts, weather, client):
-    # Every past year three times over: about a hundred members, so that the run lasts long
-    # enough on two workers to kill one of them while it holds members.
-    years = list(range(1991, 2025)) * 3
+    # Every past year twelve times over, each over half a year: 408 members, so that the run
+    # lasts long enough on two workers to kill one of them while it holds members. (A demo
+    # member of the setup's six weeks takes about 0.3 ms: 102 of them, as this test had,
+    # were done in 0.03 s, and the run could end before the kill.)
+    years = list(range(1991, 2025)) * 12
     return outlook(districts, water_boards(config), weather, PriorityOrder.from_config(config.priorities),
-                   start=DEMO_DATE + dt.timedelta(days=1), horizon_days=config.outlook_horizon_days,
+                   start=DEMO_DATE + dt.timedelta(days=1), horizon_days=183,
                    supply_m3_day=1.0e6, years=years, client=client)
 
 
@@ -128,7 +130,7 @@ def test_outlook_survives_a_killed_worker(cluster, demo):
         assert killed_mid_run, "the outlook had finished before the worker was killed: make it longer"
         assert victim not in client.scheduler_info()["workers"]
     assert in_flight
-    assert len(result["ds"]["member"]) == len(serial["member"]) == 102
+    assert len(result["ds"]["member"]) == len(serial["member"]) == 408
     xr.testing.assert_identical(result["ds"], serial)
 
 
