@@ -4,7 +4,6 @@ and its water boards, read from the files and values the configuration names."""
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import xarray as xr
 

@@ -32,7 +32,6 @@ import numpy as np
 
 from models.allocation.demand import (
     _CONSTANT,
-    _IRRIGATION,
     _WEATHER,
     IRRIGATION_FULL_DEFICIT_MM,
     OPEN_WATER_FACTOR,
@@ -211,7 +210,7 @@ def member_days(precipitation_mm, evaporation_mm, column_of, deficit_mm, kind, c
                 row = coefficient[u]
             elif kind[u] == _WEATHER:
                 _weather_demand(surplus, coefficient[u], area_m2, row, of_use, dense)
-            else:
+            else:  # an irrigation use
                 _irrigation_demand(irrigating, surplus, coefficient[u], area_m2, row, of_use, dense)
             _local_water(row, available, before, used, total, own, demand_m3[u], of_use, dense)
             n_active[u] = _list_short(row, own, active[u], residual[u], of_use, dense)
