@@ -373,6 +373,7 @@ def _replay(config, args) -> int:
 
 def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path | None = None,
          republish: bool = False) -> int:
+    from dashboards import chart_worker
     from pipelines import prefect_api
     from pipelines.daily_run import drought_run, import_stages
     from pipelines.ingest.files import read_ahead
@@ -387,6 +388,8 @@ def _run(config, date: dt.date | None, dask_address: str | None, *, output: Path
     # Forked after the pipeline's imports, not before them: the run's own imports then took
     # about 1 s longer against a running server (measured A/B on a quiet machine).
     read_ahead(config)
+    # The charts are drawn in a forked process as well, beside the pages (dashboards/chart_worker.py).
+    chart_worker.start()
     prefect_api.wait(meanwhile=import_stages)
     _imports_done()
     with prefect_api.flow_settings():
