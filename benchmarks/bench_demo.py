@@ -180,20 +180,36 @@ demo and day, ``droogte run`` from process start to exit:
       CPU (before the flow 2.7 s, flow 4.7 s, after 0.1 s); first run against the new server
       8.7 s wall, 10.1 s CPU.
 
+    issue 19 point 4, fourth round (branch issue-19m). A timeline of the process tree's CPU
+    (/proc, every 0.1 s) showed both cores busy before the flow and the second core idle in
+    it; ``gc.callbacks`` showed where CPU went that no profile of functions shows: full
+    garbage collections over the objects of the imported modules, 1.2 s of the run's 7.3 s
+    and 1.1 s of the server's start (Prefect's ``create_app`` asks for one itself). Cuts: (1)
+    ``droogte`` pauses the collector while it imports and freezes the imports' objects once
+    they are done (``pipelines/cli.py: entry, _imports_done``), and so does the temporary
+    server's factory (``pipelines/prefect_api.py: server_app``; its start 3.4 -> 2.3 s of CPU
+    alone); (2) ``make install`` compiles the project's bytecode (pip does not compile an
+    editable checkout; where ``PYTHONDONTWRITEBYTECODE`` is set, as on this machine, every run
+    compiled the project's 20,000 lines again); (3) the charts are drawn by a worker forked
+    before the flow (``dashboards/chart_worker.py``) while the run writes the pages
+    (publish-site 1.3 -> 0.8-1.0 s). Tried and not taken: the pages' imports in a thread while
+    the flow starts, and a spawned (not forked) chart worker: both cost what they saved on two
+    busy cores (A/B, 6 pairs each). Quiet machine (load average 0.9-1.2), --repeat 5: warm
+    7.2 s wall (median; runs of 7.2-7.4 s), 10.8 s CPU (own process 5.7 s, server 3.3 s, the
+    forked read-ahead and chart worker 1.7 s): before the flow 3.9 s, flow 2.9 s
+    (publish-site 0.8 s), after 0.4 s; first run on a new Prefect home 12.7 s wall, 16.0 s
+    CPU. Interleaved with main (5ffa517) on the same minutes, 6 pairs: 7.6 s against 8.9 s.
+    Against a running server (--server), --repeat 5: warm 6.7 s wall (median), 8.6 s CPU
+    (before the flow 2.4 s, flow 4.1 s: the stages start while the forked read-ahead and chart
+    worker still work, after 0.1 s).
+
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
-The first run on a new Prefect home is within its 20 s (17.7-19.7 s on a quiet machine, 26-27 s
-under load; 17.1 s after the third round at load average 1.4); the warm run's 8 s is not
-met: with the temporary server 9.9 s (was 10.9 s in the same minutes; 9.1 s after merging
-main); on two cores the run's
-own process still holds about 8 s of CPU (about 4 s of imports and preparation before the
-flow, done while the temporary server starts, and about 4 s of stage work in the flow), the
-temporary server needs about 4 s of CPU before it answers, and the read-ahead child about
-1 s: about 14 s of CPU for two cores. Against a running server (``--server``, as in
-production) a warm run took 8.4-9.1 s (was 9.2-10.0 s; 7.8-8.5 s after merging main),
-about 9.3-9.7 s of CPU in all; what is
-left there is the run's own process, one stage after another (publish-site 2.2 s with the
-pages' imports, indicators about 1 s).
+Both targets of its point 4 are met on a quiet machine: warm 7.2 s (at most 8 s) and the
+first run on a new Prefect home 12.7 s (at most 20 s). On two cores about 11 s of CPU are
+left for a warm run: the run's own process about 6 s (about 3 s of imports and setup while
+the temporary server starts, the stages one after another), the server about 3 s, the forked
+read-ahead and chart worker about 2 s. Wall times follow the machine's load.
 """
 
 from __future__ import annotations
@@ -271,14 +287,15 @@ def _cpu_by_process(process: subprocess.Popen) -> dict[str, float]:
             if member.pid == process.pid:
                 run_command = command
             kind = ("the run (droogte)" if member.pid == process.pid else
-                    # forked by the run (the same command line): pipelines/ingest/prefetch.py
-                    "the read-ahead child" if command and command == run_command else
+                    # forked by the run (the same command line): pipelines/ingest/prefetch.py and
+                    # dashboards/chart_worker.py
+                    "the forked read-ahead and chart worker" if command and command == run_command else
                     "Prefect's server" if "uvicorn" in command else
                     "the orphan guard" if "--guard" in command else "others (Dask workers...)")
             # a child seen before its exec (then with the run's command line) takes the kind of
             # what it executes; one seen as a zombie keeps the kind it was seen with
             earlier = seen.get(member.pid, (kind, 0.0))[0]
-            kind = kind if earlier in ("others (Dask workers...)", "the read-ahead child") and command else earlier
+            kind = kind if earlier in ("others (Dask workers...)", "the forked read-ahead and chart worker") and command else earlier
             seen[member.pid] = (kind, max(times.user + times.system, seen.get(member.pid, ("", 0.0))[1]))
         time.sleep(0.1)
     split: dict[str, float] = {}

@@ -22,6 +22,8 @@ import hashlib
 import io
 import itertools
 import re
+from collections.abc import Mapping
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import matplotlib
@@ -33,6 +35,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from markupsafe import Markup  # noqa: E402
+
+from dashboards import chart_worker  # noqa: E402
 
 from models.wording import month_abbreviation  # noqa: E402
 
@@ -85,7 +89,7 @@ class ChartTable:
 class Chart:
     """A chart in both languages: the SVG of each, what it shows in words, and its table."""
 
-    svg: dict[str, Markup]
+    svg: Mapping[str, Markup]  # by language; drawn by the chart worker, read waits for it
     alt: dict[str, str]
     table: ChartTable
     facts: dict = field(default_factory=dict)  # the figures the page's words quote (units in the keys)
@@ -125,9 +129,10 @@ def _drawn_svg(figure) -> str:
     return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
 
 
-def _unique_ids(text: str) -> Markup:
-    """``text`` (from :func:`_drawn_svg`) with ids of its own on the page, as an inline chart."""
-    prefix = f"c{next(_ids)}-"
+def _unique_ids(text: str, prefix: str | None = None) -> Markup:
+    """``text`` (from :func:`_drawn_svg`) with ids of its own on the page (``prefix``, else the
+    next of this process), as an inline chart."""
+    prefix = prefix or f"c{next(_ids)}-"
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
     text = re.sub(r'xlink:href="#([^"]+)"', lambda m: f'xlink:href="#{prefix}{m.group(1)}"', text)
@@ -170,27 +175,90 @@ def drawing_key(kind: str, *data) -> str:
     return digest.hexdigest()
 
 
-def _draw(height_pt: float, draw, data: str | None = None) -> dict[str, Markup]:
+def _draw(height_pt: float, draw, data: str | None = None) -> Mapping[str, Markup]:
     """Call ``draw(figure, lang)`` for each language and return the SVGs. With ``data`` (a
     :func:`drawing_key` of everything ``draw`` draws from), a drawing made before from the
-    same data is reused, with ids of its own."""
+    same data is reused, with ids of its own. With a chart worker running
+    (``dashboards/chart_worker.py``) the worker draws it and the SVGs are waited for where they
+    are first read."""
     key = None if data is None else f"{height_pt}:{data}"
     drawn = _drawn.get(key) if key is not None else None
     if drawn is None:
-        drawn = {}
-        for lang in LANGUAGES:
-            with plt.rc_context(_STYLE):
-                figure = plt.figure(figsize=(WIDTH_PT / 72, height_pt / 72), dpi=72)
-                try:
-                    draw(figure, lang)
-                    drawn[lang] = _drawn_svg(figure)
-                finally:
-                    plt.close(figure)
+        future = chart_worker.submit(height_pt, draw)
+        drawn = drawn_in_every_language(height_pt, draw) if future is None else _Drawing(future, height_pt, draw)
         if key is not None:
             while len(_drawn) >= _DRAWN_MAX:
                 _drawn.pop(next(iter(_drawn)))
             _drawn[key] = drawn
-    return {lang: _unique_ids(text) for lang, text in drawn.items()}
+    prefixes = {lang: f"c{next(_ids)}-" for lang in LANGUAGES}  # in the order of the drawings asked for
+    if isinstance(drawn, _Drawing):
+        return _DrawnSvgs(drawn, prefixes)
+    return {lang: _unique_ids(text, prefixes[lang]) for lang, text in drawn.items()}
+
+
+def drawn_in_every_language(height_pt: float, draw) -> dict[str, str]:
+    """``draw(figure, lang)`` on a new figure of ``height_pt`` per language: ``{lang: svg}``."""
+    drawn = {}
+    for lang in LANGUAGES:
+        with plt.rc_context(_STYLE):
+            figure = plt.figure(figsize=(WIDTH_PT / 72, height_pt / 72), dpi=72)
+            try:
+                draw(figure, lang)
+                drawn[lang] = _drawn_svg(figure)
+            finally:
+                plt.close(figure)
+    return drawn
+
+
+class _Drawing:
+    """A drawing the chart worker makes: its ``{lang: svg}`` once it is done."""
+
+    def __init__(self, future, height_pt: float, draw) -> None:
+        self._future, self._height_pt, self._draw = future, height_pt, draw
+        self._drawn: dict[str, str] | None = None
+
+    def result(self) -> dict[str, str]:
+        if self._drawn is None:
+            try:
+                if self._future.cancel():  # the worker has not started it: draw it here meanwhile
+                    drawn = drawn_in_every_language(self._height_pt, self._draw)
+                else:
+                    try:
+                        drawn = self._future.result()
+                    except BrokenProcessPool:  # the worker died (not the drawing's own error): draw it here
+                        drawn = drawn_in_every_language(self._height_pt, self._draw)
+            except Exception as exc:
+                # Not a LookupError: Jinja reads a chart's SVG by key and would take a KeyError
+                # for a missing entry, leaving an empty chart instead of failing.
+                raise RuntimeError(f"drawing a chart failed: {type(exc).__name__}: {exc}") from exc
+            self._drawn, self._draw = drawn, None
+        return self._drawn
+
+
+class _DrawnSvgs(Mapping):
+    """``{lang: Markup}`` of a drawing the chart worker makes, with ids of its own on the page;
+    read, it waits for the drawing."""
+
+    def __init__(self, drawing: _Drawing, prefixes: dict[str, str]) -> None:
+        self._drawing, self._prefixes = drawing, prefixes
+        self._svgs: dict[str, Markup] | None = None
+
+    def _resolved(self) -> dict[str, Markup]:
+        if self._svgs is None:
+            self._svgs = {lang: _unique_ids(text, self._prefixes[lang]) for lang, text in self._drawing.result().items()}
+        return self._svgs
+
+    def __getitem__(self, lang: str) -> Markup:
+        return self._resolved()[lang]
+
+    def __iter__(self):
+        return iter(self._resolved())
+
+    def __len__(self) -> int:
+        return len(self._resolved())
+
+    def __reduce__(self):
+        return dict, (self._resolved(),)
 
 
 # --- the precipitation deficit against climate ------------------------------------------------

@@ -60,3 +60,23 @@ def test_a_configuration_error_stops_before_any_work(tmp_path):
 def test_a_bad_date_is_refused_with_the_expected_form(tmp_path):
     result = _droogte("run", "--config", str(tmp_path / "x.yaml"), "--date", "15-08-2025")
     assert result.returncode == 2 and "expected a date YYYY-MM-DD" in result.stderr
+
+
+def test_the_garbage_collector_paused_for_the_imports_is_resumed_once_they_are_done():
+    """``droogte`` pauses the cyclic garbage collector while it imports (pipelines/cli.py:
+    entry); once the command's imports are done it runs again, with what the imports made
+    left out of its collections (frozen)."""
+    import gc
+
+    from pipelines.cli import _imports_done
+
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _imports_done()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    _imports_done()  # not paused (a library caller, the tests): nothing changes
+    assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -110,7 +110,9 @@ def test_a_run_leaves_its_final_state_logs_and_task_runs_in_the_database_and_no_
     """``droogte run`` on the temporary server, as an analyst starts it: the process ends
     without Python's module teardown and stops the server, yet the flow run's final state, its
     last log lines (sent at exit) and every task run's final state are in Prefect's database
-    afterwards, the summary is printed whole, and nothing it started is left running."""
+    afterwards, the summary is printed whole, and nothing it started is left running (the chart
+    worker neither). Started from a folder that holds packages named ``pipelines`` and
+    ``prefect``: neither the run nor its server imports those instead of the installed ones."""
     from pipelines.demo import write_demo
     from tests.integration_helpers import BIN, Services, wait_until
 
@@ -120,11 +122,15 @@ def test_a_run_leaves_its_final_state_logs_and_task_runs_in_the_database_and_no_
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(home), PREFECT_LOGGING_LEVEL="INFO", PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    folder = tmp_path / "analyst"
+    for decoy in ("pipelines", "prefect"):
+        (folder / decoy).mkdir(parents=True)
+        (folder / decoy / "__init__.py").write_text(f"raise ImportError('{decoy} imported from the working directory')\n")
     services = Services(tmp_path / "logs", env=env)
     services.env = {k: v for k, v in services.env.items() if not k.startswith("PREFECT_")} | env
     try:
         out = subprocess.run([str(BIN / "droogte"), "run", "--config", str(config), "--date", "2025-08-15"],
-                             cwd=ROOT, env=services.env, capture_output=True, text=True, timeout=900)
+                             cwd=folder, env=services.env, capture_output=True, text=True, timeout=900)
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
         assert out.stdout.rstrip().endswith("[droogte] exit code 0 (OK)"), out.stdout[-2000:]
         # the orphan guard notices the run has gone within its interval, then ends itself
