@@ -19,6 +19,12 @@ $(STAMP): pyproject.toml constraints.txt
 	# The project's bytecode now (pip compiles what it installs, not an editable checkout): a
 	# run then does not compile its modules again each time where PYTHONDONTWRITEBYTECODE is set.
 	$(BIN)/python -m compileall -q pipelines models dashboards
+	# numba compiles the indicators' and the allocation's kernels at their first call (about 16 s
+	# of CPU) and keeps them beside their modules: one run of the demo in a temporary folder, with
+	# a Prefect home of its own, compiles them now, so that no first run pays for it.
+	@tmp=$$(mktemp -d) && echo "compiling the kernels: one run of the demo in $$tmp" && \
+	  if env -u PREFECT_API_URL PREFECT_HOME=$$tmp/prefect $(BIN)/droogte demo --root $$tmp > $$tmp/log 2>&1; \
+	  then rm -rf $$tmp; else tail -20 $$tmp/log; echo "the demo run failed (log above, kept in $$tmp/log); the kernels compile at the first run"; fi
 	touch $@
 
 demo: $(STAMP)
