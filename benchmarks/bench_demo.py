@@ -201,7 +201,10 @@ demo and day, ``droogte run`` from process start to exit:
     CPU. Interleaved with main (5ffa517) on the same minutes, 6 pairs: 7.6 s against 8.9 s.
     Against a running server (--server), --repeat 5: warm 6.7 s wall (median), 8.6 s CPU
     (before the flow 2.4 s, flow 4.1 s: the stages start while the forked read-ahead and chart
-    worker still work, after 0.1 s).
+    worker still work, after 0.1 s). A fresh clone after ``make install`` (which now also
+    compiles numba's kernels by one demo run in a temporary folder; without it the first run
+    on a fresh install spent about 16 s of CPU compiling them, 29 s in all), --repeat 3:
+    first run on a new Prefect home 14.4 s wall, warm 7.2 s (7.0-7.3 s).
 
 Issue 19 measured 15.7 s warm before with the previous version of this script (the time
 inside the process after its interpreter started, up to the flow's end, without the exit).
