@@ -202,7 +202,7 @@ def entry() -> int:
     registered first, so it runs after every other exit handler, logging's included.
 
     The cyclic garbage collector is paused until the command's imports are done
-    (:func:`_imports_done`): a run imports about 4,000 modules, whose objects it would otherwise
+    (:func:`_imports_done`): a run imports about 2,900 modules, whose objects it would otherwise
     traverse again at every full collection (about 1.2 s of the demo's daily run's CPU went to
     them, measured with ``gc.callbacks``). Reference counting frees memory as usual meanwhile.
     """

@@ -105,7 +105,7 @@ _server: _Server | None = None
 def server_app():
     """Prefect's API app (``prefect.server.api.server:create_app``), the temporary server's
     uvicorn factory, made with the cyclic garbage collector paused: the server imports about
-    3,000 modules first, whose objects each full collection would traverse again (0.8 s of its
+    2,200 modules first, whose objects each full collection would traverse again (0.8 s of its
     start's 3.4 s of CPU, measured with ``gc.callbacks``). What the imports made is left out of
     later collections (:func:`gc.freeze`) before the app is made, so the one full collection
     Prefect asks for while making it (``PREFECT__SERVER_FINAL``) looks at the app alone
