@@ -113,13 +113,6 @@ def fmt(value, decimals: int = 0, lang: str = "nl") -> str:
     return text.replace(".", ",") if lang == "nl" else text
 
 
-def _svg(figure) -> Markup:
-    """The figure as an inline ``<svg>``: no XML prologue, scalable (viewBox, no fixed size),
-    hidden from assistive technology (the page labels it and gives its table), and ids made
-    unique on the page (matplotlib's clip-path ids would collide between charts)."""
-    return _unique_ids(_drawn_svg(figure))
-
-
 def _drawn_svg(figure) -> str:
     """matplotlib's SVG of ``figure`` without the XML prologue and the metadata."""
     buffer = io.StringIO()
@@ -130,8 +123,10 @@ def _drawn_svg(figure) -> str:
 
 
 def _unique_ids(text: str, prefix: str | None = None) -> Markup:
-    """``text`` (from :func:`_drawn_svg`) with ids of its own on the page (``prefix``, else the
-    next of this process), as an inline chart."""
+    """``text`` (from :func:`_drawn_svg`) as an inline chart: scalable (viewBox, no fixed size),
+    hidden from assistive technology (the page labels it and gives its table), and with ids of
+    its own on the page (``prefix``, else the next of this process; matplotlib's clip-path ids
+    would collide between charts)."""
     prefix = prefix or f"c{next(_ids)}-"
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
