@@ -120,9 +120,9 @@ def test_outlook_survives_a_killed_worker(cluster, demo):
         result: dict = {}
         run = threading.Thread(target=lambda: result.update(ds=_outlook(config, districts, weather, client)))
         run.start()
-        wait_until(lambda: client.processing().get(victim), timeout=60, interval=0.01,
-                   what="worker-b holds a member of the outlook")
-        in_flight = client.processing().get(victim, ())
+        # what the poll saw: asking the scheduler again may find worker-b between two members
+        in_flight = wait_until(lambda: client.processing().get(victim), timeout=60, interval=0.01,
+                               what="worker-b holds a member of the outlook")
         os.killpg(workers["worker-b"].pid, signal.SIGKILL)  # nanny and worker at once: no goodbye
         killed_mid_run = run.is_alive()
         run.join(timeout=120)
