@@ -41,6 +41,7 @@ from dashboards.assets import copy_assets
 from dashboards.changes import change_history, read_issue
 from dashboards.citizen_map import render_citizen_page
 from dashboards.feed import feed_file_name, render_feed
+from dashboards.issue_cache import IssueCache
 from dashboards.open_data import write_open_data
 from dashboards.public_record import checked_metadata, public_districts
 
@@ -164,10 +165,12 @@ def prune_versions(site_dir: Path, *, keep: int = KEEP_VERSIONS) -> None:
 def _build(folder: Path, public, meta: dict, *, previous: Path, tiles, pages: dict[str, object],
            citizen: dict) -> None:
     copy_assets(folder)
-    last = read_issue(previous)
+    cache = IssueCache.beside(previous)
+    last = read_issue(previous, cache=cache)
     boards = citizen.get("boards") or {}
-    feeds = write_feeds(folder, change_history(previous / "archive", public, meta["issued_at"]),
+    feeds = write_feeds(folder, change_history(previous / "archive", public, meta["issued_at"], cache=cache),
                         public, meta, boards=boards, site_url=citizen.get("site_url"))
+    cache.prune()
     (folder / "index.html").write_text(
         render_citizen_page(public, meta, tiles=tiles, extra_links=tuple(pages), boards=boards,
                             orientation=citizen.get("orientation"), previous=last,
@@ -254,7 +257,12 @@ def _flush_tree(folder: Path) -> None:
     """Flush every file and folder to disk, so the switch never points at unwritten data."""
     for root, _dirs, files in os.walk(folder):
         for name in files:
-            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            path = os.path.join(root, name)
+            if os.stat(path).st_nlink > 1:
+                # an issue carried into the archive by a hard link: the same inode as in the live
+                # version, flushed when it was first published (a season holds hundreds of them)
+                continue
+            fd = os.open(path, os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:

@@ -132,7 +132,8 @@ def test_old_versions_are_pruned_but_the_live_one_kept(tmp_path):
     site_dir = tmp_path / "site"
     for _ in range(4):
         live = publish_site(synthetic_districts(2), synthetic_metadata(), site_dir, keep=2)
-    versions = sorted(p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink())
+    versions = sorted(p for p in tmp_path.iterdir()
+                      if p.name.startswith("site.") and p.is_dir() and not p.is_symlink())
     assert len(versions) == 2 and live in versions
 
 
