@@ -126,11 +126,12 @@ def compare_issues(previous: pd.DataFrame | None, current: pd.DataFrame,
     return _compare(None if previous is None else _columns(previous), _columns(current), issued_at)
 
 
-def _columns(table: pd.DataFrame) -> dict[str, list]:
-    return {column: table[column].tolist() for column in _COMPARED}
-
-
 _COMPARED = ("district_id", "name", "water_board", "restriction", "groundwater_ban", "valid_from")
+
+
+def _columns(table: pd.DataFrame) -> dict[str, list]:
+    """The columns of ``table`` that a comparison reads, as plain values."""
+    return {column: table[column].tolist() for column in _COMPARED}
 
 
 def _compare(previous: dict[str, list] | None, current: dict[str, list], issued_at: dt.datetime) -> list[Change]:

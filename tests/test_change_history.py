@@ -64,7 +64,8 @@ def test_the_window_is_taken_by_the_issue_time_in_the_folder_names(season, monke
     monkeypatch.setattr(changes, "MAX_ARCHIVED_ISSUES", 2)
     read = []
     original = changes._read_states
-    monkeypatch.setattr(changes, "_read_states", lambda folder, cache: read.append(folder.name) or original(folder, cache))
+    monkeypatch.setattr(changes, "_read_states",
+                        lambda folder, cache: read.append(folder.name) or original(folder, cache))
     _history(site, districts)
     assert read == ["20260608T041500000000Z", "20260607T041500000000Z", "20260606T041500000000Z"]
 
